@@ -1,0 +1,313 @@
+"""The `xxgk` command (DESIGN.md's CLI contract). Thin: every command calls the
+same functions the web pages and the scheduler use.
+
+Output goes to standard output; progress and messages to standard error, so
+`--json` output is always pure JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import sqlalchemy as sa
+import typer
+from apscheduler.triggers.cron import CronTrigger
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress as RichProgress
+from rich.progress import SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from aggregator import __version__
+from aggregator.config import TIMEZONE, ChannelConfig, Config, ConfigError, load_config
+from aggregator.export import export as export_posts
+from aggregator.pipeline import Progress, RunResult, UnknownChannel, channel_record, sync as run_sync
+from storage.engine import StoreError
+from storage.store import Store
+from storage.times import SHANGHAI, iso_local
+
+app = typer.Typer(
+    help="xxgk — 高校信息公开聚合：同步各渠道发布、按清单归类、检索与统计。",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class _Consoles:
+    """Rich consoles made on first use, so they write to whatever stdout/stderr
+    are then; when output is not a terminal (a pipe, a log file, cron mail)
+    tables are laid out wide instead of being cut at 80 columns."""
+
+    @staticmethod
+    def make(stderr: bool) -> Console:
+        stream = sys.stderr if stderr else sys.stdout
+        width = None if stream.isatty() else 250
+        return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
+
+    @property
+    def err(self) -> Console:
+        return self.make(True)
+
+    @property
+    def out(self) -> Console:
+        return self.make(False)
+
+
+_c = _Consoles()
+
+STATUS_ZH = {"ok": "成功", "partial": "部分成功", "failed": "失败", "interrupted": "中断", "running": "进行中"}
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    _c.err.print(f"[red]错误：[/red]{escape(message)}")
+    raise typer.Exit(code)
+
+
+def _config(ctx: typer.Context) -> Config:
+    try:
+        return load_config(ctx.obj.get("config"))
+    except ConfigError as exc:
+        _c.err.print(f"[red]配置文件有误，xxgk 未启动（{len(exc.problems)} 处）：[/red]")
+        for line in exc.problems:
+            _c.err.print(f"  - {escape(line)}")
+        raise typer.Exit(2) from None
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+def _store(cfg: Config) -> Store:
+    try:
+        return Store.open(cfg.store.url)
+    except (sa.exc.SQLAlchemyError, StoreError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        _fail(
+            f"无法打开数据库 {_safe_url(cfg.store.url)}（{reason}）。"
+            f"请检查 {cfg.source} 中 [store] url，或数据库服务是否在运行。"
+        )
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="配置文件（默认 $XXGK_CONFIG，否则 ./config.toml）", show_default=False),
+    ] = None,
+    version: Annotated[bool, typer.Option("--version", help="显示版本号")] = False,
+) -> None:
+    """xxgk — 高校信息公开聚合。"""
+    if version:
+        _c.out.print(f"xxgk-aggregator {__version__}")
+        raise typer.Exit(0)
+    ctx.obj = {"config": config}
+
+
+# -- sync ------------------------------------------------------------------------
+
+
+class _PlainProgress:
+    """One line per channel start/finish, and a line every few seconds on long syncs."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, float] = {}
+
+    def __call__(self, p: Progress) -> None:
+        ch, c = p.channel, p.counts
+        if p.event == "start":
+            self._last[ch.id] = time.monotonic()
+            _c.err.print(f"\\[{ch.id}] 开始同步 {escape(ch.display_name)}…")
+        elif p.event == "progress":
+            if time.monotonic() - self._last.get(ch.id, 0) >= 2:
+                self._last[ch.id] = time.monotonic()
+                _c.err.print(f"\\[{ch.id}] 已获取 {c.fetched}，新增 {c.new}，更新 {c.updated}")
+        elif p.result is not None:
+            _c.err.print(f"\\[{ch.id}] {_result_line(p.result)}")
+
+
+class _RichProgress:
+    def __init__(self, bar: RichProgress) -> None:
+        self.bar = bar
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, p: Progress) -> None:
+        ch, c = p.channel, p.counts
+        fields = {"fetched": c.fetched, "new": c.new, "updated": c.updated}
+        if ch.id not in self.tasks:
+            self.tasks[ch.id] = self.bar.add_task(escape(f"{ch.id} {ch.display_name}"), total=None, **fields)
+        task = self.tasks[ch.id]
+        if p.event == "done" and p.result is not None:
+            mark = {"ok": "[green]✓[/]", "partial": "[yellow]![/]"}.get(p.result.status, "[red]✗[/]")
+            self.bar.update(task, description=f"{mark} {escape(ch.id)} {escape(ch.display_name)}", total=1, completed=1, **fields)
+        else:
+            self.bar.update(task, **fields)
+
+
+def _result_line(r: RunResult) -> str:
+    line = (
+        f"{STATUS_ZH.get(r.status, r.status)}：获取 {r.fetched}，新增 {r.new}，更新 {r.updated}，"
+        f"请求 {r.requests} 次（{r.seconds:.1f} 秒）"
+    )
+    return f"{line}\n    {escape(r.error)}" if r.error else line
+
+
+@app.command()
+def sync(
+    ctx: typer.Context,
+    ids: Annotated[list[str] | None, typer.Argument(help="要同步的渠道 id（默认：全部启用的渠道）", show_default=False)] = None,
+    full: Annotated[bool, typer.Option("--full", help="完整回溯：遍历所有列表页，而不是遇到已知帖子就停")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果")] = False,
+) -> None:
+    """同步渠道：抓取新帖子并入库。任一渠道失败或部分成功时退出码为 1（其余渠道照常入库）。
+
+    例：xxgk sync；xxgk sync portal-notices --full；xxgk sync --json
+    """
+    cfg = _config(ctx)
+    store = _store(cfg)
+    try:
+        if sys.stderr.isatty() and not as_json:
+            columns = (
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TextColumn("获取 {task.fields[fetched]} · 新增 {task.fields[new]} · 更新 {task.fields[updated]}"),
+                TimeElapsedColumn(),
+            )
+            with RichProgress(*columns, console=_c.err) as bar:
+                results = run_sync(cfg, store, ids or (), full=full, on_progress=_RichProgress(bar))
+        else:
+            results = run_sync(cfg, store, ids or (), full=full, on_progress=_PlainProgress())
+    except UnknownChannel as exc:
+        _fail(str(exc.args[0]))
+    finally:
+        store.close()
+    if as_json:
+        print(json.dumps({"channels": [r.to_json() for r in results]}, ensure_ascii=False))
+    else:
+        table = Table("渠道", "状态", "获取", "新增", "更新", "请求", "错误", title="同步结果")
+        for r in results:
+            colour = {"ok": "green", "partial": "yellow"}.get(r.status, "red")
+            table.add_row(
+                r.id, f"[{colour}]{STATUS_ZH[r.status]}[/]", str(r.fetched), str(r.new), str(r.updated),
+                str(r.requests), escape(r.error or ""),
+            )
+        _c.out.print(table)
+    if any(r.status != "ok" for r in results):
+        raise typer.Exit(1)
+
+
+# -- channels --------------------------------------------------------------------
+
+
+def next_run(ch: ChannelConfig, now: datetime | None = None) -> datetime | None:
+    """When the scheduler will next sync the channel (None when disabled)."""
+    if not ch.enabled:
+        return None
+    trigger = CronTrigger.from_crontab(ch.schedule, timezone=TIMEZONE)
+    now = now or datetime.now(SHANGHAI)
+    nxt = trigger.get_next_fire_time(None, now)
+    return None if nxt is None else nxt.astimezone(SHANGHAI)
+
+
+@app.command()
+def channels(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
+) -> None:
+    """列出所有渠道：上次同步、状态、错误、帖子数、下次运行时间。
+
+    例：xxgk channels；xxgk --config /etc/xxgk/config.toml channels --json
+    """
+    cfg = _config(ctx)
+    store = _store(cfg)
+    try:
+        store.register_channels(channel_record(ch) for ch in cfg.channels)
+        overview = {o.id: o for o in store.channel_overview()}
+    finally:
+        store.close()
+    rows: list[dict[str, Any]] = []
+    for ch in cfg.channels:
+        o = overview[ch.id]
+        nxt = next_run(ch)
+        rows.append(
+            {
+                "id": ch.id,
+                "name": ch.display_name,
+                "kind": ch.kind,
+                "group": ch.group_name,
+                "source": ch.url or ch.path,
+                "enabled": ch.enabled,
+                "schedule": ch.schedule,
+                "posts": o.posts,
+                "last_sync": iso_local(o.last_run_finished or o.last_run_started),
+                "last_success": iso_local(o.last_ok),
+                "status": o.last_run_status,
+                "error": o.last_error,
+                "next_run": nxt.isoformat(timespec="seconds") if nxt else None,
+            }
+        )
+    if as_json:
+        print(json.dumps({"channels": rows}, ensure_ascii=False))
+        return
+    table = Table("id", "名称", "类型", "分组", "帖子数", "上次同步", "状态", "下次运行", "错误", title=f"渠道（{cfg.source}）")
+    for r in rows:
+        status = STATUS_ZH.get(r["status"], "从未同步") if r["status"] else "从未同步"
+        if not r["enabled"]:
+            status += "（已停用）"
+        table.add_row(
+            r["id"], escape(r["name"]), r["kind"], escape(r["group"]), str(r["posts"]),
+            (r["last_sync"] or "—")[:16].replace("T", " "), status,
+            (r["next_run"] or "—")[:16].replace("T", " "), escape(r["error"] or ""),
+        )
+    _c.out.print(table)
+
+
+# -- export ----------------------------------------------------------------------
+
+
+class ExportFormat(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="jsonl（默认）、csv（带 BOM，Excel/WPS 可直接打开）或 xlsx")] = ExportFormat.jsonl,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="输出文件（默认标准输出；xlsx 必须指定）", show_default=False)] = None,
+) -> None:
+    """导出全部帖子及其字段，供其他工具使用。
+
+    例：xxgk export > posts.jsonl；xxgk export --format xlsx -o 全部帖子.xlsx
+    """
+    cfg = _config(ctx)
+    if fmt is ExportFormat.xlsx and output is None:
+        _fail("xlsx 是二进制文件，请用 -o 指定输出文件，例如 -o 全部帖子.xlsx")
+    store = _store(cfg)
+    try:
+        if output is None:
+            n = export_posts(store, fmt.value, sys.stdout, None)
+        elif fmt is ExportFormat.xlsx:
+            n = export_posts(store, "xlsx", None, str(output))
+        else:
+            with open(output, "w", encoding="utf-8", newline="") as fh:
+                n = export_posts(store, fmt.value, fh, None)
+    finally:
+        store.close()
+    _c.err.print(f"已导出 {n} 条帖子" + (f" → {output}" if output else ""))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,122 @@
+"""Normalisation of connector output: canonical URLs, clean titles and bodies,
+Asia/Shanghai dates, content hashes. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from connectors.base import RawPost
+from storage.store import PostRecord
+from storage.times import to_store
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# Query parameters that say how a link was shared, not what it points to.
+_TRACKING = re.compile(r"^(utm_\w+|spm|isappinstalled)$")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_SPACES = re.compile(r"[\s\u00a0\u3000]+")
+_LINE_SPACES = re.compile(r"[ \t\u00a0\u3000]+")
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+
+
+def canonical_url(url: str, base: str | None = None) -> str:
+    """One spelling per address: absolute, lower-case scheme and host, no default
+    port, no fragment, no share-tracking parameters; path and the remaining
+    query kept as published (some CMSs care about parameter order).
+
+    >>> canonical_url("HTTPS://WWW.Example.edu.cn:443/info/1010/2345.htm?utm_source=x#top")
+    'https://www.example.edu.cn/info/1010/2345.htm'
+    """
+    url = url.strip()
+    if base:
+        url = urljoin(base, url)
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    netloc = host
+    if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
+        netloc = f"{host}:{parts.port}"
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        kept = [(k, v) for k, v in pairs if not _TRACKING.match(k)]
+        if len(kept) != len(pairs):
+            query = urlencode(kept)
+    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+def clean_title(text: str) -> str:
+    """Whitespace folded, invisible characters removed; full-width （） and
+    other characters stay exactly as published."""
+    return _SPACES.sub(" ", text.translate(_INVISIBLE)).strip()
+
+
+def clean_body(text: str) -> str:
+    """Paragraphs kept, runs of blanks and blank lines folded."""
+    text = text.translate(_INVISIBLE).replace("\r\n", "\n").replace("\r", "\n")
+    lines = (_LINE_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def content_hash(record: PostRecord) -> str:
+    """What makes a new revision: title, body, date, department, attachments."""
+    payload = json.dumps(
+        [
+            record.title,
+            record.body,
+            record.published_at.isoformat() if record.published_at else None,
+            record.department,
+            record.attachments,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def post_key(raw: RawPost) -> str | None:
+    """The key a post is stored under: the connector's own key, else its canonical URL."""
+    if raw.key and raw.key.strip():
+        return raw.key.strip()
+    if raw.url and raw.url.strip():
+        return canonical_url(raw.url)
+    return None
+
+
+class InvalidPost(ValueError):
+    """A connector yielded a post that cannot be stored (no title, no key)."""
+
+
+def normalise(raw: RawPost) -> PostRecord:
+    """RawPost → PostRecord (classification fields are left for the pipeline)."""
+    title = clean_title(raw.title or "")
+    key = post_key(raw)
+    where = raw.url or raw.key or repr(raw.title)
+    if not key:
+        raise InvalidPost(f"{where}: post has neither a key nor a URL")
+    if not title:
+        raise InvalidPost(f"{where}: post has no title")
+    department = clean_title(raw.department) if raw.department else None
+    record = PostRecord(
+        key=key,
+        title=title,
+        content_hash="",
+        url=canonical_url(raw.url) if raw.url else None,
+        body=clean_body(raw.body or ""),
+        body_html=raw.body_html,
+        published_at=to_store(raw.published_at),
+        department=department or None,
+        attachments=[{"name": clean_title(a.name), "url": a.url} for a in raw.attachments],
+        source_column=clean_title(raw.column) if raw.column else None,
+        type=raw.type,
+        reads=raw.reads,
+        likes=raw.likes,
+        extra=dict(raw.extra),
+    )
+    record.content_hash = content_hash(record)
+    return record

@@ -1,0 +1,52 @@
+"""Channel connectors: one module per channel kind, each yielding `RawPost`s.
+
+`KINDS` lists the kinds the config accepts (DESIGN.md); `REGISTRY` maps the
+kinds implemented in this version to their connector class.
+"""
+
+from collections.abc import Mapping
+
+from connectors.base import (
+    Attachment,
+    ChannelError,
+    ChannelState,
+    Checkpoint,
+    Connector,
+    FetchContext,
+    Item,
+    RawPost,
+    Skipped,
+)
+
+KINDS: tuple[str, ...] = ("html", "procurement", "feed", "wechat", "table")
+
+REGISTRY: dict[str, type[Connector]] = {}
+
+
+def connector_for(kind: str, registry: Mapping[str, type[Connector]] | None = None) -> Connector:
+    """The connector for a channel kind, or a `ChannelError` saying it is missing."""
+    registry = REGISTRY if registry is None else registry
+    try:
+        return registry[kind]()
+    except KeyError:
+        raise ChannelError(
+            f"channel kind `{kind}` has no connector in this version of xxgk "
+            f"(implemented: {', '.join(sorted(registry)) or 'none yet'}); "
+            "disable the channel with `enabled = false` until it does"
+        ) from None
+
+
+__all__ = [
+    "KINDS",
+    "REGISTRY",
+    "Attachment",
+    "ChannelError",
+    "ChannelState",
+    "Checkpoint",
+    "Connector",
+    "FetchContext",
+    "Item",
+    "RawPost",
+    "Skipped",
+    "connector_for",
+]

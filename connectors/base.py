@@ -1,0 +1,131 @@
+"""The contract between a channel kind and the pipeline.
+
+A connector turns one configured channel into a stream of `RawPost`s. It is
+given the channel's config, an httpx client and the channel's saved state; it
+yields posts, `Skipped` notes for the pieces it could not read, and
+`Checkpoint`s carrying the state to save. It never touches the store: the
+pipeline commits every post yielded before a checkpoint, then the checkpoint's
+state (Singer's rule: after a crash a sync re-fetches, it never skips).
+
+A connector that cannot read its channel at all raises `ChannelError` with a
+message a person can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+import httpx
+
+if TYPE_CHECKING:
+    from aggregator.config import ChannelConfig
+
+
+class ChannelError(Exception):
+    """The channel could not be read; the message says where and what to try.
+
+    >>> raise ChannelError("list selector `ul.news li` matched 0 entries on "
+    ...                    "https://www.example.edu.cn/xxyw.htm — did the site change?")
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    name: str
+    url: str
+
+
+@dataclass(slots=True)
+class RawPost:
+    """One post as a connector saw it, before normalisation.
+
+    `key` identifies the post within its channel (a VSB news id, a WeChat
+    `__biz:mid:idx`, an OA 文号); when empty, the canonical URL is the key.
+    A naive `published_at` is read as Asia/Shanghai wall time; a `date`
+    means midnight of that day.
+    """
+
+    title: str
+    url: str | None = None
+    key: str | None = None
+    published_at: datetime | date | None = None
+    body: str = ""
+    body_html: str | None = None
+    department: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    column: str | None = None  # the source's own column path, e.g. "信息公开>招生考试信息"
+    type: str | None = None  # procurement announcement type (DESIGN.md)
+    reads: int | None = None
+    likes: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file, row or page the connector could not read; everything else goes on.
+
+    `where` names the place (a URL, `file.csv` line 17), `reason` what was
+    wrong and, where it helps, what to do.
+    """
+
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelState:
+    """What a connector remembers between syncs.
+
+    `cursor` is the connector's own resume point (a page URL during a
+    backfill, a file name); `etag`/`last_modified` serve conditional GETs;
+    `seen` is a small set of markers (e.g. hashes of imported export files);
+    `data` holds anything else a connector needs, as JSON.
+    """
+
+    cursor: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    seen: tuple[str, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """Save this state once every post yielded before it is stored."""
+
+    state: ChannelState
+
+
+Item = RawPost | Skipped | Checkpoint
+
+
+@dataclass(slots=True)
+class FetchContext:
+    """Everything a connector is given for one run of one channel."""
+
+    channel: ChannelConfig
+    http: httpx.Client
+    state: ChannelState
+    full: bool = False
+    # True when the store already holds a post with this key (or canonical
+    # URL) in this channel: incremental syncs stop on a page of known posts.
+    is_known: Callable[[str], bool] = lambda _key: False
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """One channel kind (`html`, `procurement`, `feed`, `wechat`, `table`)."""
+
+    kind: ClassVar[str]
+
+    def fetch(self, ctx: FetchContext) -> Iterator[Item]:
+        """Yield the channel's posts (newest first where the source allows),
+        `Skipped` notes and `Checkpoint`s; raise `ChannelError` when the
+        channel cannot be read at all."""
+        ...

@@ -1,0 +1,129 @@
+"""The store's tables. Every change to them goes through a migration in
+`storage/migrations/versions/` (a test checks the two agree).
+
+Times are naive Asia/Shanghai wall time (see `storage.times`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+# JSON on SQLite, JSONB on PostgreSQL.
+JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+# Naive Asia/Shanghai wall time (storage.times), not SQLModel's default aware-UTC type.
+LocalTime = sa.DateTime(timezone=False)
+
+
+class Channel(SQLModel, table=True):
+    """A configured channel as the store last saw it in `config.toml`.
+
+    Rows are never deleted when a channel leaves the config: its posts and
+    runs stay countable for the years they cover.
+    """
+
+    __tablename__ = "channels"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str
+    kind: str = Field(max_length=16)
+    group_name: str
+    source: str | None = None  # the URL or path it reads
+    enabled: bool = True
+    registered_at: datetime = Field(sa_type=LocalTime)
+
+
+class Post(SQLModel, table=True):
+    """One published item: unique per (channel, key)."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        sa.UniqueConstraint("channel_id", "key", name="uq_posts_channel_key"),
+        # Covers month × channel counts over a date range (SEARCH_NOTES.md).
+        sa.Index("ix_posts_published_channel", "published_at", "channel_id"),
+        sa.Index("ix_posts_item", "item"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: str = Field(foreign_key="channels.id", max_length=64)
+    key: str
+    url: str | None = None
+    title: str
+    body: str = ""
+    body_html: str | None = None
+    published_at: datetime | None = Field(default=None, sa_type=LocalTime)
+    department: str | None = None
+    attachments: list[dict[str, str]] = Field(default_factory=list, sa_type=JSONType)
+    source_column: str | None = None
+    type: str | None = Field(default=None, max_length=16)
+    reads: int | None = None
+    likes: int | None = None
+    item: int | None = None
+    category: int | None = None
+    # Who set `item`: "channel" (config), "rule" (classifier) or "manual";
+    # a manual tag is never overwritten.
+    item_source: str | None = Field(default=None, max_length=16)
+    extra: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    content_hash: str = Field(max_length=64)
+    first_seen_at: datetime = Field(sa_type=LocalTime)
+    updated_at: datetime = Field(sa_type=LocalTime)
+
+
+class PostRevision(SQLModel, table=True):
+    """An earlier version of a post, kept when its content changed: the office
+    must be able to show what was published when."""
+
+    __tablename__ = "post_revisions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="posts.id", index=True)
+    title: str
+    body: str = ""
+    published_at: datetime | None = Field(default=None, sa_type=LocalTime)
+    department: str | None = None
+    attachments: list[dict[str, str]] = Field(default_factory=list, sa_type=JSONType)
+    content_hash: str = Field(max_length=64)
+    valid_from: datetime = Field(sa_type=LocalTime)  # when this version was first stored
+    valid_to: datetime = Field(sa_type=LocalTime)  # when a newer version replaced it
+
+
+class SyncRun(SQLModel, table=True):
+    """One sync of one channel: what it fetched and how it ended."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (sa.Index("ix_sync_runs_channel_started", "channel_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: str = Field(foreign_key="channels.id", max_length=64)
+    started_at: datetime = Field(sa_type=LocalTime)
+    finished_at: datetime | None = Field(default=None, sa_type=LocalTime)
+    # running | ok | partial | failed | interrupted
+    status: str = Field(default="running", max_length=16)
+    full: bool = False
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    skipped: int = 0
+    requests: int = 0
+    error: str | None = None
+
+
+class ChannelStateRow(SQLModel, table=True):
+    """A connector's memory between syncs, saved after the posts it describes."""
+
+    __tablename__ = "channel_state"
+
+    channel_id: str = Field(primary_key=True, foreign_key="channels.id", max_length=64)
+    cursor: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    seen: list[str] = Field(default_factory=list, sa_type=JSONType)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    updated_at: datetime = Field(sa_type=LocalTime)
+
+
+metadata = SQLModel.metadata

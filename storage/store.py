@@ -1,0 +1,458 @@
+"""Reading and writing the store. Knows posts, runs and state — not HTML, not connectors.
+
+Writes are batched: `write_posts` upserts a whole batch in one transaction
+with a handful of set-based statements, which is what makes a 100k-post
+backfill take seconds rather than minutes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from storage.engine import make_engine, migrate
+from storage.models import Channel, ChannelStateRow, Post, PostRevision, SyncRun
+from storage.times import local_now
+
+channels_t: sa.Table = Channel.__table__  # type: ignore[assignment]
+posts_t: sa.Table = Post.__table__  # type: ignore[assignment]
+revisions_t: sa.Table = PostRevision.__table__  # type: ignore[assignment]
+runs_t: sa.Table = SyncRun.__table__  # type: ignore[assignment]
+state_t: sa.Table = ChannelStateRow.__table__  # type: ignore[assignment]
+
+# Columns whose change makes a new revision (reads/likes are counts, not content).
+CONTENT_COLUMNS = ("title", "body", "published_at", "department", "attachments")
+# Columns a re-sync refreshes on an existing post.
+REFRESHED_COLUMNS = (
+    *CONTENT_COLUMNS,
+    "url",
+    "body_html",
+    "source_column",
+    "type",
+    "extra",
+    "content_hash",
+)
+_KEY_CHUNK = 500  # keys per IN (...) lookup; far below SQLite's variable limit
+
+
+@dataclass(slots=True)
+class ChannelRecord:
+    id: str
+    name: str
+    kind: str
+    group_name: str
+    source: str | None
+    enabled: bool
+
+
+@dataclass(slots=True)
+class PostRecord:
+    """A normalised post, ready to store (built by the pipeline)."""
+
+    key: str
+    title: str
+    content_hash: str
+    url: str | None = None
+    body: str = ""
+    body_html: str | None = None
+    published_at: datetime | None = None
+    department: str | None = None
+    attachments: list[dict[str, str]] = field(default_factory=list)
+    source_column: str | None = None
+    type: str | None = None
+    reads: int | None = None
+    likes: int | None = None
+    item: int | None = None
+    category: int | None = None
+    item_source: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class WriteResult:
+    new: int = 0
+    updated: int = 0
+
+
+@dataclass(slots=True)
+class RunCounts:
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    skipped: int = 0
+    requests: int = 0
+
+
+@dataclass(slots=True)
+class StoredState:
+    cursor: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    seen: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ChannelOverview:
+    id: str
+    name: str
+    kind: str
+    group_name: str
+    enabled: bool
+    posts: int
+    last_run_status: str | None
+    last_run_started: datetime | None
+    last_run_finished: datetime | None
+    last_error: str | None
+    last_ok: datetime | None
+
+
+class Store:
+    """One store (SQLite file or PostgreSQL database), schema upgraded on open."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._inserted_since_analyze = 0
+        self._rows_at_analyze = 0
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        engine = make_engine(url)
+        migrate(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    # -- channels -----------------------------------------------------------
+    def register_channels(self, records: Iterable[ChannelRecord]) -> None:
+        """Insert new channels and refresh the names/groups of known ones."""
+        now = local_now()
+        with self.engine.begin() as conn:
+            known = {r[0] for r in conn.execute(sa.select(channels_t.c.id))}
+            for rec in records:
+                values = {
+                    "name": rec.name,
+                    "kind": rec.kind,
+                    "group_name": rec.group_name,
+                    "source": rec.source,
+                    "enabled": rec.enabled,
+                }
+                if rec.id in known:
+                    conn.execute(channels_t.update().where(channels_t.c.id == rec.id).values(**values))
+                else:
+                    conn.execute(channels_t.insert().values(id=rec.id, registered_at=now, **values))
+
+    def channel_overview(self) -> list[ChannelOverview]:
+        """Every channel with its post count and its last run, in id order."""
+        counts = (
+            sa.select(posts_t.c.channel_id, sa.func.count().label("n"))
+            .group_by(posts_t.c.channel_id)
+            .subquery()
+        )
+        last = (
+            sa.select(runs_t.c.channel_id, sa.func.max(runs_t.c.id).label("run_id"))
+            .group_by(runs_t.c.channel_id)
+            .subquery()
+        )
+        last_ok = (
+            sa.select(runs_t.c.channel_id, sa.func.max(runs_t.c.finished_at).label("ok_at"))
+            .where(runs_t.c.status == "ok")
+            .group_by(runs_t.c.channel_id)
+            .subquery()
+        )
+        q = (
+            sa.select(
+                channels_t,
+                sa.func.coalesce(counts.c.n, 0).label("posts"),
+                runs_t.c.status,
+                runs_t.c.started_at,
+                runs_t.c.finished_at,
+                runs_t.c.error,
+                last_ok.c.ok_at,
+            )
+            .select_from(channels_t)
+            .outerjoin(counts, counts.c.channel_id == channels_t.c.id)
+            .outerjoin(last, last.c.channel_id == channels_t.c.id)
+            .outerjoin(runs_t, runs_t.c.id == last.c.run_id)
+            .outerjoin(last_ok, last_ok.c.channel_id == channels_t.c.id)
+            .order_by(channels_t.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [
+                ChannelOverview(
+                    id=r.id,
+                    name=r.name,
+                    kind=r.kind,
+                    group_name=r.group_name,
+                    enabled=r.enabled,
+                    posts=r.posts,
+                    last_run_status=r.status,
+                    last_run_started=r.started_at,
+                    last_run_finished=r.finished_at,
+                    last_error=r.error,
+                    last_ok=r.ok_at,
+                )
+                for r in conn.execute(q)
+            ]
+
+    # -- sync runs -------------------------------------------------------------
+    def start_run(self, channel_id: str, *, full: bool) -> int:
+        """Record a run as started. Runs of this channel still marked running
+        were cut short (killed, power loss): they are closed as interrupted."""
+        now = local_now()
+        with self.engine.begin() as conn:
+            conn.execute(
+                runs_t.update()
+                .where(runs_t.c.channel_id == channel_id, runs_t.c.status == "running")
+                .values(
+                    status="interrupted",
+                    finished_at=now,
+                    error="同步中途停止（进程被终止或崩溃）；停止前已提交的帖子均已保存，本次同步会补全。",
+                )
+            )
+            result = conn.execute(
+                runs_t.insert().values(channel_id=channel_id, started_at=now, status="running", full=full)
+            )
+            return int(result.inserted_primary_key[0])
+
+    def finish_run(self, run_id: int, status: str, counts: RunCounts, error: str | None) -> datetime:
+        now = local_now()
+        with self.engine.begin() as conn:
+            conn.execute(
+                runs_t.update()
+                .where(runs_t.c.id == run_id)
+                .values(
+                    status=status,
+                    finished_at=now,
+                    error=error,
+                    fetched=counts.fetched,
+                    new=counts.new,
+                    updated=counts.updated,
+                    skipped=counts.skipped,
+                    requests=counts.requests,
+                )
+            )
+        return now
+
+    def runs(self, channel_id: str | None = None) -> list[dict[str, Any]]:
+        q = sa.select(runs_t).order_by(runs_t.c.id)
+        if channel_id is not None:
+            q = q.where(runs_t.c.channel_id == channel_id)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    # -- channel state -------------------------------------------------------
+    def load_state(self, channel_id: str) -> StoredState:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(state_t).where(state_t.c.channel_id == channel_id)).first()
+        if row is None:
+            return StoredState()
+        return StoredState(
+            cursor=row.cursor,
+            etag=row.etag,
+            last_modified=row.last_modified,
+            seen=list(row.seen or []),
+            data=dict(row.data or {}),
+        )
+
+    def save_state(self, channel_id: str, state: StoredState) -> None:
+        values = {
+            "cursor": state.cursor,
+            "etag": state.etag,
+            "last_modified": state.last_modified,
+            "seen": list(state.seen),
+            "data": dict(state.data),
+            "updated_at": local_now(),
+        }
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                state_t.update().where(state_t.c.channel_id == channel_id).values(**values)
+            ).rowcount
+            if not done:
+                conn.execute(state_t.insert().values(channel_id=channel_id, **values))
+
+    # -- posts -----------------------------------------------------------------
+    def has_post(self, channel_id: str, key: str) -> bool:
+        with self.engine.connect() as conn:
+            q = sa.select(posts_t.c.id).where(posts_t.c.channel_id == channel_id, posts_t.c.key == key)
+            return conn.execute(q.limit(1)).first() is not None
+
+    def write_posts(self, channel_id: str, records: Sequence[PostRecord]) -> WriteResult:
+        """Upsert a batch of one channel's posts in one transaction.
+
+        New keys are inserted; a post whose content hash changed gets its old
+        version copied to `post_revisions` before it is overwritten; an
+        unchanged post only has its reads/likes refreshed. A manual 清单 tag
+        is kept whatever the record says.
+        """
+        by_key: dict[str, PostRecord] = {}
+        for rec in records:  # the same key twice in a batch: the later one wins
+            by_key[rec.key] = rec
+        result = WriteResult()
+        if not by_key:
+            return result
+        now = local_now()
+        with self.engine.begin() as conn:
+            existing: dict[str, Any] = {}
+            keys = list(by_key)
+            for i in range(0, len(keys), _KEY_CHUNK):
+                q = sa.select(
+                    posts_t.c.id,
+                    posts_t.c.key,
+                    posts_t.c.content_hash,
+                    posts_t.c.item_source,
+                    posts_t.c.item,
+                    posts_t.c.category,
+                    posts_t.c.reads,
+                    posts_t.c.likes,
+                ).where(posts_t.c.channel_id == channel_id, posts_t.c.key.in_(keys[i : i + _KEY_CHUNK]))
+                existing.update({row.key: row for row in conn.execute(q)})
+
+            inserts: list[dict[str, Any]] = []
+            changed: list[dict[str, Any]] = []
+            counts: list[dict[str, Any]] = []
+            for key, rec in by_key.items():
+                old = existing.get(key)
+                if old is None:
+                    inserts.append(_insert_values(channel_id, rec, now))
+                    continue
+                tag = (
+                    {"item": old.item, "category": old.category, "item_source": old.item_source}
+                    if old.item_source == "manual"
+                    else {"item": rec.item, "category": rec.category, "item_source": rec.item_source}
+                )
+                if old.content_hash != rec.content_hash:
+                    values = {c: getattr(rec, c) for c in REFRESHED_COLUMNS}
+                    changed.append({"_id": old.id, **values, **tag, **_counts(rec, old), "updated_at": now})
+                elif (rec.reads is not None and rec.reads != old.reads) or (
+                    rec.likes is not None and rec.likes != old.likes
+                ):
+                    counts.append({"_id": old.id, **_counts(rec, old)})
+
+            if inserts:
+                conn.execute(posts_t.insert(), inserts)
+            if changed:
+                ids = [c["_id"] for c in changed]
+                conn.execute(
+                    revisions_t.insert().from_select(
+                        ["post_id", *CONTENT_COLUMNS, "content_hash", "valid_from", "valid_to"],
+                        sa.select(
+                            posts_t.c.id,
+                            *(posts_t.c[c] for c in CONTENT_COLUMNS),
+                            posts_t.c.content_hash,
+                            posts_t.c.updated_at,
+                            sa.literal(now, sa.DateTime()),
+                        ).where(posts_t.c.id.in_(ids)),
+                    )
+                )
+                conn.execute(_update_by_id(changed[0]), [_prefixed(c) for c in changed])
+            if counts:
+                conn.execute(_update_by_id(counts[0]), [_prefixed(c) for c in counts])
+        result.new = len(inserts)
+        result.updated = len(changed)
+        self._keep_statistics_fresh(result.new)
+        return result
+
+    def _keep_statistics_fresh(self, inserted: int) -> None:
+        """PostgreSQL plans the key lookup from table statistics; on a table that
+        a backfill grows faster than autovacuum analyses it, the planner scans
+        the whole channel for every batch (measured: 4,000 → 320 posts/s by
+        60k posts). ANALYZE whenever the rows inserted since the last one
+        reach the size the table had then — a handful of times per backfill."""
+        if self.dialect != "postgresql" or not inserted:
+            return
+        self._inserted_since_analyze += inserted
+        if self._inserted_since_analyze >= max(5000, self._rows_at_analyze):
+            with self.engine.begin() as conn:
+                conn.execute(sa.text("ANALYZE posts"))
+            self._rows_at_analyze += self._inserted_since_analyze
+            self._inserted_since_analyze = 0
+
+    def count_posts(self, channel_id: str | None = None) -> int:
+        q = sa.select(sa.func.count()).select_from(posts_t)
+        if channel_id is not None:
+            q = q.where(posts_t.c.channel_id == channel_id)
+        with self.engine.connect() as conn:
+            return int(conn.execute(q).scalar_one())
+
+    def get_post(self, channel_id: str, key: str) -> dict[str, Any] | None:
+        q = sa.select(posts_t).where(posts_t.c.channel_id == channel_id, posts_t.c.key == key)
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        return None if row is None else dict(row._mapping)
+
+    def revisions(self, post_id: int) -> list[dict[str, Any]]:
+        q = sa.select(revisions_t).where(revisions_t.c.post_id == post_id).order_by(revisions_t.c.id)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def iter_posts(self, *, batch: int = 2000) -> Iterator[dict[str, Any]]:
+        """Every post in id order, streamed (an export of 1M posts stays flat in memory)."""
+        cols = [c for c in posts_t.c if c.name not in ("body", "body_html")]
+        last_id = 0
+        while True:  # keyset pages: works the same on both dialects, no server cursor held
+            q = sa.select(*cols).where(posts_t.c.id > last_id).order_by(posts_t.c.id).limit(batch)
+            with self.engine.connect() as conn:
+                rows = [dict(r._mapping) for r in conn.execute(q)]
+            if not rows:
+                return
+            yield from rows
+            last_id = rows[-1]["id"]
+
+
+def _update_by_id(sample: dict[str, Any]) -> sa.Update:
+    """`UPDATE posts SET col = :b_col, … WHERE id = :b__id` for executemany.
+    (SQLAlchemy reserves bind names equal to column names, hence the prefix.)"""
+    cols = [k for k in sample if k != "_id"]
+    return (
+        posts_t.update()
+        .where(posts_t.c.id == sa.bindparam("b__id"))
+        .values({c: sa.bindparam(f"b_{c}") for c in cols})
+    )
+
+
+def _prefixed(values: dict[str, Any]) -> dict[str, Any]:
+    return {f"b_{k}": v for k, v in values.items()}
+
+
+def _counts(rec: PostRecord, old: Any) -> dict[str, int | None]:
+    """Counts only move when the source gives them (a saved page has none)."""
+    return {
+        "reads": rec.reads if rec.reads is not None else old.reads,
+        "likes": rec.likes if rec.likes is not None else old.likes,
+    }
+
+
+def _insert_values(channel_id: str, rec: PostRecord, now: datetime) -> dict[str, Any]:
+    return {
+        "channel_id": channel_id,
+        "key": rec.key,
+        "url": rec.url,
+        "title": rec.title,
+        "body": rec.body,
+        "body_html": rec.body_html,
+        "published_at": rec.published_at,
+        "department": rec.department,
+        "attachments": rec.attachments,
+        "source_column": rec.source_column,
+        "type": rec.type,
+        "reads": rec.reads,
+        "likes": rec.likes,
+        "item": rec.item,
+        "category": rec.category,
+        "item_source": rec.item_source,
+        "extra": rec.extra,
+        "content_hash": rec.content_hash,
+        "first_seen_at": now,
+        "updated_at": now,
+    }

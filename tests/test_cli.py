@@ -1,0 +1,180 @@
+"""The `xxgk` commands to the contract: JSON shapes, exit codes, export formats."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from aggregator.cli import app
+from connectors import REGISTRY
+from connectors.base import ChannelError, ChannelState, Checkpoint, FetchContext, Item, RawPost, Skipped
+from tests.helpers import run_xxgk, write_config
+
+CHANNELS = '''
+[[channel]]
+id = "oa"
+name = "学校OA·发文"
+kind = "table"
+group = "学校OA"
+path = "oa.csv"
+  [channel.columns]
+  title = "标题"
+  date = "发布日期"
+
+[[channel]]
+id = "portal-notices"
+name = "学校门户·通知公告"
+kind = "html"
+group = "学校门户网站"
+url = "https://www.example.edu.cn/tzgg.htm"
+schedule = "*/30 * * * *"
+preset = "vsb"
+
+[[channel]]
+id = "old-site"
+kind = "html"
+url = "https://old.example.edu.cn/tzgg.htm"
+preset = "vsb"
+enabled = false
+'''
+
+
+class OaExport:
+    """Reads nothing from disk: yields two documents and a row it could not read."""
+
+    kind = "table"
+
+    def fetch(self, ctx: FetchContext) -> Iterator[Item]:
+        yield RawPost(title="关于印发《东湖科技大学章程》的通知", key="东科发〔2023〕1号",
+                      published_at=datetime(2023, 5, 12, 10, 20), department="党政办公室")
+        yield RawPost(title="东湖科技大学2023年部门预算", key="东科发〔2023〕2号",
+                      published_at=datetime(2023, 9, 1, 0, 0))
+        if ctx.channel.id == "oa" and ctx.state.cursor is None:
+            yield Skipped("oa.csv line 4", "date '2023/13/01' is not a date")
+        yield Checkpoint(ChannelState(cursor="oa.csv@1"))
+
+
+class VsbUnreachable:
+    kind = "html"
+
+    def fetch(self, ctx: FetchContext) -> Iterator[Item]:
+        raise ChannelError(f"{ctx.channel.url} answered HTTP 412 with a 瑞数 $_ts shell: the site's firewall "
+                           "blocks the fetcher; ask the site admin to allow its address")
+        yield  # pragma: no cover
+
+
+@pytest.fixture
+def cfg_path(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setitem(REGISTRY, "table", OaExport)
+    monkeypatch.setitem(REGISTRY, "html", VsbUnreachable)
+    return write_config(tmp_path / "config.toml", store_url, CHANNELS)
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_sync_json_reports_every_enabled_channel_and_exits_1_when_one_failed(cfg_path: Path) -> None:
+    code, stdout, stderr = invoke("--config", str(cfg_path), "sync", "--json")
+    assert code == 1
+    report = json.loads(stdout)  # pure JSON: progress went to stderr
+    by_id = {c["id"]: c for c in report["channels"]}
+    assert list(by_id) == ["oa", "portal-notices"]  # the disabled channel is not synced
+    for entry in report["channels"]:
+        assert set(entry) == {"id", "status", "fetched", "new", "updated", "requests", "error"}
+    assert by_id["oa"] | {"error": None} == {"id": "oa", "status": "partial", "fetched": 2, "new": 2,
+                                              "updated": 0, "requests": 0, "error": None}
+    assert "oa.csv line 4" in by_id["oa"]["error"]
+    assert by_id["portal-notices"]["status"] == "failed"
+    assert "HTTP 412" in by_id["portal-notices"]["error"]
+    assert "[oa]" in stderr
+
+
+def test_sync_exits_0_when_every_named_channel_succeeded(cfg_path: Path) -> None:
+    invoke("--config", str(cfg_path), "sync", "oa")
+    code, stdout, _ = invoke("--config", str(cfg_path), "sync", "oa", "--json")
+    assert code == 0
+    [entry] = json.loads(stdout)["channels"]
+    assert (entry["status"], entry["new"], entry["error"]) == ("ok", 0, None)
+
+
+def test_sync_of_an_unknown_channel_says_which_exist(cfg_path: Path) -> None:
+    code, stdout, stderr = invoke("--config", str(cfg_path), "sync", "nope")
+    assert code == 2 and stdout == ""
+    assert "nope" in stderr and "oa, portal-notices, old-site" in stderr
+
+
+def test_channels_json_lists_status_counts_and_next_run(cfg_path: Path) -> None:
+    invoke("--config", str(cfg_path), "sync")
+    code, stdout, _ = invoke("--config", str(cfg_path), "channels", "--json")
+    assert code == 0
+    rows = {c["id"]: c for c in json.loads(stdout)["channels"]}
+    assert rows["oa"]["posts"] == 2 and rows["oa"]["status"] == "partial"
+    assert rows["oa"]["group"] == "学校OA" and rows["oa"]["last_sync"].endswith("+08:00")
+    assert rows["portal-notices"]["status"] == "failed" and "412" in rows["portal-notices"]["error"]
+    assert rows["portal-notices"]["next_run"].endswith(("T00:00:00+08:00", ":30:00+08:00", ":00:00+08:00"))
+    assert rows["old-site"]["status"] is None and rows["old-site"]["next_run"] is None
+
+
+def test_channels_table_is_readable_chinese(cfg_path: Path) -> None:
+    code, stdout, _ = invoke("--config", str(cfg_path), "channels")
+    assert code == 0 and "从未同步" in stdout and "已停用" in stdout
+
+
+def test_export_jsonl_csv_and_xlsx_carry_the_contract_fields(cfg_path: Path, tmp_path: Path) -> None:
+    invoke("--config", str(cfg_path), "sync", "oa")
+    code, stdout, _ = invoke("--config", str(cfg_path), "export")
+    assert code == 0
+    rows = [json.loads(line) for line in stdout.splitlines()]
+    assert [r["title"] for r in rows] == ["关于印发《东湖科技大学章程》的通知", "东湖科技大学2023年部门预算"]
+    assert set(rows[0]) == {"id", "channel", "key", "url", "title", "published_at", "item", "category",
+                            "type", "reads", "likes", "department"}
+    assert rows[0]["published_at"] == "2023-05-12T10:20:00+08:00"
+    assert rows[1]["published_at"] == "2023-09-01T00:00:00+08:00"
+    assert rows[0]["channel"] == "oa" and rows[0]["key"] == "东科发〔2023〕1号"
+
+    out_csv = tmp_path / "posts.csv"
+    assert invoke("--config", str(cfg_path), "export", "--format", "csv", "-o", str(out_csv))[0] == 0
+    raw = out_csv.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel/WPS read the Chinese
+    parsed = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert [r["title"] for r in parsed] == [r["title"] for r in rows]
+
+    out_xlsx = tmp_path / "posts.xlsx"
+    assert invoke("--config", str(cfg_path), "export", "--format", "xlsx", "-o", str(out_xlsx))[0] == 0
+    ws = openpyxl.load_workbook(out_xlsx).active
+    assert ws is not None
+    header = [c.value for c in ws[1]]
+    assert header[:6] == ["编号", "渠道", "标识", "链接", "标题", "发布时间"]
+    assert ws["E2"].value == "关于印发《东湖科技大学章程》的通知"
+    assert ws["F2"].value == datetime(2023, 5, 12, 10, 20) and ws["F2"].is_date
+    assert ws.freeze_panes == "A2"
+
+
+def test_export_xlsx_to_stdout_is_refused_with_advice(cfg_path: Path) -> None:
+    code, _, stderr = invoke("--config", str(cfg_path), "export", "--format", "xlsx")
+    assert code == 2 and "-o" in stderr
+
+
+def test_an_unreachable_store_is_a_readable_error(tmp_path: Path) -> None:
+    path = write_config(tmp_path / "c.toml", "postgresql+psycopg://nobody:secret@127.0.0.1:1/xxgk", CHANNELS)
+    result = run_xxgk("--config", str(path), "channels")
+    assert result.returncode == 2
+    assert "无法打开数据库" in result.stderr and "secret" not in result.stderr and "[store]" in result.stderr
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    for command in ("sync", "channels", "export"):
+        code, stdout, _ = invoke(command, "--help")
+        assert code == 0 and "例：" in stdout, command
