@@ -21,8 +21,6 @@ import soupsieve
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from connectors import KINDS
-
 TIMEZONE = "Asia/Shanghai"
 DEFAULT_CONFIG = "config.toml"
 DEFAULT_STORE_URL = "sqlite:///data/xxgk.db"
@@ -54,16 +52,37 @@ def split_selector(spec: str) -> tuple[str, str | None]:
     return spec.strip(), None
 
 
+def selector_alternatives(spec: str) -> list[tuple[str, str | None]]:
+    """`"meta[name=PubDate]@content, .info"` → the alternatives in priority order,
+    each with its own `@attr`. Commas inside quotes or brackets do not split."""
+    parts: list[str] = []
+    depth, quote, start = 0, "", 0
+    for i, ch in enumerate(spec):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(spec[start:i])
+            start = i + 1
+    parts.append(spec[start:])
+    return [split_selector(p) for p in parts if p.strip()]
+
+
 def _check_selector(spec: str | None) -> str | None:
     if spec is None:
         return None
-    css, _attr = split_selector(spec)
-    if css:
-        try:
-            soupsieve.compile(css)
-        except Exception as exc:  # soupsieve raises SelectorSyntaxError with a caret diagram
-            first = str(exc).splitlines()[0]
-            raise ValueError(f"a CSS selector as soupsieve reads it, got {spec!r} ({first})")
+    for css, _attr in selector_alternatives(spec):
+        if css:
+            try:
+                soupsieve.compile(css)
+            except Exception as exc:  # soupsieve raises SelectorSyntaxError with a caret diagram
+                first = str(exc).splitlines()[0]
+                raise ValueError(f"a CSS selector as soupsieve reads it, got {spec!r} ({first})")
     return spec
 
 
@@ -72,13 +91,14 @@ Selector = Annotated[str | None, Field(default=None)]
 
 class ListSelectors(_Strict):
     entry: str
+    scope: Selector = None  # the main column; sidebars repeat the list's markup
     link: Selector = "a@href"
     title: Selector = None
     date: Selector = None
     next: Selector = None
     pages: str | None = None
 
-    _v = field_validator("entry", "link", "title", "date", "next")(_check_selector)
+    _v = field_validator("entry", "scope", "link", "title", "date", "next")(_check_selector)
 
     @field_validator("pages")
     @classmethod
@@ -128,6 +148,9 @@ class HttpConfig(_Strict):
     timeout: float = Field(default=20.0, gt=0)
     concurrency: int = Field(default=4, ge=1, le=64)
     per_host_interval: float = Field(default=1.0, ge=0)
+    retries: int = Field(default=3, ge=0, le=10)  # on connection errors, 429 and 5xx
+    max_bytes: int = Field(default=10_000_000, ge=10_000)  # larger responses are refused
+    obey_robots: bool = True
 
 
 class ChannelConfig(_Strict):

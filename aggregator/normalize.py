@@ -7,47 +7,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from connectors.base import RawPost
+from connectors.urls import canonical_url
 from storage.store import PostRecord
 from storage.times import to_store
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-# Query parameters that say how a link was shared, not what it points to.
-_TRACKING = re.compile(r"^(utm_\w+|spm|isappinstalled)$")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _SPACES = re.compile(r"[\s\u00a0\u3000]+")
 _LINE_SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
-
-
-def canonical_url(url: str, base: str | None = None) -> str:
-    """One spelling per address: absolute, lower-case scheme and host, no default
-    port, no fragment, no share-tracking parameters; path and the remaining
-    query kept as published (some CMSs care about parameter order).
-
-    >>> canonical_url("HTTPS://WWW.Example.edu.cn:443/info/1010/2345.htm?utm_source=x#top")
-    'https://www.example.edu.cn/info/1010/2345.htm'
-    """
-    url = url.strip()
-    if base:
-        url = urljoin(base, url)
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    netloc = host
-    if parts.port and parts.port != _DEFAULT_PORTS.get(scheme):
-        netloc = f"{host}:{parts.port}"
-    if parts.username:
-        netloc = f"{parts.username}@{netloc}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        kept = [(k, v) for k, v in pairs if not _TRACKING.match(k)]
-        if len(kept) != len(pairs):
-            query = urlencode(kept)
-    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
 
 
 def clean_title(text: str) -> str:

@@ -12,6 +12,7 @@ Rules it keeps (DESIGN.md, issue #2):
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from aggregator.config import ChannelConfig, Config, HttpConfig
 from aggregator.normalize import InvalidPost, canonical_url, normalise
 from aggregator.qingdan import category_of
 from connectors import ChannelError, Connector, connector_for
+from connectors.http import PoliteTransport
 from connectors.base import ChannelState, Checkpoint, FetchContext, RawPost, Skipped
 from storage.store import ChannelRecord, PostRecord, RunCounts, Store, StoredState
 
@@ -90,19 +92,28 @@ class _RequestCounter:
 
     def __init__(self) -> None:
         self.count = 0
+        self._lock = threading.Lock()  # detail pages are fetched from worker threads
 
     def __call__(self, _request: httpx.Request) -> None:
-        self.count += 1
+        with self._lock:
+            self.count += 1
 
 
 def make_http_client(cfg: HttpConfig, counter: Callable[[httpx.Request], None]) -> httpx.Client:
-    """The one HTTP client a sync shares between its channels."""
+    """The one HTTP client a sync shares between its channels; politeness lives in its transport."""
+    transport = PoliteTransport(
+        user_agent=cfg.user_agent,
+        concurrency=cfg.concurrency,
+        per_host_interval=cfg.per_host_interval,
+        retries=cfg.retries,
+        obey_robots=cfg.obey_robots,
+        on_request=counter,
+    )
     return httpx.Client(
         headers={"User-Agent": cfg.user_agent},
         timeout=cfg.timeout,
-        follow_redirects=False,  # connectors follow redirects themselves, within their hosts
-        limits=httpx.Limits(max_connections=cfg.concurrency),
-        event_hooks={"request": [counter]},
+        follow_redirects=False,  # fetch_page follows redirects itself, within the channel's hosts
+        transport=transport,
     )
 
 
@@ -154,9 +165,11 @@ def sync_channel(
     full: bool = False,
     requests: _RequestCounter | None = None,
     on_progress: ProgressFn | None = None,
+    http_config: HttpConfig | None = None,
 ) -> RunResult:
     """Run one channel's connector into the store and record the run."""
     started = time.monotonic()
+    http_config = http_config or HttpConfig()
     counts = RunCounts()
     requests = requests or _RequestCounter()
     requests.count = 0
@@ -186,6 +199,8 @@ def sync_channel(
         state=_to_connector_state(store.load_state(channel.id)),
         full=full,
         is_known=is_known,
+        max_bytes=http_config.max_bytes,
+        concurrency=http_config.concurrency,
     )
     status: Status = "ok"
     error: str | None = None
@@ -285,6 +300,7 @@ def sync(
                 results.append(result)
                 continue
             results.append(
-                sync_channel(store, ch, http, connector, full=full, requests=counter, on_progress=on_progress)
+                sync_channel(store, ch, http, connector, full=full, requests=counter, on_progress=on_progress,
+                             http_config=config.http)
             )
     return results

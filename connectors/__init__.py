@@ -23,6 +23,17 @@ KINDS: tuple[str, ...] = ("html", "procurement", "feed", "wechat", "table")
 REGISTRY: dict[str, type[Connector]] = {}
 
 
+def _register() -> None:
+    # Imported here, after the base names, so connector modules may import them.
+    from connectors.html import HtmlConnector
+    from connectors.procurement import ProcurementConnector
+
+    REGISTRY.update({"html": HtmlConnector, "procurement": ProcurementConnector})
+
+
+_register()
+
+
 def connector_for(kind: str, registry: Mapping[str, type[Connector]] | None = None) -> Connector:
     """The connector for a channel kind, or a `ChannelError` saying it is missing."""
     registry = REGISTRY if registry is None else registry

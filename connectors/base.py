@@ -113,6 +113,8 @@ class FetchContext:
     http: httpx.Client
     state: ChannelState
     full: bool = False
+    max_bytes: int = 10_000_000  # [http] max_bytes: larger responses are refused
+    concurrency: int = 1  # detail pages in flight at once ([http] concurrency)
     # True when the store already holds a post with this key (or canonical
     # URL) in this channel: incremental syncs stop on a page of known posts.
     is_known: Callable[[str], bool] = lambda _key: False

@@ -79,7 +79,7 @@ timeout = "soon"
     assert "key `item`" in found
     assert "key `list.entry`: expected a CSS selector" in found
     assert "key `list.pages`" in found and "{n}" in found
-    assert "unknown key `list.colour` (expected one of: entry, link, title, date, next, pages)" in found
+    assert "unknown key `list.colour` (expected one of: entry, scope, link, title, date, next, pages)" in found
     assert "[http]: key `timeout`" in found
 
 

@@ -1,0 +1,105 @@
+"""A real HTTP server on loopback that serves sample sites (tests, `xxgk demo`, bench).
+
+Pages live in a dict `path → Resource`, which a test may replace between two
+syncs (new posts, a redesign). ETag and Last-Modified are sent, and a
+conditional GET that matches gets 304, as VSB sites do. Every request is
+counted per path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+
+
+@dataclass(slots=True)
+class Resource:
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    last_modified: float = 1_700_000_000.0  # Unix seconds
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha1(self.body).hexdigest()[:16] + '"'
+
+
+def html(text: str, *, charset: str | None = "utf-8", encoding: str = "utf-8", status: int = 200) -> Resource:
+    """A page; `charset=None` sends no charset in the header (as many VSB and GBK sites do)."""
+    ctype = f"text/html; charset={charset}" if charset else "text/html"
+    return Resource(text.encode(encoding), ctype, status)
+
+
+class SampleServer:
+    """`with SampleServer(pages) as server: server.url + "/portal/xwzx/xxyw.htm"`."""
+
+    def __init__(self, pages: dict[str, Resource] | None = None, host: str = "127.0.0.1", port: int = 0,
+                 latency: float = 0.0) -> None:
+        self.pages: dict[str, Resource] = dict(pages or {})
+        self.hits: Counter[str] = Counter()
+        self.latency = latency
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                server.hits[self.path] += 1
+                if server.latency:
+                    time.sleep(server.latency)
+                res = server.pages.get(self.path) or server.pages.get(self.path.split("?", 1)[0])
+                if res is None:
+                    self._send(404, b"<html><head><title>404 Not Found</title></head><body>404</body></html>",
+                               {"Content-Type": "text/html"})
+                    return
+                validators = {"ETag": res.etag, "Last-Modified": formatdate(res.last_modified, usegmt=True)}
+                if res.status == 200 and (
+                    self.headers.get("If-None-Match") == res.etag
+                    or self.headers.get("If-Modified-Since") == validators["Last-Modified"]
+                ):
+                    self._send(304, b"", validators)
+                    return
+                headers = {"Content-Type": res.content_type, **(validators if res.status == 200 else {}), **res.headers}
+                self._send(res.status, res.body, headers)
+
+            def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if body:
+                    self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer((host, port), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> SampleServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> SampleServer:
+        return self.start()
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.stop()

@@ -1,0 +1,599 @@
+"""Sample sites shaped like the real ones (SITES.md), for tests, `xxgk demo` and bench.
+
+A fictional university, 东湖科技大学, publishes on:
+- `/portal/`  its portal, 博达 VSB family A: `li#line_u…` list, pb_sys pager
+  numbered backwards, a pinned (置顶) old item, a same-shape sidebar, titles
+  cut with "..." (with and without a `title` attribute), a link-type entry to
+  mp.weixin.qq.com, a `content.jsp` twin, detail pages with byline counters,
+  `#vsb_content_2 .v_news_content` and extensionless `download.jsp` attachments;
+- `/zsb/`     本科招生网, VSB family B: legacy `table.winstyle…` rows with filler
+  rows and "YYYY/MM/DD&nbsp;" dates, `a.Next` pager;
+- `/yjsy/`    研究生院, a plain list with `[MM-DD]` dates (no year), a pinned item,
+  two articles with the same title, details that say "请下载附件查阅";
+- `/cgzx/`    采购与招投标管理中心, GBK pages with no charset in the header,
+  `h4` titles cut without a `title` attribute, announcements of every type;
+- `/ccgp/`    中国政府采购网 channel list `ul.c_list_bid` with a JS `Pager`,
+  detail pages with 公告概要 tables, `code-…` fields and `ul.fjxx` attachments;
+- `/waf/`     a 瑞数 `$_ts` firewall shell (HTTP 412).
+
+Every site is a function of a list of `SamplePost`s, so a test can add posts,
+change one, or redesign a page, and serve the result again.
+"""
+
+from __future__ import annotations
+
+import html as _html
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from aggregator.samples.server import Resource, html
+
+SCHOOL = "东湖科技大学"
+OWNER = 1383475626  # VSB owner number: links counters and attachments
+
+
+@dataclass(slots=True)
+class SamplePost:
+    news_id: int
+    title: str
+    published: datetime
+    paragraphs: list[str]
+    department: str = "党委宣传部"
+    attachments: list[str] = field(default_factory=list)
+    pinned: bool = False
+    external: str | None = None  # a link-type entry pointing off-site
+    title_attr: bool = True
+    twin: bool = False  # listed as content.jsp?…wbnewsid= instead of info/…htm
+    extra_html: str = ""
+
+
+def esc(text: str) -> str:
+    return _html.escape(text, quote=True)
+
+
+def cut(title: str, n: int = 22) -> str:
+    return title if len(title) <= n else title[:n] + "..."
+
+
+# -- content -----------------------------------------------------------------------------
+
+_NEWS = [
+    "{s}召开{y}年党风廉政建设和反腐败工作会议",
+    "关于做好{y}年寒假学生离校及安全稳定工作的通知",
+    "{s}{y}年本科招生章程",
+    "{s}与湖北省农业科学院签署战略合作协议",
+    "关于公布{y}年度校级教学成果奖评审结果的通知",
+    "{s}举行{y}届毕业典礼暨学位授予仪式",
+    "关于{y}年端午节放假安排的通知",
+    "{s}{y}年部门预算公开",
+    "关于开展{y}年度教职工年度考核工作的通知",
+    "我校获批{y}年度国家自然科学基金项目52项",
+    "关于拟任干部任前公示的公告",
+    "{s}第五届教职工代表大会第三次会议隆重开幕",
+    "关于组织申报{y}年度湖北省高等学校省级教学研究项目的通知",
+    "{s}学术委员会{y}年度工作报告",
+    "关于{y}年国庆节放假安排的通知",
+    "{s}{y}年信息公开工作年度报告",
+    "图书馆关于开展{y}年读书月系列活动的通知",
+    "关于做好{y}年全国大学英语四、六级考试报名工作的通知",
+    "{s}召开{y}年本科教学工作会议",
+    "关于对{y}年学生违纪处分决定的公示",
+    "{s}在第十八届“挑战杯”全国大学生课外学术科技作品竞赛中获佳绩",
+    "关于{y}年国家助学金获得者名单的公示",
+    "{s}举办“科学家精神”主题报告会",
+    "关于印发《{s}科研经费管理办法（修订）》的通知",
+    "关于调整部分校区校园巴士运行时间的通知",
+]
+_PARAGRAPHS = [
+    "为深入贯彻落实上级有关文件精神，进一步做好相关工作，经学校研究，现将有关事项通知如下。",
+    "各学院（部）、各单位要高度重视，精心组织，认真做好本单位的宣传动员和组织实施工作。",
+    "学校党委书记、校长出席会议并讲话，校领导班子成员、各单位主要负责人参加会议。",
+    "会议强调，要坚持以习近平新时代中国特色社会主义思想为指导，推动学校事业高质量发展。",
+    "如有疑问，请与党政办公室联系，联系电话：027-87654321。",
+]
+_DEPARTMENTS = ["党委宣传部", "党政办公室", "教务处", "学生工作部", "财务处", "人事处", "科学技术发展院"]
+
+
+def news_posts(n: int, *, start: datetime = datetime(2025, 6, 30, 16, 30), first_id: int = 9001) -> list[SamplePost]:
+    """`n` portal posts, newest first, one every 33 hours."""
+    posts = []
+    for i in range(n):
+        when = start - timedelta(hours=33 * i)
+        template = _NEWS[i % len(_NEWS)]
+        title = template.format(s=SCHOOL, y=when.year)
+        if i >= len(_NEWS):
+            title = f"{title}（{i // len(_NEWS) + 1}）"
+        posts.append(
+            SamplePost(
+                news_id=first_id + n - i,
+                title=title,
+                published=when,
+                paragraphs=[_PARAGRAPHS[(i + k) % len(_PARAGRAPHS)] for k in range(3)],
+                department=_DEPARTMENTS[i % len(_DEPARTMENTS)],
+                attachments=[f"附件{1}：{title[:10]}报名表.docx"] if i % 4 == 1 else [],
+                title_attr=i % 3 != 2,
+            )
+        )
+    return posts
+
+
+# -- VSB family A (portal) --------------------------------------------------------------
+
+_VSB_HEAD = """<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml"><head>
+<meta http-equiv="Content-Type" content="text/html; charset={charset}" />
+<title>{title}</title>
+<META Name="keywords" Content="{school},{title}" />
+<!--Announced by Visual SiteBuilder 9-->
+<link rel="stylesheet" type="text/css" href="{root}_sitegray/_sitegray_d.css" />
+<script language="javascript" src="{root}_sitegray/_sitegray.js"></script>
+<!-- CustomerNO:77656262657232307e7a47545353544703090000 -->
+<link rel="stylesheet" type="text/css" href="{root}list.vsb.css" />
+<script type="text/javascript" src="/system/resource/js/vsbscreen.min.js" id="_vsbscreen" devices="pc|pad"></script>
+<script type="text/javascript" src="/system/resource/js/counter.js"></script>
+<script type="text/javascript">_jsq_(1010,'/list.jsp',-1,{owner})</script>
+</head>"""
+
+
+def vsb_a_list(posts: list[SamplePost], *, base: str, column: str, tree: int, per_page: int,
+               sidebar: list[SamplePost]) -> dict[str, Resource]:
+    """`{base}{column}.htm` and `{base}{column}/{k}.htm`, numbered backwards."""
+    pinned = [p for p in posts if p.pinned]
+    ordered = [p for p in posts if not p.pinned]
+    pages = [ordered[i : i + per_page] for i in range(0, len(ordered), per_page)] or [[]]
+    n = len(pages)
+    out: dict[str, Resource] = {}
+    name = column.rsplit("/", 1)[-1]
+    for k, items in enumerate(pages, 1):
+        deep = k > 1
+        up = "../../" if deep else "../"
+        rows = []
+        for i, p in enumerate((pinned if k == 1 else []) + items):
+            if p.external:
+                href = p.external
+            elif p.twin:
+                href = f"{up}content.jsp?urltype=news.NewsContentUrl&amp;wbtreeid={tree}&amp;wbnewsid={p.news_id}"
+            else:
+                href = f"{up}info/{tree}/{p.news_id}.htm"
+            title_attr = f' title="{esc(p.title)}"' if p.title_attr else ""
+            top = '<span class="top">[置顶]</span>' if p.pinned else ""
+            rows.append(
+                f'<li id="line_u8_{i}">{top}<a href="{href}" target="_blank"{title_attr}>{esc(cut(p.title))}</a>'
+                f'<span class="date">{p.published:%Y-%m-%d}</span></li>\n'
+                f'<span id="section_u8_{i}" style="display:none;"></span>'
+            )
+        def page_href(j: int) -> str:  # page j's file, relative to page k's folder
+            if j == 1:
+                return f"../{name}.htm" if deep else f"{name}.htm"
+            return f"{n - j + 1}.htm" if deep else f"{name}/{n - j + 1}.htm"
+        nxt = (f'<span class="p_next p_fun"><a href="{page_href(k + 1)}">下页</a></span>'
+               f'<span class="p_last p_fun"><a href="{page_href(n)}">尾页</a></span>') if k < n else \
+              '<span class="p_next_d p_fun_d">下页</span><span class="p_last_d p_fun_d">尾页</span>'
+        prev = (f'<span class="p_first p_fun"><a href="{page_href(1)}">首页</a></span>'
+                f'<span class="p_prev p_fun"><a href="{page_href(k - 1)}">上页</a></span>') if k > 1 else \
+               '<span class="p_first_d p_fun_d">首页</span><span class="p_prev_d p_fun_d">上页</span>'
+        numbers = "".join(
+            f'<span class="p_no_d">{j}</span>' if j == k else f'<span class="p_no"><a href="{page_href(j)}">{j}</a></span>'
+            for j in range(1, n + 1)
+        )
+        side = "".join(
+            f'<li id="line_u9_{i}"><a href="{up}info/1011/{p.news_id}.htm" title="{esc(p.title)}">{esc(cut(p.title, 14))}</a>'
+            f'<span class="date">{p.published:%m-%d}</span></li>'
+            for i, p in enumerate(sidebar)
+        )
+        root = "../../" if deep else "../"
+        ids = ",".join(str(p.news_id) for p in items)
+        page = f"""{_VSB_HEAD.format(charset="utf-8", title="学校要闻-" + SCHOOL, school=SCHOOL, root=root, owner=OWNER)}
+<body>
+<div class="header"><a href="{root}index.htm"><img src="{root}images/logo.png" alt="{SCHOOL}" /></a>
+<form action="{root}ssjg.jsp?wbtreeid=1001" method="post" id="au0a" name="au0a" onsubmit="return _nl_ys_check()">
+<input type="hidden" id="lucenenewssearchkey440713" name="lucenenewssearchkey" value="" />
+<input type="text" name="showkeycode440713" id="showkeycode440713" /></form></div>
+<div class="main">
+<aside class="btlist"><h3>热点新闻</h3><ul>{side}</ul></aside>
+<div class="m_right"><div class="dqwz">当前位置：<a href="{root}index.htm">首页</a> &gt;&gt; <a href="{root}xwzx.htm">新闻中心</a> &gt;&gt; 学校要闻</div>
+<div class="btlist list-con"><ul>
+{"".join(rows)}
+</ul></div>
+<div class="pb_sys_common pb_sys_normal pb_sys_style1"><span class="p_t">共{len(ordered) + len(pinned)}条</span>
+<span class="p_pages">{prev}{numbers}{nxt}</span><span class="p_t">{k}/{n}</span></div>
+<script>_showDynClickBatch([{",".join(f"'dynclicks_u8_{p.news_id}'" for p in items)}],[{ids}],"wbnews",{OWNER})</script>
+</div></div>
+<div class="footer">版权所有：{SCHOOL} 地址：湖北省武汉市东湖新技术开发区</div>
+</body></html>"""
+        path = f"{base}{column}.htm" if k == 1 else f"{base}{column}/{n - k + 1}.htm"
+        out[path] = html(page)
+    return out
+
+
+def vsb_detail(p: SamplePost, *, base: str, tree: int, crumbs: list[str], charset: str = "utf-8") -> str:
+    attachments = "".join(
+        f'<li>附件【<a href="/system/_content/download.jsp?urltype=news.DownloadAttachUrl&amp;owner={OWNER}'
+        f'&amp;wbfileid={p.news_id}{j}" target="_blank">{esc(name)}</a>】已下载<span id="nattach{p.news_id}{j}">'
+        f'<script language="javascript">getClickTimes({p.news_id}{j},{OWNER},"wbnewsfile","attach")</script></span>次</li>'
+        for j, name in enumerate(p.attachments)
+    )
+    body = "".join(
+        f'<p class="vsbcontent_start">{esc(t)}</p>' if j == 0 else f"<p>{esc(t)}</p>"
+        for j, t in enumerate(p.paragraphs)
+    )
+    crumb = " &gt;&gt; ".join(["<a href=\"../../../index.htm\">首页</a>", *crumbs, "正文"])
+    return f"""{_VSB_HEAD.format(charset=charset, title=esc(p.title) + "-" + SCHOOL, school=SCHOOL, root="../../", owner=OWNER)}
+<body><div class="header"><img src="../../images/logo.png" alt="{SCHOOL}" /></div>
+<div class="position">当前位置：{crumb}</div>
+<script>NewsvoteDWR.getNewsLinkUrl({p.news_id},'{OWNER}','vsb',newsSkip);</script>
+<form name="_newscontent_fromname"><div class="content">
+<h1 class="title">{esc(p.title)}</h1>
+<div class="info">发布时间：{p.published:%Y-%m-%d %H:%M}&nbsp;&nbsp;作者：&nbsp;&nbsp;来源：{esc(p.department)}&nbsp;&nbsp;点击数：<script>_showDynClicks("wbnews", {OWNER}, {p.news_id})</script></div>
+<div id="vsb_content_2"><div class="v_news_content">{body}
+<p class="vsbcontent_img"><img width="600" src="/__local/A/1B/2C/9F8E7D6C5B4A_3C2B1A09.jpg" vurl="/_vsl/9F8E7D6C5B4A/3C2B1A09/1E2D" vheight="" vwidth="600" orisrc="/__local/A/1B/2C/9F8E7D6C5B4A_3C2B1A09.jpg" class="img_vsb_content"></p>
+{p.extra_html}<p class="vsbcontent_end">（审核：{esc(p.department)}）</p></div></div>
+<div id="div_vote_id"></div>
+<ul style="list-style-type:none;">{attachments}</ul>
+<p><span>上一条：</span><a href="{p.news_id + 1}.htm">上一篇文章</a></p><p><span>下一条：</span><a href="{p.news_id - 1}.htm">下一篇文章</a></p>
+</div></form>
+<script>document.write('<img src="https://evil.example.com/track.gif">');</script>
+<div class="footer">版权所有：{SCHOOL}</div></body></html>"""
+
+
+def portal_site(posts: list[SamplePost], *, per_page: int = 10) -> dict[str, Resource]:
+    base = "/portal/"
+    pages = vsb_a_list(posts, base=base, column="xwzx/xxyw", tree=1010, per_page=per_page, sidebar=[
+        SamplePost(8001 + i, f"热点：{SCHOOL}第{i + 1}期学术沙龙举行", datetime(2025, 6, 1), []) for i in range(5)
+    ])
+    for p in posts:
+        if not p.external:
+            pages[f"{base}info/1010/{p.news_id}.htm"] = html(
+                vsb_detail(p, base=base, tree=1010, crumbs=['<a href="../../xwzx.htm">新闻中心</a>', '<a href="../../xwzx/xxyw.htm">学校要闻</a>'])
+            )
+    return pages
+
+
+def portal_posts() -> list[SamplePost]:
+    """23 dated posts, one pinned old notice, one link-type post, one content.jsp twin."""
+    posts = news_posts(23)
+    posts.insert(0, SamplePost(8888, f"关于印发《{SCHOOL}信息公开实施细则》的通知", datetime(2024, 10, 10, 9, 0),
+                               ["为规范学校信息公开工作，根据《高等学校信息公开办法》，制定本细则。"],
+                               department="党政办公室", pinned=True,
+                               attachments=[f"{SCHOOL}信息公开实施细则.pdf", "信息公开申请表.docx"]))
+    posts[3] = replace(posts[3], external="https://mp.weixin.qq.com/s/Xq3vD9LkPzR1uAa2bC4dEw",
+                       title=f"【图说】{SCHOOL}2025年樱花季")
+    posts[5] = replace(posts[5], twin=True)
+    return posts
+
+
+# -- VSB family B (本科招生网) --------------------------------------------------------------
+
+
+def zsb_posts() -> list[SamplePost]:
+    titles = [
+        "{s}2025年本科招生章程", "{s}2025年高校专项计划招生简章", "{s}2025年分省分专业招生计划",
+        "{s}2024年各省录取分数线", "{s}2025年综合评价招生入围考生名单公示", "{s}2025年高水平运动队测试结果公示",
+        "{s}2025年艺术类专业招生简章", "致2025届考生的一封信", "{s}2025年保送生拟录取名单公示",
+        "{s}2025年新生入学须知", "{s}招生咨询会日程安排",
+    ]
+    return [
+        SamplePost(5100 + i, t.format(s=SCHOOL), datetime(2025, 6, 20, 9, 0) - timedelta(days=5 * i),
+                   [_PARAGRAPHS[i % 5], "招生办公室咨询电话：027-87650000。"], department="招生办公室")
+        for i, t in enumerate(titles)
+    ]
+
+
+def zsb_site(posts: list[SamplePost], per_page: int = 6) -> dict[str, Resource]:
+    base = "/zsb/"
+    pages_ = [posts[i : i + per_page] for i in range(0, len(posts), per_page)]
+    n = len(pages_)
+    out: dict[str, Resource] = {}
+    for k, items in enumerate(pages_, 1):
+        deep = k > 1
+        up = "../" if deep else ""
+        rows = "".join(
+            f'<tr height="20"><td width="1%" valign="middle"><img src="{up}images/dot.gif" border="0"></td>'
+            f'<td valign="middle"><a href="{up}info/1021/{p.news_id}.htm" class="c1234" target="_blank" '
+            f'title="{esc(p.title)}">{esc(cut(p.title, 16))}</a></td>'
+            f'<td width="1%" nowrap="" align="right" valign="middle"><span class="timestyle1234">{p.published:%Y/%m/%d}&nbsp;</span></td></tr>'
+            f'<tr height="1"><td colspan="3" style="background-image: url({up}images/line.gif)"></td></tr>'
+            for p in items
+        )
+        def href(j: int) -> str:
+            if j == 1:
+                return "../zsxx.htm" if deep else "zsxx.htm"
+            return f"{n - j + 1}.htm" if deep else f"zsxx/{n - j + 1}.htm"
+        nxt = f'<a href="{href(k + 1)}" class="Next">下页</a><a href="{href(n)}" class="Next">尾页</a>' if k < n \
+            else '<span class="NextDisabled">下页</span><span class="NextDisabled">尾页</span>'
+        page = f"""<html><head><meta http-equiv="Content-Type" content="text/html; charset=UTF-8">
+<title>招生信息-{SCHOOL}本科招生网</title><!--Announced by Visual SiteBuilder 9--></head><body>
+<table width="100%"><tr><td class="fontstyle1235">当前位置：<a href="{up}index.htm">首页</a><span class="splitflagstyle1235">&gt;&gt;</span>招生信息</td></tr></table>
+<table class="winstyle1234" width="100%" cellspacing="0" cellpadding="0"><tbody>{rows}
+<tr id="img1234"><td colspan="3"><table><tr><td></td></tr></table></td></tr></tbody></table>
+<table class="headStyle5h1klaqjfc" width="100%" border="0" cellspacing="0" cellpadding="0"><tr>
+<td nowrap="" align="left" width="1%" id="fanye1234">共{len(posts)}条&nbsp;&nbsp;{k}/{n}&nbsp;</td>
+<td nowrap="" align="left"><span class="PrevDisabled">首页</span><span class="PrevDisabled">上页</span>{nxt}
+<input type="text" value="{k}" id="a1234GOPAGE" size="2"><input type="button" name="a1234Find" value="转到" onclick="_simple_list_gotopage_fun({n},'a1234GOPAGE',2)"></td>
+</tr></table></body></html>"""
+        out[f"{base}zsxx.htm" if k == 1 else f"{base}zsxx/{n - k + 1}.htm"] = html(page)
+    for p in posts:
+        body = "".join(f"<p>{esc(t)}</p>" for t in p.paragraphs)
+        out[f"{base}info/1021/{p.news_id}.htm"] = html(f"""<html><head><meta http-equiv="Content-Type" content="text/html; charset=UTF-8">
+<title>{esc(p.title)}-{SCHOOL}本科招生网</title></head><body>
+<table width="100%"><tr><td class="fontstyle1235">当前位置：<a href="../../index.htm">首页</a><span class="splitflagstyle1235">&gt;&gt;</span><a href="../../zsxx.htm">招生信息</a><span class="splitflagstyle1235">&gt;&gt;</span>正文</td></tr></table>
+<form name="_newscontent_fromname"><table width="100%"><tr><td class="titlestyle1240" align="center">{esc(p.title)}</td></tr>
+<tr><td align="center"><span class="timestyle1240">{p.published:%Y-%m-%d %H:%M}</span>&nbsp;&nbsp;<span class="authorstyle1240">{esc(p.department)}</span></td></tr>
+<tr><td><div id="vsb_content"><div class="v_news_content">{body}</div></div></td></tr></table></form></body></html>""")
+    return out
+
+
+# -- month-day list (研究生院) --------------------------------------------------------------
+
+
+def yjsy_posts() -> list[SamplePost]:
+    items = [
+        (7311, "关于{y}年硕士研究生招生考试网上报名的公告", datetime(2024, 10, 10, 9, 0), True),
+        (7420, "{s}{y}年硕士研究生招生复试分数线", datetime(2025, 3, 28, 18, 0), False),
+        (7419, "{s}{y}年硕士研究生复试录取工作方案", datetime(2025, 3, 26, 10, 0), False),
+        (7418, "{s}{y}年硕士研究生拟录取名单公示（第一批）", datetime(2025, 4, 10, 17, 0), False),
+        (7417, "{s}{y}年博士研究生招生简章", datetime(2025, 1, 6, 9, 0), False),
+        (7416, "关于{y}年硕士研究生调剂工作的通知", datetime(2024, 12, 30, 9, 0), False),
+        (7415, "关于{y}年硕士研究生调剂工作的通知", datetime(2024, 12, 20, 9, 0), False),
+        (7414, "{s}{y}年接收推荐免试研究生章程", datetime(2024, 9, 12, 9, 0), False),
+    ]
+    return [
+        SamplePost(i, t.format(s=SCHOOL, y=d.year), d, ["请下载附件查阅。"], department="研究生院",
+                   attachments=[f"{t.format(s=SCHOOL, y=d.year)[:14]}.docx", "专业目录.pdf"], pinned=pin)
+        for i, t, d, pin in items
+    ]
+
+
+def yjsy_site(posts: list[SamplePost], per_page: int = 4) -> dict[str, Resource]:
+    base = "/yjsy/"
+    pinned = [p for p in posts if p.pinned]
+    rest = sorted((p for p in posts if not p.pinned), key=lambda p: p.published, reverse=True)
+    chunks = [rest[i : i + per_page] for i in range(0, len(rest), per_page)]
+    n = len(chunks)
+    out: dict[str, Resource] = {}
+    for k, items in enumerate(chunks, 1):
+        deep = k > 1
+        up = "../../" if deep else "../"
+        rows = "".join(
+            f'<li><a href="{up}info/1031/{p.news_id}.htm" target="_blank">{esc(p.title)}</a><span>[{p.published:%m-%d}]</span></li>'
+            for p in (pinned if k == 1 else []) + items
+        )
+        nxt = f'<a href="{"" if deep else "sszs/"}{n - k}.htm">下页</a>' if k < n else "下页"
+        out[f"{base}zsgz/sszs.htm" if k == 1 else f"{base}zsgz/sszs/{n - k + 1}.htm"] = html(f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>硕士招生-{SCHOOL}研究生院</title></head><body>
+<div class="nav"><ul><li><a href="{up}index.htm">首页</a></li><li><a href="{up}zsgz.htm">招生工作</a></li></ul></div>
+<div class="list"><h2>硕士招生</h2><ul>{rows}</ul>
+<div class="page">共{len(posts)}条 首页 上页 {nxt} 尾页 转到 <input type="text" size="2"> 页</div></div>
+</body></html>""")
+    for p in posts:
+        attachments = "".join(
+            f'<li>附件【<a href="/system/_content/download.jsp?urltype=news.DownloadAttachUrl&amp;owner={OWNER}&amp;wbfileid=77{p.news_id}{j}">{esc(a)}</a>】</li>'
+            for j, a in enumerate(p.attachments)
+        )
+        out[f"{base}info/1031/{p.news_id}.htm"] = html(f"""<!DOCTYPE html><html><head><meta charset="utf-8">
+<title>{esc(p.title)}-{SCHOOL}研究生院</title></head><body>
+<div class="location">当前位置：<a href="../../index.htm">首页</a> &gt; <a href="../../zsgz.htm">招生工作</a> &gt; 硕士招生</div>
+<form name="_newscontent_fromname"><h2 class="arti_title">{esc(p.title)}</h2>
+<div class="arti_metas">发布日期：{p.published:%Y年%m月%d日}&nbsp; 发布单位：研究生院招生办公室</div>
+<div id="vsb_content"><div class="v_news_content"><p>{esc(p.paragraphs[0])}</p></div></div>
+<ul style="list-style-type:none;">{attachments}</ul></form></body></html>""")
+    return out
+
+
+# -- GBK procurement centre ---------------------------------------------------------------
+
+_CG_ITEMS = [
+    ("DHKJ-2025-CG017", "实验室高性能计算集群采购项目公开招标公告", "公开招标", 569800.00, None, None),
+    ("DHKJ-2025-CG017", "实验室高性能计算集群采购项目中标（成交）结果公告", "公开招标", None, "武汉光谷智算科技有限公司", 556000.00),
+    ("DHKJ-2025-CG021", "学生公寓空调维修服务竞争性磋商公告", "竞争性磋商", 350000.00, None, None),
+    ("DHKJ-2025-CG021", "学生公寓空调维修服务竞争性磋商公告的更正公告", "竞争性磋商", None, None, None),
+    ("DHKJ-2025-CG025", "图书馆中文图书采购项目询价公告", "询价", 80000.00, None, None),
+    ("DHKJ-2025-CG025", "图书馆中文图书采购项目废标公告", "询价", None, None, None),
+    ("DHKJ-2025-CG030", "校园网核心交换机采购项目单一来源采购公示", "单一来源", 1200000.00, None, None),
+    ("DHKJ-2025-CG012", "食堂食材配送服务项目合同公告", "公开招标", None, "湖北楚天鲜农业发展有限公司", 2380000.00),
+    ("DHKJ-2024-CG088", "学生宿舍家具采购项目履约验收结果公告", "公开招标", None, "武汉木艺家具有限公司", 1460000.00),
+    (None, "2025年7月政府采购意向公开", None, None, None, None),
+]
+
+
+def cgzx_posts() -> list[SamplePost]:
+    posts = []
+    for i, (code, title, method, budget, supplier, award) in enumerate(_CG_ITEMS):
+        lines = []
+        if code:
+            lines += [f"一、项目编号：{code}", f"二、项目名称：{title.split('项目')[0]}项目", f"三、采购人：{SCHOOL}"]
+        if method:
+            lines.append(f"四、采购方式：{method}")
+        if budget:
+            lines.append(f"五、预算金额：￥{budget / 10000:.2f} 万元")
+        if supplier:
+            lines.append(f"六、中标（成交）供应商：{supplier}")
+        if award:
+            lines.append(f"七、中标（成交）金额：{award:.2f}(元)")
+        lines.append("联系人：采购与招投标管理中心 王老师 027-87651234")
+        posts.append(SamplePost(6200 - i, f"{SCHOOL}{title}", datetime(2025, 7, 8, 9, 30) - timedelta(days=3 * i),
+                                lines, department="采购与招投标管理中心", title_attr=False))
+    return posts
+
+
+def cgzx_site(posts: list[SamplePost], per_page: int = 6) -> dict[str, Resource]:
+    base = "/cgzx/"
+    chunks = [posts[i : i + per_page] for i in range(0, len(posts), per_page)]
+    n = len(chunks)
+    out: dict[str, Resource] = {}
+    for k, items in enumerate(chunks, 1):
+        deep = k > 1
+        up = "../" if deep else ""
+        rows = "".join(
+            f'<li id="line_u5_{i}"><a href="{up}info/1051/{p.news_id}.htm" target="_blank"><h4>{esc(cut(p.title, 20))}</h4>'
+            f'<p class="date"><i class="fa fa-calendar"></i>{p.published:%Y-%m-%d}</p><p>{esc(p.paragraphs[0][:30])}...</p></a></li>'
+            for i, p in enumerate(items)
+        )
+        nxt = f'<span class="p_next p_fun"><a href="{"" if deep else "cggg/"}{n - k}.htm">下页</a></span>' if k < n else ""
+        page = f"""<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">
+<title>采购公告-{SCHOOL}采购与招投标管理中心</title></head><body>
+<div class="list-con"><ul>{rows}</ul></div>
+<div class="pb_sys_common pb_sys_normal pb_sys_style1"><span class="p_pages">{nxt}</span><span class="p_t">{k}/{n}</span></div>
+</body></html>"""
+        out[f"{base}cggg.htm" if k == 1 else f"{base}cggg/{n - k + 1}.htm"] = Resource(page.encode("gbk"), "text/html")
+    for p in posts:
+        body = "".join(f"<p>{esc(t)}</p>" for t in p.paragraphs)
+        page = f"""<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">
+<title>{esc(p.title)}-采购与招投标管理中心</title></head><body>
+<div class="position">当前位置：<a href="../../index.htm">首页</a>&gt;&gt;<a href="../../cggg.htm">采购公告</a>&gt;&gt;正文</div>
+<form name="_newscontent_fromname"><h1>{esc(p.title)}</h1>
+<div class="info">发布时间：{p.published:%Y-%m-%d %H:%M}&nbsp;&nbsp;来源：采购与招投标管理中心</div>
+<div id="vsb_content"><div class="v_news_content">{body}</div></div></form></body></html>"""
+        out[f"{base}info/1051/{p.news_id}.htm"] = Resource(page.encode("gbk"), "text/html")
+    return out
+
+
+# -- 中国政府采购网 -------------------------------------------------------------------------
+
+
+def ccgp_posts() -> list[SamplePost]:
+    regions = ["湖北", "湖北武汉", "湖北", "湖北宜昌", "湖北"]
+    items = [
+        ("DHKJ-2025-CG017", f"{SCHOOL}实验室高性能计算集群采购项目中标(成交)结果公告", "武汉光谷智算科技有限公司", 55.6),
+        ("HBZC-2025-00412", f"{SCHOOL}智慧教室建设项目中标公告", "湖北华科信息技术有限公司", 238.45),
+        ("HBZC-2025-00398", f"{SCHOOL}后勤综合服务外包项目成交公告", "武汉城市物业管理有限公司", 96.0),
+        ("HBZC-2025-00377", f"{SCHOOL}大型仪器设备维保服务项目中标(成交)结果公告", "湖北仪联科技有限公司", 41.2),
+        ("HBZC-2025-00351", f"{SCHOOL}校园安防监控系统升级项目中标公告", "武汉安视达电子有限公司", 128.9),
+    ]
+    return [
+        SamplePost(24187654 - i * 17, title, datetime(2025, 7, 10, 16, 0) - timedelta(days=4 * i, hours=i),
+                   [code, supplier, f"{amount:.6f}", regions[i]], department="湖北省政府采购网")
+        for i, (code, title, supplier, amount) in enumerate(items)
+    ]
+
+
+def ccgp_site(posts: list[SamplePost], per_page: int = 3) -> dict[str, Resource]:
+    base = "/ccgp/cggg/dfgg/zbgg/"
+    chunks = [posts[i : i + per_page] for i in range(0, len(posts), per_page)]
+    out: dict[str, Resource] = {}
+    for k, items in enumerate(chunks):
+        rows = "".join(
+            f'<li><a href="./{p.published:%Y%m}/t{p.published:%Y%m%d}_{p.news_id}.htm" title="{esc(p.title)}" target="_blank">{esc(p.title)}</a>\n'
+            f'<span>发布时间：<em>{p.published:%Y-%m-%d %H:%M}</em> 地域：<em>{p.paragraphs[3]}</em> 采购人：<em>{SCHOOL}</em></span></li>'
+            for p in items
+        )
+        out[f"{base}index.htm" if k == 0 else f"{base}index_{k}.htm"] = html(f"""<!DOCTYPE html><html><head>
+<meta http-equiv="Content-Type" content="text/html; charset=utf-8"><title>中标公告</title></head><body>
+<div class="main_list"><div class="vF_deail_currentloc"><a>首页</a>»<a>政采公告</a>»<a>地方公告</a>»<a>中标公告</a></div>
+<ul class="c_list_news"><li><a href="/cggg/zygg/">中央公告</a></li></ul>
+<ul class="c_list_bid">{rows}</ul>
+<p class="pager"><script>Pager({{size:{len(chunks)}, current:{k}, prefix:'index',suffix:'htm'}});</script></p></div></body></html>""")
+    for p in posts:
+        code, supplier, amount, region = p.paragraphs
+        out[f"{base}{p.published:%Y%m}/t{p.published:%Y%m%d}_{p.news_id}.htm"] = html(f"""<!DOCTYPE html><html><head>
+<meta http-equiv="Content-Type" content="text/html; charset=utf-8">
+<meta name="SiteName" content="中国政府采购网"><meta name="SiteDomain" content="www.ccgp.gov.cn"><meta name="SiteIDCode" content="bm14000002">
+<meta name="ArticleTitle" content="{esc(p.title)}"><meta name="PubDate" content="{p.published:%Y-%m-%d %H:%M}">
+<meta name="ContentSource" content="{esc(p.department)}"><title>{esc(p.title)}</title>
+<script id="keyparam" src="/_bot_sbu/sbu_fpcm.js"></script></head><body id="detail">
+<div class="vF_deail_currentloc"><a class="CurrChnlCls">首页</a>»<a class="CurrChnlCls">政采公告</a>»<a class="CurrChnlCls">地方公告</a>»<a class="CurrChnlCls">中标公告</a></div>
+<div class="vF_deail_maincontent"><div class="vF_detail_main vF_x7k2">
+<div class="vF_detail_header"><h2 class="tc">{esc(p.title.replace("(成交)", "（成交）"))}</h2>
+<p class="tc"><span id="pubTime">{p.published:%Y年%m月%d日 %H:%M}</span> 来源：<span id="sourceName">{esc(p.department)}</span> 【<span id="printBtn">打印</span>】</p></div>
+<div class="table"><h5>公告概要：</h5><table>
+<tr><td class="title">采购项目名称</td><td colspan="3">{esc(p.title[len(SCHOOL):].split("项目")[0])}项目</td></tr>
+<tr><td class="title">品目</td><td colspan="3">货物/设备</td></tr>
+<tr><td class="title">采购单位</td><td>{SCHOOL}</td><td class="title">行政区域</td><td>{region}</td></tr>
+<tr><td class="title">公告时间</td><td>{p.published:%Y年%m月%d日 %H:%M}</td><td class="title">评审专家名单</td><td>张某某、李某某、王某某</td></tr>
+<tr><td class="title">总中标金额</td><td colspan="3">￥{amount} 万元（人民币）</td></tr>
+<tr><td class="title">代理机构名称</td><td colspan="3">湖北诚信招标代理有限公司</td></tr></table></div>
+<div class="vF_detail_content_container"><div class="vF_detail_content">
+<p><strong>一、项目编号：</strong><samp class="bookmark-item uuid-1 code-00004 editDisable">{code}</samp></p>
+<p><strong>二、项目名称：</strong><span class="bookmark-item uuid-2 code-00003">{esc(p.title[len(SCHOOL):].split("项目")[0])}项目</span></p>
+<p><strong>三、中标（成交）信息</strong></p>
+<table><tr><th>供应商名称</th><th>中标（成交）金额</th></tr>
+<tr><td class="code-winningSupplierName">{esc(supplier)}</td><td class="code-summaryPrice">{amount}万元</td></tr></table>
+<p><strong>七、公告期限</strong></p><p>自本公告发布之日起1个工作日。</p>
+<p class="fjxx">附件信息：</p><ul class="fjxx"><li><p><a href="https://download.ccgp.gov.cn/oss/download?uuid={p.news_id}" ignore="1">中标通知书.pdf</a></p></li></ul>
+</div></div></div></div></body></html>""")
+    return out
+
+
+# -- blocked ----------------------------------------------------------------------------------
+
+
+def waf_site() -> dict[str, Resource]:
+    shell = ("<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">"
+             "<script type=\"text/javascript\">$_ts=window['$_ts'];if(!$_ts)$_ts={};$_ts.nsd=49851;"
+             "$_ts.cd=\"qXGcrrAlqGzqcpL7DGqEEaqlWp3\";</script>"
+             "<script type=\"text/javascript\" charset=\"utf-8\" src=\"/4QbVtADbnLVIc/d.FxJzG50F.d2a8e1c.js\" r='m'></script>"
+             "</head><body></body></html>")
+    return {"/waf/tzgg.htm": html(shell, status=412)}
+
+
+# -- the whole sample ---------------------------------------------------------------------------------
+
+
+def sample_pages() -> dict[str, Resource]:
+    pages: dict[str, Resource] = {}
+    pages.update(portal_site(portal_posts()))
+    pages.update(zsb_site(zsb_posts()))
+    pages.update(yjsy_site(yjsy_posts()))
+    pages.update(cgzx_site(cgzx_posts()))
+    pages.update(ccgp_site(ccgp_posts()))
+    pages.update(waf_site())
+    pages["/robots.txt"] = Resource(b"User-agent: *\nDisallow: /admin/\n", "text/plain")
+    return pages
+
+
+def sample_channels(base_url: str) -> str:
+    """`[[channel]]` tables for the sample sites served at `base_url`."""
+    return f'''
+[[channel]]
+id = "portal-news"
+name = "学校门户·学校要闻"
+kind = "html"
+group = "学校门户网站"
+url = "{base_url}/portal/xwzx/xxyw.htm"
+preset = "vsb"
+
+[[channel]]
+id = "zsb-undergrad"
+name = "本科招生网·招生信息"
+kind = "html"
+group = "本科招生信息公开"
+url = "{base_url}/zsb/zsxx.htm"
+preset = "vsb-legacy"
+
+[[channel]]
+id = "yjsy-admissions"
+name = "研究生院·硕士招生"
+kind = "html"
+group = "研究生招生信息公开"
+url = "{base_url}/yjsy/zsgz/sszs.htm"
+  [channel.list]
+  entry = "div.list li"
+  link = "a@href"
+  date = "span"
+  next = "a:-soup-contains('下页')@href"
+  [channel.detail]
+  title = "h2.arti_title"
+  date = ".arti_metas"
+
+[[channel]]
+id = "procurement-centre"
+name = "采购与招投标管理中心·采购公告"
+kind = "procurement"
+group = "政府采购信息"
+url = "{base_url}/cgzx/cggg.htm"
+preset = "vsb"
+item = 18
+  [channel.list]
+  entry = "li[id^=line_u]"
+  title = "h4"
+  date = "p.date"
+
+[[channel]]
+id = "ccgp-results"
+name = "中国政府采购网·本校中标公告"
+kind = "procurement"
+group = "政府采购信息"
+url = "{base_url}/ccgp/cggg/dfgg/zbgg/index.htm"
+preset = "ccgp"
+item = 18
+'''

@@ -1,0 +1,304 @@
+"""Fetching, politely and safely — the one place the project talks HTTP.
+
+Two layers:
+- `PoliteTransport` sits under the shared `httpx.Client`: a global limit on
+  requests in flight, a minimum interval between two requests to one host,
+  robots.txt, retries with capped exponential backoff on connection errors
+  and 5xx, and `Retry-After`. Every channel's requests go through it, so two
+  channels on one host still keep the interval.
+- `fetch_page` is what connectors call: redirects followed only within the
+  channel's hosts, a response size cap, conditional GET, charset decoding
+  that never produces mojibake, and blocked pages (WAF shells, rate-limit
+  and campus-only pages) recognised instead of read as empty lists.
+
+Policy decisions are small pure functions (`retry_delay`, `blocked_reason`,
+`decode_html`) tested without a network.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import urllib.robotparser
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_REDIRECTS = 5
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.I)
+
+
+class FetchError(Exception):
+    """A page could not be fetched; the message names the URL and the cause."""
+
+    def __init__(self, message: str, *, status: int | None = None, blocked: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.blocked = blocked
+
+
+class RobotsDisallowed(httpx.RequestError):
+    pass
+
+
+# -- pure policy -----------------------------------------------------------------
+
+
+def retry_delay(attempt: int, retry_after: str | None = None, *, base: float = 0.5, cap: float = 30.0,
+                now: float | None = None) -> float:
+    """Seconds to wait before retry number `attempt` (1, 2, …): the server's
+    `Retry-After` (seconds or an HTTP date) if given, else base·2^(attempt−1);
+    never more than `cap`."""
+    if retry_after:
+        value = retry_after.strip()
+        if value.isdigit():
+            return min(float(value), cap)
+        try:
+            when = parsedate_to_datetime(value).timestamp()
+            return max(0.0, min(when - (now if now is not None else time.time()), cap))
+        except (TypeError, ValueError):
+            pass
+    return min(base * 2 ** (attempt - 1), cap)
+
+
+def charset_of(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    m = re.search(r"charset\s*=\s*[\"']?([\w-]+)", content_type, re.I)
+    return m.group(1).lower() if m else None
+
+
+def _codec(name: str) -> str:
+    name = name.lower()
+    # GB2312 and GBK pages routinely contain characters only GB18030 has.
+    return "gb18030" if name in ("gb2312", "gbk", "gb18030", "x-gbk", "cp936") else name
+
+
+def decode_html(content: bytes, content_type: str | None = None) -> str:
+    """Header charset, else `<meta charset>`, else UTF-8, else GB18030.
+
+    (ISO-8859-1 — what `requests` assumes without a header — is never guessed.)
+    """
+    declared = charset_of(content_type)
+    if not declared:
+        m = _META_CHARSET.search(content[:4096])
+        declared = m.group(1).decode("ascii", "replace") if m else None
+    if declared:
+        try:
+            return content.decode(_codec(declared))
+        except (LookupError, UnicodeDecodeError):
+            pass  # a wrong declaration: fall through to detection
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return content.decode("gb18030")
+    except UnicodeDecodeError:
+        return content.decode("utf-8", "replace")
+
+
+def blocked_reason(status: int, text: str) -> str | None:
+    """Why a response is a wall rather than content, or None.
+
+    Seen on real sites (SITES.md §0): 瑞数 `$_ts` shells with HTTP 202/412,
+    VSB's HTTP 488, ccgp's "频繁访问", 403 firewall pages, campus-only pages.
+    """
+    head = text[:20000]
+    if status in (202, 412) and ("$_ts" in head or len(head.strip()) < 2000):
+        return f"HTTP {status} with a 瑞数 WAF script shell ($_ts): the site's firewall blocks non-browser clients"
+    if status == 488:
+        return "HTTP 488: the VSB site's firewall refused the request"
+    if "频繁访问" in head or "访问过于频繁" in head:
+        return f"HTTP {status}: a rate-limit page (频繁访问): the site wants fewer requests — raise per_host_interval"
+    if status == 403 and any(w in head for w in ("防火墙", "云防护", "服务器拒绝执行该请求", "安全狗", "WAF", "拦截")):
+        return "HTTP 403 from the site's firewall (云防护/WAF)"
+    if any(w in head for w in ("校内访问", "仅限校内", "请使用校园网", "校外用户请通过VPN")):
+        return f"HTTP {status}: a campus-only page (校内访问): the fetcher is outside the campus network"
+    if status == 200 and "系统提示" in head and len(head) < 3000 and ("登录" in head or "无权" in head):
+        return "a 系统提示 page asking to log in: the column is not public"
+    return None
+
+
+def host_allowed(url: str, hosts: Iterable[str]) -> bool:
+    """`hosts` entries are host names, or `*.example.edu.cn` for every sub-host."""
+    host = (urlsplit(url).hostname or "").lower()
+    for allowed in hosts:
+        allowed = allowed.lower()
+        if allowed.startswith("*."):
+            if host == allowed[2:] or host.endswith(allowed[1:]):
+                return True
+        elif host == allowed:
+            return True
+    return False
+
+
+# -- the transport -----------------------------------------------------------------
+
+
+class PoliteTransport(httpx.BaseTransport):
+    """Concurrency limit, per-host interval, robots.txt and retries for every request."""
+
+    def __init__(
+        self,
+        *,
+        user_agent: str,
+        concurrency: int = 4,
+        per_host_interval: float = 1.0,
+        retries: int = 3,
+        obey_robots: bool = True,
+        on_request: Callable[[httpx.Request], None] | None = None,
+        inner: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.inner = inner or httpx.HTTPTransport()
+        self.user_agent = user_agent
+        self.interval = per_host_interval
+        self.retries = retries
+        self.obey_robots = obey_robots
+        self.on_request = on_request
+        self.sleep = sleep
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._lock = threading.Lock()
+        self._next_at: dict[str, float] = {}
+        self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+        self.robots_requests = 0
+
+    def _wait_turn(self, host: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            at = max(now, self._next_at.get(host, 0.0))
+            self._next_at[host] = at + self.interval
+        if at > now:
+            self.sleep(at - now)
+
+    def _send(self, request: httpx.Request) -> httpx.Response:
+        self._wait_turn(request.url.host)
+        with self._slots:
+            return self.inner.handle_request(request)
+
+    def _robots_for(self, request: httpx.Request) -> urllib.robotparser.RobotFileParser | None:
+        origin = f"{request.url.scheme}://{request.url.netloc.decode()}"
+        with self._lock:
+            if origin in self._robots:
+                return self._robots[origin]
+        parser: urllib.robotparser.RobotFileParser | None = None
+        try:
+            robots_req = httpx.Request("GET", origin + "/robots.txt", headers={"User-Agent": self.user_agent})
+            self.robots_requests += 1
+            resp = self._send(robots_req)
+            resp.read()
+            resp.close()
+            if resp.status_code == 200:
+                parser = urllib.robotparser.RobotFileParser()
+                parser.parse(resp.text.splitlines())
+            elif resp.status_code in (401, 403):
+                parser = urllib.robotparser.RobotFileParser()
+                parser.disallow_all = True
+        except httpx.TransportError:
+            parser = None  # unreachable robots.txt: the page request will say why
+        with self._lock:
+            self._robots[origin] = parser
+        return parser
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.obey_robots:
+            robots = self._robots_for(request)
+            if robots is not None and not robots.can_fetch(self.user_agent, str(request.url)):
+                raise RobotsDisallowed(f"robots.txt of {request.url.host} disallows {request.url}", request=request)
+        attempt = 0
+        while True:
+            attempt += 1
+            if self.on_request:
+                self.on_request(request)
+            try:
+                response = self._send(request)
+            except (httpx.ConnectError, httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ConnectTimeout):
+                if attempt > self.retries:
+                    raise
+                self.sleep(retry_delay(attempt))
+                continue
+            if response.status_code in RETRY_STATUSES and attempt <= self.retries:
+                delay = retry_delay(attempt, response.headers.get("Retry-After"))
+                response.read()
+                response.close()
+                self.sleep(delay)
+                continue
+            return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+# -- what connectors call --------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Page:
+    url: str  # after redirects
+    status: int
+    text: str
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+
+
+def fetch_page(
+    client: httpx.Client,
+    url: str,
+    *,
+    hosts: Iterable[str],
+    max_bytes: int = 10_000_000,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Page:
+    """GET a page within `hosts`. Raises `FetchError` (blocked=True for walls).
+
+    A 404 comes back as a `Page` with status 404, so callers decide whether it
+    ends an archive walk or fails a channel.
+    """
+    hosts = list(hosts)
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        if not host_allowed(current, hosts):
+            raise FetchError(
+                f"{url} leads to {current}, outside this channel's hosts ({', '.join(hosts)}); "
+                "if that host belongs to the site, add it to the channel's `hosts`"
+            )
+        try:
+            with client.stream("GET", current, headers=headers) as resp:
+                if resp.is_redirect and "location" in resp.headers:
+                    current = urljoin(current, resp.headers["location"])
+                    continue
+                if resp.status_code == 304:
+                    return Page(current, 304, "", etag, last_modified, not_modified=True)
+                body = bytearray()
+                for chunk in resp.iter_bytes():
+                    body.extend(chunk)
+                    if len(body) > max_bytes:
+                        raise FetchError(f"{current} is larger than {max_bytes:,} bytes; not read", status=resp.status_code)
+                text = decode_html(bytes(body), resp.headers.get("content-type"))
+                status = resp.status_code
+                reason = blocked_reason(status, text)
+                if reason:
+                    raise FetchError(f"{current}: {reason}", status=status, blocked=True)
+                if status >= 400 and status != 404:
+                    raise FetchError(f"{current} answered HTTP {status}", status=status)
+                return Page(current, status, text, resp.headers.get("etag"), resp.headers.get("last-modified"))
+        except RobotsDisallowed as exc:
+            raise FetchError(f"{exc}; the site asks crawlers not to read it", blocked=True) from None
+        except httpx.TimeoutException:
+            raise FetchError(f"{current} did not answer in time (timeout); try again later or raise [http] timeout") from None
+        except httpx.TransportError as exc:
+            raise FetchError(f"{current} could not be reached ({type(exc).__name__}: {exc})") from None
+    raise FetchError(f"{url} redirects more than {MAX_REDIRECTS} times")
