@@ -13,7 +13,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 demo: $(BIN)/.installed
-	$(BIN)/xxgk --config config.toml channels
+	$(BIN)/xxgk demo
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest

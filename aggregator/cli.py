@@ -309,5 +309,64 @@ def export(
     _c.err.print(f"已导出 {n} 条帖子" + (f" → {output}" if output else ""))
 
 
+# -- demo ----------------------------------------------------------------------------
+
+
+DEMO_HEADER = """# xxgk demo：示例站点运行在本机回环地址上（每次运行端口不同），这份配置仅供查看。
+[store]
+url = "sqlite:///xxgk.db"
+
+[http]
+per_host_interval = 0.0   # 示例站点就在本机，无需限速；真实站点请保持默认 1 秒
+"""
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="示例数据目录（每次运行都会重建其中的数据库）")] = Path("demo-data"),
+) -> None:
+    """主任务演示：在本机回环地址上启动内置示例站点（VSB 门户、本科招生网、研究生院、GBK 采购中心、
+    中国政府采购网），同步进一个全新的库，并列出各渠道的帖子数。不需要外网。
+
+    例：xxgk demo；xxgk demo --dir /tmp/xxgk-demo
+    """
+    from aggregator.config import parse_config
+    from aggregator.samples.server import SampleServer
+    from aggregator.samples.sites import sample_channels, sample_pages
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in ("xxgk.db", "xxgk.db-wal", "xxgk.db-shm"):
+        (directory / stale).unlink(missing_ok=True)
+    with SampleServer(sample_pages()) as server:
+        text = DEMO_HEADER + sample_channels(server.url)
+        cfg_file = directory / "config.toml"
+        cfg_file.write_text(text, encoding="utf-8")
+        cfg = parse_config(text, cfg_file)
+        _c.err.print(f"示例站点：{server.url}（配置：{cfg_file}）")
+        store = _store(cfg)
+        try:
+            if sys.stderr.isatty():
+                with RichProgress(SpinnerColumn(), TextColumn("{task.description}"),
+                                  TextColumn("获取 {task.fields[fetched]} · 新增 {task.fields[new]}"),
+                                  TimeElapsedColumn(), console=_c.err) as bar:
+                    results = run_sync(cfg, store, on_progress=_RichProgress(bar))
+            else:
+                results = run_sync(cfg, store, on_progress=_PlainProgress())
+            overview = {o.id: o for o in store.channel_overview()}
+        finally:
+            store.close()
+    table = Table("渠道", "名称", "分组", "状态", "新增", "帖子数", "请求", title="示例同步结果")
+    for r in results:
+        o = overview[r.id]
+        colour = {"ok": "green", "partial": "yellow"}.get(r.status, "red")
+        table.add_row(r.id, escape(o.name), escape(o.group_name), f"[{colour}]{STATUS_ZH[r.status]}[/]",
+                      str(r.new), str(o.posts), str(r.requests))
+    _c.out.print(table)
+    _c.out.print(f"共 {sum(o.posts for o in overview.values())} 条帖子，已存入 {directory / 'xxgk.db'}。"
+                 f"查看：xxgk --config {cfg_file} export | head")
+    if any(r.status != "ok" for r in results):
+        raise typer.Exit(1)
+
+
 def main() -> None:
     app()

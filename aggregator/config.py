@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import tomllib
 from collections.abc import Iterable
 from datetime import date
@@ -17,8 +16,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-import soupsieve
 from apscheduler.triggers.cron import CronTrigger
+from connectors.select import check_spec, selector_alternatives, split_selector  # noqa: F401 (re-exported)
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 TIMEZONE = "Asia/Shanghai"
@@ -26,7 +25,6 @@ DEFAULT_CONFIG = "config.toml"
 DEFAULT_STORE_URL = "sqlite:///data/xxgk.db"
 DEFAULT_SCHEDULE = "0 * * * *"  # hourly
 PRESETS = ("vsb", "vsb-legacy", "webplus", "trs", "ccgp")
-_ATTR = re.compile(r"@([A-Za-z_:][-\w:.]*)$")
 
 
 class ConfigError(Exception):
@@ -41,48 +39,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-def split_selector(spec: str) -> tuple[str, str | None]:
-    """`"a@href"` → `("a", "href")`; `"span.date"` → `("span.date", None)`.
-
-    An empty CSS part (`"@href"`) means the entry element itself.
-    """
-    m = _ATTR.search(spec)
-    if m:
-        return spec[: m.start()].strip(), m.group(1)
-    return spec.strip(), None
-
-
-def selector_alternatives(spec: str) -> list[tuple[str, str | None]]:
-    """`"meta[name=PubDate]@content, .info"` → the alternatives in priority order,
-    each with its own `@attr`. Commas inside quotes or brackets do not split."""
-    parts: list[str] = []
-    depth, quote, start = 0, "", 0
-    for i, ch in enumerate(spec):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(spec[start:i])
-            start = i + 1
-    parts.append(spec[start:])
-    return [split_selector(p) for p in parts if p.strip()]
-
-
 def _check_selector(spec: str | None) -> str | None:
     if spec is None:
         return None
-    for css, _attr in selector_alternatives(spec):
-        if css:
-            try:
-                soupsieve.compile(css)
-            except Exception as exc:  # soupsieve raises SelectorSyntaxError with a caret diagram
-                first = str(exc).splitlines()[0]
-                raise ValueError(f"a CSS selector as soupsieve reads it, got {spec!r} ({first})")
+    try:
+        check_spec(spec)
+    except ValueError as exc:
+        raise ValueError(f"a CSS selector (optionally `@attr`), got {spec!r}: {exc}") from None
     return spec
 
 

@@ -22,7 +22,8 @@ from typing import Any, Literal
 import httpx
 
 from aggregator.config import ChannelConfig, Config, HttpConfig
-from aggregator.normalize import InvalidPost, canonical_url, normalise
+from aggregator.normalize import InvalidPost, normalise
+from connectors.urls import canonical_url
 from aggregator.qingdan import category_of
 from connectors import ChannelError, Connector, connector_for
 from connectors.http import PoliteTransport

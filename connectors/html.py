@@ -3,7 +3,8 @@
 Walks the list newest first, fetches detail pages only for entries the store
 does not have, and stops at the first page that brings nothing new
 (`--full` walks every page, resumable from its last checkpoint). See
-SITES.md for the page shapes this reads.
+SITES.md for the page shapes this reads. Pages are parsed by lxml and read
+with compiled selectors (`connectors.select`).
 """
 
 from __future__ import annotations
@@ -15,24 +16,31 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+import lxml.html
 import nh3
-from bs4 import BeautifulSoup, Tag
+from lxml import etree
 
-from aggregator.config import selector_alternatives
 from connectors.base import Attachment, ChannelError, ChannelState, Checkpoint, FetchContext, Item, RawPost, Skipped
 from connectors.dates import MonthDay, parse_date, resolve_month_day
 from connectors.http import FetchError, Page, fetch_page, host_allowed
 from connectors.presets import Selectors, selectors_for
+from connectors.select import compile_spec
 from connectors.urls import canonical_url
 from storage.times import local_now
 
-_VSB_INFO = re.compile(r"^(?P<root>.*?/)info/(?P<tree>\d+)/(?P<news>\d+)\.htm$")
-_TRUNCATED = re.compile(r"(\.\.\.|…|\.\.)\s*$")
+Element = lxml.html.HtmlElement
 _ATTACHMENT_EXT = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|zip|rar|7z|wps|et|txt|csv|ofd)$", re.I)
 _DEPARTMENT = re.compile(r"(?:来源|发布部门|发布单位|供稿单位|供稿)\s*[:：]\s*([^\s|｜]+)")
 _PAGER_SIZE = re.compile(r"Pager\(\s*\{\s*size\s*:\s*(\d+)")
-_NOISE = ("script", "style", "noscript", "iframe", "form input")
+_NOISE = ("script", "style", "noscript", "iframe", "input", "select", "button", "textarea")
 _SIDEBAR = ("aside", "nav", "header", "footer")
+_BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol",
+                     "section", "article", "blockquote", "pre", "dd", "dt", "hr"})
+_CRUMB_SPLIT = re.compile(r"\s*(?:>>|»|>|＞|→|/)\s*")
+_CURRENT = etree.XPath("//*[text()[contains(., '当前位置')]]")
+_CRUMB_CLASSES = etree.XPath(
+    "//*[contains(@class, 'currentloc') or contains(@class, 'breadcrumb') or contains(@class, 'position')"
+    " or contains(@class, 'location')]")
 
 
 @dataclass(slots=True)
@@ -44,126 +52,174 @@ class Entry:
 
 
 def entry_key(url: str) -> str:
-    """VSB publishes one article as `info/{tree}/{news}.htm` and as
-    `content.jsp?…wbtreeid=&wbnewsid=`; both key as the `info/` URL."""
+    """A list entry's key: its canonical URL without the scheme. VSB publishes
+    one article as `info/{tree}/{news}.htm` and as `content.jsp?…wbtreeid=&wbnewsid=`;
+    both key as the `info/` URL.
+
+    >>> entry_key("https://www.example.edu.cn/content.jsp?urltype=news.NewsContentUrl&wbtreeid=1331&wbnewsid=30031")
+    'www.example.edu.cn/info/1331/30031.htm'
+    """
     parts = urlsplit(url)
     if parts.path.endswith("content.jsp"):
         q = parse_qs(parts.query)
         if "wbtreeid" in q and "wbnewsid" in q:
             root = parts.path.rsplit("/", 1)[0] + "/"
             url = f"{parts.scheme}://{parts.netloc}{root}info/{q['wbtreeid'][0]}/{q['wbnewsid'][0]}.htm"
-    return canonical_url(url)
+    # Without the scheme: a site moving from http to https keeps its posts' keys.
+    return canonical_url(url).split("://", 1)[-1]
 
 
-def _text(node: Tag) -> str:
-    return " ".join(node.get_text(" ", strip=True).split())
+def parse_html(text: str) -> Element:
+    """A page's tree, with scripts, styles and form controls removed (their text is never content)."""
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        root = lxml.html.document_fromstring("<html><body></body></html>")
+    for el in list(root.iter(*_NOISE)):
+        el.drop_tree()
+    return root
 
 
-def select_value(root: Tag, spec: str | None) -> str | None:
+def _text(node: Element) -> str:
+    return " ".join(node.text_content().split())
+
+
+def block_text(node: Element) -> str:
+    """Text with a line break at every block element (paragraphs survive)."""
+    parts: list[str] = []
+
+    def walk(el: Element) -> None:
+        if not isinstance(el.tag, str):  # comments, processing instructions
+            if el.tail:
+                parts.append(el.tail)
+            return
+        block = el.tag in _BLOCKS
+        if block:
+            parts.append("\n")
+        if el.text:
+            parts.append(el.text)
+        for child in el:
+            walk(child)
+        if block:
+            parts.append("\n")
+        if el.tail:
+            parts.append(el.tail)
+
+    parts.append(node.text or "")
+    for child in node:
+        walk(child)
+    lines = (" ".join(line.split()) for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _candidates(root: Element, spec: str) -> Iterator[tuple[Element, str | None]]:
+    for xpath, attr in compile_spec(spec):
+        if xpath is None:
+            yield root, attr
+        else:
+            for node in xpath(root):
+                yield node, attr
+
+
+def select_value(root: Element, spec: str | None) -> str | None:
     """The first alternative of `spec` that yields non-empty text or attribute."""
     if not spec:
         return None
-    for css, attr in selector_alternatives(spec):
-        nodes = [root] if not css else root.select(css, limit=3)
-        for node in nodes:
-            value = node.get(attr) if attr else _text(node)
-            if isinstance(value, list):
-                value = " ".join(value)
-            if value and value.strip():
-                return value.strip()
+    for node, attr in _candidates(root, spec):
+        value = node.get(attr) if attr else _text(node)
+        if value and value.strip():
+            return value.strip()
     return None
 
 
-def select_node(root: Tag, spec: str | None) -> Tag | None:
+def select_node(root: Element, spec: str | None) -> Element | None:
     if not spec:
         return None
-    for css, _attr in selector_alternatives(spec):
-        node = root.select_one(css) if css else root
-        if node is not None:
-            return node
-    return None
+    return next((node for node, _ in _candidates(root, spec)), None)
 
 
-def _in_sidebar(node: Tag) -> bool:
-    for parent in node.parents:
-        if parent.name in _SIDEBAR:
+def _in_sidebar(node: Element) -> bool:
+    for parent in node.iterancestors():
+        if parent.tag in _SIDEBAR:
             return True
-        classes = " ".join(parent.get("class") or []) + " " + str(parent.get("id") or "")
-        if "side" in classes.lower():
+        if "side" in f"{parent.get('class', '')} {parent.get('id', '')}".lower():
             return True
     return False
 
 
-def list_entries(soup: BeautifulSoup, page_url: str, sel: Selectors) -> list[Entry]:
+def list_entries(root: Element, page_url: str, sel: Selectors) -> list[Entry]:
     """The entries of the main list, in page order; sidebars and filler rows dropped."""
-    root: Tag = soup
+    scope = root
     if sel.scope:
-        scoped = select_node(soup, sel.scope)
-        if scoped is None:
+        found = select_node(root, sel.scope)
+        if found is None:
             raise ChannelError(f"scope selector `{sel.scope}` matched nothing on {page_url} — did the site change?")
-        root = scoped
-    nodes = [n for n in root.select(sel.entry) if not _in_sidebar(n)]
-    groups: dict[int, list[Tag]] = {}
+        scope = found
+    nodes = [n for n, _ in _candidates(scope, sel.entry) if not _in_sidebar(n)]
+    groups: dict[str, list[Element]] = {}
+    tree = root.getroottree()
     for n in nodes:  # the main list is the largest group of siblings
-        groups.setdefault(id(n.parent), []).append(n)
+        parent = n.getparent()
+        groups.setdefault(tree.getpath(parent) if parent is not None else "", []).append(n)
     if len(groups) > 1:
         nodes = max(groups.values(), key=len)
+    link_css = sel.link.rsplit("@", 1)[0] if "@" in sel.link else sel.link
     entries = []
     for node in nodes:
         href = select_value(node, sel.link)
         if not href or href.startswith(("javascript:", "#", "mailto:")):
             continue  # separator rows, empty tables
         url = urljoin(page_url, href.strip())
-        title = select_value(node, sel.title) or ""
-        link_text = select_value(node, sel.link.split("@")[0] if "@" in sel.link else sel.link) or ""
-        if not title or (link_text and len(link_text) > len(title) and not _TRUNCATED.search(link_text)):
-            title = link_text or title
+        title = select_value(node, sel.title) or select_value(node, link_css) or ""
         entries.append(Entry(url, title, parse_date(select_value(node, sel.date)), entry_key(url)))
     return entries
 
 
-def next_page(soup: BeautifulSoup, page: Page, first_url: str, sel: Selectors, number: int) -> str | None:
+def next_page(root: Element, page: Page, first_url: str, sel: Selectors, number: int) -> str | None:
     """The URL of list page `number + 1`, or None after the last."""
     if sel.pages:
         size = _PAGER_SIZE.search(page.text)
         if size and number >= int(size.group(1)):
             return None
         return urljoin(first_url, sel.pages.format(n=number))
-    href = select_value(soup, sel.next)
+    href = select_value(root, sel.next)
     if not href or href.startswith("javascript:"):
         return None
     url = urljoin(page.url, href)
     return None if url == page.url else url
 
 
-def _breadcrumb(soup: BeautifulSoup) -> str | None:
-    marker = soup.find(string=re.compile("当前位置"))
-    if marker is None:
-        node = soup.select_one(".vF_deail_currentloc, .breadcrumb, .position, .location")
-        if node is None:
-            return None
-        text = _text(node)
+def _breadcrumb(root: Element) -> str | None:
+    found = _CURRENT(root)
+    if found:
+        node = found[0]
+        if len(_text(node)) < 8 and node.getparent() is not None:
+            node = node.getparent()
     else:
-        parent = marker.parent
-        text = _text(parent.parent if parent is not None and len(_text(parent)) < 8 and parent.parent else parent)
-    text = re.sub(r"^.*?当前位置\s*[:：]?\s*", "", text)
-    parts = [p.strip() for p in re.split(r"\s*(?:>>|»|>|＞|→|/)\s*", text) if p.strip()]
+        found = _CRUMB_CLASSES(root)
+        if not found:
+            return None
+        node = found[0]
+    text = re.sub(r"^.*?当前位置\s*[:：]?\s*", "", _text(node))
+    parts = [p.strip() for p in _CRUMB_SPLIT.split(text) if p.strip()]
     parts = [p for p in parts if p not in ("首页", "网站首页", "正文", "正文内容")]
     return ">".join(parts) or None
 
 
-def _attachments(soup: BeautifulSoup, page_url: str, spec: str) -> list[Attachment]:
+def _attachments(root: Element, page_url: str, spec: str) -> list[Attachment]:
+    """Attachment links: those the spec names (VSB `download.jsp`, ccgp `ul.fjxx`) and
+    any link to an office/PDF file. VSB links have no extension: the name is the
+    anchor text ("附件1 …docx")."""
+    anchors: list[Element] = []
+    for node, _ in _candidates(root, spec) if spec else ():
+        anchors.extend([node] if node.tag == "a" else node.iter("a"))
+    anchors.extend(a for a in root.iter("a") if _ATTACHMENT_EXT.search(urlsplit(a.get("href", "")).path))
     found: dict[str, Attachment] = {}
-    anchors: list[Tag] = []
-    for css, _ in selector_alternatives(spec):
-        for node in soup.select(css):
-            anchors.extend([node] if node.name == "a" else node.find_all("a"))
-    anchors.extend(a for a in soup.find_all("a", href=True) if _ATTACHMENT_EXT.search(urlsplit(str(a["href"])).path))
     for a in anchors:
-        href = a.get("href")
-        if not href or str(href).startswith("javascript:"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith("javascript:"):
             continue
-        url = urljoin(page_url, str(href))
+        url = urljoin(page_url, href)
         name = _text(a).strip("【】[] ") or url.rsplit("/", 1)[-1]
         found.setdefault(url, Attachment(name=name, url=url))
     return list(found.values())
@@ -176,35 +232,36 @@ def sanitize(fragment: str) -> str:
 
 def parse_detail(page: Page, entry: Entry, sel: Selectors) -> RawPost:
     """A detail page → RawPost. The detail page's title and date win over the list's."""
-    soup = BeautifulSoup(page.text, "lxml")
-    for tag in soup.select(", ".join(_NOISE)):
-        tag.decompose()
-    title = select_value(soup, sel.detail.get("title"))
+    root = parse_html(page.text)
+    title = select_value(root, sel.detail.get("title"))
     if not title or (entry.title and len(title) < 4 <= len(entry.title)):
         title = entry.title
-    info = select_value(soup, sel.detail.get("date"))
+    info = select_value(root, sel.detail.get("date"))
     published = parse_date(info)
     if published is None or isinstance(published, MonthDay):
         published = entry.date if not isinstance(entry.date, MonthDay) or published is None else published
-    body_node = select_node(soup, sel.detail.get("body"))
-    body = body_node.get_text("\n", strip=True) if body_node is not None else ""
-    department = select_value(soup, sel.detail.get("department"))
+    body_node = select_node(root, sel.detail.get("body"))
+    body = block_text(body_node) if body_node is not None else ""
+    department = select_value(root, sel.detail.get("department"))
     if not department:
-        m = _DEPARTMENT.search(info or "") or _DEPARTMENT.search(soup.get_text(" ", strip=True)[:3000])
+        m = _DEPARTMENT.search(info or "") or _DEPARTMENT.search(_text(root)[:3000])
         department = m.group(1) if m else None
     extra: dict[str, object] = {}
     if not body and "NewsvoteDWR.getNewsLinkUrl" in page.text:
         extra["link_only"] = True  # VSB link-type news: the article lives elsewhere
+    body_html = None
+    if body_node is not None:
+        body_html = sanitize(lxml.html.tostring(body_node, encoding="unicode", with_tail=False))
     return RawPost(
         title=title,
         url=entry.url,
         key=entry.key,
         published_at=published if not isinstance(published, MonthDay) else None,
         body=body,
-        body_html=sanitize(str(body_node)) if body_node is not None else None,
+        body_html=body_html,
         department=department,
-        attachments=_attachments(soup, page.url, sel.detail.get("attachments", "")),
-        column=_breadcrumb(soup),
+        attachments=_attachments(root, page.url, sel.detail.get("attachments", "")),
+        column=_breadcrumb(root),
         extra=extra,
     )
 
@@ -235,6 +292,15 @@ class HtmlConnector:
             return Skipped(entry.url, "detail page answered HTTP 404 (deleted or moved); the list still links it")
         return self.enrich(parse_detail(page, entry, sel), page, entry, ctx)
 
+    def _details(self, ctx: FetchContext, sel: Selectors, entries: list[Entry]) -> Iterator[RawPost | Skipped]:
+        """Detail pages in list order, up to [http] concurrency in flight."""
+        workers = min(ctx.concurrency, len(entries))
+        if workers <= 1:
+            yield from (self._detail(ctx, sel, e) for e in entries)
+            return
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            yield from pool.map(lambda e: self._detail(ctx, sel, e), entries)
+
     def fetch(self, ctx: FetchContext) -> Iterator[Item]:
         channel = ctx.channel
         assert channel.url is not None
@@ -256,7 +322,9 @@ class HtmlConnector:
                 if number == 1 or exc.blocked:
                     raise ChannelError(f"list page {exc}") from None
                 yield Skipped(url, f"list page not read, walk stopped here: {exc}")
-                break
+                # Keep the resume point and the old validators: the next sync must retry this page.
+                yield Checkpoint(state)
+                return
             if page.not_modified:
                 yield Checkpoint(state)  # 304: nothing new since the last sync
                 return
@@ -266,11 +334,12 @@ class HtmlConnector:
                 break  # archives end with a 404
             if number == 1 or first is None:
                 first = page
-            soup = BeautifulSoup(page.text, "lxml")
-            entries = list_entries(soup, page.url, sel)
+            root = parse_html(page.text)
+            entries = list_entries(root, page.url, sel)
             if not entries:
                 if number == 1:
-                    title = soup.title.get_text(strip=True) if soup.title else "no <title>"
+                    found = root.find(".//title")
+                    title = _text(found) if found is not None else "no <title>"
                     raise ChannelError(
                         f"list selector `{sel.entry}` matched 0 entries on {page.url} (page title: {title!r}) "
                         "— did the site change? Check [channel.list] entry"
@@ -284,17 +353,17 @@ class HtmlConnector:
                     ceiling = e.date.date()
                 elif isinstance(e.date, date):
                     ceiling = e.date
-            fresh = [e for e in entries if e.key not in seen and not ctx.is_known(e.key)]
+            # A backfill re-reads every page (that is how it records revisions);
+            # an incremental sync reads only what the store does not hold.
+            fresh = [e for e in entries if e.key not in seen and (ctx.full or not ctx.is_known(e.key))]
             if channel.since:
                 fresh = [e for e in fresh if not _before(e.date, channel.since)]
             seen.update(e.key for e in entries)
-            workers = max(1, min(ctx.concurrency, len(fresh)))
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                for result in pool.map(lambda e: self._detail(ctx, sel, e), fresh):
-                    if isinstance(result, RawPost) and channel.since and _before(result.published_at, channel.since):
-                        continue
-                    yield result
-            nxt = next_page(soup, page, channel.url, sel, number)
+            for result in self._details(ctx, sel, fresh):
+                if isinstance(result, RawPost) and channel.since and _before(result.published_at, channel.since):
+                    continue
+                yield result
+            nxt = next_page(root, page, channel.url, sel, number)
             all_old = channel.since is not None and all(_before(e.date, channel.since) for e in entries)
             if ctx.full:
                 state = replace(state, data={**state.data, "backfill_next": nxt, "backfill_page": number + 1})

@@ -10,10 +10,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from bs4 import BeautifulSoup
-
 from connectors.base import FetchContext, RawPost
-from connectors.html import Entry, HtmlConnector
+from connectors.html import Element, Entry, HtmlConnector, parse_html
 from connectors.http import Page
 
 OTHER = "其他"
@@ -120,32 +118,29 @@ _LABELS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _pairs(soup: BeautifulSoup) -> dict[str, str]:
+def _pairs(root: Element) -> dict[str, str]:
     """Label/value cells of summary tables (ccgp 公告概要, university notices)."""
     pairs: dict[str, str] = {}
-    for row in soup.find_all("tr"):
-        cells = [c.get_text(" ", strip=True) for c in row.find_all(["td", "th"])]
+    for row in root.iter("tr"):
+        cells = [" ".join(c.text_content().split()) for c in row if c.tag in ("td", "th")]
         for label, value in zip(cells[::2], cells[1::2]):
             label = label.rstrip("：: ")
             if label and value and label not in pairs:
                 pairs[label] = value
-        # ccgp marks result-table cells by class instead of a label cell.
-        for cell in row.find_all("td", class_=re.compile("code-")):
-            for cls in cell.get("class") or []:
-                if cls == "code-winningSupplierName":
-                    pairs.setdefault("中标供应商", cell.get_text(" ", strip=True))
-                elif cls == "code-summaryPrice":
-                    pairs.setdefault("中标金额", cell.get_text(" ", strip=True))
-    for code, label in (("code-00004", "项目编号"), ("code-00003", "项目名称"), ("code-00014", "采购人名称")):
-        node = soup.select_one(f".{code}")
-        if node is not None and node.get_text(strip=True):
-            pairs.setdefault(label, node.get_text(" ", strip=True))
+    # ccgp marks fields by class (SITES.md §5.3) rather than by a label cell.
+    for cls, label in (("code-winningSupplierName", "中标供应商"), ("code-summaryPrice", "中标金额"),
+                       ("code-00004", "项目编号"), ("code-00003", "项目名称"), ("code-00014", "采购人名称")):
+        for node in root.find_class(cls):
+            text = " ".join(node.text_content().split())
+            if text:
+                pairs.setdefault(label, text)
+                break
     return pairs
 
 
 def procurement_fields(body: str, html: str | None = None) -> dict[str, object]:
     """The announcement's fields that the page states; absent ones are left out."""
-    pairs = _pairs(BeautifulSoup(html, "lxml")) if html else {}
+    pairs = _pairs(parse_html(html)) if html else {}
     out: dict[str, object] = {}
     for field, labels in _LABELS.items():
         value: str | None = None

@@ -9,6 +9,7 @@ counted per path.
 from __future__ import annotations
 
 import hashlib
+import socket
 import threading
 import time
 from collections import Counter
@@ -24,7 +25,7 @@ class Resource:
     content_type: str = "text/html; charset=utf-8"
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
-    last_modified: float = 1_700_000_000.0  # Unix seconds
+    last_modified: float = field(default_factory=lambda: float(int(time.time())))  # when it was built
 
     @property
     def etag(self) -> str:
@@ -45,25 +46,38 @@ class SampleServer:
         self.pages: dict[str, Resource] = dict(pages or {})
         self.hits: Counter[str] = Counter()
         self.latency = latency
+        # path → how many more times to answer 503 with Retry-After: 0 (a flaky server)
+        self.fail_next: Counter[str] = Counter()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body leave in two writes; without NODELAY, Nagle plus the
+                # client's delayed ACK adds ~40 ms to every keep-alive response.
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 server.hits[self.path] += 1
                 if server.latency:
                     time.sleep(server.latency)
+                if server.fail_next[self.path] > 0:
+                    server.fail_next[self.path] -= 1
+                    self._send(503, b"busy", {"Content-Type": "text/plain", "Retry-After": "0"})
+                    return
                 res = server.pages.get(self.path) or server.pages.get(self.path.split("?", 1)[0])
                 if res is None:
                     self._send(404, b"<html><head><title>404 Not Found</title></head><body>404</body></html>",
                                {"Content-Type": "text/html"})
                     return
                 validators = {"ETag": res.etag, "Last-Modified": formatdate(res.last_modified, usegmt=True)}
-                if res.status == 200 and (
-                    self.headers.get("If-None-Match") == res.etag
-                    or self.headers.get("If-Modified-Since") == validators["Last-Modified"]
-                ):
+                # If-None-Match, when sent, decides alone (RFC 9110 §13.2.2).
+                inm = self.headers.get("If-None-Match")
+                fresh = inm == res.etag if inm is not None else (
+                    self.headers.get("If-Modified-Since") == validators["Last-Modified"])
+                if res.status == 200 and fresh:
                     self._send(304, b"", validators)
                     return
                 headers = {"Content-Type": res.content_type, **(validators if res.status == 200 else {}), **res.headers}

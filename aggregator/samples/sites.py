@@ -243,9 +243,11 @@ def portal_site(posts: list[SamplePost], *, per_page: int = 10) -> dict[str, Res
     ])
     for p in posts:
         if not p.external:
-            pages[f"{base}info/1010/{p.news_id}.htm"] = html(
-                vsb_detail(p, base=base, tree=1010, crumbs=['<a href="../../xwzx.htm">新闻中心</a>', '<a href="../../xwzx/xxyw.htm">学校要闻</a>'])
-            )
+            page = html(vsb_detail(p, base=base, tree=1010, crumbs=[
+                '<a href="../../xwzx.htm">新闻中心</a>', '<a href="../../xwzx/xxyw.htm">学校要闻</a>']))
+            pages[f"{base}info/1010/{p.news_id}.htm"] = page
+            # VSB serves every article at its content.jsp twin too.
+            pages[f"{base}content.jsp?urltype=news.NewsContentUrl&wbtreeid=1010&wbnewsid={p.news_id}"] = page
     return pages
 
 

@@ -1,0 +1,250 @@
+"""`html` and `procurement` channels against sample sites served on loopback.
+
+Stories from the office: the first sync counts every post exactly once; a
+quiet hour costs one request per channel; new notices are the only pages
+fetched; a corrected notice keeps its first version; a redesigned portal or a
+firewall fails its channel — loudly — and keeps yesterday's posts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from aggregator.config import Config, parse_config
+from aggregator.pipeline import RunResult, sync
+from aggregator.samples.server import Resource, SampleServer, html
+from aggregator.samples.sites import (
+    SCHOOL,
+    SamplePost,
+    cgzx_posts,
+    portal_posts,
+    portal_site,
+    sample_channels,
+    sample_pages,
+)
+from storage.store import Store
+
+EXPECTED = {"portal-news": 24, "zsb-undergrad": 11, "yjsy-admissions": 8, "procurement-centre": 10,
+            "ccgp-results": 5}
+
+
+@pytest.fixture
+def site() -> Iterator[SampleServer]:
+    with SampleServer(sample_pages()) as server:
+        yield server
+
+
+def make_config(server: SampleServer, store_url: str, extra: str = "", http: str = "") -> Config:
+    text = f'[store]\nurl = "{store_url}"\n[http]\nper_host_interval = 0.0\nretries = 1\n{http}\n'
+    return parse_config(text + sample_channels(server.url) + extra, Path("web.toml"))
+
+
+def by_id(results: list[RunResult]) -> dict[str, RunResult]:
+    return {r.id: r for r in results}
+
+
+def posts_of(store: Store, channel: str) -> list[dict]:
+    return [store.get_post(r["channel_id"], r["key"]) for r in store.iter_posts() if r["channel_id"] == channel]  # type: ignore[misc]
+
+
+def test_first_sync_stores_every_post_exactly_once(site: SampleServer, store_url: str, store: Store) -> None:
+    results = by_id(sync(make_config(site, store_url), store))
+    assert {k: (r.status, r.new) for k, r in results.items()} == {k: ("ok", n) for k, n in EXPECTED.items()}
+    for channel, n in EXPECTED.items():
+        assert store.count_posts(channel) == n
+    portal = {p["title"]: p for p in posts_of(store, "portal-news")}
+    # The sidebar's 热点 items are not the column's posts.
+    assert not any(t.startswith("热点") for t in portal)
+    # The pinned old notice is one post, dated from its detail page.
+    pinned = portal[f"关于印发《{SCHOOL}信息公开实施细则》的通知"]
+    assert pinned["published_at"] == datetime(2024, 10, 10, 9, 0)
+    assert [a["name"] for a in pinned["attachments"]] == [f"{SCHOOL}信息公开实施细则.pdf", "信息公开申请表.docx"]
+    assert "download.jsp" in pinned["attachments"][0]["url"]
+    # A title cut with "..." and no title attribute comes whole from the detail page.
+    cut_title = "东湖科技大学在第十八届“挑战杯”全国大学生课外学术科技作品竞赛中获佳绩"
+    assert cut_title in portal and portal[cut_title]["department"] == "科学技术发展院"
+    assert portal[cut_title]["source_column"] == "新闻中心>学校要闻"
+    assert "点击数" not in portal[cut_title]["body"] and "审核" in portal[cut_title]["body"]
+    assert "<script" not in (portal[cut_title]["body_html"] or "") and "evil" not in portal[cut_title]["body_html"]
+    # The link-type entry to WeChat is stored as a link and never fetched across hosts.
+    link = portal[f"【图说】{SCHOOL}2025年樱花季"]
+    assert link["url"].startswith("https://mp.weixin.qq.com/") and link["extra"] == {"link_only": True}
+    # The content.jsp twin keys as its info/ URL.
+    assert any(p["key"].endswith("/portal/info/1010/9020.htm") for p in portal.values())
+
+
+def test_a_quiet_hour_costs_one_request_per_channel(site: SampleServer, store_url: str, store: Store) -> None:
+    cfg = make_config(site, store_url)
+    sync(cfg, store)
+    again = by_id(sync(cfg, store))
+    assert {k: (r.status, r.new, r.requests) for k, r in again.items()} == {k: ("ok", 0, 1) for k in EXPECTED}
+
+
+def test_only_new_notices_are_fetched(site: SampleServer, store_url: str, store: Store) -> None:
+    cfg = make_config(site, store_url)
+    sync(cfg, store)
+    posts = portal_posts()
+    fresh = [SamplePost(9100 + i, f"关于{SCHOOL}2025年暑期工作安排的通知（{i}）", datetime(2025, 7, 2 + i, 9, 0),
+                        ["暑期安排如下。"], department="党政办公室") for i in range(2)]
+    site.pages.update(portal_site([posts[0], *fresh[::-1], *posts[1:]]))
+    site.hits.clear()
+    [r] = sync(cfg, store, ["portal-news"])
+    assert (r.status, r.fetched, r.new, r.updated) == ("ok", 2, 2, 0)
+    assert r.requests == 3  # page 1 and the two new detail pages; page 2 is not needed
+    assert sorted(p for p in site.hits if "/info/" in p) == ["/portal/info/1010/9100.htm", "/portal/info/1010/9101.htm"]
+    assert store.count_posts("portal-news") == 26
+
+
+def test_full_sync_after_a_body_change_records_the_revision(site: SampleServer, store_url: str, store: Store) -> None:
+    cfg = make_config(site, store_url)
+    sync(cfg, store)
+    posts = portal_posts()
+    changed = posts[20]  # on the last list page
+    posts[20] = SamplePost(**{**{f: getattr(changed, f) for f in changed.__slots__},  # type: ignore[attr-defined]
+                              "paragraphs": ["（更正）会议时间调整为下午三点。", *changed.paragraphs]})
+    site.pages.update(portal_site(posts))
+    [quiet] = sync(cfg, store, ["portal-news"])
+    assert quiet.updated == 0  # an incremental sync does not re-read old pages
+    [full] = sync(cfg, store, ["portal-news"], full=True)
+    assert (full.status, full.new, full.updated) == ("ok", 0, 1)
+    post = next(p for p in posts_of(store, "portal-news") if p["title"] == changed.title)
+    assert post["body"].startswith("（更正）会议时间调整为下午三点。")
+    assert [r["body"].startswith("（更正）") for r in store.revisions(post["id"])] == [False]
+
+
+def test_a_redesigned_page_fails_its_channel_and_loses_nothing(site: SampleServer, store_url: str, store: Store) -> None:
+    cfg = make_config(site, store_url)
+    sync(cfg, store)
+    site.pages["/portal/xwzx/xxyw.htm"] = html(
+        "<html><head><title>学校要闻-东湖科技大学</title></head><body><div class='news-grid'>"
+        "<div class='card'><a href='../info/1010/9999.htm'>新版网站上线</a></div></div></body></html>")
+    results = by_id(sync(cfg, store))
+    failed = results["portal-news"]
+    assert failed.status == "failed"
+    assert "li[id^=line_u]" in (failed.error or "") and "/portal/xwzx/xxyw.htm" in (failed.error or "")
+    assert "did the site change" in (failed.error or "")
+    assert store.count_posts("portal-news") == EXPECTED["portal-news"]
+    assert all(r.status == "ok" for k, r in results.items() if k != "portal-news")
+
+
+def test_a_firewall_shell_is_a_failure_not_an_empty_list(site: SampleServer, store_url: str, store: Store) -> None:
+    extra = f'[[channel]]\nid = "waf"\nkind = "html"\nurl = "{site.url}/waf/tzgg.htm"\npreset = "vsb"\n'
+    [r] = sync(make_config(site, store_url, extra), store, ["waf"])
+    assert r.status == "failed" and "412" in (r.error or "") and "$_ts" in (r.error or "")
+
+
+def test_gbk_pages_without_a_header_charset_decode_cleanly(site: SampleServer, store_url: str, store: Store) -> None:
+    sync(make_config(site, store_url), store, ["procurement-centre"])
+    titles = {p["title"] for p in posts_of(store, "procurement-centre")}
+    assert f"{SCHOOL}实验室高性能计算集群采购项目中标（成交）结果公告" in titles
+    assert len(titles) == len(cgzx_posts())
+    assert not any("�" in t or "Ã" in t for t in titles)
+
+
+def test_procurement_posts_carry_type_and_fields(site: SampleServer, store_url: str, store: Store) -> None:
+    sync(make_config(site, store_url), store, ["procurement-centre", "ccgp-results"])
+    cg = {p["title"].removeprefix(SCHOOL): p for p in posts_of(store, "procurement-centre")}
+    assert {t: p["type"] for t, p in cg.items()} == {
+        "实验室高性能计算集群采购项目公开招标公告": "招标公告",
+        "实验室高性能计算集群采购项目中标（成交）结果公告": "中标成交公告",
+        "学生公寓空调维修服务竞争性磋商公告": "磋商谈判公告",
+        "学生公寓空调维修服务竞争性磋商公告的更正公告": "更正公告",
+        "图书馆中文图书采购项目询价公告": "询价公告",
+        "图书馆中文图书采购项目废标公告": "终止公告",
+        "校园网核心交换机采购项目单一来源采购公示": "单一来源公示",
+        "食堂食材配送服务项目合同公告": "合同公告",
+        "学生宿舍家具采购项目履约验收结果公告": "验收公告",
+        "2025年7月政府采购意向公开": "采购意向",
+    }
+    tender = cg["实验室高性能计算集群采购项目公开招标公告"]["extra"]
+    assert tender == {"project_code": "DHKJ-2025-CG017", "buyer": SCHOOL, "method": "公开招标", "budget": 569800.0}
+    award = cg["实验室高性能计算集群采购项目中标（成交）结果公告"]["extra"]
+    assert award["award"] == 556000.0 and award["supplier"] == "武汉光谷智算科技有限公司"
+    assert all(p["item"] == 18 and p["category"] == 3 for p in cg.values())
+    ccgp = {p["extra"]["project_code"]: p for p in posts_of(store, "ccgp-results")}
+    assert {p["type"] for p in ccgp.values()} == {"中标成交公告"}
+    same = ccgp["DHKJ-2025-CG017"]  # the same project as on the centre's site: linked by 项目编号, counted per channel
+    assert same["extra"]["award"] == 556000.0 and same["extra"]["buyer"] == SCHOOL
+    assert same["title"] == f"{SCHOOL}实验室高性能计算集群采购项目中标（成交）结果公告"
+    assert same["published_at"] == datetime(2025, 7, 10, 16, 0)
+    assert [a["name"] for a in same["attachments"]] == ["中标通知书.pdf"]
+
+
+def test_month_day_lists_take_the_year_from_the_detail_page(site: SampleServer, store_url: str, store: Store) -> None:
+    sync(make_config(site, store_url), store, ["yjsy-admissions"])
+    posts = posts_of(store, "yjsy-admissions")
+    dates = sorted(p["published_at"].date().isoformat() for p in posts)
+    assert dates[0] == "2024-09-12" and dates[-1] == "2025-04-10"
+    same_title = [p for p in posts if p["title"] == "关于2024年硕士研究生调剂工作的通知"]
+    assert len(same_title) == 2  # same title, different articles
+    assert all(len(p["attachments"]) == 2 and p["body"] == "请下载附件查阅。" for p in posts)
+
+
+def test_a_backfill_interrupted_by_a_broken_page_resumes_where_it_stopped(
+        site: SampleServer, store_url: str, store: Store) -> None:
+    cfg = make_config(site, store_url)
+    last_page = "/portal/xwzx/xxyw/1.htm"
+    broken = site.pages[last_page]
+    site.pages[last_page] = Resource(b"oops", "text/plain", status=500)
+    [first] = sync(cfg, store, ["portal-news"], full=True)
+    assert first.status == "partial" and last_page in (first.error or "")
+    assert store.count_posts("portal-news") == 21  # pages 1 and 2, with the pinned notice
+    site.pages[last_page] = broken
+    site.hits.clear()
+    [resumed] = sync(cfg, store, ["portal-news"], full=True)
+    assert (resumed.status, resumed.new) == ("ok", 3)
+    assert site.hits["/portal/xwzx/xxyw.htm"] == 0 and site.hits[last_page] == 1
+    assert store.count_posts("portal-news") == 24
+
+
+def test_since_bounds_a_backfill(site: SampleServer, store_url: str, store: Store) -> None:
+    bounded = parse_config(
+        f'[store]\nurl = "{store_url}"\n[http]\nper_host_interval = 0.0\n'
+        f'[[channel]]\nid = "p"\nkind = "html"\nurl = "{site.url}/portal/xwzx/xxyw.htm"\npreset = "vsb"\n'
+        'since = "2025-06-10"\n', Path("since.toml"))
+    [r] = sync(bounded, store, full=True)
+    assert r.status == "ok"
+    dates = [p["published_at"] for p in posts_of(store, "p")]
+    assert dates and min(dates) >= datetime(2025, 6, 10)
+    assert len(dates) == 16  # 2025-06-10 … 2025-06-30; the pinned 2024 notice is before `since`
+    # Detail pages older than `since` are never fetched (9004 is 2025-06-04; 8888 the pinned 2024 notice).
+    assert site.hits["/portal/info/1010/9004.htm"] == 0 and site.hits["/portal/info/1010/8888.htm"] == 0
+
+
+def test_a_flaky_server_is_retried(site: SampleServer, store_url: str, store: Store) -> None:
+    site.fail_next["/zsb/zsxx.htm"] = 1
+    [r] = sync(make_config(site, store_url), store, ["zsb-undergrad"])
+    assert (r.status, r.new) == ("ok", 11)
+    assert r.requests == 14  # 13 pages + the retried one
+
+
+def test_robots_txt_is_obeyed(site: SampleServer, store_url: str, store: Store) -> None:
+    site.pages["/robots.txt"] = Resource(b"User-agent: *\nDisallow: /zsb/\n", "text/plain")
+    [r] = sync(make_config(site, store_url), store, ["zsb-undergrad"])
+    assert r.status == "failed" and "robots.txt" in (r.error or "")
+
+
+def test_a_redirect_off_the_channels_hosts_is_not_followed(site: SampleServer, store_url: str, store: Store) -> None:
+    port = site.url.rsplit(":", 1)[1]
+    site.pages["/zsb/info/1021/5100.htm"] = Resource(b"", status=302,
+                                                     headers={"Location": f"http://127.0.0.2:{port}/zsb/x.htm"})
+    [r] = sync(make_config(site, store_url), store, ["zsb-undergrad"])
+    assert r.status == "partial" and r.new == 10
+    assert "127.0.0.2" in (r.error or "") and "outside this channel's hosts" in (r.error or "")
+
+
+def test_oversized_pages_are_refused(site: SampleServer, store_url: str, store: Store) -> None:
+    site.pages["/zsb/info/1021/5101.htm"] = html("<html>" + "x" * 200_000 + "</html>")
+    [r] = sync(make_config(site, store_url, http="max_bytes = 100000"), store, ["zsb-undergrad"])
+    assert r.status == "partial" and "larger than 100,000 bytes" in (r.error or "")
+    assert store.count_posts("zsb-undergrad") == 10
+
+
+def test_a_missing_column_is_a_failure(site: SampleServer, store_url: str, store: Store) -> None:
+    extra = f'[[channel]]\nid = "gone"\nkind = "html"\nurl = "{site.url}/portal/old/tzgg.htm"\npreset = "vsb"\n'
+    [r] = sync(make_config(site, store_url, extra), store, ["gone"])
+    assert r.status == "failed" and "404" in (r.error or "") and "/portal/old/tzgg.htm" in (r.error or "")
