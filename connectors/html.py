@@ -31,7 +31,8 @@ from storage.times import local_now
 Element = lxml.html.HtmlElement
 _ATTACHMENT_EXT = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|zip|rar|7z|wps|et|txt|csv|ofd)$", re.I)
 _DEPARTMENT = re.compile(r"(?:来源|发布部门|发布单位|供稿单位|供稿)\s*[:：]\s*([^\s|｜]+)")
-_PAGER_SIZE = re.compile(r"Pager\(\s*\{\s*size\s*:\s*(\d+)")
+# Page counts of JS pagers: ccgp `Pager({size:N, …})`, TRS `createPageHTML(N, cur, …)`.
+_PAGER_SIZE = re.compile(r"(?:Pager\(\s*\{\s*size\s*:|createPageHTML\()\s*(\d+)")
 _NOISE = ("script", "style", "noscript", "iframe", "input", "select", "button", "textarea")
 _SIDEBAR = ("aside", "nav", "header", "footer")
 _BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol",
@@ -155,7 +156,10 @@ def list_entries(root: Element, page_url: str, sel: Selectors) -> list[Entry]:
         if found is None:
             raise ChannelError(f"scope selector `{sel.scope}` matched nothing on {page_url} — did the site change?")
         scope = found
-    nodes = [n for n, _ in _candidates(scope, sel.entry) if not _in_sidebar(n)]
+    nodes: list[Element] = []
+    for n, _ in _candidates(scope, sel.entry):  # alternatives may match the same rows twice
+        if not any(n is m for m in nodes) and not _in_sidebar(n):
+            nodes.append(n)
     groups: dict[str, list[Element]] = {}
     tree = root.getroottree()
     for n in nodes:  # the main list is the largest group of siblings
@@ -355,10 +359,13 @@ class HtmlConnector:
                     ceiling = e.date
             # A backfill re-reads every page (that is how it records revisions);
             # an incremental sync reads only what the store does not hold.
-            fresh = [e for e in entries if e.key not in seen and (ctx.full or not ctx.is_known(e.key))]
+            fresh = []
+            for e in entries:
+                if e.key not in seen and (ctx.full or not ctx.is_known(e.key)):
+                    fresh.append(e)
+                seen.add(e.key)
             if channel.since:
                 fresh = [e for e in fresh if not _before(e.date, channel.since)]
-            seen.update(e.key for e in entries)
             for result in self._details(ctx, sel, fresh):
                 if isinstance(result, RawPost) and channel.since and _before(result.published_at, channel.since):
                     continue

@@ -28,8 +28,8 @@ from aggregator.samples.sites import (
 )
 from storage.store import Store
 
-EXPECTED = {"portal-news": 24, "zsb-undergrad": 11, "yjsy-admissions": 8, "procurement-centre": 10,
-            "ccgp-results": 5}
+EXPECTED = {"portal-news": 24, "zsb-undergrad": 11, "yjsy-admissions": 8, "xxgk-notices": 7, "jwc-notices": 5,
+            "procurement-centre": 10, "ccgp-results": 5}
 
 
 @pytest.fixture
@@ -248,3 +248,33 @@ def test_a_missing_column_is_a_failure(site: SampleServer, store_url: str, store
     extra = f'[[channel]]\nid = "gone"\nkind = "html"\nurl = "{site.url}/portal/old/tzgg.htm"\npreset = "vsb"\n'
     [r] = sync(make_config(site, store_url, extra), store, ["gone"])
     assert r.status == "failed" and "404" in (r.error or "") and "/portal/old/tzgg.htm" in (r.error or "")
+
+
+def test_requests_to_one_host_keep_the_interval(site: SampleServer) -> None:
+    """The transport spaces requests to a host; the waits it asks for are recorded, not slept."""
+    import httpx
+
+    from connectors.http import PoliteTransport
+
+    waits: list[float] = []
+    transport = PoliteTransport(user_agent="t", per_host_interval=0.5, obey_robots=False, sleep=waits.append)
+    with httpx.Client(transport=transport) as client:
+        for _ in range(4):
+            client.get(site.url + "/zsb/zsxx.htm")
+    # Nothing really slept, so each request is due one interval after the one before:
+    # 0.5, 1.0 and 1.5 s from the first (less the little time the requests took).
+    assert len(waits) == 3, waits
+    assert all(0.5 * i - 0.2 < w <= 0.5 * i for i, w in enumerate(waits, 1)), waits
+
+
+def test_trs_and_webplus_presets_need_only_a_url(site: SampleServer, store_url: str, store: Store) -> None:
+    results = by_id(sync(make_config(site, store_url), store, ["xxgk-notices", "jwc-notices"]))
+    assert results["xxgk-notices"].requests == 2 + 7  # index.html, index_1.html; createPageHTML says 2 pages
+    trs = {p["title"]: p for p in posts_of(store, "xxgk-notices")}
+    report = trs[f"{SCHOOL}2024—2025学年信息公开工作年度报告"]
+    assert report["published_at"] == datetime(2025, 6, 28, 10, 0) and report["department"] == "党政办公室"
+    assert report["body"] == "根据有关规定，现予以公开。\n公开期限：自发布之日起30日。"
+    assert report["attachments"][0]["url"].endswith(".pdf") and report["source_column"] == "公示公告"
+    wp = {p["title"]: p for p in posts_of(store, "jwc-notices")}
+    assert len(wp) == 5 and results["jwc-notices"].requests == 2 + 5
+    assert wp["关于公布2025年大学生创新创业训练计划项目立项名单的通知"]["published_at"] == datetime(2025, 6, 13)

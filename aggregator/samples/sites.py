@@ -14,6 +14,10 @@ A fictional university, 东湖科技大学, publishes on:
   `h4` titles cut without a `title` attribute, announcements of every type;
 - `/ccgp/`    中国政府采购网 channel list `ul.c_list_bid` with a JS `Pager`,
   detail pages with 公告概要 tables, `code-…` fields and `ul.fjxx` attachments;
+- `/xxgk/`    信息公开网 on TRS WCM: `ul.list` with "[YYYY-MM-DD]", `createPageHTML`
+  pager, `index_{n}.html`, metas and `.TRS_Editor`, `P0….pdf` attachments;
+- `/jwc/`     教务处 on 苏迪 WebPlus: `.list_item`, `.Article_PublishDate`,
+  `/{YYYY}/{MMDD}/c{col}a{id}/page.htm` articles, `a.next` pager;
 - `/waf/`     a 瑞数 `$_ts` firewall shell (HTTP 412).
 
 Every site is a function of a list of `SamplePost`s, so a test can add posts,
@@ -516,6 +520,79 @@ def ccgp_site(posts: list[SamplePost], per_page: int = 3) -> dict[str, Resource]
     return out
 
 
+# -- TRS WCM (信息公开网) and 苏迪 WebPlus (教务处) ----------------------------------------------
+
+
+def xxgk_posts() -> list[SamplePost]:
+    titles = ["{s}2024—2025学年信息公开工作年度报告", "{s}2025年部门预算", "{s}2024年部门决算",
+              "{s}关于拟任干部任前公示的公告", "{s}2025年收费项目及标准公示", "{s}学术不端行为处理结果公示",
+              "{s}2025年重大建设项目公示"]
+    return [SamplePost(30000 + i, t.format(s=SCHOOL), datetime(2025, 6, 28, 10, 0) - timedelta(days=9 * i),
+                       ["根据有关规定，现予以公开。", "公开期限：自发布之日起30日。"], department="党政办公室",
+                       attachments=[f"{t.format(s=SCHOOL)}.pdf"] if i % 2 == 0 else [])
+            for i, t in enumerate(titles)]
+
+
+def xxgk_trs_site(posts: list[SamplePost], per_page: int = 4) -> dict[str, Resource]:
+    base = "/xxgk/gsgg/"
+    chunks = [posts[i : i + per_page] for i in range(0, len(posts), per_page)]
+    out: dict[str, Resource] = {}
+    for k, items in enumerate(chunks):
+        rows = "".join(
+            f'<li><a href="./{p.published:%Y%m}/t{p.published:%Y%m%d}_{p.news_id}.html" title="{esc(p.title)}" '
+            f'target="_blank">{esc(cut(p.title, 18))}</a><span>[{p.published:%Y-%m-%d}]</span></li>'
+            for p in items
+        )
+        out[f"{base}index.html" if k == 0 else f"{base}index_{k}.html"] = html(f"""<!DOCTYPE html><html><head>
+<meta charset="utf-8"><title>公示公告-{SCHOOL}信息公开网</title></head><body>
+<div class="column"><h2>公示公告</h2><ul class="list">{rows}</ul>
+<div class="page"><script>createPageHTML({len(chunks)}, {k}, "index", "html");</script></div></div></body></html>""")
+    for p in posts:
+        files = "".join(f'<a href="./P0{p.published:%Y%m%d}1000{j}.pdf">{esc(a)}</a>' for j, a in enumerate(p.attachments))
+        out[f"{base}{p.published:%Y%m}/t{p.published:%Y%m%d}_{p.news_id}.html"] = html(f"""<!DOCTYPE html><html><head>
+<meta charset="utf-8"><meta name="ArticleTitle" content="{esc(p.title)}"><meta name="PubDate" content="{p.published:%Y-%m-%d %H:%M}">
+<meta name="ContentSource" content="{esc(p.department)}"><meta name="SiteName" content="{SCHOOL}信息公开网">
+<title>{esc(p.title)}</title></head><body><div class="crumb">当前位置：<a href="../../../index.html">首页</a> &gt; <a href="../index.html">公示公告</a></div>
+<h1>{esc(p.title)}</h1><div class="TRS_Editor">{"".join(f"<p>{esc(t)}</p>" for t in p.paragraphs)}</div>
+<div class="files">附件：{files}</div></body></html>""")
+    return out
+
+
+def jwc_posts() -> list[SamplePost]:
+    titles = ["关于2025年暑期学校课程安排的通知", "关于开展2025年本科教学质量评估的通知", "关于2025届本科毕业论文（设计）抽检结果的通报",
+              "关于公布2025年大学生创新创业训练计划项目立项名单的通知", "关于做好2025—2026学年第一学期选课工作的通知"]
+    return [SamplePost(120000 + i, t, datetime(2025, 7, 1, 15, 0) - timedelta(days=6 * i), [_PARAGRAPHS[i % 5]],
+                       department="教务处") for i, t in enumerate(titles)]
+
+
+def jwc_webplus_site(posts: list[SamplePost], per_page: int = 3) -> dict[str, Resource]:
+    base = "/jwc/"
+    chunks = [posts[i : i + per_page] for i in range(0, len(posts), per_page)]
+    out: dict[str, Resource] = {}
+    for k, items in enumerate(chunks, 1):
+        rows = "".join(
+            f'<li class="list_item i{j + 1}"><div class="fields pr_fields"><span class="Article_Title">'
+            f'<a href="/{p.published:%Y}/{p.published:%m%d}/c2891a{p.news_id}/page.htm" target="_blank" title="{esc(p.title)}">'
+            f'{esc(cut(p.title, 20))}</a></span></div><div class="fields ex_fields">'
+            f'<span class="Article_PublishDate">{p.published:%Y-%m-%d}</span></div></li>'
+            for j, p in enumerate(items)
+        )
+        nxt = f'<li><a class="next" href="/jwc/2891/list{k + 1}.htm">下一页</a></li>' if k < len(chunks) else \
+            '<li><span class="next">下一页</span></li>'
+        out[f"{base}2891/list.htm" if k == 1 else f"{base}2891/list{k}.htm"] = html(f"""<!DOCTYPE html><html><head>
+<meta charset="utf-8"><title>通知公告</title><link type="text/css" href="/_css/_system/system.css" rel="stylesheet"/>
+<script type="text/javascript" src="/_js/jquery.sudy.wp.visitcount.js"></script></head><body>
+<div id="wp_news_w6"><ul class="news_list list2">{rows}</ul></div>
+<div id="wp_paging_w6"><ul class="wp_paging clearfix">{nxt}</ul></div></body></html>""")
+    for p in posts:
+        out[f"/{p.published:%Y}/{p.published:%m%d}/c2891a{p.news_id}/page.htm"] = html(f"""<!DOCTYPE html><html><head>
+<meta charset="utf-8"><title>{esc(p.title)}</title></head><body>
+<div class="col_path">当前位置：<a href="/main.htm">首页</a> &gt; <a href="/jwc/2891/list.htm">通知公告</a></div>
+<h1 class="arti_title">{esc(p.title)}</h1><p class="arti_metas"><span class="arti_update">发布时间：{p.published:%Y-%m-%d}</span></p>
+<div class="wp_articlecontent">{"".join(f"<p>{esc(t)}</p>" for t in p.paragraphs)}</div></body></html>""")
+    return out
+
+
 # -- blocked ----------------------------------------------------------------------------------
 
 
@@ -538,6 +615,8 @@ def sample_pages() -> dict[str, Resource]:
     pages.update(yjsy_site(yjsy_posts()))
     pages.update(cgzx_site(cgzx_posts()))
     pages.update(ccgp_site(ccgp_posts()))
+    pages.update(xxgk_trs_site(xxgk_posts()))
+    pages.update(jwc_webplus_site(jwc_posts()))
     pages.update(waf_site())
     pages["/robots.txt"] = Resource(b"User-agent: *\nDisallow: /admin/\n", "text/plain")
     return pages
@@ -576,6 +655,22 @@ url = "{base_url}/yjsy/zsgz/sszs.htm"
   [channel.detail]
   title = "h2.arti_title"
   date = ".arti_metas"
+
+[[channel]]
+id = "xxgk-notices"
+name = "信息公开网·公示公告"
+kind = "html"
+group = "信息公开网"
+url = "{base_url}/xxgk/gsgg/index.html"
+preset = "trs"
+
+[[channel]]
+id = "jwc-notices"
+name = "教务处·通知公告"
+kind = "html"
+group = "学校门户网站"
+url = "{base_url}/jwc/2891/list.htm"
+preset = "webplus"
 
 [[channel]]
 id = "procurement-centre"
