@@ -25,9 +25,13 @@ from rich.progress import SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from aggregator import __version__
-from aggregator.config import TIMEZONE, ChannelConfig, Config, ConfigError, load_config
+from aggregator.classify import Classification
+from aggregator.config import TIMEZONE, ChannelConfig, Config, ConfigError, classifier_for, load_config
 from aggregator.export import export as export_posts
-from aggregator.pipeline import Progress, RunResult, UnknownChannel, channel_record, sync as run_sync
+from aggregator.pipeline import Progress, RunResult, UnknownChannel, channel_record
+from aggregator.pipeline import reclassify as run_reclassify
+from aggregator.pipeline import sync as run_sync
+from aggregator.qingdan import category_of
 from storage.engine import StoreError
 from storage.store import Store
 from storage.times import SHANGHAI, iso_local
@@ -307,6 +311,126 @@ def export(
     finally:
         store.close()
     _c.err.print(f"已导出 {n} 条帖子" + (f" → {output}" if output else ""))
+
+
+# -- classify / tag / reclassify ----------------------------------------------------
+
+
+def _explain_line(c: Classification) -> str:
+    where = {"title": "标题", "column": "栏目", "body": "正文开头", "channel": "渠道设置", "manual": "人工标注",
+             "none": "—"}[c.where]
+    item = f"第 {c.item} 项（第 {c.category} 类）" if c.item else "不属于清单"
+    words = "、".join(c.matched) if c.matched else "—"
+    return f"{item}\n  规则：{c.rule}\n  依据：{where}；匹配词：{words}\n  得分：{c.score:.2f}"
+
+
+@app.command()
+def classify(
+    ctx: typer.Context,
+    post_id: Annotated[int | None, typer.Argument(help="已入库帖子的编号", show_default=False)] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="说明依据：规则、匹配词、得分")] = False,
+    title: Annotated[str | None, typer.Option("--title", help="不入库，直接判断一个标题", show_default=False)] = None,
+    titles: Annotated[Path | None, typer.Option("--titles", help="每行一个标题的文件（- 为标准输入）", show_default=False)] = None,
+    channel: Annotated[str | None, typer.Option("--channel", help="按该渠道的设置判断（渠道 item、渠道名作栏目）", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
+) -> None:
+    """判断帖子或标题属于清单第几项，并说明依据。
+
+    例：xxgk classify 1234 --explain；xxgk classify --title "东湖科技大学2024年部门预算" --json；
+    xxgk classify --titles titles.txt --json
+    """
+    cfg = _config(ctx)
+    classifier = classifier_for(cfg)
+    ch = None
+    if channel is not None:
+        try:
+            ch = cfg.channel(channel)
+        except KeyError:
+            _fail(f"没有 id 为 {channel} 的渠道（已配置：{', '.join(c.id for c in cfg.channels)}）")
+    column = ch.display_name if ch else None
+    channel_item = ch.item if ch else None
+    if titles is not None:
+        stream = sys.stdin if str(titles) == "-" else open(titles, encoding="utf-8-sig")
+        with stream:
+            for line in stream:
+                text = line.strip()
+                if not text:
+                    continue
+                found = classifier.classify(text, column, None, channel_item)
+                print(json.dumps({"title": text, **found.to_json()}, ensure_ascii=False))
+        return
+    if title is not None:
+        found = classifier.classify(title, column, None, channel_item)
+    elif post_id is not None:
+        store = _store(cfg)
+        try:
+            post = store.post_by_id(post_id)
+        finally:
+            store.close()
+        if post is None:
+            _fail(f"没有编号为 {post_id} 的帖子")
+        post_channel = next((c for c in cfg.channels if c.id == post["channel_id"]), None)
+        if post["item_source"] == "manual":
+            found = Classification(post["item"], post["category"], "manual tag", 100.0, (), "manual")
+        else:
+            found = classifier.classify(post["title"], post["source_column"], post["body"],
+                                        post_channel.item if post_channel else None)
+        if not as_json and found.item != post["item"] and found.where != "manual":
+            _c.err.print(f"注意：库中记为 {post['item'] or '不属于清单'}；规则变化后请运行 xxgk reclassify")
+    else:
+        _fail("请给出帖子编号、--title 或 --titles")
+    if as_json:
+        print(json.dumps(found.to_json(), ensure_ascii=False))
+    elif explain or post_id is not None or title is not None:
+        _c.out.print(escape(_explain_line(found)))
+
+
+@app.command()
+def tag(
+    ctx: typer.Context,
+    post_id: Annotated[int, typer.Argument(help="帖子编号")],
+    item: Annotated[str, typer.Argument(help="清单事项 1–50，或 none（不属于清单）")],
+) -> None:
+    """人工标注帖子的清单事项；重新同步或 reclassify 都不会覆盖人工标注。
+
+    例：xxgk tag 1234 19；xxgk tag 1234 none
+    """
+    cfg = _config(ctx)
+    if item.lower() in ("none", "null", "0", "无"):
+        value = None
+    elif item.isdigit() and 1 <= int(item) <= 50:
+        value = int(item)
+    else:
+        _fail(f"清单事项应为 1–50 或 none，收到 {item!r}")
+    store = _store(cfg)
+    try:
+        ok = store.set_manual_tag(post_id, value, category_of(value))
+    finally:
+        store.close()
+    if not ok:
+        _fail(f"没有编号为 {post_id} 的帖子")
+    _c.err.print(f"已标注：帖子 {post_id} → " + (f"清单第 {value} 项" if value else "不属于清单") + "（人工）")
+
+
+@app.command()
+def reclassify(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
+) -> None:
+    """规则修改后，对所有非人工标注的帖子重新归类，并报告变化了多少条。
+
+    例：xxgk reclassify
+    """
+    cfg = _config(ctx)
+    store = _store(cfg)
+    try:
+        result = run_reclassify(cfg, store)
+    finally:
+        store.close()
+    if as_json:
+        print(json.dumps({"checked": result.checked, "changed": result.changed}))
+    else:
+        _c.out.print(f"已重新归类 {result.checked} 条帖子，其中 {result.changed} 条的清单事项发生变化（人工标注的未改动）。")
 
 
 # -- demo ----------------------------------------------------------------------------

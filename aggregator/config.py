@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from apscheduler.triggers.cron import CronTrigger
+from aggregator.classify import Classifier, RulesError, load_classifier
 from connectors.select import check_spec, selector_alternatives, split_selector  # noqa: F401 (re-exported)
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -160,9 +161,17 @@ class ChannelConfig(_Strict):
         return self.group or self.display_name
 
 
+class RulesConfig(_Strict):
+    """The office's own 清单 rules, added to the built-in ones (same name replaces)."""
+
+    file: str | None = None  # a rules TOML file, relative to config.toml
+    rule: tuple[dict[str, Any], ...] = ()  # inline [[rules.rule]] tables
+
+
 class Config(_Strict):
     store: StoreConfig = StoreConfig()
     http: HttpConfig = HttpConfig()
+    rules: RulesConfig = RulesConfig()
     channels: tuple[ChannelConfig, ...] = Field(default=(), alias="channel")
     # Where the file was read from; relative paths in it are resolved against it.
     source: Path = Field(default=Path(DEFAULT_CONFIG), exclude=True)
@@ -183,7 +192,7 @@ def _where(path: Path, raw: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str, 
             cid = channels[loc[1]].get("id")
         label = f'[[channel]] id="{cid}"' if isinstance(cid, str) else f"[[channel]] #{loc[1] + 1}"
         return f"{path}: {label}", loc[2:]
-    if loc and isinstance(loc[0], str) and loc[0] in ("store", "http"):
+    if loc and isinstance(loc[0], str) and loc[0] in ("store", "http", "rules"):
         return f"{path}: [{loc[0]}]", loc[1:]
     return f"{path}", loc
 
@@ -203,6 +212,7 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
         (): Config,
         ("store",): StoreConfig,
         ("http",): HttpConfig,
+        ("rules",): RulesConfig,
         ("channel", "#"): ChannelConfig,
         ("channel", "#", "list"): ListSelectors,
         ("channel", "#", "detail"): DetailSelectors,
@@ -272,7 +282,22 @@ def _resolve(cfg: Config, path: Path) -> Config:
         ch.model_copy(update={"path": str((base / ch.path).resolve())}) if ch.path else ch
         for ch in cfg.channels
     )
-    return cfg.model_copy(update={"store": StoreConfig(url=url), "channels": channels, "source": path})
+    rules = cfg.rules
+    if rules.file:
+        rules = rules.model_copy(update={"file": str((base / rules.file).resolve())})
+    return cfg.model_copy(update={"store": StoreConfig(url=url), "channels": channels, "source": path,
+                                  "rules": rules})
+
+
+def classifier_for(cfg: Config) -> Classifier:
+    """The built-in rules plus the office's (`[rules]`); problems name the file and rule."""
+    files = [Path(cfg.rules.file)] if cfg.rules.file else []
+    try:
+        return load_classifier(files, cfg.rules.rule)
+    except FileNotFoundError as exc:
+        raise ConfigError([f"{cfg.source}: [rules]: key `file`: no such file {exc.filename}"]) from None
+    except RulesError as exc:
+        raise ConfigError(str(exc).splitlines()) from None
 
 
 def parse_config(text: str, path: Path) -> Config:
@@ -287,7 +312,10 @@ def parse_config(text: str, path: Path) -> Config:
     problems = _cross_checks(cfg, path)
     if problems:
         raise ConfigError(problems)
-    return _resolve(cfg, path)
+    resolved = _resolve(cfg, path)
+    if resolved.rules.file or resolved.rules.rule:
+        classifier_for(resolved)  # refuse to start on a broken rule, like on any other key
+    return resolved
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:

@@ -21,10 +21,10 @@ from typing import Any, Literal
 
 import httpx
 
-from aggregator.config import ChannelConfig, Config, HttpConfig
+from aggregator.classify import Classifier, default_classifier
+from aggregator.config import ChannelConfig, Config, HttpConfig, classifier_for
 from aggregator.normalize import InvalidPost, normalise
 from connectors.urls import canonical_url
-from aggregator.qingdan import category_of
 from connectors import ChannelError, Connector, connector_for
 from connectors.http import PoliteTransport
 from connectors.base import ChannelState, Checkpoint, FetchContext, RawPost, Skipped
@@ -129,13 +129,11 @@ def channel_record(ch: ChannelConfig) -> ChannelRecord:
     )
 
 
-def classify(channel: ChannelConfig, record: PostRecord) -> None:
-    """Set the post's 清单 item. For now only the channel-level `item = N`
-    applies; the rule-based classifier plugs in here."""
-    if channel.item is not None:
-        record.item = channel.item
-        record.category = category_of(channel.item)
-        record.item_source = "channel"
+def classify(classifier: Classifier, channel: ChannelConfig, record: PostRecord) -> None:
+    """Set the post's 清单 item: the channel's `item = N`, else the rules."""
+    found = classifier.classify(record.title, record.source_column, record.body, channel.item)
+    record.item, record.category = found.item, found.category
+    record.item_source = "channel" if found.where == "channel" else "rule"
 
 
 def _to_connector_state(s: StoredState) -> ChannelState:
@@ -167,10 +165,12 @@ def sync_channel(
     requests: _RequestCounter | None = None,
     on_progress: ProgressFn | None = None,
     http_config: HttpConfig | None = None,
+    classifier: Classifier | None = None,
 ) -> RunResult:
     """Run one channel's connector into the store and record the run."""
     started = time.monotonic()
     http_config = http_config or HttpConfig()
+    classifier = classifier or default_classifier()
     counts = RunCounts()
     requests = requests or _RequestCounter()
     requests.count = 0
@@ -214,7 +214,7 @@ def sync_channel(
                 except InvalidPost as exc:
                     skips.append(str(exc))
                     continue
-                classify(channel, record)
+                classify(classifier, channel, record)
                 batch.append(record)
                 if len(batch) >= BATCH_SIZE:
                     flush()
@@ -287,6 +287,7 @@ def sync(
     channels = select_channels(config, ids)
     store.register_channels(channel_record(ch) for ch in config.channels)
     counter = _RequestCounter()
+    classifier = classifier_for(config)
     results: list[RunResult] = []
     with make_http_client(config.http, counter) as http:
         for ch in channels:
@@ -302,6 +303,32 @@ def sync(
                 continue
             results.append(
                 sync_channel(store, ch, http, connector, full=full, requests=counter, on_progress=on_progress,
-                             http_config=config.http)
+                             http_config=config.http, classifier=classifier)
             )
     return results
+
+
+@dataclass(slots=True)
+class ReclassifyResult:
+    checked: int = 0
+    changed: int = 0
+
+
+def reclassify(config: Config, store: Store) -> ReclassifyResult:
+    """Re-run the rules (and channel items) on every post not tagged by hand."""
+    classifier = classifier_for(config)
+    channel_items = {ch.id: ch.item for ch in config.channels}
+    result = ReclassifyResult()
+    for rows in store.iter_unreviewed():
+        updates = []
+        for row in rows:
+            found = classifier.classify(row["title"], row["source_column"], row["body"],
+                                        channel_items.get(row["channel_id"]))
+            source = "channel" if found.where == "channel" else "rule"
+            if found.item != row["item"] or row["item_source"] != source:
+                updates.append({"_id": row["id"], "item": found.item, "category": found.category,
+                                "item_source": source})
+            result.changed += found.item != row["item"]
+        result.checked += len(rows)
+        store.update_items(updates)
+    return result

@@ -391,6 +391,51 @@ class Store:
             row = conn.execute(q).first()
         return None if row is None else dict(row._mapping)
 
+    def post_by_id(self, post_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(posts_t).where(posts_t.c.id == post_id)).first()
+        return None if row is None else dict(row._mapping)
+
+    def set_manual_tag(self, post_id: int, item: int | None, category: int | None) -> bool:
+        """A person's 清单 tag (`item=None` = "discloses nothing"); never overwritten
+        by a re-sync or `reclassify`. False when there is no such post."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                posts_t.update().where(posts_t.c.id == post_id)
+                .values(item=item, category=category, item_source="manual")
+            ).rowcount
+        return bool(done)
+
+    def iter_unreviewed(self, *, batch: int = 2000, body_chars: int = 120) -> Iterator[list[dict[str, Any]]]:
+        """Batches of the posts not tagged by hand, with what the rules read."""
+        last_id = 0
+        cols = (posts_t.c.id, posts_t.c.channel_id, posts_t.c.title, posts_t.c.source_column,
+                sa.func.substr(posts_t.c.body, 1, body_chars).label("body"), posts_t.c.item,
+                posts_t.c.item_source)
+        not_manual = sa.or_(posts_t.c.item_source.is_(None), posts_t.c.item_source != "manual")
+        while True:
+            q = sa.select(*cols).where(posts_t.c.id > last_id, not_manual).order_by(posts_t.c.id).limit(batch)
+            with self.engine.connect() as conn:
+                rows = [dict(r._mapping) for r in conn.execute(q)]
+            if not rows:
+                return
+            yield rows
+            last_id = rows[-1]["id"]
+
+    def update_items(self, updates: Sequence[dict[str, Any]]) -> None:
+        """`[{"_id", "item", "category", "item_source"}, …]`, skipping manual tags."""
+        if not updates:
+            return
+        stmt = (
+            posts_t.update()
+            .where(posts_t.c.id == sa.bindparam("b__id"),
+                   sa.or_(posts_t.c.item_source.is_(None), posts_t.c.item_source != "manual"))
+            .values(item=sa.bindparam("b_item"), category=sa.bindparam("b_category"),
+                    item_source=sa.bindparam("b_item_source"))
+        )
+        with self.engine.begin() as conn:
+            conn.execute(stmt, [_prefixed(u) for u in updates])
+
     def revisions(self, post_id: int) -> list[dict[str, Any]]:
         q = sa.select(revisions_t).where(revisions_t.c.post_id == post_id).order_by(revisions_t.c.id)
         with self.engine.connect() as conn:
