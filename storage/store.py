@@ -17,6 +17,14 @@ from sqlalchemy.engine import Engine
 
 from storage.engine import make_engine, migrate
 from storage.models import Channel, ChannelStateRow, Post, PostRevision, SyncRun
+from storage.search import (
+    ParsedQuery,
+    SearchFilters,
+    SearchResult,
+    index_rows_sql,
+    run_search,
+    unindex_rows_sql,
+)
 from storage.times import local_now
 
 channels_t: sa.Table = Channel.__table__  # type: ignore[assignment]
@@ -339,10 +347,24 @@ class Store:
                 ):
                     counts.append({"_id": old.id, **_counts(rec, old)})
 
+            dialect = conn.dialect.name
             if inserts:
                 conn.execute(posts_t.insert(), inserts)
+                new_ids = {}
+                new_keys = [row["key"] for row in inserts]
+                for i in range(0, len(new_keys), _KEY_CHUNK):
+                    q = sa.select(posts_t.c.id, posts_t.c.key).where(
+                        posts_t.c.channel_id == channel_id, posts_t.c.key.in_(new_keys[i : i + _KEY_CHUNK]))
+                    new_ids.update({r.key: r.id for r in conn.execute(q)})
+                _index(conn, dialect, [{**row, "id": new_ids[row["key"]]} for row in inserts])
             if changed:
                 ids = [c["_id"] for c in changed]
+                old_rows = conn.execute(
+                    sa.select(posts_t.c.id, posts_t.c.title, posts_t.c.body, posts_t.c.department,
+                              posts_t.c.attachments).where(posts_t.c.id.in_(ids))
+                ).mappings().all()
+                statement, params = unindex_rows_sql(dialect, old_rows)
+                conn.execute(sa.text(statement), params)
                 conn.execute(
                     revisions_t.insert().from_select(
                         ["post_id", *CONTENT_COLUMNS, "content_hash", "valid_from", "valid_to"],
@@ -356,6 +378,7 @@ class Store:
                     )
                 )
                 conn.execute(_update_by_id(changed[0]), [_prefixed(c) for c in changed])
+                _index(conn, dialect, [{**c, "id": c["_id"]} for c in changed])
             if counts:
                 conn.execute(_update_by_id(counts[0]), [_prefixed(c) for c in counts])
         result.new = len(inserts)
@@ -377,6 +400,34 @@ class Store:
                 conn.execute(sa.text("ANALYZE posts"))
             self._rows_at_analyze += self._inserted_since_analyze
             self._inserted_since_analyze = 0
+
+    def search(self, parsed: ParsedQuery, filters: SearchFilters, *, limit: int = 20, offset: int = 0,
+               order: str = "newest", facets: bool = False) -> SearchResult:
+        """Posts containing the query's terms (storage/search.py), newest first or title hits first."""
+        with self.engine.connect() as conn:
+            return run_search(conn, posts_t, channels_t, parsed, filters, limit=limit, offset=offset,
+                              order=order, facets=facets)
+
+    def reindex(self, *, batch: int = 2000) -> int:
+        """Rebuild the search index from the posts (after a normalisation change)."""
+        n = 0
+        with self.engine.begin() as conn:
+            dialect = conn.dialect.name
+            if dialect == "sqlite":
+                conn.execute(sa.text("INSERT INTO post_fts(post_fts) VALUES ('delete-all')"))
+            else:
+                conn.execute(sa.text("TRUNCATE post_search"))
+            last = 0
+            cols = (posts_t.c.id, posts_t.c.title, posts_t.c.body, posts_t.c.department, posts_t.c.attachments)
+            while True:
+                rows = conn.execute(sa.select(*cols).where(posts_t.c.id > last).order_by(posts_t.c.id)
+                                    .limit(batch)).mappings().all()
+                if not rows:
+                    break
+                _index(conn, dialect, rows)
+                n += len(rows)
+                last = rows[-1]["id"]
+        return n
 
     def count_posts(self, channel_id: str | None = None) -> int:
         q = sa.select(sa.func.count()).select_from(posts_t)
@@ -453,6 +504,12 @@ class Store:
                 return
             yield from rows
             last_id = rows[-1]["id"]
+
+
+def _index(conn: sa.Connection, dialect: str, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        statement, params = index_rows_sql(dialect, rows)
+        conn.execute(sa.text(statement), params)
 
 
 def _update_by_id(sample: dict[str, Any]) -> sa.Update:

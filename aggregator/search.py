@@ -1,0 +1,89 @@
+"""Search as the CLI, the web page and the Atom feed ask for it: one query string
+plus filters, to the contract's JSON shape."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from storage.search import SearchFilters, SearchResult, parse_query, snippet
+from storage.store import Store
+from storage.times import iso_local
+
+
+class SearchError(ValueError):
+    """A filter the office typed wrong (the message says which and how)."""
+
+
+def _date(value: str, key: str) -> date:
+    try:
+        return date.fromisoformat(value.strip().replace("/", "-"))
+    except ValueError:
+        raise SearchError(f"{key}：{value!r} 不是日期（应写作 2024-09-01）") from None
+
+
+def _ints(values: Sequence[str | int], key: str, high: int) -> list[int]:
+    out = []
+    for v in values:
+        if not str(v).isdigit() or not 1 <= int(v) <= high:
+            raise SearchError(f"{key}：{v!r} 应为 1–{high} 的数字")
+        out.append(int(v))
+    return out
+
+
+@dataclass(slots=True)
+class Search:
+    query: str
+    result: SearchResult
+    terms: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "total": self.result.total,
+            "results": [
+                {
+                    "id": r["id"],
+                    "channel": r["channel_id"],
+                    "title": r["title"],
+                    "url": r["url"],
+                    "published_at": iso_local(r["published_at"]),
+                    "item": r["item"],
+                    "category": r["category"],
+                }
+                for r in self.result.rows
+            ],
+        }
+
+    def snippets(self, store: Store) -> dict[int, str]:
+        """A piece of each result's body around its first hit, for people."""
+        out = {}
+        for r in self.result.rows:
+            post = store.post_by_id(r["id"])
+            body = post["body"] if post else ""
+            title_hit = any(t in r["title"].casefold() for t in self.terms)
+            out[r["id"]] = "" if title_hit and not body else snippet(body, self.terms)
+        return out
+
+
+def search(store: Store, q: str, *, channels: Sequence[str] = (), groups: Sequence[str] = (),
+           items: Sequence[str | int] = (), categories: Sequence[str | int] = (), types: Sequence[str] = (),
+           date_from: str | None = None, date_to: str | None = None, limit: int = 20, offset: int = 0,
+           order: str = "newest", facets: bool = False) -> Search:
+    parsed = parse_query(q)
+    f = parsed.filters
+    filters = SearchFilters(
+        channels=[*channels, *f.get("channel", [])],
+        groups=[*groups, *f.get("group", [])],
+        items=_ints([*items, *f.get("item", [])], "item", 50),
+        categories=_ints([*categories, *f.get("category", [])], "category", 10),
+        types=[*types, *f.get("type", [])],
+        date_from=_date(date_from or f["from"][-1], "from") if (date_from or f.get("from")) else None,
+        date_to=_date(date_to or f["to"][-1], "to") if (date_to or f.get("to")) else None,
+    )
+    if order not in ("newest", "relevance"):
+        raise SearchError(f"order：{order!r} 应为 newest 或 relevance")
+    limit = max(0, min(limit, 1000))
+    return Search(q, store.search(parsed, filters, limit=limit, offset=max(0, offset), order=order,
+                                  facets=facets), parsed.terms)

@@ -1,0 +1,143 @@
+"""Search returns exactly the posts that contain the text — the LIKE truth — on both stores."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from aggregator.cli import app
+from aggregator.search import SearchError, search
+from storage.search import normalize
+from storage.store import ChannelRecord, PostRecord, Store
+from tests.helpers import write_config
+
+WORDS = ["招生", "章程", "预算", "决算", "复试", "研究生", "拟录取", "名单", "巡视整改", "呈贡校区", "学院", "学",
+         "采购", "中标", "公告", "通知", "关于", "工作", "会议", "校园", "图书馆", "教务处", "奖学金", "公示",
+         "Ｗｉ-Ｆｉ", "ABC", "项目", "（第一批）", "，", "。", " ", "2024年", "实验室", "设备"]
+CODES = ["DNLG2023-CG123", "DHKJ-2025-CG017", "HBZC2025-00412", "dnlg2023-cg124"]
+QUERIES = [
+    "学", "招", "预", "巡", "馆", "A", "1",  # one character
+    "招生", "预算", "复试", "学院", "呈贡", "公示", "ab", "20",  # two
+    "研究生", "拟录取", "图书馆", "教务处", "cg1",  # three
+    "巡视整改", "呈贡校区", "招生章程", "中标公告", "2024",  # four
+    "DNLG2023-CG123", "dnlg2023", "CG12", "HBZC2025-00412", "2024年招生", "Wi-Fi", "ＡＢＣ项目",  # mixed, codes
+]
+
+
+def corpus(n: int = 400, seed: int = 7) -> list[PostRecord]:
+    rnd = random.Random(seed)
+    posts = []
+    for i in range(n):
+        title = "".join(rnd.choice(WORDS) for _ in range(rnd.randint(3, 7)))
+        body = "".join(rnd.choice(WORDS + CODES if rnd.random() < 0.1 else WORDS) for _ in range(rnd.randint(20, 60)))
+        posts.append(PostRecord(key=f"k{i}", title=title.strip() or "标题", body=body, content_hash=f"h{i}",
+                                department=rnd.choice(["党政办公室", "研究生院", None]),
+                                attachments=[{"name": f"{rnd.choice(CODES)}附件.pdf", "url": "u"}] if i % 9 == 0 else []))
+    return posts
+
+
+def truth(posts: list[dict], q: str) -> set[int]:  # type: ignore[type-arg]
+    """LIKE '%q%' over the normalised fields (separators folded to one space both sides)."""
+    def fold(s: str) -> str:
+        return " ".join("".join(c if c.isalnum() else " " for c in normalize(s)).split())
+    needle = fold(q)
+    hits = set()
+    for p in posts:
+        fields = [p["title"], p["body"], p["department"] or "", *(a["name"] for a in p["attachments"])]
+        if any(needle in fold(f) for f in fields):
+            hits.add(p["id"])
+    return hits
+
+
+@pytest.fixture
+def filled(store: Store) -> tuple[Store, list[dict]]:  # type: ignore[type-arg]
+    store.register_channels([ChannelRecord("a", "A", "html", "学校门户网站", None, True),
+                             ChannelRecord("b", "B", "html", "信息公开网", None, True)])
+    posts = corpus()
+    store.write_posts("a", posts[:250])
+    store.write_posts("b", posts[250:])
+    rows = [store.get_post(r["channel_id"], r["key"]) for r in store.iter_posts()]
+    return store, rows  # type: ignore[return-value]
+
+
+def ids(store: Store, q: str, **kw: object) -> set[int]:
+    return {r["id"] for r in search(store, q, limit=1000, **kw).result.rows}  # type: ignore[arg-type]
+
+
+def test_every_query_returns_exactly_the_like_truth(filled: tuple[Store, list[dict]]) -> None:  # type: ignore[type-arg]
+    store, rows = filled
+    for q in QUERIES:
+        expected = truth(rows, q)
+        got = ids(store, q)
+        assert got == expected, f"{q!r}: {len(got)} found, {len(expected)} expected"
+        assert search(store, q, limit=0).result.total == len(expected), q
+
+
+def test_and_or_exclude_and_phrases(filled: tuple[Store, list[dict]]) -> None:  # type: ignore[type-arg]
+    store, rows = filled
+    assert ids(store, "招生 预算") == truth(rows, "招生") & truth(rows, "预算")
+    assert ids(store, "招生 OR 巡视整改") == truth(rows, "招生") | truth(rows, "巡视整改")
+    assert ids(store, "招生 -预算") == truth(rows, "招生") - truth(rows, "预算")
+    assert ids(store, '"呈贡校区"') == truth(rows, "呈贡校区")
+
+
+def test_filters(filled: tuple[Store, list[dict]]) -> None:  # type: ignore[type-arg]
+    store, rows = filled
+    in_b = {r["id"] for r in rows if r["channel_id"] == "b"}
+    assert ids(store, "学院", channels=["b"]) == truth(rows, "学院") & in_b
+    assert ids(store, "学院 channel:b") == truth(rows, "学院") & in_b
+    assert ids(store, "学院", groups=["信息公开网"]) == truth(rows, "学院") & in_b
+    assert ids(store, "学院", date_from="2030-01-01") == set()  # no post has a date
+    with pytest.raises(SearchError):
+        search(store, "学院", date_from="2024-13-01")
+    with pytest.raises(SearchError):
+        search(store, "学院 item:77")
+
+
+@pytest.mark.parametrize("q", ['"', '""', "'", 'a" OR "b', "NEAR(招生 预算)", "招生*", "AND", "OR", "NOT 招生", "-",
+                               "title:招生", "'; DROP TABLE posts; --", "😀🎓", "招" * 10_000, "^招生", "{t r}: 招生",
+                               "\x00", "SELECT * FROM posts"])
+def test_any_input_is_safe(filled: tuple[Store, list[dict]], q: str) -> None:  # type: ignore[type-arg]
+    store, rows = filled
+    found = search(store, q, limit=1000)
+    assert found.result.total == len(found.result.rows)
+    assert store.count_posts() == len(rows)
+
+
+def test_a_changed_post_is_found_by_its_new_text_only(filled: tuple[Store, list[dict]]) -> None:  # type: ignore[type-arg]
+    store, _ = filled
+    store.write_posts("a", [PostRecord(key="edit", title="关于呈贡校区停电的通知", body="旧正文", content_hash="1")])
+    assert len(ids(store, "旧正文")) == 1
+    store.write_posts("a", [PostRecord(key="edit", title="关于呈贡校区停电的通知（更正）", body="新正文", content_hash="2")])
+    assert ids(store, "旧正文") == set() and len(ids(store, "新正文")) == 1
+    assert store.reindex() == store.count_posts()
+    assert ids(store, "旧正文") == set() and len(ids(store, "新正文")) == 1
+
+
+def test_title_hits_first_when_ordered_by_relevance(store: Store) -> None:
+    store.register_channels([ChannelRecord("a", "A", "html", "g", None, True)])
+    from datetime import datetime
+    store.write_posts("a", [
+        PostRecord(key="1", title="学校召开会议", body="会上通报了预算执行情况", content_hash="1",
+                   published_at=datetime(2025, 1, 2)),
+        PostRecord(key="2", title="2025年部门预算", body="见附件", content_hash="2", published_at=datetime(2024, 1, 1)),
+    ])
+    assert [r["title"] for r in search(store, "预算").result.rows] == ["学校召开会议", "2025年部门预算"]
+    assert [r["title"] for r in search(store, "预算", order="relevance").result.rows] == ["2025年部门预算", "学校召开会议"]
+
+
+def test_cli_search_json_is_the_contract(tmp_path: Path, store_url: str, filled: tuple[Store, list[dict]]) -> None:  # type: ignore[type-arg]
+    store, rows = filled
+    cfg = write_config(tmp_path / "c.toml", store_url, "")
+    result = CliRunner().invoke(app, ["--config", str(cfg), "search", "招生", "--channel", "a", "--limit", "5", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["total"] == len(truth(rows, "招生") & {r["id"] for r in rows if r["channel_id"] == "a"})
+    assert len(out["results"]) == min(5, out["total"])
+    assert set(out["results"][0]) == {"id", "channel", "title", "url", "published_at", "item", "category"}
+    human = CliRunner().invoke(app, ["--config", str(cfg), "search", "招生"])
+    assert human.exit_code == 0 and f"共 {len(truth(rows, '招生'))} 条" in human.stdout
