@@ -32,7 +32,14 @@ from aggregator.pipeline import Progress, RunResult, UnknownChannel, channel_rec
 from aggregator.pipeline import reclassify as run_reclassify
 from aggregator.pipeline import sync as run_sync
 from aggregator.qingdan import category_of
+from aggregator.qingdan import items as _qingdan_items
+from aggregator.report import channel_names, write_report, write_workbook
+from aggregator.report import coverage as item_coverage
 from aggregator.search import SearchError
+from aggregator.stats import StatsError, academic_year, parse_dims, period_of
+from aggregator.stats import stats as compute_stats
+from aggregator.stats import to_csv as stats_csv
+from aggregator.stats import to_markdown as stats_md
 from aggregator.search import search as run_search
 from storage.engine import StoreError
 from storage.store import Store
@@ -374,6 +381,153 @@ def reindex(ctx: typer.Context) -> None:
     finally:
         store.close()
     _c.out.print(f"已重建检索索引：{n} 条帖子。")
+
+
+# -- stats / coverage / report ------------------------------------------------------------
+
+
+class StatsFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    xlsx = "xlsx"
+    md = "md"
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        _c.err.print(f"已写入 {output}")
+
+
+@app.command("stats")
+def stats_cmd(
+    ctx: typer.Context,
+    year: Annotated[str | None, typer.Option("--year", help="学年，如 2022-2023（9 月 1 日至次年 8 月 31 日）", show_default=False)] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="起始日期（含）", show_default=False)] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="截止日期（含当天全天）", show_default=False)] = None,
+    by: Annotated[str, typer.Option("--by", help="按哪些维度分组：month,channel,group,category,item,type 的组合")] = "channel",
+    fmt: Annotated[StatsFormat, typer.Option("--format", help="table / csv（带 BOM）/ json / xlsx / md")] = StatsFormat.table,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="输出文件（xlsx 必须指定）", show_default=False)] = None,
+) -> None:
+    """统计帖子数与微信阅读数：按月份、渠道、分组、清单类别/事项、采购公告类型。
+
+    例：xxgk stats --year 2022-2023 --by channel,month；xxgk stats --by type --format json；
+    xxgk stats --year 2022-2023 --format xlsx -o 2022-2023统计.xlsx
+    """
+    cfg = _config(ctx)
+    try:
+        period = period_of(year, date_from, date_to)
+        dims = parse_dims(by)
+    except StatsError as exc:
+        _fail(str(exc))
+    if fmt is StatsFormat.xlsx and output is None:
+        _fail("xlsx 是二进制文件，请用 -o 指定输出文件")
+    store = _store(cfg)
+    try:
+        store.register_channels(channel_record(ch) for ch in cfg.channels)
+        table = compute_stats(store, dims, period, channel_names=channel_names(cfg))
+        if fmt is StatsFormat.xlsx:
+            assert output is not None
+            write_workbook(store, cfg, period, output, extra=table)
+            _c.err.print(f"已写入 {output}")
+            return
+    finally:
+        store.close()
+    if fmt is StatsFormat.json:
+        _emit(json.dumps(table.to_json(), ensure_ascii=False) + "\n", output)
+    elif fmt is StatsFormat.csv:
+        _emit(stats_csv(table), output)
+    elif fmt is StatsFormat.md:
+        _emit(stats_md(table), output)
+    else:
+        header, rows = table.human_rows()
+        t = Table(*header, title=f"统计（{table.period.label}）")
+        for r in rows:
+            t.add_row(*[escape(str(c)) for c in r])
+        _c.out.print(t)
+
+
+@app.command("coverage")
+def coverage_cmd(
+    ctx: typer.Context,
+    year: Annotated[str | None, typer.Option("--year", help="学年，如 2022-2023", show_default=False)] = None,
+    fmt: Annotated[StatsFormat, typer.Option("--format", help="table / json / csv / md")] = StatsFormat.table,
+    output: Annotated[Path | None, typer.Option("-o", "--output", show_default=False)] = None,
+) -> None:
+    """清单 50 项的公开情况：每项的帖子数与最新发布日期；为 0 的即年报附录中需说明的空缺。
+
+    例：xxgk coverage --year 2022-2023；xxgk coverage --format json
+    """
+    cfg = _config(ctx)
+    try:
+        period = period_of(year, None, None)
+    except StatsError as exc:
+        _fail(str(exc))
+    store = _store(cfg)
+    try:
+        found = item_coverage(store, period)
+    finally:
+        store.close()
+    if fmt is StatsFormat.json:
+        _emit(json.dumps({"items": [c.to_json() for c in found]}, ensure_ascii=False) + "\n", output)
+        return
+    header = ["事项", "类别", "内容", "条数", "最新发布"]
+    rows = [[c.item, c.category, qingdan_text(c.item), c.count, c.latest.date().isoformat() if c.latest else "—"]
+            for c in found]
+    if fmt in (StatsFormat.csv, StatsFormat.md, StatsFormat.xlsx):
+        if fmt is StatsFormat.md:
+            text = "| " + " | ".join(header) + " |\n|---:|---:|---|---:|---|\n" + "".join(
+                "| " + " | ".join(str(x) for x in r) + " |\n" for r in rows)
+        else:
+            import csv as _csv
+            import io as _io
+            buf = _io.StringIO()
+            buf.write("\ufeff")
+            w = _csv.writer(buf, lineterminator="\r\n")
+            w.writerow(header)
+            w.writerows(rows)
+            text = buf.getvalue()
+        _emit(text, output)
+        return
+    missing = [c.item for c in found if c.count == 0]
+    t = Table(*header, title=f"清单公开情况（{period.label}）：{50 - len(missing)} 项有公开，{len(missing)} 项空缺")
+    for r in rows:
+        t.add_row(*[escape(str(x)) for x in r], style="red" if r[3] == 0 else None)
+    _c.out.print(t)
+
+
+@app.command("report")
+def report_cmd(
+    ctx: typer.Context,
+    year: Annotated[str, typer.Option("--year", help="学年，如 2022-2023")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="报告文件：.md 或 .docx")],
+) -> None:
+    """生成信息公开年度报告的数据草稿：各渠道、采购公告类型、微信推文与阅读、招生信息及与上学年对比，附清单 50 项公开情况表。
+
+    例：xxgk report --year 2022-2023 -o 2022-2023年报数据.docx
+    """
+    cfg = _config(ctx)
+    if output.suffix.lower() not in (".md", ".docx"):
+        _fail("报告文件名应以 .md 或 .docx 结尾")
+    try:
+        academic_year(year)
+    except StatsError as exc:
+        _fail(str(exc))
+    store = _store(cfg)
+    try:
+        store.register_channels(channel_record(ch) for ch in cfg.channels)
+        write_report(store, cfg, year, output)
+    finally:
+        store.close()
+    _c.err.print(f"已写入 {output}")
+
+
+def qingdan_text(item: int) -> str:
+    return _qingdan_items()[item].text
 
 
 # -- classify / tag / reclassify ----------------------------------------------------

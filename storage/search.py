@@ -23,6 +23,7 @@ database locale.
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -46,7 +47,7 @@ def runs(text: str) -> list[str]:
 
 
 def _run_tokens(run: str) -> list[str]:
-    return [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
+    return [run] if len(run) == 1 else list(map(operator.add, run, run[1:]))
 
 
 def document_tokens(fields: Iterable[str | None]) -> list[str]:
@@ -60,7 +61,7 @@ def document_tokens(fields: Iterable[str | None]) -> list[str]:
             tokens.extend(_run_tokens(run))
             tokens.append(SENTINEL)
             chars.update(run)
-    tokens.extend(sorted(chars))
+    tokens.extend(chars)
     return tokens
 
 

@@ -1,0 +1,213 @@
+"""Statistics the office signs: counts (and WeChat reads) by month, channel, group,
+清单 category and item, and procurement type, over an academic year or any range.
+
+Months and academic years (1 Sept – 31 Aug, written `2022-2023`) are taken
+from the local (Asia/Shanghai) publication date, which is what the store
+keeps; a range is a plain `published_at` interval on its index.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from aggregator.qingdan import items as qingdan_items
+from storage.store import Store, channels_t, posts_t
+
+DIMENSIONS = ("month", "channel", "group", "category", "item", "type")
+HEADERS = {"month": "月份", "channel": "渠道", "group": "分组", "category": "清单类别", "item": "清单事项",
+           "type": "公告类型", "count": "帖子数", "reads": "阅读数"}
+_FILLED = {"month", "channel", "group", "category"}  # dimensions whose empty cells are shown as 0
+
+
+class StatsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start: datetime | None  # inclusive, local time
+    end: datetime | None  # exclusive
+    label: str
+
+    def months(self) -> list[str]:
+        if self.start is None or self.end is None:
+            return []
+        out, y, m = [], self.start.year, self.start.month
+        last = self.end - timedelta(seconds=1)
+        while (y, m) <= (last.year, last.month):
+            out.append(f"{y:04d}-{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return out
+
+
+def academic_year(label: str) -> Period:
+    """`2022-2023` → 2022-09-01 00:00 to 2023-09-01 00:00 (local)."""
+    m = re.fullmatch(r"\s*(\d{4})\s*[-–—/]\s*(\d{4})\s*", label)
+    if not m or int(m.group(2)) != int(m.group(1)) + 1:
+        raise StatsError(f"学年应写作 2022-2023（9 月 1 日至次年 8 月 31 日），收到 {label!r}")
+    y = int(m.group(1))
+    return Period(datetime(y, 9, 1), datetime(y + 1, 9, 1), f"{y}-{y + 1}学年")
+
+
+def date_range(date_from: str | None, date_to: str | None) -> Period:
+    def parse(v: str, key: str) -> date:
+        try:
+            return date.fromisoformat(v.strip().replace("/", "-"))
+        except ValueError:
+            raise StatsError(f"--{key}：{v!r} 不是日期（应写作 2024-09-01）") from None
+    start = datetime.combine(parse(date_from, "from"), time()) if date_from else None
+    end = datetime.combine(parse(date_to, "to") + timedelta(days=1), time()) if date_to else None
+    if start and end and start >= end:
+        raise StatsError("--from 晚于 --to")
+    label = f"{date_from or '最早'} 至 {date_to or '最新'}" if (date_from or date_to) else "全部时间"
+    return Period(start, end, label)
+
+
+def period_of(year: str | None, date_from: str | None, date_to: str | None) -> Period:
+    if year and (date_from or date_to):
+        raise StatsError("--year 与 --from/--to 只能选一种")
+    return academic_year(year) if year else date_range(date_from, date_to)
+
+
+def parse_dims(by: str | None) -> list[str]:
+    dims = [d.strip() for d in (by or "channel").split(",") if d.strip()]
+    bad = [d for d in dims if d not in DIMENSIONS]
+    if bad:
+        raise StatsError(f"--by 不认识 {', '.join(bad)}（可用：{', '.join(DIMENSIONS)}）")
+    return list(dict.fromkeys(dims))
+
+
+@dataclass(slots=True)
+class Table:
+    dims: list[str]
+    rows: list[dict[str, Any]]
+    period: Period
+    channel_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def total(self) -> dict[str, int]:
+        return {"count": sum(r["count"] for r in self.rows), "reads": sum(r["reads"] for r in self.rows)}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rows": self.rows, "total": self.total}
+
+    def display(self, row: dict[str, Any], dim: str) -> Any:
+        value = row[dim]
+        if dim == "channel":
+            return self.channel_names.get(value, value)
+        if value is None:
+            return {"month": "日期不详", "category": "非清单", "item": "非清单", "type": "—"}.get(dim, "—")
+        return value
+
+    def human_rows(self) -> tuple[list[str], list[list[Any]]]:
+        header = [HEADERS[d] for d in self.dims] + [HEADERS["count"], HEADERS["reads"]]
+        body = [[self.display(r, d) for d in self.dims] + [r["count"], r["reads"]] for r in self.rows]
+        total = ["合计"] + [""] * (len(self.dims) - 1) + [self.total["count"], self.total["reads"]]
+        return header, [*body, total]
+
+
+def _month_expr(dialect: str) -> sa.ColumnElement[str]:
+    if dialect == "sqlite":
+        return sa.func.substr(posts_t.c.published_at, 1, 7)  # stored as 'YYYY-MM-DD HH:MM:SS'
+    return sa.func.to_char(posts_t.c.published_at, "YYYY-MM")
+
+
+def stats(store: Store, dims: Sequence[str], period: Period, *, channels: Sequence[str] | None = None,
+          channel_names: dict[str, str] | None = None) -> Table:
+    """Counts and reads grouped by `dims`, with zero rows for empty month/channel/group/category cells."""
+    dialect = store.dialect
+    exprs = {
+        "month": _month_expr(dialect),
+        "channel": posts_t.c.channel_id,
+        "group": channels_t.c.group_name,
+        "category": posts_t.c.category,
+        "item": posts_t.c.item,
+        "type": posts_t.c.type,
+    }
+    cols = [exprs[d].label(d) for d in dims]
+    q = sa.select(*cols, sa.func.count().label("count"),
+                  sa.func.coalesce(sa.func.sum(posts_t.c.reads), 0).label("reads")).select_from(posts_t)
+    if "group" in dims:
+        q = q.join(channels_t, channels_t.c.id == posts_t.c.channel_id)
+    if period.start is not None:
+        q = q.where(posts_t.c.published_at >= period.start)
+    if period.end is not None:
+        q = q.where(posts_t.c.published_at < period.end)
+    if channels:
+        q = q.where(posts_t.c.channel_id.in_(list(channels)))
+    if cols:
+        q = q.group_by(*[exprs[d] for d in dims])
+    with store.engine.connect() as conn:
+        found = {tuple(r[d] for d in dims): (int(r.count), int(r.reads)) for r in conn.execute(q).mappings()}
+        registered = {r.id: r.group_name for r in conn.execute(sa.select(channels_t.c.id, channels_t.c.group_name))}
+    if channels:
+        registered = {k: v for k, v in registered.items() if k in channels}
+    keys = set(found)
+    if dims and set(dims) <= _FILLED:
+        keys |= set(_zero_keys(dims, period, registered))
+    rows = [dict(zip(dims, k)) | {"count": found.get(k, (0, 0))[0], "reads": found.get(k, (0, 0))[1]}
+            for k in sorted(keys, key=_sort_key)]
+    if not dims:
+        rows = [{"count": found.get((), (0, 0))[0], "reads": found.get((), (0, 0))[1]}]
+    return Table(list(dims), rows, period, channel_names or {})
+
+
+def _zero_keys(dims: Sequence[str], period: Period, registered: dict[str, str]) -> list[tuple[Any, ...]]:
+    axes: list[list[Any]] = []
+    paired = "channel" in dims and "group" in dims
+    for d in dims:
+        if d == "month":
+            axes.append(period.months())
+        elif d == "channel":
+            axes.append(sorted(registered))
+        elif d == "group":
+            axes.append(sorted(set(registered.values())))
+        elif d == "category":
+            axes.append(list(range(1, 11)))
+    keys = list(itertools.product(*axes))
+    if paired:
+        ci, gi = dims.index("channel"), dims.index("group")
+        keys = [k for k in keys if registered.get(k[ci]) == k[gi]]
+    return keys
+
+
+def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple((v is None, v if not isinstance(v, int) else f"{v:08d}") for v in key)
+
+
+# -- formats ----------------------------------------------------------------------------------
+
+
+def to_csv(table: Table) -> str:
+    """Chinese headers and a BOM, so Excel and WPS open it right."""
+    header, rows = table.human_rows()
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def to_markdown(table: Table) -> str:
+    header, rows = table.human_rows()
+    lines = [f"**{table.period.label}**", "", "| " + " | ".join(header) + " |",
+             "|" + "|".join("---" if i < len(table.dims) else "---:" for i in range(len(header))) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def qingdan_label(item: int | None) -> str:
+    if item is None:
+        return "非清单"
+    it = qingdan_items()[item]
+    return f"{item}. {it.text[:24]}"
