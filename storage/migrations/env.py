@@ -2,13 +2,9 @@
 
 from alembic import context
 
-from storage.models import metadata
-from storage.search import is_search_table
+from storage.models import include_in_comparison, metadata
 
-
-def include_name(name, type_, parent_names):  # type: ignore[no-untyped-def]
-    """The search index's tables are made by hand-written SQL, not by the models."""
-    return not (type_ == "table" and is_search_table(name))
+include_name = include_in_comparison
 
 
 connection = context.config.attributes["connection"]
