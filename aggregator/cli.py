@@ -666,20 +666,26 @@ per_host_interval = 0.0   # 示例站点就在本机，无需限速；真实站�
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="示例数据目录（每次运行都会重建其中的数据库）")] = Path("demo-data"),
 ) -> None:
-    """主任务演示：在本机回环地址上启动内置示例站点（VSB 门户、本科招生网、研究生院、GBK 采购中心、
-    中国政府采购网），同步进一个全新的库，并列出各渠道的帖子数。不需要外网。
+    """主任务演示：在本机回环地址上启动内置示例站点（VSB 门户、本科招生网、研究生院、信息公开网、教务处、
+    GBK 采购中心、中国政府采购网、RSS），生成微信公众号与 OA 导出文件，同步进一个全新的库，并列出各渠道的帖子数。不需要外网。
 
     例：xxgk demo；xxgk demo --dir /tmp/xxgk-demo
     """
     from aggregator.config import parse_config
     from aggregator.samples.server import SampleServer
-    from aggregator.samples.sites import sample_channels, sample_pages
+    from aggregator.samples.sites import sample_channels, sample_pages, write_sample_files
 
     directory.mkdir(parents=True, exist_ok=True)
+    exports = directory / "exports"
+    if exports.exists():
+        import shutil
+
+        shutil.rmtree(exports)
+    write_sample_files(exports)
     for stale in ("xxgk.db", "xxgk.db-wal", "xxgk.db-shm"):
         (directory / stale).unlink(missing_ok=True)
     with SampleServer(sample_pages()) as server:
-        text = DEMO_HEADER + sample_channels(server.url)
+        text = DEMO_HEADER + sample_channels(server.url, exports.resolve())
         cfg_file = directory / "config.toml"
         cfg_file.write_text(text, encoding="utf-8")
         cfg = parse_config(text, cfg_file)

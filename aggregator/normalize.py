@@ -85,6 +85,8 @@ def normalise(raw: RawPost) -> PostRecord:
         type=raw.type,
         reads=raw.reads,
         likes=raw.likes,
+        counts_at=to_store(raw.counts_at),
+        complete=raw.complete,
         extra=dict(raw.extra),
     )
     record.content_hash = content_hash(record)

@@ -25,10 +25,14 @@ REGISTRY: dict[str, type[Connector]] = {}
 
 def _register() -> None:
     # Imported here, after the base names, so connector modules may import them.
+    from connectors.feed import FeedConnector
     from connectors.html import HtmlConnector
     from connectors.procurement import ProcurementConnector
+    from connectors.table import TableConnector
+    from connectors.wechat import WechatConnector
 
-    REGISTRY.update({"html": HtmlConnector, "procurement": ProcurementConnector})
+    REGISTRY.update({"html": HtmlConnector, "procurement": ProcurementConnector, "feed": FeedConnector,
+                     "wechat": WechatConnector, "table": TableConnector})
 
 
 _register()

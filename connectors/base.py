@@ -60,6 +60,8 @@ class RawPost:
     type: str | None = None  # procurement announcement type (DESIGN.md)
     reads: int | None = None
     likes: int | None = None
+    counts_at: datetime | None = None  # when reads/likes were observed (an export file's time)
+    complete: bool = True  # False when the source lacks the text (an export of titles and counts)
     extra: dict[str, Any] = field(default_factory=dict)
 
 

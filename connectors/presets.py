@@ -115,10 +115,10 @@ def selectors_for(channel: ChannelConfig) -> Selectors:
     detail.update({k: v for k, v in preset["detail"].items() if v})
     if channel.detail is not None:
         detail.update({k: v for k, v in channel.detail.model_dump().items() if v is not None})
-    if not lst.get("entry"):
+    if not lst.get("entry") and channel.kind in ("html", "procurement"):
         raise ValueError(f"channel {channel.id}: no list entry selector")  # config validation prevents this
     return Selectors(
-        entry=str(lst["entry"]),
+        entry=str(lst.get("entry") or ""),
         scope=lst.get("scope"),
         link=lst.get("link") or "a@href",
         title=lst.get("title"),

@@ -63,6 +63,7 @@ class Post(SQLModel, table=True):
     type: str | None = Field(default=None, max_length=16)
     reads: int | None = None
     likes: int | None = None
+    counts_at: datetime | None = Field(default=None, sa_type=LocalTime)  # when reads/likes were observed
     item: int | None = None
     category: int | None = None
     # Who set `item`: "channel" (config), "rule" (classifier) or "manual";
@@ -90,6 +91,19 @@ class PostRevision(SQLModel, table=True):
     content_hash: str = Field(max_length=64)
     valid_from: datetime = Field(sa_type=LocalTime)  # when this version was first stored
     valid_to: datetime = Field(sa_type=LocalTime)  # when a newer version replaced it
+
+
+class PostMetric(SQLModel, table=True):
+    """A dated snapshot of a post's counts (WeChat reads and likes, per export file)."""
+
+    __tablename__ = "post_metrics"
+    __table_args__ = (sa.UniqueConstraint("post_id", "observed_at", name="uq_post_metrics_post_observed"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="posts.id", index=True)
+    observed_at: datetime = Field(sa_type=LocalTime)
+    reads: int | None = None
+    likes: int | None = None
 
 
 class SyncRun(SQLModel, table=True):

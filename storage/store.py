@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from storage.engine import make_engine, migrate
-from storage.models import Channel, ChannelStateRow, Post, PostRevision, SyncRun
+from storage.models import Channel, ChannelStateRow, Post, PostMetric, PostRevision, SyncRun
 from storage.search import (
     ParsedQuery,
     SearchFilters,
@@ -32,6 +32,7 @@ posts_t: sa.Table = Post.__table__  # type: ignore[assignment]
 revisions_t: sa.Table = PostRevision.__table__  # type: ignore[assignment]
 runs_t: sa.Table = SyncRun.__table__  # type: ignore[assignment]
 state_t: sa.Table = ChannelStateRow.__table__  # type: ignore[assignment]
+metrics_t: sa.Table = PostMetric.__table__  # type: ignore[assignment]
 
 # Columns whose change makes a new revision (reads/likes are counts, not content).
 CONTENT_COLUMNS = ("title", "body", "published_at", "department", "attachments")
@@ -75,6 +76,8 @@ class PostRecord:
     type: str | None = None
     reads: int | None = None
     likes: int | None = None
+    counts_at: datetime | None = None
+    complete: bool = True  # False: a counts-only record (an export without the text); never overwrites content
     item: int | None = None
     category: int | None = None
     item_source: str | None = None
@@ -323,6 +326,7 @@ class Store:
                     posts_t.c.category,
                     posts_t.c.reads,
                     posts_t.c.likes,
+                    posts_t.c.counts_at,
                 ).where(posts_t.c.channel_id == channel_id, posts_t.c.key.in_(keys[i : i + _KEY_CHUNK]))
                 existing.update({row.key: row for row in conn.execute(q)})
 
@@ -339,13 +343,12 @@ class Store:
                     if old.item_source == "manual"
                     else {"item": rec.item, "category": rec.category, "item_source": rec.item_source}
                 )
-                if old.content_hash != rec.content_hash:
+                new_counts = _counts(rec, old)
+                if old.content_hash != rec.content_hash and rec.complete:
                     values = {c: getattr(rec, c) for c in REFRESHED_COLUMNS}
-                    changed.append({"_id": old.id, **values, **tag, **_counts(rec, old), "updated_at": now})
-                elif (rec.reads is not None and rec.reads != old.reads) or (
-                    rec.likes is not None and rec.likes != old.likes
-                ):
-                    counts.append({"_id": old.id, **_counts(rec, old)})
+                    changed.append({"_id": old.id, **values, **tag, **new_counts, "updated_at": now})
+                elif new_counts != {"reads": old.reads, "likes": old.likes, "counts_at": old.counts_at}:
+                    counts.append({"_id": old.id, **new_counts})
 
             dialect = conn.dialect.name
             if inserts:
@@ -381,6 +384,11 @@ class Store:
                 _index(conn, dialect, [{**c, "id": c["_id"]} for c in changed])
             if counts:
                 conn.execute(_update_by_id(counts[0]), [_prefixed(c) for c in counts])
+            ids_by_key = {k: row.id for k, row in existing.items()}
+            if inserts:
+                ids_by_key.update(new_ids)
+            _snapshot_counts(conn, [(ids_by_key[k], r) for k, r in by_key.items()
+                                    if r.counts_at is not None and (r.reads is not None or r.likes is not None)])
         result.new = len(inserts)
         result.updated = len(changed)
         self._keep_statistics_fresh(result.new)
@@ -487,6 +495,11 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(stmt, [_prefixed(u) for u in updates])
 
+    def count_history(self, post_id: int) -> list[dict[str, Any]]:
+        q = sa.select(metrics_t).where(metrics_t.c.post_id == post_id).order_by(metrics_t.c.observed_at)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
     def revisions(self, post_id: int) -> list[dict[str, Any]]:
         q = sa.select(revisions_t).where(revisions_t.c.post_id == post_id).order_by(revisions_t.c.id)
         with self.engine.connect() as conn:
@@ -527,12 +540,30 @@ def _prefixed(values: dict[str, Any]) -> dict[str, Any]:
     return {f"b_{k}": v for k, v in values.items()}
 
 
-def _counts(rec: PostRecord, old: Any) -> dict[str, int | None]:
-    """Counts only move when the source gives them (a saved page has none)."""
+def _counts(rec: PostRecord, old: Any) -> dict[str, Any]:
+    """The post's current counts: the newest observation wins (an older export
+    imported late does not turn the numbers back), and counts only move when
+    the source gives them (a saved page has none)."""
+    if rec.reads is None and rec.likes is None:
+        return {"reads": old.reads, "likes": old.likes, "counts_at": old.counts_at}
+    if rec.counts_at is not None and old.counts_at is not None and rec.counts_at < old.counts_at:
+        return {"reads": old.reads, "likes": old.likes, "counts_at": old.counts_at}
     return {
         "reads": rec.reads if rec.reads is not None else old.reads,
         "likes": rec.likes if rec.likes is not None else old.likes,
+        "counts_at": rec.counts_at or old.counts_at,
     }
+
+
+def _snapshot_counts(conn: sa.Connection, observed: Sequence[tuple[int, PostRecord]]) -> None:
+    """Keep every dated observation of a post's counts (one per post and time)."""
+    if not observed:
+        return
+    for post_id, rec in observed:
+        conn.execute(metrics_t.delete().where(metrics_t.c.post_id == post_id,
+                                              metrics_t.c.observed_at == rec.counts_at))
+    conn.execute(metrics_t.insert(), [{"post_id": pid, "observed_at": r.counts_at, "reads": r.reads,
+                                       "likes": r.likes} for pid, r in observed])
 
 
 def _insert_values(channel_id: str, rec: PostRecord, now: datetime) -> dict[str, Any]:
@@ -550,6 +581,7 @@ def _insert_values(channel_id: str, rec: PostRecord, now: datetime) -> dict[str,
         "type": rec.type,
         "reads": rec.reads,
         "likes": rec.likes,
+        "counts_at": rec.counts_at,
         "item": rec.item,
         "category": rec.category,
         "item_source": rec.item_source,

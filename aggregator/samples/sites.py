@@ -30,6 +30,9 @@ import html as _html
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from pathlib import Path
+
+from aggregator.samples.files import rss_feed
 from aggregator.samples.server import Resource, html
 
 SCHOOL = "东湖科技大学"
@@ -618,13 +621,44 @@ def sample_pages() -> dict[str, Resource]:
     pages.update(xxgk_trs_site(xxgk_posts()))
     pages.update(jwc_webplus_site(jwc_posts()))
     pages.update(waf_site())
+    pages["/feed/xxgk.xml"] = rss_feed()
     pages["/robots.txt"] = Resource(b"User-agent: *\nDisallow: /admin/\n", "text/plain")
     return pages
 
 
-def sample_channels(base_url: str) -> str:
-    """`[[channel]]` tables for the sample sites served at `base_url`."""
-    return f'''
+def sample_channels(base_url: str, files: Path | None = None) -> str:
+    """`[[channel]]` tables for the sample sites served at `base_url` (and, given
+    `files`, for the sample exports written there by `write_sample_files`)."""
+    exports = "" if files is None else f'''
+[[channel]]
+id = "wechat-official"
+name = "官方微信公众号"
+kind = "wechat"
+group = "微信公众号"
+path = "{(files / "wechat" / "official").as_posix()}"
+
+[[channel]]
+id = "oa"
+name = "学校OA·发文"
+kind = "table"
+group = "学校OA"
+path = "{(files / "oa" / "oa-export.csv").as_posix()}"
+  [channel.columns]
+  key = "文号"
+  title = "标题"
+  date = "发布日期"
+  department = "发布部门"
+  body = "正文"
+  url = "链接"
+'''
+    return exports + f'''
+[[channel]]
+id = "xxgk-feed"
+name = "信息公开网·RSS"
+kind = "feed"
+group = "信息公开网"
+url = "{base_url}/feed/xxgk.xml"
+
 [[channel]]
 id = "portal-news"
 name = "学校门户·学校要闻"
@@ -694,3 +728,11 @@ url = "{base_url}/ccgp/cggg/dfgg/zbgg/index.htm"
 preset = "ccgp"
 item = 18
 '''
+
+
+def write_sample_files(folder: Path) -> None:
+    """The WeChat exports and the OA export the sample channels read."""
+    from aggregator.samples.files import write_oa_export, write_wechat_exports
+
+    write_wechat_exports(folder / "wechat" / "official")
+    write_oa_export(folder / "oa" / "oa-export.csv")

@@ -1,0 +1,112 @@
+"""`table` channels: CSV / XLSX / JSON exports (the OA, 视频号 back ends, legacy
+spreadsheets), mapped to posts by the channel's `[channel.columns]`.
+
+Each sync imports the files whose content it has not imported before (by
+hash; `--full` re-reads them all). A row that cannot be read is skipped and
+named with its file and line; the rest of the file is imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from connectors.base import ChannelError, Checkpoint, FetchContext, Item, RawPost, Skipped
+from connectors.dates import MonthDay, parse_date
+from connectors.files import Truncated, channel_files, csv_headers, file_digest, iter_csv, iter_json_records, iter_xlsx
+
+SUFFIXES = (".csv", ".xlsx", ".json")
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def cell_date(value: Any) -> datetime | date | None:
+    """A date as a spreadsheet or export holds it: a datetime, an Excel serial, or text."""
+    if isinstance(value, (datetime, date)):
+        return value
+    if isinstance(value, (int, float)) and 20000 < value < 80000:  # Excel serial day numbers (1954–2119)
+        return _EXCEL_EPOCH + timedelta(days=float(value))
+    if value is None:
+        return None
+    parsed = parse_date(str(value))
+    return None if isinstance(parsed, MonthDay) else parsed
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+class TableConnector:
+    kind = "table"
+
+    def fetch(self, ctx: FetchContext) -> Iterator[Item]:
+        columns = ctx.channel.columns
+        if columns is None:
+            raise ChannelError("a table channel needs [channel.columns]")
+        mapping = {k: v for k, v in columns.model_dump().items() if v}
+        files = channel_files(ctx.channel.path, SUFFIXES)
+        if not files:
+            raise ChannelError(f"{ctx.channel.path}: no .csv, .xlsx or .json file found — is the export there?")
+        seen = list(ctx.state.seen)
+        for path in files:
+            digest = file_digest(path)
+            if digest in seen and not ctx.full:
+                continue
+            yield from self._file(path, mapping)
+            if digest not in seen:
+                seen.append(digest)
+            yield Checkpoint(replace(ctx.state, seen=tuple(seen)))
+
+    def _file(self, path: Path, mapping: dict[str, str]) -> Iterator[RawPost | Skipped]:
+        name = path.name
+        required = [mapping["title"], mapping["date"]]
+        try:
+            if path.suffix.lower() == ".csv":
+                headers = csv_headers(path)
+                rows: Iterator[tuple[int, dict[str, Any]]] = iter_csv(path)
+                where = "line"
+            elif path.suffix.lower() == ".xlsx":
+                headers, rows = iter_xlsx(path)
+                where = "row"
+            else:
+                headers, rows, where = [], ((i, r) for i, r in enumerate(iter_json_records(path), 1)), "record"
+            missing = [c for c in required if headers and c not in headers]
+            if missing:
+                yield Skipped(name, f"missing column {', '.join(missing)} (columns found: {', '.join(headers)}); "
+                                    "fix [channel.columns] or the export")
+                return
+            for n, row in rows:
+                if not isinstance(row, dict):
+                    yield Skipped(f"{name} {where} {n}", "not an object with named fields")
+                    continue
+                yield self._row(row, mapping, f"{name} {where} {n}")
+        except Truncated as exc:
+            yield Skipped(name, f"{exc}; the rows before it were imported")
+        except (OSError, UnicodeDecodeError) as exc:
+            yield Skipped(name, f"could not be read ({exc})")
+
+    def _row(self, row: dict[str, Any], m: dict[str, str], where: str) -> RawPost | Skipped:
+        title = _text(row.get(m["title"]))
+        if not title:
+            return Skipped(where, f"empty {m['title']}")
+        raw_date = row.get(m["date"])
+        published = cell_date(raw_date)
+        if published is None:
+            return Skipped(where, f"{m['date']} {_text(raw_date)!r} is not a date (expected e.g. 2023-05-12)")
+        key = _text(row.get(m["key"])) if "key" in m else ""
+        if not key:  # no key column: title and date identify the row
+            key = f"{title}|{published.isoformat()}"
+        return RawPost(
+            title=title,
+            key=key,
+            url=_text(row.get(m["url"])) or None if "url" in m else None,
+            published_at=published,
+            department=_text(row.get(m["department"])) or None if "department" in m else None,
+            body=_text(row.get(m["body"])) if "body" in m else "",
+        )

@@ -1,0 +1,212 @@
+"""`wechat` channels: WeChat official-account articles from exported files.
+
+WeChat has no public feed, so offices bring files: exporter JSON and XLSX
+(with read/like counts) and saved article pages from mp.weixin.qq.com (raw
+server HTML, or a browser-rendered save). `path` is a file or a folder; each
+sync imports files whose content is new (by hash).
+
+One article is one post, whatever file it came from: the key is
+`__biz:mid:idx` from its link (short `/s/…` links and `&amp;`-escaped links
+normalised). Counts are snapshots dated by the file's modification time: the
+newest is the post's current count, the others stay as history. Deleted,
+captcha and image-only articles are kept with their status.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from connectors.base import ChannelError, Checkpoint, FetchContext, Item, RawPost, Skipped
+from connectors.dates import MonthDay, parse_date
+from connectors.files import Truncated, channel_files, file_digest, iter_json_records, iter_xlsx, mtime
+from connectors.html import block_text, parse_html, sanitize, select_node, select_value
+
+SUFFIXES = (".json", ".xlsx", ".html", ".htm", ".mhtml")
+XLSX_SHEET = "微信公众号文章"
+_VAR = r"var\s+{name}\s*=\s*(?:\"\"\s*\|\|\s*)?[\"']([^\"']*)[\"']"
+_DELETED = ("已被发布者删除", "该内容已被发布者删除", "此内容因违规无法查看", "该内容已被删除")
+_CAPTCHA = ("环境异常", "wappoc_appmsgcaptcha", "完成验证后即可继续访问")
+
+
+def _int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(float(str(value).replace(",", "")))
+    except ValueError:
+        return None
+
+
+def canonical_link(link: str) -> str:
+    """Unescape `&amp;` and `\\x26`, drop tracking parameters; keep what identifies the article."""
+    link = htmllib.unescape(link.strip()).replace("\\x26", "&").replace("\\/", "/")
+    if link.startswith("//"):
+        link = "https:" + link
+    parts = urlsplit(link)
+    if parts.path.startswith("/s/"):
+        return f"https://mp.weixin.qq.com{parts.path}"
+    q = parse_qs(parts.query)
+    keep = [f"{k}={q[k][0]}" for k in ("__biz", "mid", "idx", "sn") if k in q]
+    return f"https://mp.weixin.qq.com/s?{'&'.join(keep)}" if keep else link
+
+
+def article_key(link: str | None, biz: str | None = None, mid: str | None = None,
+                idx: str | None = None) -> str | None:
+    """`__biz:mid:idx` (one push shares a mid), else the short link's token."""
+    if link:
+        parts = urlsplit(htmllib.unescape(link).replace("\\x26", "&"))
+        q = parse_qs(parts.query)
+        biz = biz or (q.get("__biz") or [None])[0]
+        mid = mid or (q.get("mid") or q.get("appmsgid") or [None])[0]
+        idx = idx or (q.get("idx") or q.get("itemidx") or [None])[0]
+        if not (biz and mid and idx) and parts.path.startswith("/s/") and len(parts.path) > 3:
+            return "s:" + parts.path[3:].strip("/")
+    if biz and mid and idx:
+        return f"{biz}:{mid}:{idx}"
+    return None
+
+
+def _status(text: str, show_type: Any = None) -> str:
+    if any(w in text for w in _CAPTCHA):
+        return "captcha"
+    if any(w in text for w in _DELETED):
+        return "deleted"
+    if str(show_type) == "8":
+        return "image"
+    return "ok"
+
+
+def from_json(rec: dict[str, Any], observed: datetime) -> RawPost | str:
+    """One exporter JSON record (wechat-article-exporter's fields)."""
+    link = rec.get("link") or rec.get("url") or ""
+    aid = str(rec.get("aid") or "")
+    mid, _, idx = aid.partition("_")
+    key = article_key(link, rec.get("_biz") or rec.get("biz"), mid or None, idx or None)
+    title = (rec.get("title") or "").strip()
+    if not key:
+        return "no link or aid to identify the article"
+    ts = rec.get("create_time") or rec.get("update_time")
+    when = datetime.fromtimestamp(int(ts), timezone.utc) if str(ts or "").isdigit() else None
+    content = rec.get("content") or ""
+    body = block_text(parse_html(f"<div>{content}</div>")) if content else (rec.get("digest") or "")
+    status = _status(title + content, rec.get("item_show_type"))
+    account = rec.get("_accountName") or rec.get("accountName") or rec.get("nickname")
+    return RawPost(
+        title=title or {"deleted": "（已被发布者删除）", "image": "（图片消息）"}.get(status, ""),
+        url=canonical_link(link) if link else None, key=key, published_at=when, body=body,
+        body_html=sanitize(content) if content else None, department=account,
+        reads=_int(rec.get("readNum")), likes=_int(rec.get("oldLikeNum") or rec.get("likeNum")),
+        counts_at=observed, complete=bool(content),
+        extra={k: v for k, v in {"account": account, "status": status, "author": rec.get("author_name"),
+                                 "digest": rec.get("digest"), "shares": _int(rec.get("shareNum")),
+                                 "comments": _int(rec.get("commentNum"))}.items() if v is not None},
+    )
+
+
+def from_xlsx(row: dict[str, Any], observed: datetime) -> RawPost | str:
+    """One row of the exporter's XLSX (sheet 微信公众号文章)."""
+    link = str(row.get("链接") or "")
+    key = article_key(link) or (f"id:{row['ID']}" if row.get("ID") else None)
+    if not key:
+        return "no 链接 or ID to identify the article"
+    raw_when = row.get("发布时间") or row.get("创建时间")
+    when = raw_when if isinstance(raw_when, datetime) else parse_date(str(raw_when or ""))
+    if isinstance(when, MonthDay):
+        when = None
+    title = str(row.get("标题") or "").strip()
+    account = row.get("公众号")
+    return RawPost(
+        title=title, url=canonical_link(link) if link else None, key=key, published_at=when,
+        body=str(row.get("摘要") or ""), department=account, reads=_int(row.get("阅读")),
+        likes=_int(row.get("点赞")), counts_at=observed, complete=False,
+        extra={k: v for k, v in {"account": account, "status": _status(title, row.get("文章类型")),
+                                 "author": row.get("作者"), "shares": _int(row.get("分享")),
+                                 "comments": _int(row.get("留言"))}.items() if v is not None},
+    )
+
+
+def from_page(text: str) -> RawPost | str:
+    """A saved mp.weixin.qq.com article page, raw or browser-rendered."""
+    if "mp.weixin.qq.com" not in text and "rich_media" not in text and "js_content" not in text:
+        return "not a WeChat article page (no mp.weixin.qq.com markers)"
+    root = parse_html(text)
+    var = {n: (re.search(_VAR.format(name=n), text) or [None, None])[1] for n in ("biz", "mid", "idx", "ct", "msg_link")}
+    og_url = select_value(root, "meta[property='og:url']@content") or var["msg_link"] or ""
+    key = article_key(og_url, var["biz"] or None, var["mid"] or None, var["idx"] or None)
+    status = _status(text)
+    if not key:
+        return "no __biz/mid/idx or og:url to identify the article" if status == "ok" else f"a {status} page with no article link"
+    title = select_value(root, "meta[property='og:title']@content, #activity-name, h1.rich_media_title, h2") or ""
+    when: datetime | None = None
+    if var["ct"] and var["ct"].isdigit():
+        when = datetime.fromtimestamp(int(var["ct"]), timezone.utc)
+    else:
+        shown = parse_date(select_value(root, "#publish_time"))
+        when = shown if isinstance(shown, datetime) else None
+    content = select_node(root, "#js_content, .rich_media_content")
+    for img in (content.iter("img") if content is not None else ()):
+        if img.get("data-src") and not img.get("src"):
+            img.set("src", img.get("data-src"))  # raw pages lazy-load every image
+    body = block_text(content) if content is not None else ""
+    if status == "ok" and content is not None and not body and any(True for _ in content.iter("img")):
+        status = "image"
+    account = select_value(root, "#js_name, .wx_follow_nickname, #profileBt a")
+    from lxml.html import tostring
+
+    return RawPost(
+        title=title or {"deleted": "（已被发布者删除）", "captcha": "（需验证，未能读取）"}.get(status, ""),
+        url=canonical_link(og_url) if og_url else None, key=key, published_at=when, body=body,
+        body_html=sanitize(tostring(content, encoding="unicode")) if content is not None else None,
+        department=account, extra={"account": account, "status": status} if account else {"status": status},
+    )
+
+
+class WechatConnector:
+    kind = "wechat"
+
+    def fetch(self, ctx: FetchContext) -> Iterator[Item]:
+        files = channel_files(ctx.channel.path, SUFFIXES)
+        if not files:
+            raise ChannelError(f"{ctx.channel.path}: no exporter JSON/XLSX or saved article page found")
+        seen = list(ctx.state.seen)
+        for path in files:
+            digest = file_digest(path)
+            if digest in seen and not ctx.full:
+                continue
+            yield from self._file(path)
+            if digest not in seen:
+                seen.append(digest)
+            yield Checkpoint(replace(ctx.state, seen=tuple(seen)))
+
+    def _file(self, path: Path) -> Iterator[RawPost | Skipped]:
+        observed = mtime(path)
+        suffix = path.suffix.lower()
+        try:
+            if suffix == ".json":
+                for n, rec in enumerate(iter_json_records(path), 1):
+                    post = from_json(rec, observed) if isinstance(rec, dict) else "not an article object"
+                    yield post if isinstance(post, RawPost) else Skipped(f"{path.name} record {n}", post)
+            elif suffix == ".xlsx":
+                header, rows = iter_xlsx(path, XLSX_SHEET)
+                if "标题" not in header or not ({"链接", "ID"} & set(header)):
+                    yield Skipped(path.name, f"not an exporter XLSX: needs columns 标题 and 链接 or ID "
+                                             f"(found: {', '.join(h for h in header if h)})")
+                    return
+                for n, row in rows:
+                    post = from_xlsx(row, observed)
+                    yield post if isinstance(post, RawPost) else Skipped(f"{path.name} row {n}", post)
+            else:
+                text = path.read_bytes().decode("utf-8", "replace")
+                post = from_page(text)
+                yield post if isinstance(post, RawPost) else Skipped(path.name, post)
+        except Truncated as exc:
+            yield Skipped(path.name, f"{exc}; the articles before it were imported")
+        except OSError as exc:
+            yield Skipped(path.name, f"could not be read ({exc})")
