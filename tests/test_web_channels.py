@@ -29,7 +29,7 @@ from aggregator.samples.sites import (
 from storage.store import Store
 
 EXPECTED = {"portal-news": 24, "zsb-undergrad": 11, "yjsy-admissions": 8, "xxgk-notices": 7, "jwc-notices": 5,
-            "procurement-centre": 10, "ccgp-results": 5}
+            "procurement-centre": 10, "ccgp-results": 5, "xxgk-feed": 3}
 
 
 @pytest.fixture
