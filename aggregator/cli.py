@@ -26,7 +26,14 @@ from rich.table import Table
 
 from aggregator import __version__
 from aggregator.classify import Classification
-from aggregator.config import TIMEZONE, ChannelConfig, Config, ConfigError, classifier_for, load_config
+from aggregator.config import (
+    TIMEZONE,
+    ChannelConfig,
+    Config,
+    ConfigError,
+    classifier_for,
+    load_config,
+)
 from aggregator.export import export as export_posts
 from aggregator.pipeline import Progress, RunResult, UnknownChannel, channel_record
 from aggregator.pipeline import reclassify as run_reclassify
@@ -36,11 +43,11 @@ from aggregator.qingdan import items as _qingdan_items
 from aggregator.report import channel_names, write_report, write_workbook
 from aggregator.report import coverage as item_coverage
 from aggregator.search import SearchError
+from aggregator.search import search as run_search
 from aggregator.stats import StatsError, academic_year, parse_dims, period_of
 from aggregator.stats import stats as compute_stats
 from aggregator.stats import to_csv as stats_csv
 from aggregator.stats import to_markdown as stats_md
-from aggregator.search import search as run_search
 from storage.engine import StoreError
 from storage.store import Store
 from storage.times import SHANGHAI, iso_local

@@ -17,9 +17,10 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from apscheduler.triggers.cron import CronTrigger
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
 from aggregator.classify import Classifier, RulesError, load_classifier
 from connectors.select import check_spec, selector_alternatives, split_selector  # noqa: F401 (re-exported)
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 TIMEZONE = "Asia/Shanghai"
 DEFAULT_CONFIG = "config.toml"

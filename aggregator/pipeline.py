@@ -24,10 +24,10 @@ import httpx
 from aggregator.classify import Classifier, default_classifier
 from aggregator.config import ChannelConfig, Config, HttpConfig, classifier_for
 from aggregator.normalize import InvalidPost, normalise
-from connectors.urls import canonical_url
 from connectors import ChannelError, Connector, connector_for
-from connectors.http import PoliteTransport
 from connectors.base import ChannelState, Checkpoint, FetchContext, RawPost, Skipped
+from connectors.http import PoliteTransport
+from connectors.urls import canonical_url
 from storage.store import ChannelRecord, PostRecord, RunCounts, Store, StoredState
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,16 @@ import lxml.html
 import nh3
 from lxml import etree
 
-from connectors.base import Attachment, ChannelError, ChannelState, Checkpoint, FetchContext, Item, RawPost, Skipped
+from connectors.base import (
+    Attachment,
+    ChannelError,
+    ChannelState,
+    Checkpoint,
+    FetchContext,
+    Item,
+    RawPost,
+    Skipped,
+)
 from connectors.dates import MonthDay, parse_date, resolve_month_day
 from connectors.http import FetchError, Page, fetch_page, host_allowed
 from connectors.presets import Selectors, selectors_for

@@ -16,7 +16,15 @@ from typing import Any
 
 from connectors.base import ChannelError, Checkpoint, FetchContext, Item, RawPost, Skipped
 from connectors.dates import MonthDay, parse_date
-from connectors.files import Truncated, channel_files, csv_headers, file_digest, iter_csv, iter_json_records, iter_xlsx
+from connectors.files import (
+    Truncated,
+    channel_files,
+    csv_headers,
+    file_digest,
+    iter_csv,
+    iter_json_records,
+    iter_xlsx,
+)
 
 SUFFIXES = (".csv", ".xlsx", ".json")
 _EXCEL_EPOCH = datetime(1899, 12, 30)

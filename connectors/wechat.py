@@ -25,7 +25,14 @@ from urllib.parse import parse_qs, urlsplit
 
 from connectors.base import ChannelError, Checkpoint, FetchContext, Item, RawPost, Skipped
 from connectors.dates import MonthDay, parse_date
-from connectors.files import Truncated, channel_files, file_digest, iter_json_records, iter_xlsx, mtime
+from connectors.files import (
+    Truncated,
+    channel_files,
+    file_digest,
+    iter_json_records,
+    iter_xlsx,
+    mtime,
+)
 from connectors.html import block_text, parse_html, sanitize, select_node, select_value
 
 SUFFIXES = (".json", ".xlsx", ".html", ".htm", ".mhtml")

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from aggregator.classify import Classifier, RuleSpec, default_classifier
 from aggregator.cli import app
 from aggregator.config import ConfigError, parse_config
-from aggregator.pipeline import reclassify, sync
+from aggregator.pipeline import reclassify
 from aggregator.samples.server import SampleServer
 from aggregator.samples.sites import SCHOOL, sample_channels, sample_pages
 from storage.store import Store

@@ -15,7 +15,15 @@ from typer.testing import CliRunner
 
 from aggregator.cli import app
 from connectors import REGISTRY
-from connectors.base import ChannelError, ChannelState, Checkpoint, FetchContext, Item, RawPost, Skipped
+from connectors.base import (
+    ChannelError,
+    ChannelState,
+    Checkpoint,
+    FetchContext,
+    Item,
+    RawPost,
+    Skipped,
+)
 from tests.helpers import run_xxgk, write_config
 
 CHANNELS = '''

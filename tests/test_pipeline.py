@@ -17,7 +17,15 @@ import pytest
 
 from aggregator.config import Config, parse_config
 from aggregator.pipeline import BATCH_SIZE, UnknownChannel, sync
-from connectors.base import ChannelError, ChannelState, Checkpoint, FetchContext, Item, RawPost, Skipped
+from connectors.base import (
+    ChannelError,
+    ChannelState,
+    Checkpoint,
+    FetchContext,
+    Item,
+    RawPost,
+    Skipped,
+)
 from storage.store import Store
 
 

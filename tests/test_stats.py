@@ -18,7 +18,12 @@ from typer.testing import CliRunner
 from aggregator.cli import app
 from aggregator.config import parse_config
 from aggregator.qingdan import category_of
-from aggregator.report import PROCUREMENT_TYPES, coverage, export_month, previous_month, write_report
+from aggregator.report import (
+    PROCUREMENT_TYPES,
+    coverage,
+    export_month,
+    previous_month,
+)
 from aggregator.stats import DIMENSIONS, academic_year, date_range, stats
 from storage.store import ChannelRecord, PostRecord, Store
 from storage.times import to_store

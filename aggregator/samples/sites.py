@@ -29,7 +29,6 @@ from __future__ import annotations
 import html as _html
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-
 from pathlib import Path
 
 from aggregator.samples.files import rss_feed
