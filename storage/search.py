@@ -290,6 +290,19 @@ def _expr(dialect: str, groups: Sequence[Sequence[Sequence[str]]], title_only: b
     return tsquery_expression(groups, "A" if title_only else "")
 
 
+PROBE_ABOVE = 1000  # matches beyond which the first page is found by probing, newest first
+PROBE_COST = 50  # one MATCH + rowid seek, in units of one id read from a match list
+
+
+def _sqlite_full_expression(parsed: ParsedQuery) -> str:
+    """The query's terms and exclusions as one FTS5 expression (`A NOT (B OR C)`)."""
+    expr = fts5_expression(parsed.groups)
+    if parsed.exclude:
+        excluded = " OR ".join('"' + " ".join(p) + '"' for p in parsed.exclude)
+        expr = f"({expr}) NOT ({excluded})"
+    return expr
+
+
 def run_search(conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
                filters: SearchFilters, *, limit: int = 20, offset: int = 0, order: str = "newest",
                facets: bool = False) -> SearchResult:
@@ -316,7 +329,33 @@ def run_search(conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed:
     if filters.date_to:
         conds.append(posts.c.published_at < datetime.combine(filters.date_to + timedelta(days=1), time()))
     where = sa.and_(sa.true(), *conds)
-    total = int(conn.execute(sa.select(sa.func.count()).select_from(posts).where(where)).scalar_one())
+    filtered = any((filters.channels, filters.groups, filters.items, filters.categories, filters.types,
+                    filters.date_from, filters.date_to))
+    fts_expr = _sqlite_full_expression(parsed) if dialect == "sqlite" and parsed.groups else None
+    page_where = where
+    if fts_expr is None:
+        total = int(conn.execute(sa.select(sa.func.count()).select_from(posts).where(where)).scalar_one())
+    else:
+        # SQLite: the index alone counts the matches (no list of every matching id is
+        # materialised). When they are many — more than the posts the filters leave,
+        # or past PROBE_ABOVE — walk those posts (newest first) and ask the index about
+        # each one instead (MATCH + rowid = seeks).
+        matches = int(conn.execute(sa.text("SELECT count(*) FROM post_fts WHERE post_fts MATCH :e"),
+                                   {"e": fts_expr}).scalar_one())
+        plain = conds[1 + len(parsed.exclude):]
+        probe = sa.text("EXISTS (SELECT 1 FROM post_fts WHERE post_fts MATCH :e AND post_fts.rowid = posts.id)")
+        probe_where = sa.and_(sa.true(), *plain, probe.bindparams(sa.bindparam("e", fts_expr, unique=True)))
+        if not filtered:
+            total, use_probe = matches, matches > PROBE_ABOVE
+        else:
+            base = int(conn.execute(sa.select(sa.func.count()).select_from(posts)
+                                    .where(sa.and_(sa.true(), *plain))).scalar_one())
+            # A probe costs ~50× what listing one match does (measured at 20k posts).
+            use_probe = base * PROBE_COST < matches
+            total = int(conn.execute(sa.select(sa.func.count()).select_from(posts)
+                                     .where(probe_where if use_probe else where)).scalar_one())
+        if use_probe and order != "relevance":
+            page_where = probe_where
     cols = [posts.c[c] for c in ("id", "channel_id", "title", "url", "published_at", "item", "category", "type",
                                  "department")]
     order_by: list[sa.ColumnElement[object]] = []
@@ -325,7 +364,7 @@ def run_search(conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed:
         order_by.append(sa.case((title_hit, 1), else_=0).desc())
     order_by += [posts.c.published_at.desc().nulls_last(), posts.c.id.desc()]
     rows = [dict(r._mapping) for r in conn.execute(
-        sa.select(*cols).where(where).order_by(*order_by).limit(limit).offset(offset))]
+        sa.select(*cols).where(page_where).order_by(*order_by).limit(limit).offset(offset))]
     result = SearchResult(total, rows)
     if facets and total:
         month = (sa.func.strftime("%Y-%m", posts.c.published_at) if dialect == "sqlite"
