@@ -495,6 +495,16 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(stmt, [_prefixed(u) for u in updates])
 
+    def posts_of_project(self, project_code: str) -> list[dict[str, Any]]:
+        """Every channel's announcements of one procurement project (项目编号), oldest first:
+        the centre's tender and ccgp's result are linked, each still counted by its channel."""
+        code = posts_t.c.extra["project_code"].as_string()
+        q = (sa.select(posts_t.c.id, posts_t.c.channel_id, posts_t.c.title, posts_t.c.url, posts_t.c.type,
+                       posts_t.c.published_at)
+             .where(code == project_code).order_by(posts_t.c.published_at, posts_t.c.id))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
     def count_history(self, post_id: int) -> list[dict[str, Any]]:
         q = sa.select(metrics_t).where(metrics_t.c.post_id == post_id).order_by(metrics_t.c.observed_at)
         with self.engine.connect() as conn:

@@ -188,3 +188,16 @@ def test_a_feed_is_read_and_a_quiet_poll_is_one_304(feed_site: SampleServer, tmp
     [broken] = sync(cfg, store)
     assert broken.status == "failed" and "not an RSS or Atom feed" in (broken.error or "")
     assert store.count_posts("rss") == 3
+
+
+def test_captcha_and_deleted_pages_are_recognised_not_stored_as_empty_articles() -> None:
+    from connectors.wechat import from_page
+
+    captcha = ('<html><head><meta property="og:url" content="' + samples.link(2651000977, 1) + '"></head><body>'
+               '<div class="weui-msg">环境异常</div><p>完成验证后即可继续访问</p>'
+               '<script src="//res.wx.qq.com/wappoc_appmsgcaptcha/x.js"></script></body></html>')
+    post = from_page(captcha)
+    assert not isinstance(post, str) and post.extra["status"] == "captcha" and post.title == "（需验证，未能读取）"
+    deleted = from_page(samples.DELETED_PAGE)
+    assert not isinstance(deleted, str) and deleted.extra["status"] == "deleted"
+    assert from_page("<html><body>学校主页</body></html>") == "not a WeChat article page (no mp.weixin.qq.com markers)"

@@ -172,6 +172,10 @@ def test_procurement_posts_carry_type_and_fields(site: SampleServer, store_url: 
     assert same["title"] == f"{SCHOOL}实验室高性能计算集群采购项目中标（成交）结果公告"
     assert same["published_at"] == datetime(2025, 7, 10, 16, 0)
     assert [a["name"] for a in same["attachments"]] == ["中标通知书.pdf"]
+    linked = store.posts_of_project("DHKJ-2025-CG017")
+    assert sorted((p["channel_id"], p["type"]) for p in linked) == [
+        ("ccgp-results", "中标成交公告"), ("procurement-centre", "中标成交公告"), ("procurement-centre", "招标公告")]
+    assert linked[-1]["channel_id"] == "ccgp-results"  # oldest first: ccgp published the result last
 
 
 def test_month_day_lists_take_the_year_from_the_detail_page(site: SampleServer, store_url: str, store: Store) -> None:
