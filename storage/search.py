@@ -346,7 +346,11 @@ def run_search(conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed:
         probe = sa.text("EXISTS (SELECT 1 FROM post_fts WHERE post_fts MATCH :e AND post_fts.rowid = posts.id)")
         probe_where = sa.and_(sa.true(), *plain, probe.bindparams(sa.bindparam("e", fts_expr, unique=True)))
         if not filtered:
-            total, use_probe = matches, matches > PROBE_ABOVE
+            # Walking newest first takes about limit × posts / matches probes; listing
+            # every match costs `matches`. Probe only when that is cheaper (common words).
+            posts_n = int(conn.execute(sa.select(sa.func.max(posts.c.id))).scalar() or 0)
+            total = matches
+            use_probe = matches > PROBE_ABOVE and (limit + offset) * posts_n * PROBE_COST < matches * matches
         else:
             base = int(conn.execute(sa.select(sa.func.count()).select_from(posts)
                                     .where(sa.and_(sa.true(), *plain))).scalar_one())
