@@ -63,13 +63,18 @@ def coverage(store: Store, period: Period, *, newest: int = 0) -> list[ItemCover
     found: dict[int, tuple[int, Any]] = {}
     links: dict[int, list[dict[str, Any]]] = {}
     with store.engine.connect() as conn:
-        # One range count per item on ix_posts_item_published: 50 short index walks beat
-        # one grouped scan of the whole period (1M posts: ~290 → ~20 ms on SQLite).
-        for number in qingdan_items():
-            row = conn.execute(sa.select(sa.func.count(), sa.func.max(posts_t.c.published_at))
-                               .where(posts_t.c.item == number, *conds)).one()
-            if row[0]:
-                found[number] = (int(row[0]), row[1])
+        if conn.dialect.name == "sqlite":
+            # One range count per item on ix_posts_item_published: 50 short index walks beat
+            # SQLite's sorted grouping of the whole period (1M posts: 286 → 77 ms).
+            for number in qingdan_items():
+                row = conn.execute(sa.select(sa.func.count(), sa.func.max(posts_t.c.published_at))
+                                   .where(posts_t.c.item == number, *conds)).one()
+                if row[0]:
+                    found[number] = (int(row[0]), row[1])
+        else:  # PostgreSQL hash-aggregates one scan faster than 50 queries
+            q = (sa.select(posts_t.c.item, sa.func.count(), sa.func.max(posts_t.c.published_at))
+                 .where(posts_t.c.item.is_not(None), *conds).group_by(posts_t.c.item))
+            found = {r[0]: (int(r[1]), r[2]) for r in conn.execute(q)}
         if newest:
             for item in found:
                 rows = conn.execute(

@@ -59,8 +59,14 @@ def fill(store: Store, n: int) -> None:
     if rows:
         with store.engine.begin() as conn:
             conn.execute(posts_t.insert(), rows)
-    with store.engine.begin() as conn:
-        conn.execute(sa.text("ANALYZE"))
+    if store.dialect == "postgresql":
+        # A settled database: autovacuum would have set the visibility map by now, which
+        # index-only scans need (VACUUM cannot run inside a transaction).
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM ANALYZE posts"))
+    else:
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE"))
 
 
 def timed(fn, runs: int = 9) -> tuple[float, float]:  # type: ignore[no-untyped-def]
