@@ -10,12 +10,13 @@ import codecs
 import csv
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from connectors.base import ChannelError
+from connectors.base import ChannelError, Checkpoint, FetchContext, Item
 
 CHUNK = 1 << 16
 
@@ -31,6 +32,24 @@ def channel_files(path: str | None, suffixes: tuple[str, ...]) -> list[Path]:
         raise ChannelError(f"{p} does not exist — create the folder or fix the channel's `path`")
     files = [f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in suffixes and not f.name.startswith(("~$", "."))]
     return sorted(files, key=lambda f: (f.stat().st_mtime, f.name))
+
+
+def import_new_files(ctx: FetchContext, suffixes: tuple[str, ...], what: str,
+                     read: Callable[[Path], Iterator[Item]]) -> Iterator[Item]:
+    """Read each file of the channel whose content was not imported before (all with
+    `--full`), and checkpoint its hash once its posts are yielded."""
+    files = channel_files(ctx.channel.path, suffixes)
+    if not files:
+        raise ChannelError(f"{ctx.channel.path}: no {what} found — is the export there?")
+    seen = list(ctx.state.seen)
+    for path in files:
+        digest = file_digest(path)
+        if digest in seen and not ctx.full:
+            continue
+        yield from read(path)
+        if digest not in seen:
+            seen.append(digest)
+        yield Checkpoint(replace(ctx.state, seen=tuple(seen)))
 
 
 def file_digest(path: Path) -> str:

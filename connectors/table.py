@@ -9,18 +9,16 @@ named with its file and line; the rest of the file is imported.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from connectors.base import ChannelError, Checkpoint, FetchContext, Item, RawPost, Skipped
+from connectors.base import ChannelError, FetchContext, Item, RawPost, Skipped
 from connectors.dates import MonthDay, parse_date
 from connectors.files import (
     Truncated,
-    channel_files,
     csv_headers,
-    file_digest,
+    import_new_files,
     iter_csv,
     iter_json_records,
     iter_xlsx,
@@ -58,18 +56,8 @@ class TableConnector:
         if columns is None:
             raise ChannelError("a table channel needs [channel.columns]")
         mapping = {k: v for k, v in columns.model_dump().items() if v}
-        files = channel_files(ctx.channel.path, SUFFIXES)
-        if not files:
-            raise ChannelError(f"{ctx.channel.path}: no .csv, .xlsx or .json file found — is the export there?")
-        seen = list(ctx.state.seen)
-        for path in files:
-            digest = file_digest(path)
-            if digest in seen and not ctx.full:
-                continue
-            yield from self._file(path, mapping)
-            if digest not in seen:
-                seen.append(digest)
-            yield Checkpoint(replace(ctx.state, seen=tuple(seen)))
+        yield from import_new_files(ctx, SUFFIXES, ".csv, .xlsx or .json file",
+                                    lambda path: self._file(path, mapping))
 
     def _file(self, path: Path, mapping: dict[str, str]) -> Iterator[RawPost | Skipped]:
         name = path.name

@@ -17,18 +17,16 @@ from __future__ import annotations
 import html as htmllib
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from connectors.base import ChannelError, Checkpoint, FetchContext, Item, RawPost, Skipped
+from connectors.base import FetchContext, Item, RawPost, Skipped
 from connectors.dates import MonthDay, parse_date
 from connectors.files import (
     Truncated,
-    channel_files,
-    file_digest,
+    import_new_files,
     iter_json_records,
     iter_xlsx,
     mtime,
@@ -179,18 +177,7 @@ class WechatConnector:
     kind = "wechat"
 
     def fetch(self, ctx: FetchContext) -> Iterator[Item]:
-        files = channel_files(ctx.channel.path, SUFFIXES)
-        if not files:
-            raise ChannelError(f"{ctx.channel.path}: no exporter JSON/XLSX or saved article page found")
-        seen = list(ctx.state.seen)
-        for path in files:
-            digest = file_digest(path)
-            if digest in seen and not ctx.full:
-                continue
-            yield from self._file(path)
-            if digest not in seen:
-                seen.append(digest)
-            yield Checkpoint(replace(ctx.state, seen=tuple(seen)))
+        yield from import_new_files(ctx, SUFFIXES, "exporter JSON/XLSX or saved article page", self._file)
 
     def _file(self, path: Path) -> Iterator[RawPost | Skipped]:
         observed = mtime(path)
