@@ -44,7 +44,7 @@ from aggregator.report import channel_names, write_report, write_workbook
 from aggregator.report import coverage as item_coverage
 from aggregator.search import SearchError
 from aggregator.search import search as run_search
-from aggregator.stats import StatsError, academic_year, parse_dims, period_of
+from aggregator.stats import StatsError, academic_year, csv_text, markdown_table, parse_dims, period_of
 from aggregator.stats import stats as compute_stats
 from aggregator.stats import to_csv as stats_csv
 from aggregator.stats import to_markdown as stats_md
@@ -486,19 +486,7 @@ def coverage_cmd(
     rows = [[c.item, c.category, qingdan_text(c.item), c.count, c.latest.date().isoformat() if c.latest else "—"]
             for c in found]
     if fmt in (StatsFormat.csv, StatsFormat.md, StatsFormat.xlsx):
-        if fmt is StatsFormat.md:
-            text = "| " + " | ".join(header) + " |\n|---:|---:|---|---:|---|\n" + "".join(
-                "| " + " | ".join(str(x) for x in r) + " |\n" for r in rows)
-        else:
-            import csv as _csv
-            import io as _io
-            buf = _io.StringIO()
-            buf.write("\ufeff")
-            w = _csv.writer(buf, lineterminator="\r\n")
-            w.writerow(header)
-            w.writerows(rows)
-            text = buf.getvalue()
-        _emit(text, output)
+        _emit(markdown_table(header, rows, 3) if fmt is StatsFormat.md else csv_text(header, rows), output)
         return
     missing = [c.item for c in found if c.count == 0]
     t = Table(*header, title=f"清单公开情况（{period.label}）：{50 - len(missing)} 项有公开，{len(missing)} 项空缺")

@@ -19,7 +19,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from aggregator.qingdan import items as qingdan_items
 from storage.store import Store, channels_t, posts_t
 
 DIMENSIONS = ("month", "channel", "group", "category", "item", "type")
@@ -203,9 +202,8 @@ def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
 # -- formats ----------------------------------------------------------------------------------
 
 
-def to_csv(table: Table) -> str:
+def csv_text(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> str:
     """Chinese headers and a BOM, so Excel and WPS open it right."""
-    header, rows = table.human_rows()
     buf = io.StringIO()
     buf.write("\ufeff")
     w = csv.writer(buf, lineterminator="\r\n")
@@ -214,16 +212,18 @@ def to_csv(table: Table) -> str:
     return buf.getvalue()
 
 
-def to_markdown(table: Table) -> str:
-    header, rows = table.human_rows()
-    lines = [f"**{table.period.label}**", "", "| " + " | ".join(header) + " |",
-             "|" + "|".join("---" if i < len(table.dims) else "---:" for i in range(len(header))) + "|"]
+def markdown_table(header: Sequence[Any], rows: Sequence[Sequence[Any]], text_columns: int) -> str:
+    """A Markdown table; the first `text_columns` columns left-aligned, the rest right-aligned."""
+    lines = ["| " + " | ".join(str(h) for h in header) + " |",
+             "|" + "|".join("---" if i < text_columns else "---:" for i in range(len(header))) + "|"]
     lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
 
 
-def qingdan_label(item: int | None) -> str:
-    if item is None:
-        return "非清单"
-    it = qingdan_items()[item]
-    return f"{item}. {it.text[:24]}"
+def to_csv(table: Table) -> str:
+    return csv_text(*table.human_rows())
+
+
+def to_markdown(table: Table) -> str:
+    header, rows = table.human_rows()
+    return f"**{table.period.label}**\n\n" + markdown_table(header, rows, len(table.dims))

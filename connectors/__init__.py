@@ -1,7 +1,6 @@
 """Channel connectors: one module per channel kind, each yielding `RawPost`s.
 
-`KINDS` lists the kinds the config accepts (DESIGN.md); `REGISTRY` maps the
-kinds implemented in this version to their connector class.
+`REGISTRY` maps each channel kind of the config (DESIGN.md) to its connector class.
 """
 
 from collections.abc import Mapping
@@ -17,8 +16,6 @@ from connectors.base import (
     RawPost,
     Skipped,
 )
-
-KINDS: tuple[str, ...] = ("html", "procurement", "feed", "wechat", "table")
 
 REGISTRY: dict[str, type[Connector]] = {}
 
@@ -52,7 +49,6 @@ def connector_for(kind: str, registry: Mapping[str, type[Connector]] | None = No
 
 
 __all__ = [
-    "KINDS",
     "REGISTRY",
     "Attachment",
     "ChannelError",
