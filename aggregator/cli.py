@@ -40,7 +40,7 @@ from aggregator.pipeline import reclassify as run_reclassify
 from aggregator.pipeline import sync as run_sync
 from aggregator.qingdan import category_of
 from aggregator.qingdan import items as _qingdan_items
-from aggregator.report import channel_names, write_report, write_workbook
+from aggregator.report import channel_names, write_coverage_xlsx, write_report, write_workbook
 from aggregator.report import coverage as item_coverage
 from aggregator.search import SearchError
 from aggregator.search import search as run_search
@@ -485,7 +485,13 @@ def coverage_cmd(
     header = ["事项", "类别", "内容", "条数", "最新发布"]
     rows = [[c.item, c.category, qingdan_text(c.item), c.count, c.latest.date().isoformat() if c.latest else "—"]
             for c in found]
-    if fmt in (StatsFormat.csv, StatsFormat.md, StatsFormat.xlsx):
+    if fmt is StatsFormat.xlsx:
+        if output is None:
+            _fail("xlsx 是二进制文件，请用 -o 指定输出文件")
+        write_coverage_xlsx(found, period, output)
+        _c.err.print(f"已写入 {output}")
+        return
+    if fmt in (StatsFormat.csv, StatsFormat.md):
         _emit(markdown_table(header, rows, 3) if fmt is StatsFormat.md else csv_text(header, rows), output)
         return
     missing = [c.item for c in found if c.count == 0]

@@ -95,7 +95,7 @@ def coverage(store: Store, period: Period, *, newest: int = 0) -> list[ItemCover
 
 
 def _sheet(wb: Any, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float],
-           chart: tuple[str, int, int] | None = None) -> Any:
+           chart: tuple[str, int, int] | None = None, totals: bool = True) -> Any:
     """A sheet with a bold frozen header, widths, a bold totals row (the last), and optionally a bar chart
     (title, value column, number of data rows)."""
     from openpyxl.chart import BarChart, Reference
@@ -110,7 +110,7 @@ def _sheet(wb: Any, title: str, header: Sequence[str], rows: Sequence[Sequence[A
     for cell in ws[1]:
         cell.font, cell.fill = bold, fill
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for cell in ws[ws.max_row]:
+    for cell in ws[ws.max_row] if totals else ():
         cell.font = bold
     for i, w in enumerate(widths, 1):
         ws.column_dimensions[ws.cell(1, i).column_letter].width = w
@@ -178,6 +178,23 @@ def write_workbook(store: Store, config: Config, period: Period, path: Path, ext
         for c in row:
             c.number_format = "yyyy-mm-dd hh:mm"
     info.column_dimensions["A"].width, info.column_dimensions["B"].width = 14, 40
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def write_coverage_xlsx(found: Sequence[ItemCoverage], period: Period, path: Path) -> Path:
+    """The 清单 appendix as a spreadsheet: one row per item, newest date as a date."""
+    from openpyxl import Workbook
+
+    items = qingdan_items()
+    wb = Workbook()
+    wb.remove(wb.active)
+    rows = [[c.item, CATEGORY_NAMES[c.category], items[c.item].text, c.count, c.latest] for c in found]
+    ws = _sheet(wb, "清单公开情况", ["事项", "类别", "内容", "条数", "最新发布"], rows, [6, 18, 60, 8, 18], totals=False)
+    for (cell,) in ws.iter_rows(min_row=2, min_col=5, max_col=5):
+        cell.number_format = "yyyy-mm-dd"
+    ws.cell(1, 7, period.label)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path

@@ -168,6 +168,11 @@ def test_cli_stats_coverage_and_report(loaded: tuple[Store, list, Path], store_u
     cov = json.loads(runner.invoke(app, ["--config", str(cfg), "coverage", "--year", "2022-2023", "--format",
                                          "json"]).stdout)
     assert len(cov["items"]) == 50 and set(cov["items"][0]) == {"item", "category", "count", "latest"}
+    xlsx = tmp / "coverage.xlsx"
+    assert runner.invoke(app, ["--config", str(cfg), "coverage", "--year", "2022-2023", "--format", "xlsx",
+                               "-o", str(xlsx)]).exit_code == 0
+    sheet = openpyxl.load_workbook(xlsx)["清单公开情况"]
+    assert [r[3].value for r in sheet.iter_rows(min_row=2)] == [c["count"] for c in cov["items"]]
     bad = runner.invoke(app, ["--config", str(cfg), "stats", "--year", "2022-2024"])
     assert bad.exit_code == 2 and "2022-2023" in bad.stderr
     for name in ("report.md", "report.docx"):
