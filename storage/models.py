@@ -146,7 +146,8 @@ metadata = SQLModel.metadata
 # Indexes made by hand-written SQL in the migrations (expressions, one dialect):
 # the models do not describe them, so model/migration comparisons skip them.
 MONTH_INDEX = "ix_posts_month"
-HAND_MADE_INDEXES = frozenset({MONTH_INDEX})
+NEWEST_INDEX = "ix_posts_newest"  # PostgreSQL: (published_at DESC NULLS LAST, id DESC)
+HAND_MADE_INDEXES = frozenset({MONTH_INDEX, NEWEST_INDEX})
 
 
 def include_in_comparison(name: str | None, type_: str, _parents: object = None) -> bool:

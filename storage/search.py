@@ -1,24 +1,35 @@
 """Exact substring search over posts, indexed, on SQLite and PostgreSQL.
 
 Chinese words are one or two characters, so word segmentation and trigram
-indexes both fail the office's first queries (招生, 预算). Here every post's
-normalised text (title, body, department, attachment names) becomes tokens:
-for each run of letters/digits/Han characters, its overlapping character
-pairs in order, a sentinel after the run, and at the end each distinct
-character once (SEARCH_NOTES.md, measured at 1M posts):
+indexes both fail the office's first queries (招生, 预算). Here a post's
+normalised text (title, body, department, attachment names) is indexed twice
+(SEARCH_NOTES.md's scheme, with the single characters split off):
 
-    招生章程，公告  →  招生 生章 章程 ‹s› 公告 ‹s› 公 告 招 生 章 程
+- a *positional stream*: for each run of letters/digits/Han characters, its
+  overlapping character pairs in order, and between two runs a *boundary*
+  token joining the last character of one to the first of the next —
+  `招生章程，公告` → `招生 生章 章程 程x公 公告`; `3.5万` → `3x5 5万`;
+- the post's *characters*, each once and without positions (`招 生 章 程 公 告`),
+  plus the title's characters marked as such (for title-first ranking).
 
-A query of k ≥ 2 characters is the phrase of its k−1 pairs; one character is
-its own token. The result is the set a `LIKE '%q%'` scan over the normalised
-fields returns, with one documented difference: any run of punctuation or
-spaces matches any other (the sentinel stands for all of them), so 招生，公告
-also finds 招生。公告.
+A query of one character looks up the characters; any longer one is the
+phrase of its stream (`招生` → `招生`; `A-1` → `ax1`). Positions are what
+phrases need and what an index pays most for, so the characters — a third
+of the tokens — carry none: on text that repeats itself as official Chinese
+does, the index is ~1.9× the text where characters with positions made it
+~2.4× (bench/search.py). Fields never form one phrase (a break token or a
+position gap lies between them).
 
-SQLite keeps the tokens in a contentless FTS5 table (rowid = post id);
-PostgreSQL in a `tsvector` with positions and a GIN index. Tokens are
-written as literal lexemes, so neither depends on a text-search parser or a
-database locale.
+The result is the set a `LIKE '%q%'` scan over each normalised field
+returns, with one documented difference: any run of punctuation or spaces
+matches any other (a boundary token stands for all of them), so 招生，公告
+also finds 招生。公告, and `3.5` finds `3,5`.
+
+Each database has a `SearchBackend`: SQLite keeps the stream in a
+contentless FTS5 table with positions and the characters in a second one
+with rowids only; PostgreSQL keeps both in one `tsvector` (characters as
+lexemes without positions) with a GIN index. Tokens are written as literal
+lexemes, so neither depends on a text-search parser or a database locale.
 """
 
 from __future__ import annotations
@@ -32,9 +43,9 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-SENTINEL = "zq9sepq"  # a token no text produces: real tokens are one or two characters
+BOUNDARY = "x"  # between the two characters of a boundary token (the only three-character tokens)
+FIELD_BREAK = "zq9sepq"  # between two fields of the stream: no query produces it
 _RUN = re.compile(r"[^\W_]+")
-_PG_MAX_POSITION = 16383  # tsvector positions stop there
 
 
 def normalize(text: str) -> str:
@@ -46,28 +57,55 @@ def runs(text: str) -> list[str]:
     return _RUN.findall(normalize(text))
 
 
-def _run_tokens(run: str) -> list[str]:
-    return [run] if len(run) == 1 else list(map(operator.add, run, run[1:]))
+def _stream(parts: Sequence[str], tokens: list[str]) -> None:
+    """The pairs of each run and a boundary token between runs (see the module docstring)."""
+    prev = ""
+    for run in parts:
+        if prev:
+            tokens.append(prev[-1] + BOUNDARY + run[0])
+        tokens.extend(map(operator.add, run, run[1:]))
+        prev = run
 
 
-def document_tokens(fields: Iterable[str | None]) -> list[str]:
-    """The tokens a post is indexed under (see the module docstring)."""
+def stream_tokens(fields: Iterable[str | None], chars: set[str]) -> list[str]:
+    """The positional stream of `fields`, a break between fields; adds their characters to `chars`."""
     tokens: list[str] = []
-    chars: set[str] = set()
     for text in fields:
-        if not text:
+        parts = runs(text) if text else []
+        if not parts:
             continue
-        for run in runs(text):
-            tokens.extend(_run_tokens(run))
-            tokens.append(SENTINEL)
-            chars.update(run)
-    tokens.extend(chars)
+        if tokens:
+            tokens.append(FIELD_BREAK)
+        _stream(parts, tokens)
+        chars.update(*parts)
     return tokens
+
+
+@dataclass(slots=True)
+class PostTokens:
+    title: list[str]  # the title's stream
+    rest: list[str]  # the stream of body, department and attachment names
+    title_chars: list[str]  # sorted: a contentless index deletes with exactly what it was given
+    chars: list[str]  # every character of the post, sorted
+
+
+def post_tokens(row: dict) -> PostTokens:  # type: ignore[type-arg]
+    """A post row (title, body, department, attachments) → what it is indexed under."""
+    title_chars: set[str] = set()
+    title = stream_tokens([row["title"]], title_chars)
+    chars = set(title_chars)
+    rest = stream_tokens(post_fields("", row.get("body"), row.get("department"), row.get("attachments"))[1:], chars)
+    return PostTokens(title, rest, sorted(title_chars), sorted(chars))
 
 
 def post_fields(title: str, body: str | None, department: str | None,
                 attachments: Sequence[dict[str, str]] | None) -> list[str | None]:
     return [title, body, department, *(a.get("name", "") for a in attachments or ())]
+
+
+def is_char(phrase: Sequence[str]) -> bool:
+    """A one-character term: looked up among the characters, not in the stream."""
+    return len(phrase) == 1 and len(phrase[0]) == 1
 
 
 def term_tokens(term: str) -> list[str] | None:
@@ -78,10 +116,7 @@ def term_tokens(term: str) -> list[str] | None:
     if len(parts) == 1 and len(parts[0]) == 1:
         return parts  # one character: its token, wherever it stands
     tokens: list[str] = []
-    for i, run in enumerate(parts):
-        if i:
-            tokens.append(SENTINEL)
-        tokens.extend(_run_tokens(run))
+    _stream(parts, tokens)
     return tokens
 
 
@@ -142,120 +177,18 @@ def parse_query(q: str, *, max_len: int = 2000) -> ParsedQuery:
     return parsed
 
 
-# -- backend expressions -----------------------------------------------------------------
+# -- backends ----------------------------------------------------------------------------------
 
-
-def fts5_expression(groups: Sequence[Sequence[Sequence[str]]], column: str | None = None) -> str:
-    """AND of ORs of phrases, in FTS5 syntax (tokens are alphanumeric, quoted anyway);
-    `column` restricts every phrase to one column (`t` = title)."""
-    ands = []
-    for group in groups:
-        phrases = ['"' + " ".join(phrase) + '"' for phrase in group]
-        ands.append(f"({' OR '.join(phrases)})" if len(phrases) > 1 else phrases[0])
-    expr = " AND ".join(ands)
-    return f"{column} : ({expr})" if column else expr
-
-
-def _pg_phrase(phrase: Sequence[str], weight: str = "") -> str:
-    """Tokens joined by <-> ; a sentinel widens the next step to <2> (PostgreSQL stores
-    no sentinel lexeme, only the gap it leaves in the positions)."""
-    out, gap = "", 1
-    for tok in phrase:
-        if tok == SENTINEL:
-            gap += 1
-            continue
-        lexeme = f"'{tok}'{':' + weight if weight else ''}"
-        out = lexeme if not out else f"{out} <{gap}> {lexeme}" if gap > 1 else f"{out} <-> {lexeme}"
-        gap = 1
-    return out
-
-
-def tsquery_expression(groups: Sequence[Sequence[Sequence[str]]], weight: str = "") -> str:
-    ands = []
-    for group in groups:
-        ors = [f"({_pg_phrase(p, weight)})" for p in group]
-        ands.append(f"({' | '.join(ors)})")
-    return " & ".join(ands)
-
-
-def tsvector_literal(title_tokens: Sequence[str], rest_tokens: Sequence[str]) -> str:
-    """`'招生':1A '生章':2A …` — cast with ::tsvector; no parser, no locale involved.
-    Title tokens carry weight A (for title-first ranking), the rest D. The
-    sentinel is not stored, only its position, so phrases cannot span runs.
-    PostgreSQL keeps 256 positions per lexeme and none past 16383: a phrase
-    past those in a very long post may be missed (SQLite has no such limit)."""
-    positions: dict[str, list[str]] = {}
-    pos = 0
-    for tokens, weight in ((title_tokens, "A"), (rest_tokens, "")):
-        pos += 1  # title and the rest never form one phrase
-        for tok in tokens:
-            pos += 1
-            if tok == SENTINEL:
-                continue
-            slots = positions.setdefault(tok, [])
-            if len(slots) < 256:
-                slots.append(f"{min(pos, _PG_MAX_POSITION)}{weight}")
-    return " ".join(f"'{tok}':{','.join(dict.fromkeys(p))}" for tok, p in positions.items())
-
-
-# -- index maintenance (used by the store and by migration 0002) ---------------------------
-
-FTS_TABLE = "post_fts"
-PG_TABLE = "post_search"
-SEARCH_DDL = {
-    "sqlite": [
-        # Contentless: the tokens are not stored twice. Columns: t = title, r = the rest.
-        "CREATE VIRTUAL TABLE IF NOT EXISTS post_fts USING fts5(t, r, content='', "
-        "tokenize='unicode61 remove_diacritics 0', detail=full, columnsize=0)",
-    ],
-    "postgresql": [
-        "CREATE TABLE IF NOT EXISTS post_search (post_id integer PRIMARY KEY REFERENCES posts(id) ON DELETE CASCADE, "
-        "tsv tsvector NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS ix_post_search_tsv ON post_search USING gin (tsv)",
-    ],
-}
+FTS_TABLE = "post_fts"  # SQLite: the positional stream (t = title, r = the rest)
+CHARS_TABLE = "post_chars"  # SQLite: the characters, rowids only
+PG_TABLE = "post_search"  # PostgreSQL: one tsvector per post
+_TITLE_MARK = {"sqlite": "t", "postgresql": "_"}  # a title character's token: mark + character
+_PG_MAX_POSITION = 16383  # tsvector positions stop there
 
 
 def is_search_table(name: str | None) -> bool:
-    """Tables the search index owns (FTS5 adds shadow tables post_fts_*)."""
-    return bool(name) and (name == PG_TABLE or str(name).startswith(FTS_TABLE))
-
-
-def row_tokens(row: dict) -> tuple[list[str], list[str]]:  # type: ignore[type-arg]
-    title = document_tokens([row["title"]])
-    rest = document_tokens(post_fields("", row.get("body"), row.get("department"), row.get("attachments"))[1:])
-    return title, rest
-
-
-def index_rows_sql(dialect: str, rows: Sequence[dict]) -> tuple[str, list[dict]]:  # type: ignore[type-arg]
-    """One executemany statement that (re)indexes `rows` (id, title, body, department, attachments)."""
-    params = []
-    for row in rows:
-        title, rest = row_tokens(row)
-        if dialect == "sqlite":
-            params.append({"id": row["id"], "t": " ".join(title), "r": " ".join(rest)})
-        else:
-            params.append({"id": row["id"], "tsv": tsvector_literal(title, rest)})
-    if dialect == "sqlite":
-        return "INSERT INTO post_fts(rowid, t, r) VALUES (:id, :t, :r)", params
-    return ("INSERT INTO post_search(post_id, tsv) VALUES (:id, CAST(:tsv AS tsvector)) "
-            "ON CONFLICT (post_id) DO UPDATE SET tsv = EXCLUDED.tsv"), params
-
-
-def unindex_rows_sql(dialect: str, rows: Sequence[dict]) -> tuple[str, list[dict]]:  # type: ignore[type-arg]
-    """Remove rows from the index. A contentless FTS5 table on SQLite 3.40 deletes
-    only with the exact tokens it was given, re-derived here from the old fields."""
-    if dialect == "sqlite":
-        params = []
-        for row in rows:
-            title, rest = row_tokens(row)
-            params.append({"id": row["id"], "t": " ".join(title), "r": " ".join(rest)})
-        return "INSERT INTO post_fts(post_fts, rowid, t, r) VALUES ('delete', :id, :t, :r)", params
-    return "DELETE FROM post_search WHERE post_id = :id", [{"id": row["id"]} for row in rows]
-
-
-# -- running a search ------------------------------------------------------------------------
-
+    """Tables the search index owns (FTS5 adds shadow tables post_fts_*, post_chars_*)."""
+    return bool(name) and (name == PG_TABLE or str(name).startswith((FTS_TABLE, CHARS_TABLE)))
 
 
 @dataclass(slots=True)
@@ -268,6 +201,11 @@ class SearchFilters:
     date_from: date | None = None
     date_to: date | None = None  # the whole day is included
 
+    @property
+    def any(self) -> bool:
+        return any((self.channels, self.groups, self.items, self.categories, self.types, self.date_from,
+                    self.date_to))
+
 
 @dataclass(slots=True)
 class SearchResult:
@@ -276,44 +214,38 @@ class SearchResult:
     facets: dict[str, list[tuple[object, int]]] = field(default_factory=dict)
 
 
-def _match_ids(dialect: str, expr: str) -> sa.TextualSelect:
-    if dialect == "sqlite":
-        sql = "SELECT rowid AS id FROM post_fts WHERE post_fts MATCH :e"
-    else:
-        sql = "SELECT post_id AS id FROM post_search WHERE tsv @@ CAST(:e AS tsquery)"
-    return sa.text(sql).bindparams(sa.bindparam("e", expr, unique=True)).columns(sa.column("id", sa.Integer))
+Statement = tuple[str, list[dict]]  # type: ignore[type-arg]
 
 
-def _expr(dialect: str, groups: Sequence[Sequence[Sequence[str]]], title_only: bool = False) -> str:
-    if dialect == "sqlite":
-        return fts5_expression(groups, "t" if title_only else None)
-    return tsquery_expression(groups, "A" if title_only else "")
+class SearchBackend:
+    """What one database needs to keep the index and to answer a query.
+    `backend_for(dialect)` picks the implementation; the store calls nothing else."""
+
+    dialect: str
+    ddl: tuple[str, ...]
+
+    def index(self, rows: Sequence[dict]) -> list[Statement]:  # type: ignore[type-arg]
+        """executemany statements that (re)index `rows` (id, title, body, department, attachments)."""
+        raise NotImplementedError
+
+    def unindex(self, rows: Sequence[dict]) -> list[Statement]:  # type: ignore[type-arg]
+        """Statements that take `rows` — with the fields they were indexed with — out of the index."""
+        raise NotImplementedError
+
+    def clear(self) -> list[str]:
+        raise NotImplementedError
+
+    def rebuild_statements(self) -> tuple[list[str], list[str]]:
+        """SQL to run before and after indexing every post again (`xxgk reindex`)."""
+        return [], []
+
+    def search(self, conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
+               filters: SearchFilters, *, limit: int, offset: int, order: str, facets: bool) -> SearchResult:
+        raise NotImplementedError
 
 
-PROBE_ABOVE = 1000  # matches beyond which the first page is found by probing, newest first
-PROBE_COST = 50  # one MATCH + rowid seek, in units of one id read from a match list
-
-
-def _sqlite_full_expression(parsed: ParsedQuery) -> str:
-    """The query's terms and exclusions as one FTS5 expression (`A NOT (B OR C)`)."""
-    expr = fts5_expression(parsed.groups)
-    if parsed.exclude:
-        excluded = " OR ".join('"' + " ".join(p) + '"' for p in parsed.exclude)
-        expr = f"({expr}) NOT ({excluded})"
-    return expr
-
-
-def run_search(conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
-               filters: SearchFilters, *, limit: int = 20, offset: int = 0, order: str = "newest",
-               facets: bool = False) -> SearchResult:
-    dialect = conn.dialect.name
+def _filter_conditions(posts: sa.Table, channels: sa.Table, filters: SearchFilters) -> list[sa.ColumnElement[bool]]:
     conds: list[sa.ColumnElement[bool]] = []
-    if parsed.groups:
-        conds.append(posts.c.id.in_(_match_ids(dialect, _expr(dialect, parsed.groups))))
-    elif parsed.empty_terms and not parsed.exclude:
-        return SearchResult(0, [])  # only punctuation or emoji: nothing can contain "it"
-    for phrase in parsed.exclude:
-        conds.append(posts.c.id.not_in(_match_ids(dialect, _expr(dialect, [[phrase]]))))
     if filters.channels:
         conds.append(posts.c.channel_id.in_(filters.channels))
     if filters.groups:
@@ -328,56 +260,307 @@ def run_search(conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed:
         conds.append(posts.c.published_at >= datetime.combine(filters.date_from, time()))
     if filters.date_to:
         conds.append(posts.c.published_at < datetime.combine(filters.date_to + timedelta(days=1), time()))
-    where = sa.and_(sa.true(), *conds)
-    filtered = any((filters.channels, filters.groups, filters.items, filters.categories, filters.types,
-                    filters.date_from, filters.date_to))
-    fts_expr = _sqlite_full_expression(parsed) if dialect == "sqlite" and parsed.groups else None
-    page_where = where
-    if fts_expr is None:
-        total = int(conn.execute(sa.select(sa.func.count()).select_from(posts).where(where)).scalar_one())
-    else:
-        # SQLite: the index alone counts the matches (no list of every matching id is
-        # materialised). When they are many — more than the posts the filters leave,
-        # or past PROBE_ABOVE — walk those posts (newest first) and ask the index about
-        # each one instead (MATCH + rowid = seeks).
-        matches = int(conn.execute(sa.text("SELECT count(*) FROM post_fts WHERE post_fts MATCH :e"),
-                                   {"e": fts_expr}).scalar_one())
-        plain = conds[1 + len(parsed.exclude):]
-        probe = sa.text("EXISTS (SELECT 1 FROM post_fts WHERE post_fts MATCH :e AND post_fts.rowid = posts.id)")
-        probe_where = sa.and_(sa.true(), *plain, probe.bindparams(sa.bindparam("e", fts_expr, unique=True)))
-        if not filtered:
-            # Walking newest first takes about limit × posts / matches probes; listing
-            # every match costs `matches`. Probe only when that is cheaper (common words).
-            posts_n = int(conn.execute(sa.select(sa.func.max(posts.c.id))).scalar() or 0)
-            total = matches
-            use_probe = matches > PROBE_ABOVE and (limit + offset) * posts_n * PROBE_COST < matches * matches
-        else:
-            base = int(conn.execute(sa.select(sa.func.count()).select_from(posts)
-                                    .where(sa.and_(sa.true(), *plain))).scalar_one())
-            # A probe costs ~50× what listing one match does (measured at 20k posts).
-            use_probe = base * PROBE_COST < matches
-            total = int(conn.execute(sa.select(sa.func.count()).select_from(posts)
-                                     .where(probe_where if use_probe else where)).scalar_one())
-        if use_probe and order != "relevance":
-            page_where = probe_where
-    cols = [posts.c[c] for c in ("id", "channel_id", "title", "url", "published_at", "item", "category", "type",
-                                 "department")]
+    return conds
+
+
+_RESULT_COLUMNS = ("id", "channel_id", "title", "url", "published_at", "item", "category", "type", "department")
+
+
+def _count(conn: sa.Connection, posts: sa.Table, where: sa.ColumnElement[bool]) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(posts).where(where)).scalar_one())
+
+
+def _page(conn: sa.Connection, posts: sa.Table, where: sa.ColumnElement[bool], title_hit: sa.ColumnElement[bool] | None,
+          limit: int, offset: int) -> list[dict]:  # type: ignore[type-arg]
     order_by: list[sa.ColumnElement[object]] = []
-    if order == "relevance" and parsed.groups:
-        title_hit = posts.c.id.in_(_match_ids(dialect, _expr(dialect, parsed.groups, title_only=True)))
+    if title_hit is not None:
         order_by.append(sa.case((title_hit, 1), else_=0).desc())
     order_by += [posts.c.published_at.desc().nulls_last(), posts.c.id.desc()]
-    rows = [dict(r._mapping) for r in conn.execute(
-        sa.select(*cols).where(page_where).order_by(*order_by).limit(limit).offset(offset))]
-    result = SearchResult(total, rows)
-    if facets and total:
-        month = (sa.func.strftime("%Y-%m", posts.c.published_at) if dialect == "sqlite"
-                 else sa.func.to_char(posts.c.published_at, "YYYY-MM"))
-        for name, col in (("channel", posts.c.channel_id), ("category", posts.c.category),
-                          ("item", posts.c.item), ("type", posts.c.type), ("month", month)):
-            q = sa.select(col.label("v"), sa.func.count().label("n")).where(where).group_by(col)
-            result.facets[name] = sorted(((r.v, r.n) for r in conn.execute(q)), key=lambda x: (-x[1], str(x[0])))
-    return result
+    q = sa.select(*(posts.c[c] for c in _RESULT_COLUMNS)).where(where).order_by(*order_by).limit(limit).offset(offset)
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def _facets(conn: sa.Connection, posts: sa.Table, where: sa.ColumnElement[bool]) -> dict[str, list[tuple[object, int]]]:
+    month = (sa.func.strftime("%Y-%m", posts.c.published_at) if conn.dialect.name == "sqlite"
+             else sa.func.to_char(posts.c.published_at, "YYYY-MM"))
+    out = {}
+    for name, col in (("channel", posts.c.channel_id), ("category", posts.c.category), ("item", posts.c.item),
+                      ("type", posts.c.type), ("month", month)):
+        q = sa.select(col.label("v"), sa.func.count().label("n")).where(where).group_by(col)
+        out[name] = sorted(((r.v, r.n) for r in conn.execute(q)), key=lambda x: (-x[1], str(x[0])))
+    return out
+
+
+def _ids(sql: str, expr: str) -> sa.TextualSelect:
+    return sa.text(sql).bindparams(sa.bindparam("e", expr, unique=True)).columns(sa.column("id", sa.Integer))
+
+
+# SQLite ------------------------------------------------------------------------------------------
+
+PROBE_ABOVE = 1000  # matches beyond which the first page is found by probing, newest first
+PROBE_COST = 50  # one MATCH + rowid seek, in units of one id read from a match list
+
+
+def _fts_phrase(phrase: Sequence[str]) -> str:
+    return '"' + " ".join(phrase) + '"'  # tokens are alphanumeric; quoted all the same
+
+
+class SqliteSearch(SearchBackend):
+    dialect = "sqlite"
+    ddl = (  # contentless: the tokens are not stored twice
+        (f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(t, r, content='', "
+         "tokenize='unicode61 remove_diacritics 0', detail=full, columnsize=0)"),
+        (f"CREATE VIRTUAL TABLE IF NOT EXISTS {CHARS_TABLE} USING fts5(c, content='', "
+         "tokenize='unicode61 remove_diacritics 0', detail=none, columnsize=0)"),
+    )
+
+    @staticmethod
+    def _params(rows: Sequence[dict]) -> tuple[list[dict], list[dict]]:  # type: ignore[type-arg]
+        stream, chars = [], []
+        for row in rows:
+            tok = post_tokens(row)
+            stream.append({"id": row["id"], "t": " ".join(tok.title), "r": " ".join(tok.rest)})
+            chars.append({"id": row["id"], "c": " ".join(tok.chars) + " " + " ".join("t" + c for c in tok.title_chars)})
+        return stream, chars
+
+    def index(self, rows: Sequence[dict]) -> list[Statement]:  # type: ignore[type-arg]
+        stream, chars = self._params(rows)
+        return [(f"INSERT INTO {FTS_TABLE}(rowid, t, r) VALUES (:id, :t, :r)", stream),
+                (f"INSERT INTO {CHARS_TABLE}(rowid, c) VALUES (:id, :c)", chars)]
+
+    def unindex(self, rows: Sequence[dict]) -> list[Statement]:  # type: ignore[type-arg]
+        # A contentless FTS5 table on SQLite 3.40 deletes only with the exact tokens it
+        # was given, re-derived here from the old fields.
+        stream, chars = self._params(rows)
+        return [(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, t, r) VALUES ('delete', :id, :t, :r)", stream),
+                (f"INSERT INTO {CHARS_TABLE}({CHARS_TABLE}, rowid, c) VALUES ('delete', :id, :c)", chars)]
+
+    def clear(self) -> list[str]:
+        return [f"INSERT INTO {t}({t}) VALUES ('delete-all')" for t in (FTS_TABLE, CHARS_TABLE)]
+
+    @staticmethod
+    def _table(phrase: Sequence[str]) -> str:
+        return CHARS_TABLE if is_char(phrase) else FTS_TABLE
+
+    @staticmethod
+    def _expr(groups: Sequence[Sequence[Sequence[str]]], title_only: bool = False) -> str:
+        """AND of ORs of phrases of one table, in FTS5 syntax."""
+        ands = []
+        for group in groups:
+            phrases = [_fts_phrase(["t" + p[0]] if title_only and is_char(p) else p) for p in group]
+            ands.append(f"({' OR '.join(phrases)})" if len(phrases) > 1 else phrases[0])
+        expr = " AND ".join(ands)
+        if title_only and not is_char(groups[0][0]):
+            return f"t : ({expr})"
+        return expr
+
+    def _plan(self, parsed: ParsedQuery, post_id: sa.ColumnElement[int]
+              ) -> tuple[tuple[str, str] | None, list[sa.ColumnElement[bool]], list[tuple[str, str]]]:
+        """The query as (one table's MATCH expression when one table answers all of it — the
+        fast path —, else conditions on posts.id) and the title-only matches for ranking."""
+        by_table: dict[str, list[list[list[str]]]] = {}
+        mixed: list[list[list[str]]] = []
+        for group in parsed.groups:
+            tables = {self._table(p) for p in group}
+            if len(tables) == 1:
+                by_table.setdefault(tables.pop(), []).append(group)
+            else:
+                mixed.append(group)
+        excluded: dict[str, list[list[str]]] = {}
+        for phrase in parsed.exclude:
+            excluded.setdefault(self._table(phrase), []).append(phrase)
+        title: list[tuple[str, str]] = []
+        for table, groups in by_table.items():
+            title.append((table, self._expr(groups, title_only=True)))
+        if len(by_table) == 1 and not mixed and set(excluded) <= set(by_table):
+            table, groups = next(iter(by_table.items()))
+            expr = self._expr(groups)
+            if excluded:
+                expr = f"({expr}) NOT ({' OR '.join(_fts_phrase(p) for p in excluded[table])})"
+            return (table, expr), [], title
+        conds: list[sa.ColumnElement[bool]] = []
+        sql = "SELECT rowid AS id FROM {t} WHERE {t} MATCH :e"
+        for table, groups in by_table.items():
+            conds.append(post_id.in_(_ids(sql.format(t=table), self._expr(groups))))
+        for group in mixed:
+            parts = [sql.format(t=self._table(p)).replace(":e", f":e{i}") for i, p in enumerate(group)]
+            union = sa.text(" UNION ".join(parts)).bindparams(
+                *(sa.bindparam(f"e{i}", _fts_phrase(p), unique=True) for i, p in enumerate(group)))
+            conds.append(post_id.in_(union.columns(sa.column("id", sa.Integer))))
+        for table, phrases in excluded.items():
+            conds.append(post_id.not_in(_ids(sql.format(t=table), " OR ".join(map(_fts_phrase, phrases)))))
+        return None, conds, title
+
+    def search(self, conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
+               filters: SearchFilters, *, limit: int, offset: int, order: str, facets: bool) -> SearchResult:
+        plain = _filter_conditions(posts, channels, filters)
+        fast, match_conds, title = self._plan(parsed, posts.c.id)
+        if fast:
+            table, expr = fast
+            match = _ids(f"SELECT rowid AS id FROM {table} WHERE {table} MATCH :e", expr)
+            match_conds = [posts.c.id.in_(match)]
+        where = sa.and_(sa.true(), *match_conds, *plain)
+        page_where = where
+        if fast is None:
+            total = _count(conn, posts, where)
+        else:
+            # The index alone counts the matches (no list of every matching id is
+            # materialised). When they are many — more than the posts the filters leave,
+            # or past PROBE_ABOVE — walk those posts (newest first) and ask the index about
+            # each one instead (MATCH + rowid = seeks).
+            table, expr = fast
+            matches = int(conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE {table} MATCH :e"),
+                                       {"e": expr}).scalar_one())
+            probe = sa.text(f"EXISTS (SELECT 1 FROM {table} WHERE {table} MATCH :e AND {table}.rowid = posts.id)")
+            probe_where = sa.and_(sa.true(), *plain, probe.bindparams(sa.bindparam("e", expr, unique=True)))
+            if not filters.any:
+                # Walking newest first takes about limit × posts / matches probes; listing
+                # every match costs `matches`. Probe only when that is cheaper (common words).
+                posts_n = int(conn.execute(sa.select(sa.func.max(posts.c.id))).scalar() or 0)
+                total = matches
+                use_probe = matches > PROBE_ABOVE and (limit + offset) * posts_n * PROBE_COST < matches * matches
+            else:
+                base = _count(conn, posts, sa.and_(sa.true(), *plain))
+                use_probe = base * PROBE_COST < matches  # a probe costs ~50× listing one match
+                total = _count(conn, posts, probe_where if use_probe else where)
+            if use_probe and order != "relevance":
+                page_where = probe_where
+        title_hit = None
+        if order == "relevance" and parsed.groups:
+            title_hit = sa.and_(*(posts.c.id.in_(_ids(f"SELECT rowid AS id FROM {t} WHERE {t} MATCH :e", e))
+                                  for t, e in title)) if title else None
+        rows = _page(conn, posts, page_where, title_hit, limit, offset) if limit else []
+        result = SearchResult(total, rows)
+        if facets and total:
+            result.facets = _facets(conn, posts, where)
+        return result
+
+
+# PostgreSQL -----------------------------------------------------------------------------------
+
+
+def tsvector_literal(tok: PostTokens) -> str:
+    """`'招生':2A '生章':3A … '招' '_招' …` — cast with ::tsvector; no parser, no locale involved.
+    Stream tokens carry positions (the title's with weight A, for title-first ranking); a
+    field break is not stored, only the gap it leaves. Characters are lexemes without
+    positions (a phrase never matches those), title characters also as `_招` (`_` is in
+    no token). PostgreSQL keeps 256 positions per lexeme and none past
+    16383: a phrase past those in a very long post may be missed (SQLite has no such limit)."""
+    positions: dict[str, list[str]] = {}
+    pos = 0
+    for tokens, weight in ((tok.title, "A"), (tok.rest, "")):
+        pos += 1  # title and the rest never form one phrase
+        for t in tokens:
+            pos += 1
+            if t == FIELD_BREAK:
+                continue
+            slots = positions.setdefault(t, [])
+            if len(slots) < 256:
+                slots.append(f"{min(pos, _PG_MAX_POSITION)}{weight}")
+    parts = [f"'{t}':{','.join(dict.fromkeys(p))}" for t, p in positions.items()]
+    parts += [f"'{c}'" for c in tok.chars]  # the stream has no one-character tokens
+    parts += [f"'_{c}'" for c in tok.title_chars]
+    return " ".join(parts)
+
+
+def _pg_phrase(phrase: Sequence[str], title_only: bool = False) -> str:
+    """Stream tokens joined by <-> (weight A: in the title); a character as its lexeme."""
+    if is_char(phrase):
+        return f"'_{phrase[0]}'" if title_only else f"'{phrase[0]}'"
+    return " <-> ".join(f"'{tok}'{':A' if title_only else ''}" for tok in phrase)
+
+
+def tsquery_expression(groups: Sequence[Sequence[Sequence[str]]], title_only: bool = False) -> str:
+    return " & ".join("(" + " | ".join(f"({_pg_phrase(p, title_only)})" for p in group) + ")" for group in groups)
+
+
+class PostgresSearch(SearchBackend):
+    dialect = "postgresql"
+    gin = f"CREATE INDEX IF NOT EXISTS ix_{PG_TABLE}_tsv ON {PG_TABLE} USING gin (tsv)"
+    ddl = (
+        (f"CREATE TABLE IF NOT EXISTS {PG_TABLE} (post_id integer PRIMARY KEY REFERENCES posts(id) "
+         "ON DELETE CASCADE, tsv tsvector NOT NULL)"),
+        # Keep a post's tsvector (~6 KB compressed) in the row, not in TOAST: the planner
+        # then sees what reading them costs and takes the GIN index for rare words,
+        # where with a 1 MB heap of TOAST pointers it chose to detoast every row.
+        f"ALTER TABLE {PG_TABLE} ALTER COLUMN tsv SET STORAGE MAIN",
+        f"ALTER TABLE {PG_TABLE} SET (toast_tuple_target = 8160)",
+        gin,
+    )
+
+    def index(self, rows: Sequence[dict]) -> list[Statement]:  # type: ignore[type-arg]
+        params = [{"id": row["id"], "tsv": tsvector_literal(post_tokens(row))} for row in rows]
+        upsert = (f"INSERT INTO {PG_TABLE}(post_id, tsv) VALUES (:id, CAST(:tsv AS tsvector)) "
+                  "ON CONFLICT (post_id) DO UPDATE SET tsv = EXCLUDED.tsv")
+        return [(upsert, params)]
+
+    def unindex(self, rows: Sequence[dict]) -> list[Statement]:  # type: ignore[type-arg]
+        return [(f"DELETE FROM {PG_TABLE} WHERE post_id = :id", [{"id": row["id"]} for row in rows])]
+
+    def clear(self) -> list[str]:
+        return [f"TRUNCATE {PG_TABLE}"]
+
+    def rebuild_statements(self) -> tuple[list[str], list[str]]:
+        # GIN built once from the whole table is several times faster than row by row.
+        return ([f"DROP INDEX IF EXISTS ix_{PG_TABLE}_tsv", "SET LOCAL maintenance_work_mem = '256MB'"],
+                [self.gin, f"ANALYZE {PG_TABLE}"])
+
+    @staticmethod
+    def _has(expr: str) -> sa.ColumnElement[bool]:
+        """The post's row in the index matches `expr` (a semi-join the planner may run either way)."""
+        return sa.and_(sa.true(), sa.text(
+            f"EXISTS (SELECT 1 FROM {PG_TABLE} s WHERE s.post_id = posts.id AND s.tsv @@ CAST(:e AS tsquery))"
+        ).bindparams(sa.bindparam("e", expr, unique=True)))
+
+    def search(self, conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
+               filters: SearchFilters, *, limit: int, offset: int, order: str, facets: bool) -> SearchResult:
+        # Counting a common word through GIN touches only the visibility map; a
+        # sequential scan, which the planner prefers once a word is in most posts,
+        # reads every tsvector (73 ms against 6 ms at 20k posts). Nothing in a
+        # search transaction wants a sequential scan where an index exists.
+        conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        plain = _filter_conditions(posts, channels, filters)
+        conds: list[sa.ColumnElement[bool]] = []
+        expr = tsquery_expression(parsed.groups) if parsed.groups else ""
+        if parsed.exclude:
+            excluded = tsquery_expression([parsed.exclude])
+            expr = f"({expr}) & !({excluded})" if expr else f"!({excluded})"
+        if expr:
+            conds.append(self._has(expr))
+        where = sa.and_(sa.true(), *conds, *plain)
+        if parsed.groups and not filters.any:
+            # every post has its row: the GIN index alone counts (no join with posts)
+            total = int(conn.execute(sa.text(f"SELECT count(*) FROM {PG_TABLE} WHERE tsv @@ CAST(:e AS tsquery)"),
+                                     {"e": expr}).scalar_one())
+        else:
+            total = _count(conn, posts, where)
+        # The first page: the planner walks ix_posts_newest and checks each post (common
+        # words) or lists the matches through GIN and sorts them (rare ones), from the
+        # lexeme frequencies ANALYZE keeps.
+        title_hit = None
+        if order == "relevance" and parsed.groups:
+            title_hit = self._has(tsquery_expression(parsed.groups, title_only=True))
+        rows = _page(conn, posts, where, title_hit, limit, offset) if limit and total else []
+        result = SearchResult(total, rows)
+        if facets and total:
+            result.facets = _facets(conn, posts, where)
+        return result
+
+
+BACKENDS: dict[str, SearchBackend] = {"sqlite": SqliteSearch(), "postgresql": PostgresSearch()}
+
+
+def backend_for(dialect: str) -> SearchBackend:
+    return BACKENDS[dialect]
+
+
+def run_search(conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
+               filters: SearchFilters, *, limit: int = 20, offset: int = 0, order: str = "newest",
+               facets: bool = False) -> SearchResult:
+    if not parsed.groups and parsed.empty_terms and not parsed.exclude:
+        return SearchResult(0, [])  # only punctuation or emoji: nothing can contain "it"
+    return backend_for(conn.dialect.name).search(conn, posts, channels, parsed, filters, limit=limit,
+                                                 offset=offset, order=order, facets=facets)
 
 
 def snippet(text: str | None, parsed_terms: Sequence[str], width: int = 36) -> str:

@@ -21,9 +21,8 @@ from storage.search import (
     ParsedQuery,
     SearchFilters,
     SearchResult,
-    index_rows_sql,
+    backend_for,
     run_search,
-    unindex_rows_sql,
 )
 from storage.times import local_now
 
@@ -366,8 +365,7 @@ class Store:
                     sa.select(posts_t.c.id, posts_t.c.title, posts_t.c.body, posts_t.c.department,
                               posts_t.c.attachments).where(posts_t.c.id.in_(ids))
                 ).mappings().all()
-                statement, params = unindex_rows_sql(dialect, old_rows)
-                conn.execute(sa.text(statement), params)
+                _run(conn, backend_for(dialect).unindex(old_rows))
                 conn.execute(
                     revisions_t.insert().from_select(
                         ["post_id", *CONTENT_COLUMNS, "content_hash", "valid_from", "valid_to"],
@@ -421,10 +419,10 @@ class Store:
         n = 0
         with self.engine.begin() as conn:
             dialect = conn.dialect.name
-            if dialect == "sqlite":
-                conn.execute(sa.text("INSERT INTO post_fts(post_fts) VALUES ('delete-all')"))
-            else:
-                conn.execute(sa.text("TRUNCATE post_search"))
+            backend = backend_for(dialect)
+            before, after = backend.rebuild_statements()
+            for statement in [*backend.clear(), *before]:
+                conn.execute(sa.text(statement))
             last = 0
             cols = (posts_t.c.id, posts_t.c.title, posts_t.c.body, posts_t.c.department, posts_t.c.attachments)
             while True:
@@ -435,6 +433,8 @@ class Store:
                 _index(conn, dialect, rows)
                 n += len(rows)
                 last = rows[-1]["id"]
+            for statement in after:
+                conn.execute(sa.text(statement))
         return n
 
     def count_posts(self, channel_id: str | None = None) -> int:
@@ -531,7 +531,11 @@ class Store:
 
 def _index(conn: sa.Connection, dialect: str, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        statement, params = index_rows_sql(dialect, rows)
+        _run(conn, backend_for(dialect).index(rows))
+
+
+def _run(conn: sa.Connection, statements: Sequence[tuple[str, list[dict[str, Any]]]]) -> None:
+    for statement, params in statements:
         conn.execute(sa.text(statement), params)
 
 

@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from aggregator.cli import app
@@ -17,7 +18,8 @@ from tests.helpers import write_config
 
 WORDS = ["招生", "章程", "预算", "决算", "复试", "研究生", "拟录取", "名单", "巡视整改", "呈贡校区", "学院", "学",
          "采购", "中标", "公告", "通知", "关于", "工作", "会议", "校园", "图书馆", "教务处", "奖学金", "公示",
-         "Ｗｉ-Ｆｉ", "ABC", "项目", "（第一批）", "，", "。", " ", "2024年", "实验室", "设备"]
+         "Ｗｉ-Ｆｉ", "ABC", "项目", "（第一批）", "，", "。", " ", "2024年", "实验室", "设备", "3.5万元", "A-1", "V2.0",
+         "、a、"]
 CODES = ["DNLG2023-CG123", "DHKJ-2025-CG017", "HBZC2025-00412", "dnlg2023-cg124"]
 QUERIES = [
     "学", "招", "预", "巡", "馆", "A", "1",  # one character
@@ -25,6 +27,7 @@ QUERIES = [
     "研究生", "拟录取", "图书馆", "教务处", "cg1",  # three
     "巡视整改", "呈贡校区", "招生章程", "中标公告", "2024",  # four
     "DNLG2023-CG123", "dnlg2023", "CG12", "HBZC2025-00412", "2024年招生", "Wi-Fi", "ＡＢＣ项目",  # mixed, codes
+    "3.5万", "a-1", "2.0", "1。a", "5万", "招生，公告", "a、a", "生、a、招",  # one-character pieces at the edges
 ]
 
 
@@ -141,3 +144,57 @@ def test_cli_search_json_is_the_contract(tmp_path: Path, store_url: str, filled:
     assert set(out["results"][0]) == {"id", "channel", "title", "url", "published_at", "item", "category"}
     human = CliRunner().invoke(app, ["--config", str(cfg), "search", "招生"])
     assert human.exit_code == 0 and f"共 {len(truth(rows, '招生'))} 条" in human.stdout
+
+
+def test_one_character_and_longer_terms_mixed(filled: tuple[Store, list[dict]]) -> None:  # type: ignore[type-arg]
+    """Single characters and longer terms live in different index tables on SQLite."""
+    store, rows = filled
+    assert ids(store, "学 招生") == truth(rows, "学") & truth(rows, "招生")
+    assert ids(store, "巡 OR 呈贡校区") == truth(rows, "巡") | truth(rows, "呈贡校区")
+    assert ids(store, "招生 -学") == truth(rows, "招生") - truth(rows, "学")
+    assert ids(store, "学 -招生 -预") == truth(rows, "学") - truth(rows, "招生") - truth(rows, "预")
+    assert ids(store, "-招生") == {r["id"] for r in rows} - truth(rows, "招生")
+    assert search(store, "学 招生", limit=0).result.total == len(truth(rows, "学") & truth(rows, "招生"))
+
+
+def test_one_character_title_hits_first(store: Store) -> None:
+    from datetime import datetime
+    store.register_channels([ChannelRecord("a", "A", "html", "g", None, True)])
+    store.write_posts("a", [
+        PostRecord(key="1", title="学校召开会议", body="通报了预算执行情况", content_hash="1", published_at=datetime(2025, 1, 2)),
+        PostRecord(key="2", title="2025年部门预算", body="见附件", content_hash="2", published_at=datetime(2024, 1, 1)),
+    ])
+    assert [r["title"] for r in search(store, "预", order="relevance").result.rows] == ["2025年部门预算", "学校召开会议"]
+    assert [r["title"] for r in search(store, "预").result.rows] == ["学校召开会议", "2025年部门预算"]
+
+
+def test_a_store_from_before_the_new_index_is_indexed_when_opened(store_url: str) -> None:
+    """Migration 0005 rebuilds the index of the posts a store already holds."""
+    from alembic import command
+
+    from storage.engine import _alembic_config, make_engine
+
+    engine = make_engine(store_url)
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0004")
+        conn.execute(sa.text("INSERT INTO channels (id, name, kind, group_name, enabled, registered_at) "
+                             "VALUES ('a', 'A', 'html', 'g', true, '2025-01-01')"))
+        conn.execute(sa.text(
+            "INSERT INTO posts (channel_id, key, title, body, attachments, extra, content_hash, first_seen_at, updated_at) "
+            "VALUES ('a', :k, :t, '正文', '[]', '{}', 'h', '2025-01-01', '2025-01-01')"),
+            [{"k": "1", "t": "关于呈贡校区停电的通知"}, {"k": "2", "t": "2025年招生章程"}])
+    engine.dispose()
+    store = Store.open(store_url)
+    assert {r["title"] for r in search(store, "呈贡").result.rows} == {"关于呈贡校区停电的通知"}
+    assert search(store, "章", limit=0).result.total == 1 and search(store, "通", limit=0).result.total == 1
+    store.close()
+
+
+def test_a_phrase_never_joins_two_fields(store: Store) -> None:
+    store.register_channels([ChannelRecord("a", "A", "html", "g", None, True)])
+    store.write_posts("a", [PostRecord(key="1", title="关于招生", body="今年招生", department="生物学院", content_hash="1",
+                                       attachments=[{"name": "物理.pdf", "url": "u"}])])
+    for q in ("招生物", '"招生 生物"', "院物理", "生于今"):
+        assert search(store, q, limit=0).result.total == 0, q
+    for q in ("今年招生", "生物学院", "物理", "于招"):
+        assert search(store, q, limit=0).result.total == 1, q

@@ -1,14 +1,15 @@
 """Search index: FTS5 on SQLite, tsvector + GIN on PostgreSQL (storage/search.py).
 
+The first layout of the index (one FTS5 table with positions for every token).
+0005 replaces it and indexes the posts a store already holds, so this revision
+only creates the tables as they were.
+
 Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-27
 """
 
-import sqlalchemy as sa
 from alembic import op
-
-from storage.search import SEARCH_DDL, index_rows_sql
 
 revision = "0002"
 down_revision = "0001"
@@ -17,22 +18,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    for statement in SEARCH_DDL[bind.dialect.name]:
-        op.execute(statement)
-    # Index the posts an existing store already holds.
-    posts = sa.table("posts", sa.column("id"), sa.column("title"), sa.column("body"), sa.column("department"),
-                     sa.column("attachments", sa.JSON()))
-    last = 0
-    while True:
-        rows = bind.execute(
-            sa.select(posts).where(posts.c.id > last).order_by(posts.c.id).limit(2000)
-        ).mappings().all()
-        if not rows:
-            break
-        statement, params = index_rows_sql(bind.dialect.name, rows)
-        bind.execute(sa.text(statement), params)
-        last = rows[-1]["id"]
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("CREATE VIRTUAL TABLE IF NOT EXISTS post_fts USING fts5(t, r, content='', "
+                   "tokenize='unicode61 remove_diacritics 0', detail=full, columnsize=0)")
+    else:
+        op.execute("CREATE TABLE IF NOT EXISTS post_search (post_id integer PRIMARY KEY "
+                   "REFERENCES posts(id) ON DELETE CASCADE, tsv tsvector NOT NULL)")
+        op.execute("CREATE INDEX IF NOT EXISTS ix_post_search_tsv ON post_search USING gin (tsv)")
 
 
 def downgrade() -> None:
