@@ -305,6 +305,8 @@ def sync(
                 sync_channel(store, ch, http, connector, full=full, requests=counter, on_progress=on_progress,
                              http_config=config.http, classifier=classifier)
             )
+    if any(r.new or r.updated for r in results):
+        store.tidy_search()
     return results
 
 

@@ -47,6 +47,9 @@ class Post(SQLModel, table=True):
         # one index the counts never touch the table (1M posts: ~5× faster).
         sa.Index("ix_posts_stats", "published_at", "channel_id", "category", "item", "type", "reads"),
         sa.Index("ix_posts_item_published", "item", "published_at"),
+        # search and statistics filtered by channel: a channel's posts in date order, without
+        # reading their rows (SQLite keeps the body inline, before published_at)
+        sa.Index("ix_posts_channel_published", "channel_id", "published_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

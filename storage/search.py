@@ -239,6 +239,10 @@ class SearchBackend:
         """SQL to run before and after indexing every post again (`xxgk reindex`)."""
         return [], []
 
+    def tidy(self) -> list[str]:
+        """Upkeep after a sync has written posts."""
+        return []
+
     def search(self, conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
                filters: SearchFilters, *, limit: int, offset: int, order: str, facets: bool) -> SearchResult:
         raise NotImplementedError
@@ -297,8 +301,11 @@ def _ids(sql: str, expr: str) -> sa.TextualSelect:
 
 # SQLite ------------------------------------------------------------------------------------------
 
-PROBE_ABOVE = 1000  # matches beyond which the first page is found by probing, newest first
-PROBE_COST = 50  # one MATCH + rowid seek, in units of one id read from a match list
+# What each step of a query plan costs, in µs (measured at 100k posts, bench/search.py):
+C_PROBE = 20.0  # one MATCH … AND rowid = ? seek (2–4× more before the index is merged)
+C_LIST = 0.12  # one match read from the index into a list
+C_SCAN = 0.1  # one post read from an index on posts and looked up in that list
+C_FETCH = 1.5  # one post fetched by id (rows carry their body)
 
 
 def _fts_phrase(phrase: Sequence[str]) -> str:
@@ -337,6 +344,20 @@ class SqliteSearch(SearchBackend):
 
     def clear(self) -> list[str]:
         return [f"INSERT INTO {t}({t}) VALUES ('delete-all')" for t in (FTS_TABLE, CHARS_TABLE)]
+
+    def rebuild_statements(self) -> tuple[list[str], list[str]]:
+        return [], self.optimize()
+
+    @staticmethod
+    def optimize() -> list[str]:
+        """Merge each table's segments into one: a rowid seek then costs one b-tree
+        descent (10–30 µs) instead of one per segment (0.1–0.4 ms at 100k posts)."""
+        return [f"INSERT INTO {t}({t}) VALUES ('optimize')" for t in (FTS_TABLE, CHARS_TABLE)]
+
+    @staticmethod
+    def tidy() -> list[str]:
+        """A bounded share of that merging (~8 MB of pages a table), for after a sync."""
+        return [f"INSERT INTO {t}({t}, rank) VALUES ('merge', -2000)" for t in (FTS_TABLE, CHARS_TABLE)]
 
     @staticmethod
     def _table(phrase: Sequence[str]) -> str:
@@ -395,45 +416,60 @@ class SqliteSearch(SearchBackend):
                filters: SearchFilters, *, limit: int, offset: int, order: str, facets: bool) -> SearchResult:
         plain = _filter_conditions(posts, channels, filters)
         fast, match_conds, title = self._plan(parsed, posts.c.id)
-        if fast:
-            table, expr = fast
-            match = _ids(f"SELECT rowid AS id FROM {table} WHERE {table} MATCH :e", expr)
-            match_conds = [posts.c.id.in_(match)]
-        where = sa.and_(sa.true(), *match_conds, *plain)
-        page_where = where
-        if fast is None:
+        if fast is None:  # terms in both tables (rare): conditions on posts.id
+            where = sa.and_(sa.true(), *match_conds, *plain)
             total = _count(conn, posts, where)
+            page_where = where
         else:
-            # The index alone counts the matches (no list of every matching id is
-            # materialised). When they are many — more than the posts the filters leave,
-            # or past PROBE_ABOVE — walk those posts (newest first) and ask the index about
-            # each one instead (MATCH + rowid = seeks).
             table, expr = fast
-            matches = int(conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE {table} MATCH :e"),
-                                       {"e": expr}).scalar_one())
-            probe = sa.text(f"EXISTS (SELECT 1 FROM {table} WHERE {table} MATCH :e AND {table}.rowid = posts.id)")
-            probe_where = sa.and_(sa.true(), *plain, probe.bindparams(sa.bindparam("e", expr, unique=True)))
-            if not filters.any:
-                # Walking newest first takes about limit × posts / matches probes; listing
-                # every match costs `matches`. Probe only when that is cheaper (common words).
-                posts_n = int(conn.execute(sa.select(sa.func.max(posts.c.id))).scalar() or 0)
-                total = matches
-                use_probe = matches > PROBE_ABOVE and (limit + offset) * posts_n * PROBE_COST < matches * matches
-            else:
-                base = _count(conn, posts, sa.and_(sa.true(), *plain))
-                use_probe = base * PROBE_COST < matches  # a probe costs ~50× listing one match
-                total = _count(conn, posts, probe_where if use_probe else where)
-            if use_probe and order != "relevance":
-                page_where = probe_where
+            total, where, page_where = self._strategy(conn, posts, plain, filters.any, table, expr,
+                                                      limit + offset, order)
         title_hit = None
-        if order == "relevance" and parsed.groups:
+        if order == "relevance" and title:
             title_hit = sa.and_(*(posts.c.id.in_(_ids(f"SELECT rowid AS id FROM {t} WHERE {t} MATCH :e", e))
-                                  for t, e in title)) if title else None
-        rows = _page(conn, posts, page_where, title_hit, limit, offset) if limit else []
+                                  for t, e in title))
+        rows = _page(conn, posts, page_where, title_hit, limit, offset) if limit and total else []
         result = SearchResult(total, rows)
         if facets and total:
             result.facets = _facets(conn, posts, where)
         return result
+
+    @staticmethod
+    def _strategy(conn: sa.Connection, posts: sa.Table, plain: list[sa.ColumnElement[bool]], filtered: bool,
+                  table: str, expr: str, wanted: int, order: str
+                  ) -> tuple[int, sa.ColumnElement[bool], sa.ColumnElement[bool]]:
+        """The total, and the cheapest way to the first page, of one table's MATCH.
+
+        The index counts its matches without listing them. A page of the newest is
+        then found one of three ways, whichever the counts make cheapest:
+        - *probe*: walk posts newest first and ask the index about each (MATCH +
+          rowid = seeks) — common words, where a page is a few dozen posts away;
+        - *member*: list the matches once, walk posts newest first by an index on
+          posts and keep those in the list (the unary + keeps SQLite from
+          fetching every match by id) — words of middling frequency;
+        - *listed*: fetch each match by id and sort them — rare words."""
+        def clause(sql: str) -> sa.ColumnElement[bool]:
+            return sa.and_(sa.true(), sa.text(sql).bindparams(sa.bindparam("e", expr, unique=True)))
+
+        hits = f"(SELECT rowid FROM {table} WHERE {table} MATCH :e)"
+        ways = {
+            "probe": clause(f"EXISTS (SELECT 1 FROM {table} WHERE {table} MATCH :e AND {table}.rowid = posts.id)"),
+            "member": clause(f"+posts.id IN {hits}"),
+            "listed": clause(f"posts.id IN {hits}"),
+        }
+        matches = int(conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE {table} MATCH :e"),
+                                   {"e": expr}).scalar_one())
+        if filtered:
+            posts_n = _count(conn, posts, sa.and_(sa.true(), *plain))
+            counting = "probe" if posts_n * C_PROBE < matches * C_LIST else "member"
+            total = _count(conn, posts, sa.and_(ways[counting], *plain))
+        else:
+            posts_n = int(conn.execute(sa.select(sa.func.max(posts.c.id))).scalar() or 0)
+            total = matches
+        walk = min(posts_n, wanted * posts_n / max(total, 1))  # posts passed before a page is found
+        cost = {"probe": walk * C_PROBE, "member": matches * C_LIST + walk * C_SCAN, "listed": matches * C_FETCH}
+        way = "listed" if order == "relevance" else min(cost, key=cost.__getitem__)
+        return total, sa.and_(ways["member"], *plain), sa.and_(ways[way], *plain)
 
 
 # PostgreSQL -----------------------------------------------------------------------------------

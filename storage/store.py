@@ -414,6 +414,14 @@ class Store:
             return run_search(conn, posts_t, channels_t, parsed, filters, limit=limit, offset=offset,
                               order=order, facets=facets)
 
+    def tidy_search(self) -> None:
+        """Index upkeep after a sync wrote posts (SQLite: merge part of the new segments)."""
+        statements = backend_for(self.dialect).tidy()
+        if statements:
+            with self.engine.begin() as conn:
+                for statement in statements:
+                    conn.execute(sa.text(statement))
+
     def reindex(self, *, batch: int = 2000) -> int:
         """Rebuild the search index from the posts (after a normalisation change)."""
         n = 0

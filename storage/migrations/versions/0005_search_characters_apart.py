@@ -4,7 +4,8 @@ A third of the tokens were single characters stored with positions no query
 uses; on SQLite they move to their own FTS5 table with rowids only
 (post_chars), on PostgreSQL they become lexemes without positions. The index
 shrinks from ~2.4× to ~1.8× the text (bench/search.py). Every post is
-indexed again, in batches. PostgreSQL also gains an index in search-page order.
+indexed again, in batches. Posts gain an index by channel and date (filtered
+searches and statistics), and on PostgreSQL one in search-page order.
 
 Revision ID: 0005
 Revises: 0004
@@ -26,6 +27,8 @@ depends_on = None
 def upgrade() -> None:
     bind = op.get_bind()
     backend = backend_for(bind.dialect.name)
+    with op.batch_alter_table("posts") as batch:
+        batch.create_index("ix_posts_channel_published", ["channel_id", "published_at"])
     if bind.dialect.name == "sqlite":
         op.execute("DROP TABLE IF EXISTS post_fts")  # positions for characters: rebuilt without
     else:
