@@ -198,3 +198,17 @@ def test_a_phrase_never_joins_two_fields(store: Store) -> None:
         assert search(store, q, limit=0).result.total == 0, q
     for q in ("今年招生", "生物学院", "物理", "于招"):
         assert search(store, q, limit=0).result.total == 1, q
+
+
+def test_normalize_is_nfkc_casefold() -> None:
+    """The fast path (full-width punctuation mapped first) gives exactly NFKC + casefold."""
+    import unicodedata
+
+    samples = ["招生章程，公告。", "ＤＮＬＧ２０２３－ＣＧ１２３", "Ａ\u0301ｂｃ", "　全角空格　", "㈠㎡™①", "ﬁ ß Ǆ",
+               "ｶﾞ半角片假名", "\uf900豈", "é" + "\u0301", "～！＠＃￥％……＆＊（）"]
+    rnd = random.Random(3)
+    pool = "".join(chr(c) for c in [*range(0xFF01, 0xFF5F), 0x3000, *range(0x3001, 0x3020), 0x301C, 0x2460, 0x3220,
+                                    0xF900, 0x0301, 0x00DF]) + "招生预算abcABC123 ，。"
+    samples += ["".join(rnd.choice(pool) for _ in range(40)) for _ in range(300)]
+    for s in samples:
+        assert normalize(s) == unicodedata.normalize("NFKC", s).casefold(), s
