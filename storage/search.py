@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import operator
 import re
+from collections import defaultdict
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -495,18 +496,19 @@ def tsvector_literal(tok: PostTokens) -> str:
     positions (a phrase never matches those), title characters also as `_招` (`_` is in
     no token). PostgreSQL keeps 256 positions per lexeme and none past
     16383: a phrase past those in a very long post may be missed (SQLite has no such limit)."""
-    positions: dict[str, list[str]] = {}
-    pos = 0
-    for tokens, weight in ((tok.title, "A"), (tok.rest, "")):
-        pos += 1  # title and the rest never form one phrase
-        for t in tokens:
-            pos += 1
-            if t == FIELD_BREAK:
-                continue
-            slots = positions.setdefault(t, [])
-            if len(slots) < 256:
-                slots.append(f"{min(pos, _PG_MAX_POSITION)}{weight}")
-    parts = [f"'{t}':{','.join(dict.fromkeys(p))}" for t, p in positions.items()]
+    title: dict[str, list[int]] = defaultdict(list)
+    rest: dict[str, list[int]] = defaultdict(list)
+    for pos, t in enumerate(tok.title, 2):
+        title[t].append(pos)
+    for pos, t in enumerate(tok.rest, len(tok.title) + 3):  # a gap: title and the rest never form one phrase
+        rest[t].append(pos)
+    rest.pop(FIELD_BREAK, None)  # only the gap it leaves is stored
+    # (PostgreSQL clamps positions to 16383 and drops duplicates itself.)
+    parts = []
+    for t, ps in title.items():
+        both = [f"{p}A" for p in ps] + [str(p) for p in rest.pop(t, ())]
+        parts.append(f"'{t}':{','.join(both[:256])}")
+    parts += [f"'{t}':{','.join(map(str, ps[:256]))}" for t, ps in rest.items()]
     parts += [f"'{c}'" for c in tok.chars]  # the stream has no one-character tokens
     parts += [f"'_{c}'" for c in tok.title_chars]
     return " ".join(parts)
