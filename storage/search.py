@@ -299,11 +299,14 @@ def _page(conn: sa.Connection, posts: sa.Table, where: sa.ColumnElement[bool], t
 
 
 def _facets(conn: sa.Connection, posts: sa.Table, where: sa.ColumnElement[bool]) -> dict[str, list[tuple[object, int]]]:
-    month = (sa.func.strftime("%Y-%m", posts.c.published_at) if conn.dialect.name == "sqlite"
-             else sa.func.to_char(posts.c.published_at, "YYYY-MM"))
+    """Counts of the matching posts by channel, 清单 category and item, type, year and month."""
+    def fmt(sqlite: str, pg: str) -> sa.ColumnElement[str]:
+        return (sa.func.strftime(sqlite, posts.c.published_at) if conn.dialect.name == "sqlite"
+                else sa.func.to_char(posts.c.published_at, pg))
+
     out = {}
     for name, col in (("channel", posts.c.channel_id), ("category", posts.c.category), ("item", posts.c.item),
-                      ("type", posts.c.type), ("month", month)):
+                      ("type", posts.c.type), ("year", fmt("%Y", "YYYY")), ("month", fmt("%Y-%m", "YYYY-MM"))):
         q = sa.select(col.label("v"), sa.func.count().label("n")).where(where).group_by(col)
         out[name] = sorted(((r.v, r.n) for r in conn.execute(q)), key=lambda x: (-x[1], str(x[0])))
     return out

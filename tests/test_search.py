@@ -212,3 +212,33 @@ def test_normalize_is_nfkc_casefold() -> None:
     samples += ["".join(rnd.choice(pool) for _ in range(40)) for _ in range(300)]
     for s in samples:
         assert normalize(s) == unicodedata.normalize("NFKC", s).casefold(), s
+
+
+def test_facets_and_snippets(store: Store) -> None:
+    from collections import Counter
+    from datetime import datetime
+
+    from storage.search import snippet
+
+    store.register_channels([ChannelRecord("a", "A", "html", "g", None, True),
+                             ChannelRecord("b", "B", "procurement", "g", None, True)])
+    rnd = random.Random(5)
+    posts = {"a": [], "b": []}  # type: dict[str, list[PostRecord]]
+    for i in range(60):
+        ch = "a" if i % 3 else "b"
+        posts[ch].append(PostRecord(
+            key=str(i), title=f"关于{'预算' if i % 4 else '决算'}的通知{i}", body="正文" * rnd.randint(1, 5),
+            content_hash=str(i), published_at=datetime(2023 + i % 3, 1 + i % 12, 5),
+            item=19 if i % 4 else 20, category=4, type="中标成交公告" if ch == "b" else None))
+    for ch, recs in posts.items():
+        store.write_posts(ch, recs)
+    found = search(store, "预算", facets=True, limit=5)
+    hits = [(ch, r) for ch, recs in posts.items() for r in recs if "预算" in r.title]
+    assert found.result.total == len(hits)
+    facets = {k: dict(v) for k, v in found.result.facets.items()}
+    assert facets["channel"] == dict(Counter(ch for ch, _ in hits))
+    assert facets["year"] == dict(Counter(str(r.published_at.year) for _, r in hits))  # type: ignore[union-attr]
+    assert facets["month"] == dict(Counter(r.published_at.strftime("%Y-%m") for _, r in hits))  # type: ignore[union-attr]
+    assert facets["item"] == {19: len(hits)} and facets["type"] == dict(Counter(r.type for _, r in hits))
+    assert snippet("为做好2025年部门预算编制工作，现将有关事项通知如下。", ["预算"]).count("【预算】") == 1
+    assert snippet("ＡＢＣ项目采购", ["abc"]).startswith("【ＡＢＣ】")  # the text as published, hit marked
