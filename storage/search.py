@@ -226,6 +226,7 @@ class SearchResult:
     total: int
     rows: list[dict]  # type: ignore[type-arg]
     facets: dict[str, list[tuple[object, int]]] = field(default_factory=dict)
+    plan: str = ""  # how the store found them (SQLite: `count:… page:…`), for benches and tests
 
 
 Statement = tuple[str, list[dict]]  # type: ignore[type-arg]
@@ -318,10 +319,11 @@ def _ids(sql: str, expr: str) -> sa.TextualSelect:
 
 # SQLite ------------------------------------------------------------------------------------------
 
-# What each step of a query plan costs, in µs (measured at 100k posts, bench/search.py):
+# What each step of a query plan costs, in µs (measured at 100k and 1M posts, bench/search.py):
 C_PROBE = 20.0  # one MATCH … AND rowid = ? seek (2–4× more before the index is merged)
-C_LIST = 0.12  # one match read from the index into a list
-C_SCAN = 0.1  # one post read from an index on posts and looked up in that list
+C_LIST = 0.17  # one id put in a list (a match from the index, or a post the filters leave)
+C_SCAN = 0.1  # one post read from an index on posts and looked up in a list of matches
+C_LOOKUP = 0.13  # one match streamed from the index and looked up in a list of posts
 C_FETCH = 1.5  # one post fetched by id (rows carry their body)
 
 
@@ -436,17 +438,17 @@ class SqliteSearch(SearchBackend):
         if fast is None:  # terms in both tables (rare): conditions on posts.id
             where = sa.and_(sa.true(), *match_conds, *plain)
             total = _count(conn, posts, where)
-            page_where = where
+            page_where, plan = where, "both tables"
         else:
             table, expr = fast
-            total, where, page_where = self._strategy(conn, posts, plain, filters.any, table, expr,
-                                                      limit + offset, order)
+            total, where, page_where, plan = self._strategy(conn, posts, plain, filters.any, table, expr,
+                                                            limit + offset, order)
         title_hit = None
         if order == "relevance" and title:
             title_hit = sa.and_(*(posts.c.id.in_(_ids(f"SELECT rowid AS id FROM {t} WHERE {t} MATCH :e", e))
                                   for t, e in title))
         rows = _page(conn, posts, page_where, title_hit, limit, offset) if limit and total else []
-        result = SearchResult(total, rows)
+        result = SearchResult(total, rows, plan=plan)
         if facets and total:
             result.facets = _facets(conn, posts, where)
         return result
@@ -454,7 +456,7 @@ class SqliteSearch(SearchBackend):
     @staticmethod
     def _strategy(conn: sa.Connection, posts: sa.Table, plain: list[sa.ColumnElement[bool]], filtered: bool,
                   table: str, expr: str, wanted: int, order: str
-                  ) -> tuple[int, sa.ColumnElement[bool], sa.ColumnElement[bool]]:
+                  ) -> tuple[int, sa.ColumnElement[bool], sa.ColumnElement[bool], str]:
         """The total, and the cheapest way to the first page, of one table's MATCH.
 
         The index counts its matches without listing them. A page of the newest is
@@ -477,16 +479,26 @@ class SqliteSearch(SearchBackend):
         matches = int(conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE {table} MATCH :e"),
                                    {"e": expr}).scalar_one())
         if filtered:
+            # Counting the matches among the posts the filters leave: probe each of those
+            # posts, or list one side and look the other side's ids up in it.
             posts_n = _count(conn, posts, sa.and_(sa.true(), *plain))
-            counting = "probe" if posts_n * C_PROBE < matches * C_LIST else "member"
-            total = _count(conn, posts, sa.and_(ways[counting], *plain))
+            counting = {"probe": posts_n * C_PROBE, "member": matches * C_LIST + posts_n * C_SCAN,
+                        "stream": posts_n * C_LIST + matches * C_LOOKUP}  # stream: posts_n < ~0.6 matches
+            way = count_way = min(counting, key=counting.__getitem__)
+            if way == "stream":  # the filtered posts listed, the index's matches streamed past them
+                kept = sa.literal_column(f"+{table}.rowid").in_(sa.select(posts.c.id).where(*plain))
+                q = sa.select(sa.func.count()).select_from(sa.table(table)).where(
+                    sa.text(f"{table} MATCH :e").bindparams(sa.bindparam("e", expr, unique=True)), kept)
+                total = int(conn.execute(q).scalar_one())
+            else:
+                total = _count(conn, posts, sa.and_(ways[way], *plain))
         else:
             posts_n = int(conn.execute(sa.select(sa.func.max(posts.c.id))).scalar() or 0)
-            total = matches
+            total, count_way = matches, "index"
         walk = min(posts_n, wanted * posts_n / max(total, 1))  # posts passed before a page is found
         cost = {"probe": walk * C_PROBE, "member": matches * C_LIST + walk * C_SCAN, "listed": matches * C_FETCH}
         way = "listed" if order == "relevance" else min(cost, key=cost.__getitem__)
-        return total, sa.and_(ways["member"], *plain), sa.and_(ways[way], *plain)
+        return total, sa.and_(ways["member"], *plain), sa.and_(ways[way], *plain), f"count:{count_way} page:{way}"
 
 
 # PostgreSQL -----------------------------------------------------------------------------------
