@@ -27,17 +27,17 @@ depends_on = None
 def upgrade() -> None:
     bind = op.get_bind()
     backend = backend_for(bind.dialect.name)
-    with op.batch_alter_table("posts") as batch:
-        batch.create_index("ix_posts_channel_published", ["channel_id", "published_at"])
+    # IF NOT EXISTS throughout: pysqlite commits DDL as it goes, so a migration that was
+    # interrupted on SQLite runs again from the top.
+    op.execute("CREATE INDEX IF NOT EXISTS ix_posts_channel_published ON posts (channel_id, published_at)")
     if bind.dialect.name == "sqlite":
         op.execute("DROP TABLE IF EXISTS post_fts")  # positions for characters: rebuilt without
     else:
         # Newest first, undated last, as search pages are ordered: lets PostgreSQL walk
         # posts in that order and stop after a page (SQLite sorts NULLs last in DESC anyway).
         op.execute(f"CREATE INDEX IF NOT EXISTS {NEWEST_INDEX} ON posts (published_at DESC NULLS LAST, id DESC)")
-    for statement in backend.ddl:
-        op.execute(statement)
-    for statement in backend.clear():
+    before, after = backend.rebuild_statements()
+    for statement in [*backend.ddl, *backend.clear(), *before]:
         op.execute(statement)
     posts = sa.table("posts", sa.column("id"), sa.column("title"), sa.column("body"), sa.column("department"),
                      sa.column("attachments", sa.JSON()))
@@ -51,6 +51,8 @@ def upgrade() -> None:
         for statement, params in backend.index(rows):
             bind.execute(sa.text(statement), params)
         last = rows[-1]["id"]
+    for statement in after:  # SQLite: merge the index into one segment; PostgreSQL: GIN built once
+        op.execute(statement)
 
 
 def downgrade() -> None:
