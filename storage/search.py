@@ -258,6 +258,10 @@ class SearchBackend:
         """Upkeep after a sync has written posts."""
         return []
 
+    def after_rebuild(self) -> list[str]:
+        """Statements to run outside any transaction once a rebuild has committed."""
+        return []
+
     def search(self, conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
                filters: SearchFilters, *, limit: int, offset: int, order: str, facets: bool) -> SearchResult:
         raise NotImplementedError
@@ -565,6 +569,11 @@ class PostgresSearch(SearchBackend):
 
     def clear(self) -> list[str]:
         return [f"TRUNCATE {PG_TABLE}"]
+
+    def after_rebuild(self) -> list[str]:
+        # Sets the visibility map: GIN counts then skip reading the rows (autovacuum
+        # would get there too, later).
+        return [f"VACUUM ANALYZE {PG_TABLE}"]
 
     def rebuild_statements(self) -> tuple[list[str], list[str]]:
         # GIN built once from the whole table is several times faster than row by row.

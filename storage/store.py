@@ -443,6 +443,11 @@ class Store:
                 last = rows[-1]["id"]
             for statement in after:
                 conn.execute(sa.text(statement))
+        outside = backend_for(self.dialect).after_rebuild()
+        if outside:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                for statement in outside:
+                    conn.execute(sa.text(statement))
         return n
 
     def count_posts(self, channel_id: str | None = None) -> int:
