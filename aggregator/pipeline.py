@@ -305,8 +305,9 @@ def sync(
                 sync_channel(store, ch, http, connector, full=full, requests=counter, on_progress=on_progress,
                              http_config=config.http, classifier=classifier)
             )
-    if any(r.new or r.updated for r in results):
-        store.tidy_search()
+    written = sum(r.new + r.updated for r in results)
+    if written:
+        store.tidy_search(written)
     return results
 
 

@@ -414,9 +414,9 @@ class Store:
             return run_search(conn, posts_t, channels_t, parsed, filters, limit=limit, offset=offset,
                               order=order, facets=facets)
 
-    def tidy_search(self) -> None:
-        """Index upkeep after a sync wrote posts (SQLite: merge part of the new segments)."""
-        statements = backend_for(self.dialect).tidy()
+    def tidy_search(self, written: int) -> None:
+        """Index upkeep after a sync wrote `written` posts (SQLite: merge after a backfill)."""
+        statements = backend_for(self.dialect).tidy(written, self.count_posts())
         if statements:
             with self.engine.begin() as conn:
                 for statement in statements:

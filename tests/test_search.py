@@ -253,3 +253,15 @@ def test_facets_and_snippets(store: Store) -> None:
     assert facets["item"] == {19: len(hits)} and facets["type"] == dict(Counter(r.type for _, r in hits))
     assert snippet("为做好2025年部门预算编制工作，现将有关事项通知如下。", ["预算"]).count("【预算】") == 1
     assert snippet("ＡＢＣ项目采购", ["abc"]).startswith("【ＡＢＣ】")  # the text as published, hit marked
+
+
+def test_a_backfill_merges_the_index_and_a_small_sync_leaves_it(filled: tuple[Store, list[dict]]) -> None:  # type: ignore[type-arg]
+    from storage.search import backend_for
+
+    store, rows = filled
+    backend = backend_for(store.dialect)
+    if store.dialect == "sqlite":
+        assert backend.tidy(written=100, total=1000) == backend.optimize()  # type: ignore[attr-defined]
+        assert backend.tidy(written=5, total=1000) == []
+    store.tidy_search(len(rows))  # runs the merge on SQLite; nothing to do on PostgreSQL
+    assert ids(store, "招生") == truth(rows, "招生") and ids(store, "学") == truth(rows, "学")
