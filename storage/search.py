@@ -616,7 +616,7 @@ class PostgresSearch(SearchBackend):
             # Otherwise the GIN index alone counts and the planner walks newest first.
             match = f"SELECT post_id FROM {PG_TABLE} WHERE tsv @@ CAST(:e AS tsquery)"
             plan = conn.execute(sa.text(f"EXPLAIN (FORMAT JSON) {match}"), {"e": expr}).scalar_one()
-            if plan[0]["Plan"]["Plan Rows"] <= PG_FEW and order == "newest":
+            if plan[0]["Plan"]["Plan Rows"] <= PG_FEW and order == "newest" and limit:
                 ids = [r[0] for r in conn.execute(sa.text(match), {"e": expr})]
                 total, plan = len(ids), "count:listed page:listed"
                 page_where = sa.and_(sa.true(), sa.text("posts.id = ANY(:ids)").bindparams(ids=ids))  # one array
