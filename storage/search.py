@@ -331,6 +331,11 @@ C_LOOKUP = 0.13  # one match streamed from the index and looked up in a list of 
 C_FETCH = 1.5  # one post fetched by id (rows carry their body)
 
 
+def _fts_ids(table: str, expr: str) -> sa.TextualSelect:
+    """The ids of the posts one FTS5 table matches."""
+    return _ids(f"SELECT rowid AS id FROM {table} WHERE {table} MATCH :e", expr)
+
+
 def _fts_phrase(phrase: Sequence[str]) -> str:
     return '"' + " ".join(phrase) + '"'  # tokens are alphanumeric; quoted all the same
 
@@ -425,16 +430,12 @@ class SqliteSearch(SearchBackend):
                 expr = f"({expr}) NOT ({' OR '.join(_fts_phrase(p) for p in excluded[table])})"
             return (table, expr), [], title
         conds: list[sa.ColumnElement[bool]] = []
-        sql = "SELECT rowid AS id FROM {t} WHERE {t} MATCH :e"
         for table, groups in by_table.items():
-            conds.append(post_id.in_(_ids(sql.format(t=table), self._expr(groups))))
+            conds.append(post_id.in_(_fts_ids(table, self._expr(groups))))
         for group in mixed:
-            parts = [sql.format(t=self._table(p)).replace(":e", f":e{i}") for i, p in enumerate(group)]
-            union = sa.text(" UNION ".join(parts)).bindparams(
-                *(sa.bindparam(f"e{i}", _fts_phrase(p), unique=True) for i, p in enumerate(group)))
-            conds.append(post_id.in_(union.columns(sa.column("id", sa.Integer))))
+            conds.append(post_id.in_(sa.union(*(_fts_ids(self._table(p), _fts_phrase(p)) for p in group))))
         for table, phrases in excluded.items():
-            conds.append(post_id.not_in(_ids(sql.format(t=table), " OR ".join(map(_fts_phrase, phrases)))))
+            conds.append(post_id.not_in(_fts_ids(table, " OR ".join(map(_fts_phrase, phrases)))))
         return None, conds, title
 
     def search(self, conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
@@ -451,8 +452,7 @@ class SqliteSearch(SearchBackend):
                                                             limit + offset, order)
         title_hit = None
         if order == "relevance" and title:
-            title_hit = sa.and_(*(posts.c.id.in_(_ids(f"SELECT rowid AS id FROM {t} WHERE {t} MATCH :e", e))
-                                  for t, e in title))
+            title_hit = sa.and_(*(posts.c.id.in_(_fts_ids(t, e)) for t, e in title))
         rows = _page(conn, posts, page_where, title_hit, limit, offset) if limit and total else []
         result = SearchResult(total, rows, plan=plan)
         if facets and total:
@@ -643,6 +643,31 @@ BACKENDS: dict[str, SearchBackend] = {"sqlite": SqliteSearch(), "postgresql": Po
 
 def backend_for(dialect: str) -> SearchBackend:
     return BACKENDS[dialect]
+
+
+def execute(conn: sa.Connection, statements: Sequence[Statement]) -> None:
+    for statement, params in statements:
+        if params:
+            conn.execute(sa.text(statement), params)
+
+
+def rebuild_index(conn: sa.Connection, posts: sa.TableClause, *, batch: int = 2000) -> int:
+    """Index every post again, in batches, inside the caller's transaction (`xxgk reindex`,
+    migration 0005). Returns the number of posts indexed."""
+    backend = backend_for(conn.dialect.name)
+    before, after = backend.rebuild_statements()
+    for statement in [*backend.clear(), *before]:
+        conn.execute(sa.text(statement))
+    cols = (posts.c.id, posts.c.title, posts.c.body, posts.c.department, posts.c.attachments)
+    n = last = 0
+    while rows := conn.execute(sa.select(*cols).where(posts.c.id > last).order_by(posts.c.id)
+                               .limit(batch)).mappings().all():
+        execute(conn, backend.index(rows))
+        n += len(rows)
+        last = rows[-1]["id"]
+    for statement in after:
+        conn.execute(sa.text(statement))
+    return n
 
 
 def run_search(conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,

@@ -22,6 +22,8 @@ from storage.search import (
     SearchFilters,
     SearchResult,
     backend_for,
+    execute,
+    rebuild_index,
     run_search,
 )
 from storage.times import local_now
@@ -365,7 +367,7 @@ class Store:
                     sa.select(posts_t.c.id, posts_t.c.title, posts_t.c.body, posts_t.c.department,
                               posts_t.c.attachments).where(posts_t.c.id.in_(ids))
                 ).mappings().all()
-                _run(conn, backend_for(dialect).unindex(old_rows))
+                execute(conn, backend_for(dialect).unindex(old_rows))
                 conn.execute(
                     revisions_t.insert().from_select(
                         ["post_id", *CONTENT_COLUMNS, "content_hash", "valid_from", "valid_to"],
@@ -424,25 +426,8 @@ class Store:
 
     def reindex(self, *, batch: int = 2000) -> int:
         """Rebuild the search index from the posts (after a normalisation change)."""
-        n = 0
         with self.engine.begin() as conn:
-            dialect = conn.dialect.name
-            backend = backend_for(dialect)
-            before, after = backend.rebuild_statements()
-            for statement in [*backend.clear(), *before]:
-                conn.execute(sa.text(statement))
-            last = 0
-            cols = (posts_t.c.id, posts_t.c.title, posts_t.c.body, posts_t.c.department, posts_t.c.attachments)
-            while True:
-                rows = conn.execute(sa.select(*cols).where(posts_t.c.id > last).order_by(posts_t.c.id)
-                                    .limit(batch)).mappings().all()
-                if not rows:
-                    break
-                _index(conn, dialect, rows)
-                n += len(rows)
-                last = rows[-1]["id"]
-            for statement in after:
-                conn.execute(sa.text(statement))
+            n = rebuild_index(conn, posts_t, batch=batch)
         outside = backend_for(self.dialect).after_rebuild()
         if outside:
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -543,13 +528,7 @@ class Store:
 
 
 def _index(conn: sa.Connection, dialect: str, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        _run(conn, backend_for(dialect).index(rows))
-
-
-def _run(conn: sa.Connection, statements: Sequence[tuple[str, list[dict[str, Any]]]]) -> None:
-    for statement, params in statements:
-        conn.execute(sa.text(statement), params)
+    execute(conn, backend_for(dialect).index(rows))  # nothing runs for no rows
 
 
 def _update_by_id(sample: dict[str, Any]) -> sa.Update:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from storage.models import NEWEST_INDEX
-from storage.search import backend_for
+from storage.search import backend_for, rebuild_index
 
 revision = "0005"
 down_revision = "0004"
@@ -36,23 +36,11 @@ def upgrade() -> None:
         # Newest first, undated last, as search pages are ordered: lets PostgreSQL walk
         # posts in that order and stop after a page (SQLite sorts NULLs last in DESC anyway).
         op.execute(f"CREATE INDEX IF NOT EXISTS {NEWEST_INDEX} ON posts (published_at DESC NULLS LAST, id DESC)")
-    before, after = backend.rebuild_statements()
-    for statement in [*backend.ddl, *backend.clear(), *before]:
+    for statement in backend.ddl:
         op.execute(statement)
     posts = sa.table("posts", sa.column("id"), sa.column("title"), sa.column("body"), sa.column("department"),
                      sa.column("attachments", sa.JSON()))
-    last = 0
-    while True:
-        rows = bind.execute(
-            sa.select(posts).where(posts.c.id > last).order_by(posts.c.id).limit(2000)
-        ).mappings().all()
-        if not rows:
-            break
-        for statement, params in backend.index(rows):
-            bind.execute(sa.text(statement), params)
-        last = rows[-1]["id"]
-    for statement in after:  # SQLite: merge the index into one segment; PostgreSQL: GIN built once
-        op.execute(statement)
+    rebuild_index(bind, posts)  # SQLite: merged into one segment at the end; PostgreSQL: GIN built once
 
 
 def downgrade() -> None:
