@@ -11,22 +11,21 @@ import difflib
 import os
 import tomllib
 from collections.abc import Iterable
-from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from typing import Any
 
-from apscheduler.triggers.cron import CronTrigger
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from aggregator.classify import Classifier, RulesError, load_classifier
-from connectors.select import check_spec, selector_alternatives, split_selector  # noqa: F401 (re-exported)
+from aggregator.qingdan.classify import Classifier, RulesError, load_classifier
+from connectors import REGISTRY, settings_for
+from connectors.settings import ChannelSettings, Strict
 
 TIMEZONE = "Asia/Shanghai"
 DEFAULT_CONFIG = "config.toml"
 DEFAULT_STORE_URL = "sqlite:///data/xxgk.db"
-DEFAULT_SCHEDULE = "0 * * * *"  # hourly
-PRESETS = ("vsb", "vsb-legacy", "webplus", "trs", "ccgp")
+
+# A channel of any kind, as the faces see it; its own kind's model (connectors/) has the rest.
+ChannelConfig = ChannelSettings
 
 
 class ConfigError(Exception):
@@ -37,64 +36,7 @@ class ConfigError(Exception):
         super().__init__("\n".join(problems))
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-def _check_selector(spec: str | None) -> str | None:
-    if spec is None:
-        return None
-    try:
-        check_spec(spec)
-    except ValueError as exc:
-        raise ValueError(f"a CSS selector (optionally `@attr`), got {spec!r}: {exc}") from None
-    return spec
-
-
-Selector = Annotated[str | None, Field(default=None)]
-
-
-class ListSelectors(_Strict):
-    entry: str
-    scope: Selector = None  # the main column; sidebars repeat the list's markup
-    link: Selector = "a@href"
-    title: Selector = None
-    date: Selector = None
-    next: Selector = None
-    pages: str | None = None
-
-    _v = field_validator("entry", "scope", "link", "title", "date", "next")(_check_selector)
-
-    @field_validator("pages")
-    @classmethod
-    def _pages_template(cls, v: str | None) -> str | None:
-        if v is not None and "{n}" not in v:
-            raise ValueError(f'a page-URL template containing "{{n}}", got {v!r}')
-        return v
-
-
-class DetailSelectors(_Strict):
-    title: Selector = None
-    body: Selector = None
-    date: Selector = None
-    department: Selector = None
-    attachments: Selector = None
-
-    _v = field_validator("title", "body", "date", "department", "attachments")(_check_selector)
-
-
-class ColumnMap(_Strict):
-    """How a `table` channel's columns map to post fields."""
-
-    title: str
-    date: str
-    key: str | None = None
-    department: str | None = None
-    body: str | None = None
-    url: str | None = None
-
-
-class StoreConfig(_Strict):
+class StoreConfig(Strict):
     url: str = DEFAULT_STORE_URL
 
     @field_validator("url")
@@ -108,7 +50,7 @@ class StoreConfig(_Strict):
         return v
 
 
-class HttpConfig(_Strict):
+class HttpConfig(Strict):
     user_agent: str = "xxgk-aggregator (+mailto:xxgk@example.edu.cn)"
     timeout: float = Field(default=20.0, gt=0)
     concurrency: int = Field(default=4, ge=1, le=64)
@@ -118,62 +60,30 @@ class HttpConfig(_Strict):
     obey_robots: bool = True
 
 
-class ChannelConfig(_Strict):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    name: str | None = None
-    kind: Literal["html", "procurement", "feed", "wechat", "table"]
-    group: str | None = None
-    url: str | None = None
-    path: str | None = None
-    schedule: str = DEFAULT_SCHEDULE
-    item: int | None = Field(default=None, ge=1, le=50)
-    preset: Literal["vsb", "vsb-legacy", "webplus", "trs", "ccgp"] | None = None
-    enabled: bool = True
-    hosts: tuple[str, ...] = ()
-    since: date | None = None
-    list_: ListSelectors | None = Field(default=None, alias="list")
-    detail: DetailSelectors | None = None
-    columns: ColumnMap | None = None
+def check_cron(expression: str) -> str | None:
+    """Why `expression` is not a schedule the scheduler can run (None when it is)."""
+    from apscheduler.triggers.cron import CronTrigger
 
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, v: str | None) -> str | None:
-        if v is not None:
-            parts = urlsplit(v)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise ValueError(f"an http:// or https:// URL, got {v!r}")
-        return v
-
-    @field_validator("schedule")
-    @classmethod
-    def _cron(cls, v: str) -> str:
-        try:
-            CronTrigger.from_crontab(v, timezone=TIMEZONE)
-        except ValueError as exc:
-            raise ValueError(f'a 5-field cron expression such as "*/30 * * * *", got {v!r} ({exc})')
-        return v
-
-    @property
-    def display_name(self) -> str:
-        return self.name or self.id
-
-    @property
-    def group_name(self) -> str:
-        return self.group or self.display_name
+    try:
+        CronTrigger.from_crontab(expression, timezone=TIMEZONE)
+    except ValueError as exc:
+        return f'expected a 5-field cron expression such as "*/30 * * * *", got {expression!r} ({exc})'
+    return None
 
 
-class RulesConfig(_Strict):
+class RulesConfig(Strict):
     """The office's own 清单 rules, added to the built-in ones (same name replaces)."""
 
     file: str | None = None  # a rules TOML file, relative to config.toml
     rule: tuple[dict[str, Any], ...] = ()  # inline [[rules.rule]] tables
 
 
-class Config(_Strict):
+class Config(Strict):
     store: StoreConfig = StoreConfig()
     http: HttpConfig = HttpConfig()
     rules: RulesConfig = RulesConfig()
-    channels: tuple[ChannelConfig, ...] = Field(default=(), alias="channel")
+    # Validated one by one against each kind's own model (parse_config), not by this model.
+    channels: tuple[ChannelSettings, ...] = Field(default=(), exclude=True)
     # Where the file was read from; relative paths in it are resolved against it.
     source: Path = Field(default=Path(DEFAULT_CONFIG), exclude=True)
 
@@ -198,6 +108,11 @@ def _where(path: Path, raw: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str, 
     return f"{path}", loc
 
 
+def _channel_where(path: Path, index: int, channel_id: object) -> str:
+    label = f'[[channel]] id="{channel_id}"' if isinstance(channel_id, str) else f"[[channel]] #{index + 1}"
+    return f"{path}: {label}"
+
+
 def _key_name(loc: Iterable[Any]) -> str:
     return ".".join(str(p) for p in loc)
 
@@ -206,28 +121,38 @@ def _expected_keys(model: type[BaseModel]) -> list[str]:
     return [f.alias or n for n, f in model.model_fields.items() if not f.exclude]
 
 
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+def _model_at(loc: tuple[Any, ...], channel_model: type[BaseModel] | None) -> type[BaseModel] | None:
     """The model that owns the key at `loc` (for 'expected one of' lists)."""
     shape = tuple("#" if isinstance(p, int) else p for p in loc[:-1])
-    return {
-        (): Config,
-        ("store",): StoreConfig,
-        ("http",): HttpConfig,
-        ("rules",): RulesConfig,
-        ("channel", "#"): ChannelConfig,
-        ("channel", "#", "list"): ListSelectors,
-        ("channel", "#", "detail"): DetailSelectors,
-        ("channel", "#", "columns"): ColumnMap,
-    }.get(shape)
+    top: dict[tuple[Any, ...], type[BaseModel]] = {(): Config, ("store",): StoreConfig, ("http",): HttpConfig,
+                                                   ("rules",): RulesConfig}
+    if shape in top:
+        return top[shape]
+    if channel_model is None or shape[:2] != ("channel", "#"):
+        return None
+    model: type[BaseModel] | None = channel_model
+    for part in shape[2:]:  # down nested tables: list → ListSelectors, columns → ColumnMap
+        field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None) if model else None
+        inner = _model_of(field.annotation) if field else None
+        model = inner
+    return model
 
 
-def _describe(err: dict[str, Any], path: Path, raw: dict[str, Any]) -> str:
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """`ListSelectors | None` → ListSelectors."""
+    for candidate in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _describe(err: Any, path: Path, raw: dict[str, Any], channel_model: type[BaseModel] | None = None) -> str:
     loc = tuple(err["loc"])
     where, rel = _where(path, raw, loc)
     key = _key_name(rel)
     kind = err["type"]
     if kind == "extra_forbidden":
-        owner = _model_at(loc)
+        owner = _model_at(loc, channel_model)
         if owner is None:
             return f"{where}: unknown key `{key}`"
         names = _expected_keys(owner)
@@ -244,30 +169,48 @@ def _describe(err: dict[str, Any], path: Path, raw: dict[str, Any]) -> str:
     return f"{where}: key `{key}`: {msg}" if key else f"{where}: {msg}"
 
 
-def _cross_checks(cfg: Config, path: Path) -> list[str]:
+def _validate_channels(raw: dict[str, Any], path: Path) -> tuple[list[ChannelSettings], list[str]]:
+    """Each `[[channel]]` table against its own kind's model; every problem of every channel."""
+    tables = raw.get("channel", [])
+    if not isinstance(tables, list):
+        return [], [f"{path}: `channel` must be [[channel]] tables"]
+    channels: list[ChannelSettings] = []
+    problems: list[str] = []
+    for i, table in enumerate(tables):
+        if not isinstance(table, dict):
+            problems.append(f"{path}: [[channel]] #{i + 1}: must be a table")
+            continue
+        where = _channel_where(path, i, table.get("id"))
+        kind = table.get("kind")
+        model = settings_for(kind) if isinstance(kind, str) else None
+        if model is None:
+            problems.append(f"{where}: missing required key `kind` (one of: {', '.join(REGISTRY)})" if kind is None
+                            else f"{where}: key `kind`: expected one of {', '.join(REGISTRY)}, got {kind!r}")
+            model = ChannelSettings  # still report the keys every kind shares
+        schedule = table.get("schedule")
+        cron = check_cron(schedule) if isinstance(schedule, str) else None
+        if cron:
+            problems.append(f"{where}: key `schedule`: {cron}")
+        try:
+            channel = model.model_validate(table if model is not ChannelSettings else
+                                           {k: v for k, v in table.items() if k in ChannelSettings.model_fields})
+        except ValidationError as exc:
+            problems.extend(_describe({**e, "loc": ("channel", i, *e["loc"])}, path, raw, model) for e in exc.errors())
+            continue
+        if model is not ChannelSettings:
+            problems.extend(f"{where}: {p}" for p in channel.problems())
+            channels.append(channel)
+    return channels, problems
+
+
+def _duplicates(channels: Iterable[ChannelSettings], path: Path) -> list[str]:
     problems: list[str] = []
     seen: dict[str, int] = {}
-    for i, ch in enumerate(cfg.channels, 1):
-        where = f'{path}: [[channel]] id="{ch.id}"'
+    for i, ch in enumerate(channels, 1):
         if ch.id in seen:
-            problems.append(f"{where}: duplicate channel id (also channel #{seen[ch.id]}); ids must be unique")
+            problems.append(f'{path}: [[channel]] id="{ch.id}": duplicate channel id (also channel #{seen[ch.id]}); '
+                            "ids must be unique")
         seen.setdefault(ch.id, i)
-        web = ch.kind in ("html", "procurement", "feed")
-        if web and not ch.url:
-            problems.append(f"{where}: missing required key `url` (a {ch.kind} channel reads a web address)")
-        if not web and not ch.path:
-            problems.append(f"{where}: missing required key `path` (a {ch.kind} channel reads a file or folder)")
-        if ch.kind in ("html", "procurement") and ch.list_ is None and ch.preset is None:
-            problems.append(
-                f"{where}: missing `[channel.list]` selectors or `preset` "
-                f"(one of: {', '.join(PRESETS)}) — the connector must know where the entries are"
-            )
-        if ch.kind == "table" and ch.columns is None:
-            problems.append(f"{where}: missing `[channel.columns]` (a table channel needs at least `title` and `date`)")
-        if ch.kind != "table" and ch.columns is not None:
-            problems.append(f"{where}: key `columns` applies only to kind = \"table\"")
-        if ch.kind in ("wechat", "table") and (ch.list_ or ch.detail or ch.preset):
-            problems.append(f"{where}: `list`/`detail`/`preset` apply only to web channels, not kind = \"{ch.kind}\"")
     return problems
 
 
@@ -306,14 +249,18 @@ def parse_config(text: str, path: Path) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+    problems: list[str] = []
+    if "channels" in raw:
+        problems.append(f"{path}: unknown key `channels` — did you mean `[[channel]]`?")
     try:
-        cfg = Config.model_validate(raw)
+        cfg = Config.model_validate({k: v for k, v in raw.items() if k not in ("channel", "channels")})
     except ValidationError as exc:
-        raise ConfigError([_describe(e, path, raw) for e in exc.errors()]) from None
-    problems = _cross_checks(cfg, path)
+        problems.extend(_describe(e, path, raw) for e in exc.errors())
+    channels, channel_problems = _validate_channels(raw, path)
+    problems += channel_problems + _duplicates(channels, path)
     if problems:
         raise ConfigError(problems)
-    resolved = _resolve(cfg, path)
+    resolved = _resolve(cfg.model_copy(update={"channels": tuple(channels)}), path)
     if resolved.rules.file or resolved.rules.rule:
         classifier_for(resolved)  # refuse to start on a broken rule, like on any other key
     return resolved

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from aggregator.samples.files import BIZ, SCHOOL  # noqa: E402
+from aggregator.demo.files import BIZ, SCHOOL  # noqa: E402
 
 
 def records(n: int) -> list[dict]:  # type: ignore[type-arg]
@@ -60,7 +60,7 @@ def child(mode: str, path: str) -> None:
     t = time.perf_counter()
     if mode == "import":
         from aggregator.config import parse_config
-        from aggregator.pipeline import sync
+        from aggregator.services.sync import sync
         from storage.store import Store
 
         folder = Path(path).parent

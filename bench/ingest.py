@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from aggregator.config import parse_config  # noqa: E402
-from aggregator.pipeline import sync  # noqa: E402
+from aggregator.services.sync import sync  # noqa: E402
 from connectors.base import ChannelState, Checkpoint, FetchContext, Item, RawPost  # noqa: E402
 from storage.store import Store, posts_t  # noqa: E402
 
@@ -79,7 +79,7 @@ def timed_sync(cfg, store: Store, n: int, changed_every: int = 0) -> tuple[float
 
 def naive_baseline(url: str, n: int) -> float:
     """One post at a time: SELECT by key, INSERT or UPDATE, COMMIT."""
-    from aggregator.normalize import normalise
+    from aggregator.pipeline.normalize import normalise
 
     store = Store.open(url)
     store.engine.dispose()

@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from aggregator.search import search  # noqa: E402
+from aggregator.services.search import search  # noqa: E402
 from storage.search import backend_for  # noqa: E402
 from storage.search import runs as text_runs  # noqa: E402
 from storage.store import ChannelRecord, PostRecord, Store  # noqa: E402

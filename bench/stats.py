@@ -31,8 +31,8 @@ import sqlalchemy as sa  # noqa: E402
 
 from aggregator.config import parse_config  # noqa: E402
 from aggregator.qingdan import category_of  # noqa: E402
-from aggregator.report import coverage, write_workbook  # noqa: E402
-from aggregator.stats import academic_year, stats  # noqa: E402
+from aggregator.services.report import coverage, write_workbook  # noqa: E402
+from aggregator.services.stats import academic_year, stats  # noqa: E402
 from storage.store import ChannelRecord, Store, posts_t  # noqa: E402
 
 CONFIG = "".join(f'[[channel]]\nid = "ch{i}"\nkind = "html"\ngroup = "分组{i % 4}"\nurl = "https://x.edu.cn/{i}.htm"\n'

@@ -1,6 +1,8 @@
 """Channel connectors: one module per channel kind, each yielding `RawPost`s.
 
-`REGISTRY` maps each channel kind of the config (DESIGN.md) to its connector class.
+`REGISTRY` maps each channel kind of the config (DESIGN.md) to its connector
+class; each class names its settings model (`settings`), which is what the
+config assembler validates that kind's `[[channel]]` tables against.
 """
 
 from collections.abc import Mapping
@@ -16,6 +18,7 @@ from connectors.base import (
     RawPost,
     Skipped,
 )
+from connectors.settings import ChannelSettings
 
 REGISTRY: dict[str, type[Connector]] = {}
 
@@ -28,11 +31,17 @@ def _register() -> None:
     from connectors.table import TableConnector
     from connectors.wechat import WechatConnector
 
-    REGISTRY.update({"html": HtmlConnector, "procurement": ProcurementConnector, "feed": FeedConnector,
-                     "wechat": WechatConnector, "table": TableConnector})
+    for connector in (HtmlConnector, ProcurementConnector, FeedConnector, WechatConnector, TableConnector):
+        REGISTRY[connector.kind] = connector
 
 
 _register()
+
+
+def settings_for(kind: str) -> type[ChannelSettings] | None:
+    """The settings model of a channel kind (None for a kind no connector reads)."""
+    connector = REGISTRY.get(kind)
+    return connector.settings if connector is not None else None
 
 
 def connector_for(kind: str, registry: Mapping[str, type[Connector]] | None = None) -> Connector:
@@ -52,6 +61,7 @@ __all__ = [
     "REGISTRY",
     "Attachment",
     "ChannelError",
+    "ChannelSettings",
     "ChannelState",
     "Checkpoint",
     "Connector",
@@ -60,4 +70,5 @@ __all__ = [
     "RawPost",
     "Skipped",
     "connector_for",
+    "settings_for",
 ]

@@ -16,19 +16,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
 
-if TYPE_CHECKING:
-    from aggregator.config import ChannelConfig
+from connectors.settings import ChannelSettings
 
 
 class ChannelError(Exception):
     """The channel could not be read; the message says where and what to try.
 
-    >>> raise ChannelError("list selector `ul.news li` matched 0 entries on "
-    ...                    "https://www.example.edu.cn/xxyw.htm — did the site change?")
+    >>> str(ChannelError("list selector `ul.news li` matched 0 entries on "
+    ...                  "https://www.example.edu.cn/xxyw.htm — did the site change?"))
+    'list selector `ul.news li` matched 0 entries on https://www.example.edu.cn/xxyw.htm — did the site change?'
     """
 
 
@@ -111,7 +111,7 @@ Item = RawPost | Skipped | Checkpoint
 class FetchContext:
     """Everything a connector is given for one run of one channel."""
 
-    channel: ChannelConfig
+    channel: ChannelSettings
     http: httpx.Client
     state: ChannelState
     full: bool = False
@@ -127,6 +127,7 @@ class Connector(Protocol):
     """One channel kind (`html`, `procurement`, `feed`, `wechat`, `table`)."""
 
     kind: ClassVar[str]
+    settings: ClassVar[type[ChannelSettings]]  # the model its `[[channel]]` tables are validated against
 
     def fetch(self, ctx: FetchContext) -> Iterator[Item]:
         """Yield the channel's posts (newest first where the source allows),

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from storage.times import SHANGHAI
+from aggregator.clock import SHANGHAI
 
 _PREFIX = re.compile(r"^\s*(发布时间|发布日期|发表时间|更新时间|时间|日期|发布于|Published)\s*[:：]?\s*", re.I)
 _SEP = r"\s*[-/.年月]\s*"

@@ -12,15 +12,17 @@ import calendar
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import feedparser
+from pydantic import Field, field_validator
 
 from connectors.base import ChannelError, Checkpoint, FetchContext, Item, RawPost, Skipped
 from connectors.html import Entry, block_text, entry_key, parse_detail, parse_html
 from connectors.http import FetchError, fetch_page, host_allowed
-from connectors.presets import selectors_for
+from connectors.presets import DetailSelectors, ListSelectors, known_preset, selectors_for
+from connectors.settings import WebSettings
 
 
 def _when(entry: Any) -> datetime | None:
@@ -35,13 +37,27 @@ def _html_text(fragment: str) -> str:
     return block_text(parse_html(f"<div>{fragment}</div>")) if fragment else ""
 
 
+class FeedSettings(WebSettings):
+    """A `feed` channel: RSS or Atom; with `[channel.detail]` (or a preset) each new entry's page is read."""
+
+    kind: Literal["feed"] = "feed"
+    preset: str | None = None
+    list_: ListSelectors | None = Field(default=None, alias="list")  # accepted, unused: a feed has no list page
+    detail: DetailSelectors | None = None
+
+    _p = field_validator("preset")(known_preset)
+
+
 class FeedConnector:
     kind = "feed"
+    settings = FeedSettings
 
     def fetch(self, ctx: FetchContext) -> Iterator[Item]:
-        url = ctx.channel.url
-        assert url is not None
-        hosts = [urlsplit(url).hostname or "", *ctx.channel.hosts]
+        channel = ctx.channel
+        if not isinstance(channel, FeedSettings) or channel.url is None:
+            raise ChannelError(f"channel {channel.id}: a feed channel needs `url`")
+        url = channel.url
+        hosts = [urlsplit(url).hostname or "", *channel.hosts]
         try:
             page = fetch_page(ctx.http, url, hosts=hosts, max_bytes=ctx.max_bytes,
                               etag=None if ctx.full else ctx.state.etag,
@@ -57,7 +73,7 @@ class FeedConnector:
         if not parsed.version and not parsed.entries:  # '' = no RSS/RDF/Atom recognised
             reason = getattr(parsed, "bozo_exception", "no <rss>, <rdf:RDF> or <feed> element")
             raise ChannelError(f"{url} is not an RSS or Atom feed ({reason}) — did the address change?")
-        sel = selectors_for(ctx.channel) if ctx.channel.detail is not None else None
+        sel = selectors_for(channel) if channel.detail is not None else None
         for e in parsed.entries:
             link = e.get("link") or ""
             key = e.get("id") or e.get("guid") or (entry_key(link) if link else "")

@@ -14,11 +14,15 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Literal, TypeAlias
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import lxml.html
 import nh3
 from lxml import etree
+from pydantic import Field, field_validator
+
+from aggregator.clock import local_now
 
 from connectors.base import (
     Attachment,
@@ -32,12 +36,12 @@ from connectors.base import (
 )
 from connectors.dates import MonthDay, parse_date, resolve_month_day
 from connectors.http import FetchError, Page, fetch_page, host_allowed
-from connectors.presets import Selectors, selectors_for
+from connectors.presets import DetailSelectors, ListSelectors, Selectors, known_preset, preset_problem, selectors_for
 from connectors.select import compile_spec
+from connectors.settings import WebSettings
 from connectors.urls import canonical_url
-from storage.times import local_now
 
-Element = lxml.html.HtmlElement
+Element: TypeAlias = lxml.html.HtmlElement
 _ATTACHMENT_EXT = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|zip|rar|7z|wps|et|txt|csv|ofd)$", re.I)
 _DEPARTMENT = re.compile(r"(?:来源|发布部门|发布单位|供稿单位|供稿)\s*[:：]\s*([^\s|｜]+)")
 # Page counts of JS pagers: ccgp `Pager({size:N, …})`, TRS `createPageHTML(N, cur, …)`.
@@ -279,8 +283,31 @@ def parse_detail(page: Page, entry: Entry, sel: Selectors) -> RawPost:
     )
 
 
+class HtmlSettings(WebSettings):
+    """An `html` channel: a CMS list page plus detail pages, by `preset` and/or selectors."""
+
+    kind: Literal["html"] = "html"
+    preset: str | None = None
+    list_: ListSelectors | None = Field(default=None, alias="list")
+    detail: DetailSelectors | None = None
+
+    _p = field_validator("preset")(known_preset)
+
+    def problems(self) -> list[str]:
+        found = super().problems()
+        lacking = preset_problem(self.preset, self.list_)
+        return [*found, lacking] if lacking else found
+
+
+def html_settings(ctx: FetchContext) -> HtmlSettings:
+    if not isinstance(ctx.channel, HtmlSettings):
+        raise ChannelError(f"channel {ctx.channel.id}: kind `{ctx.channel.kind}` is not read by the html connector")
+    return ctx.channel
+
+
 class HtmlConnector:
     kind = "html"
+    settings: type[HtmlSettings] = HtmlSettings
 
     def hosts(self, ctx: FetchContext) -> list[str]:
         assert ctx.channel.url is not None
@@ -315,7 +342,7 @@ class HtmlConnector:
             yield from pool.map(lambda e: self._detail(ctx, sel, e), entries)
 
     def fetch(self, ctx: FetchContext) -> Iterator[Item]:
-        channel = ctx.channel
+        channel = html_settings(ctx)
         assert channel.url is not None
         sel = selectors_for(channel)
         hosts = self.hosts(ctx)

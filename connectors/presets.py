@@ -1,18 +1,82 @@
 """List and detail selectors of the CMSs university and government sites run on
 (SITES.md), so that most real channels need only a URL and `preset = "…"`.
 
-A selector is CSS as soupsieve reads it, optionally `@attr`; a comma list
-means "the first of these that matches". Explicit `[channel.list]` and
-`[channel.detail]` keys override a preset key by key.
+A selector is CSS (cssselect, plus soupsieve's `:-soup-contains('…')` through
+`connectors.select`), optionally `@attr`; a comma list means "the first of
+these that matches". Explicit `[channel.list]` and `[channel.detail]` keys
+override a preset key by key. A new preset is one more entry in `PRESETS`:
+the config accepts its name from there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Annotated, Any, Protocol
 
-if TYPE_CHECKING:
-    from aggregator.config import ChannelConfig
+from pydantic import Field, field_validator
+
+from connectors.select import check_spec
+from connectors.settings import Strict
+
+
+def _check_selector(spec: str | None) -> str | None:
+    if spec is None:
+        return None
+    try:
+        check_spec(spec)
+    except ValueError as exc:
+        raise ValueError(f"a CSS selector (optionally `@attr`), got {spec!r}: {exc}") from None
+    return spec
+
+
+Selector = Annotated[str | None, Field(default=None)]
+
+
+class ListSelectors(Strict):
+    """`[channel.list]`: where a list page's entries, links, titles, dates and pager are."""
+
+    entry: Selector = None  # required unless a preset gives it
+    scope: Selector = None  # the main column; sidebars repeat the list's markup
+    link: Selector = None
+    title: Selector = None
+    date: Selector = None
+    next: Selector = None
+    pages: str | None = None
+
+    _v = field_validator("entry", "scope", "link", "title", "date", "next")(_check_selector)
+
+    @field_validator("pages")
+    @classmethod
+    def _pages_template(cls, v: str | None) -> str | None:
+        if v is not None and "{n}" not in v:
+            raise ValueError(f'a page-URL template containing "{{n}}", got {v!r}')
+        return v
+
+
+class DetailSelectors(Strict):
+    """`[channel.detail]`: where a detail page's title, body, date, department and attachments are."""
+
+    title: Selector = None
+    body: Selector = None
+    date: Selector = None
+    department: Selector = None
+    attachments: Selector = None
+
+    _v = field_validator("title", "body", "date", "department", "attachments")(_check_selector)
+
+
+class PagedChannel(Protocol):
+    """What `selectors_for` reads of a channel's settings."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def preset(self) -> str | None: ...
+    @property
+    def list_(self) -> ListSelectors | None: ...
+    @property
+    def detail(self) -> DetailSelectors | None: ...
+
 
 # Fields a detail page is read for, with generic fallbacks any preset may extend.
 GENERIC_DETAIL = {
@@ -105,18 +169,32 @@ PRESETS: dict[str, dict[str, dict[str, str | None]]] = {
 }
 
 
-def selectors_for(channel: ChannelConfig) -> Selectors:
+def known_preset(name: str | None) -> str | None:
+    """A `preset = "…"` value, checked against `PRESETS` (a pydantic field validator)."""
+    if name is not None and name not in PRESETS:
+        raise ValueError(f"one of the presets {', '.join(PRESETS)}, got {name!r}")
+    return name
+
+
+def preset_problem(preset: str | None, lst: ListSelectors | None) -> str | None:
+    """Why a list channel's selectors are incomplete (None when they are not)."""
+    if preset is None and (lst is None or lst.entry is None):
+        what = "`entry` in [channel.list]" if lst is not None else "`[channel.list]` selectors"
+        return (f"missing {what} or `preset` (one of: {', '.join(PRESETS)}) "
+                "— the connector must know where the entries are")
+    return None
+
+
+def selectors_for(channel: PagedChannel) -> Selectors:
     """The channel's effective selectors: preset, overridden key by key by the config."""
-    preset = PRESETS.get(channel.preset or "", {"list": {}, "detail": {}})
+    preset: dict[str, dict[str, Any]] = PRESETS.get(channel.preset or "", {"list": {}, "detail": {}})
     lst: dict[str, str | None] = dict(preset["list"])
     if channel.list_ is not None:
         lst.update({k: v for k, v in channel.list_.model_dump().items() if v is not None})
-    detail = {k: v for k, v in GENERIC_DETAIL.items()}
+    detail = dict(GENERIC_DETAIL)
     detail.update({k: v for k, v in preset["detail"].items() if v})
     if channel.detail is not None:
         detail.update({k: v for k, v in channel.detail.model_dump().items() if v is not None})
-    if not lst.get("entry") and channel.kind in ("html", "procurement"):
-        raise ValueError(f"channel {channel.id}: no list entry selector")  # config validation prevents this
     return Selectors(
         entry=str(lst.get("entry") or ""),
         scope=lst.get("scope"),

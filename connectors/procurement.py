@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Literal
 
 from connectors.base import FetchContext, RawPost
-from connectors.html import Element, Entry, HtmlConnector, parse_html
+from connectors.html import Element, Entry, HtmlConnector, HtmlSettings, parse_html
 from connectors.http import Page
 
 OTHER = "其他"
+# The canonical announcement types (DESIGN.md), in the order statistics and the report list them.
+PROCUREMENT_TYPES = ("采购意向", "招标公告", "磋商谈判公告", "询价公告", "单一来源公示", "中标成交公告", "更正公告",
+                     "终止公告", "合同公告", "验收公告", OTHER)
 # (type, pattern on the end of a title or a column name), most specific first:
 # a 更正公告 of a 招标公告 ends in 更正公告.
 _ENDINGS: list[tuple[str, str]] = [
@@ -163,8 +167,15 @@ def procurement_fields(body: str, html: str | None = None) -> dict[str, object]:
     return out
 
 
+class ProcurementSettings(HtmlSettings):
+    """A `procurement` channel: an html channel whose posts are 采购 announcements."""
+
+    kind: Literal["procurement"] = "procurement"  # type: ignore[assignment]
+
+
 class ProcurementConnector(HtmlConnector):
     kind = "procurement"
+    settings = ProcurementSettings
 
     def enrich(self, post: RawPost, page: Page | None, entry: Entry, ctx: FetchContext) -> RawPost:
         post.type = procurement_type(post.title, post.column or ctx.channel.display_name, post.body, post.url or "")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from connectors.base import ChannelError, FetchContext, Item, RawPost, Skipped
 from connectors.dates import MonthDay, parse_date
@@ -23,6 +23,7 @@ from connectors.files import (
     iter_json_records,
     iter_xlsx,
 )
+from connectors.settings import FileSettings, Strict
 
 SUFFIXES = (".csv", ".xlsx", ".json")
 _EXCEL_EPOCH = datetime(1899, 12, 30)
@@ -48,11 +49,36 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+class ColumnMap(Strict):
+    """`[channel.columns]`: which column holds which post field."""
+
+    title: str
+    date: str
+    key: str | None = None
+    department: str | None = None
+    body: str | None = None
+    url: str | None = None
+
+
+class TableSettings(FileSettings):
+    """A `table` channel: CSV, XLSX or JSON exports mapped to posts by `[channel.columns]`."""
+
+    kind: Literal["table"] = "table"
+    columns: ColumnMap | None = None
+
+    def problems(self) -> list[str]:
+        found = super().problems()
+        if self.columns is None:
+            found.append("missing `[channel.columns]` (a table channel needs at least `title` and `date`)")
+        return found
+
+
 class TableConnector:
     kind = "table"
+    settings = TableSettings
 
     def fetch(self, ctx: FetchContext) -> Iterator[Item]:
-        columns = ctx.channel.columns
+        columns = ctx.channel.columns if isinstance(ctx.channel, TableSettings) else None
         if columns is None:
             raise ChannelError("a table channel needs [channel.columns]")
         mapping = {k: v for k, v in columns.model_dump().items() if v}

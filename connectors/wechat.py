@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from connectors.base import FetchContext, Item, RawPost, Skipped
@@ -32,6 +32,7 @@ from connectors.files import (
     mtime,
 )
 from connectors.html import block_text, parse_html, sanitize, select_node, select_value
+from connectors.settings import FileSettings
 
 SUFFIXES = (".json", ".xlsx", ".html", ".htm", ".mhtml")
 XLSX_SHEET = "微信公众号文章"
@@ -173,8 +174,15 @@ def from_page(text: str) -> RawPost | str:
     )
 
 
+class WechatSettings(FileSettings):
+    """A `wechat` channel: a file or folder of exporter JSON/XLSX and saved article pages."""
+
+    kind: Literal["wechat"] = "wechat"
+
+
 class WechatConnector:
     kind = "wechat"
+    settings = WechatSettings
 
     def fetch(self, ctx: FetchContext) -> Iterator[Item]:
         yield from import_new_files(ctx, SUFFIXES, "exporter JSON/XLSX or saved article page", self._file)

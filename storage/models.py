@@ -1,7 +1,7 @@
 """The store's tables. Every change to them goes through a migration in
 `storage/migrations/versions/` (a test checks the two agree).
 
-Times are naive Asia/Shanghai wall time (see `storage.times`).
+Times are naive Asia/Shanghai wall time (see `aggregator.clock`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlmodel import Field, SQLModel
 
 # JSON on SQLite, JSONB on PostgreSQL.
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
-# Naive Asia/Shanghai wall time (storage.times), not SQLModel's default aware-UTC type.
+# Naive Asia/Shanghai wall time (aggregator.clock), not SQLModel's default aware-UTC type.
 LocalTime = sa.DateTime(timezone=False)
 
 

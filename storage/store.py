@@ -26,7 +26,7 @@ from storage.search import (
     rebuild_index,
     run_search,
 )
-from storage.times import local_now
+from aggregator.clock import local_now
 
 channels_t: sa.Table = Channel.__table__  # type: ignore[assignment]
 posts_t: sa.Table = Post.__table__  # type: ignore[assignment]
@@ -140,6 +140,12 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     @property
     def dialect(self) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from aggregator.config import parse_config
-from aggregator.pipeline import sync
+from aggregator.services.sync import sync
 from connectors.base import ChannelState, Checkpoint, FetchContext, Item, RawPost
 from storage.store import Store
 

@@ -14,16 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from aggregator.cli import app
-from connectors import REGISTRY
-from connectors.base import (
-    ChannelError,
-    ChannelState,
-    Checkpoint,
-    FetchContext,
-    Item,
-    RawPost,
-    Skipped,
-)
+from aggregator.demo.server import SampleServer
+from aggregator.demo.sites import waf_site
 from tests.helpers import run_xxgk, write_config
 
 CHANNELS = '''
@@ -34,15 +26,17 @@ kind = "table"
 group = "学校OA"
 path = "oa.csv"
   [channel.columns]
+  key = "文号"
   title = "标题"
   date = "发布日期"
+  department = "发布部门"
 
 [[channel]]
 id = "portal-notices"
 name = "学校门户·通知公告"
 kind = "html"
 group = "学校门户网站"
-url = "https://www.example.edu.cn/tzgg.htm"
+url = "{base}/waf/tzgg.htm"
 schedule = "*/30 * * * *"
 preset = "vsb"
 
@@ -54,36 +48,26 @@ preset = "vsb"
 enabled = false
 '''
 
-
-class OaExport:
-    """Reads nothing from disk: yields two documents and a row it could not read."""
-
-    kind = "table"
-
-    def fetch(self, ctx: FetchContext) -> Iterator[Item]:
-        yield RawPost(title="关于印发《东湖科技大学章程》的通知", key="东科发〔2023〕1号",
-                      published_at=datetime(2023, 5, 12, 10, 20), department="党政办公室")
-        yield RawPost(title="东湖科技大学2023年部门预算", key="东科发〔2023〕2号",
-                      published_at=datetime(2023, 9, 1, 0, 0))
-        if ctx.channel.id == "oa" and ctx.state.cursor is None:
-            yield Skipped("oa.csv line 4", "date '2023/13/01' is not a date")
-        yield Checkpoint(ChannelState(cursor="oa.csv@1"))
+# An OA export with two documents and, on line 4, a row whose date is not a date.
+OA_CSV = """文号,标题,发布日期,发布部门
+东科发〔2023〕1号,关于印发《东湖科技大学章程》的通知,2023-05-12 10:20,党政办公室
+东科发〔2023〕2号,东湖科技大学2023年部门预算,2023-09-01,
+东科发〔2023〕3号,日期写错的一行,2023/13/01,党政办公室
+"""
 
 
-class VsbUnreachable:
-    kind = "html"
-
-    def fetch(self, ctx: FetchContext) -> Iterator[Item]:
-        raise ChannelError(f"{ctx.channel.url} answered HTTP 412 with a 瑞数 $_ts shell: the site's firewall "
-                           "blocks the fetcher; ask the site admin to allow its address")
-        yield  # pragma: no cover
+@pytest.fixture(scope="module")
+def waf() -> Iterator[str]:
+    """The portal behind a 瑞数 firewall: every list page answers HTTP 412 with a `$_ts` shell."""
+    with SampleServer(waf_site()) as server:
+        yield server.url
 
 
 @pytest.fixture
-def cfg_path(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setitem(REGISTRY, "table", OaExport)
-    monkeypatch.setitem(REGISTRY, "html", VsbUnreachable)
-    return write_config(tmp_path / "config.toml", store_url, CHANNELS)
+def cfg_path(tmp_path: Path, store_url: str, waf: str) -> Path:
+    (tmp_path / "oa.csv").write_text(OA_CSV, encoding="utf-8-sig")
+    return write_config(tmp_path / "config.toml", store_url, CHANNELS.replace("{base}", waf),
+                        http="[http]\nper_host_interval = 0\nretries = 0")
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -176,7 +160,8 @@ def test_export_xlsx_to_stdout_is_refused_with_advice(cfg_path: Path) -> None:
 
 
 def test_an_unreachable_store_is_a_readable_error(tmp_path: Path) -> None:
-    path = write_config(tmp_path / "c.toml", "postgresql+psycopg://nobody:secret@127.0.0.1:1/xxgk", CHANNELS)
+    path = write_config(tmp_path / "c.toml", "postgresql+psycopg://nobody:secret@127.0.0.1:1/xxgk",
+                        CHANNELS.replace("{base}", "https://www.example.edu.cn"))
     result = run_xxgk("--config", str(path), "channels")
     assert result.returncode == 2
     assert "无法打开数据库" in result.stderr and "secret" not in result.stderr and "[store]" in result.stderr

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.config import ConfigError, load_config, parse_config, split_selector
+from aggregator.config import ConfigError, load_config, parse_config
+from connectors.select import split_selector
 from tests.helpers import ROOT, run_xxgk
 
 GOOD_CHANNEL = '''

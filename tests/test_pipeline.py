@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from aggregator.config import Config, parse_config
-from aggregator.pipeline import BATCH_SIZE, UnknownChannel, sync
+from aggregator.pipeline import BATCH_SIZE
+from aggregator.services.sync import UnknownChannel, sync
 from connectors.base import (
     ChannelError,
     ChannelState,

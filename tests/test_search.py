@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from aggregator.cli import app
-from aggregator.search import SearchError, search
+from aggregator.services.search import SearchError, search
 from storage.search import normalize
 from storage.store import ChannelRecord, PostRecord, Store
 from tests.helpers import write_config

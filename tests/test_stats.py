@@ -18,15 +18,15 @@ from typer.testing import CliRunner
 from aggregator.cli import app
 from aggregator.config import parse_config
 from aggregator.qingdan import category_of
-from aggregator.report import (
+from aggregator.services.report import (
     PROCUREMENT_TYPES,
     coverage,
     export_month,
     previous_month,
 )
-from aggregator.stats import DIMENSIONS, academic_year, date_range, stats
+from aggregator.services.stats import DIMENSIONS, academic_year, date_range, stats
 from storage.store import ChannelRecord, PostRecord, Store
-from storage.times import to_store
+from aggregator.clock import to_store
 from tests.helpers import write_config
 
 CHANNELS = {"portal": ("html", "学校门户网站"), "xxgk": ("html", "信息公开网"), "cg": ("procurement", "政府采购信息"),

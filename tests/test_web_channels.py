@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from aggregator.config import Config, parse_config
-from aggregator.pipeline import RunResult, sync
-from aggregator.samples.server import Resource, SampleServer, html
-from aggregator.samples.sites import (
+from aggregator.pipeline import RunResult
+from aggregator.services.sync import sync
+from aggregator.demo.server import Resource, SampleServer, html
+from aggregator.demo.sites import (
     SCHOOL,
     SamplePost,
     cgzx_posts,

@@ -17,11 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import sqlalchemy as sa
+from storage.stats import DIMENSIONS, channel_groups, count_by
+from storage.store import Store
 
-from storage.store import Store, channels_t, posts_t
-
-DIMENSIONS = ("month", "channel", "group", "category", "item", "type")
 HEADERS = {"month": "月份", "channel": "渠道", "group": "分组", "category": "清单类别", "item": "清单事项",
            "type": "公告类型", "count": "帖子数", "reads": "阅读数"}
 _FILLED = {"month", "channel", "group", "category"}  # dimensions whose empty cells are shown as 0
@@ -114,56 +112,11 @@ class Table:
         return header, [*body, total]
 
 
-def _month_expr(dialect: str) -> sa.ColumnElement[str]:
-    if dialect == "sqlite":
-        # Stored as 'YYYY-MM-DD HH:MM:SS'. Literal 1 and 7, not bound parameters, so the
-        # expression is the one ix_posts_month is built on.
-        return sa.func.substr(posts_t.c.published_at, sa.literal_column("1"), sa.literal_column("7"))
-    # date_trunc, not to_char: ~3× cheaper per row; the month is formatted in Python.
-    return sa.func.date_trunc("month", posts_t.c.published_at)
-
-
-def _month_text(value: Any) -> str | None:
-    """'2023-05' from SQLite's text or PostgreSQL's date_trunc timestamp."""
-    if value is None or isinstance(value, str):
-        return value
-    return f"{value.year:04d}-{value.month:02d}"
-
-
 def stats(store: Store, dims: Sequence[str], period: Period, *, channels: Sequence[str] | None = None,
           channel_names: dict[str, str] | None = None) -> Table:
     """Counts and reads grouped by `dims`, with zero rows for empty month/channel/group/category cells."""
-    dialect = store.dialect
-    exprs = {
-        "month": _month_expr(dialect),
-        "channel": posts_t.c.channel_id,
-        "group": channels_t.c.group_name,
-        "category": posts_t.c.category,
-        "item": posts_t.c.item,
-        "type": posts_t.c.type,
-    }
-    cols = [exprs[d].label(d) for d in dims]
-    q = sa.select(*cols, sa.func.count().label("count"),
-                  sa.func.coalesce(sa.func.sum(posts_t.c.reads), 0).label("reads")).select_from(posts_t)
-    if "group" in dims:
-        q = q.join(channels_t, channels_t.c.id == posts_t.c.channel_id)
-    if period.start is not None:
-        q = q.where(posts_t.c.published_at >= period.start)
-    if period.end is not None:
-        q = q.where(posts_t.c.published_at < period.end)
-    if channels:
-        q = q.where(posts_t.c.channel_id.in_(list(channels)))
-    months = period.months()
-    if "month" in dims and months and dialect == "sqlite":
-        # Redundant with the date range, but lets SQLite walk ix_posts_month in group order.
-        q = q.where(exprs["month"].between(months[0], months[-1]))
-    if cols:
-        # Month first: the order ix_posts_month keeps, so SQLite groups without sorting.
-        q = q.group_by(*sorted((exprs[d] for d in dims), key=lambda e: e is not exprs["month"]))
-    with store.engine.connect() as conn:
-        found = {tuple(_month_text(r[d]) if d == "month" else r[d] for d in dims): (int(r.count), int(r.reads))
-                 for r in conn.execute(q).mappings()}
-        registered = {r.id: r.group_name for r in conn.execute(sa.select(channels_t.c.id, channels_t.c.group_name))}
+    found = count_by(store, dims, period.start, period.end, channels=channels, months=period.months())
+    registered = channel_groups(store)
     if channels:
         registered = {k: v for k, v in registered.items() if k in channels}
     keys = set(found)

@@ -19,16 +19,15 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
+from aggregator.clock import local_now
 from aggregator.config import Config
 from aggregator.qingdan import items as qingdan_items
-from aggregator.stats import Period, Table, academic_year, stats
-from storage.store import Store, channels_t, posts_t
+from aggregator.services.stats import Period, Table, academic_year, stats
+from connectors.procurement import PROCUREMENT_TYPES
+from storage.stats import channel_groups, count_by, item_counts, newest_of_item
+from storage.store import Store
 
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-PROCUREMENT_TYPES = ("采购意向", "招标公告", "磋商谈判公告", "询价公告", "单一来源公示", "中标成交公告", "更正公告",
-                     "终止公告", "合同公告", "验收公告", "其他")
 CATEGORY_NAMES = {1: "基本信息", 2: "招生考试信息", 3: "财务、资产及收费信息", 4: "人事师资信息", 5: "教学质量信息",
                   6: "学生管理服务信息", 7: "学风建设信息", 8: "学位、学科信息", 9: "对外交流与合作信息", 10: "其他"}
 
@@ -55,39 +54,13 @@ class ItemCoverage:
 
 def coverage(store: Store, period: Period, *, newest: int = 0) -> list[ItemCoverage]:
     """All 50 items, in order, with count and newest date in the period (gaps have 0/None)."""
-    conds = []
-    if period.start is not None:
-        conds.append(posts_t.c.published_at >= period.start)
-    if period.end is not None:
-        conds.append(posts_t.c.published_at < period.end)
-    found: dict[int, tuple[int, Any]] = {}
-    links: dict[int, list[dict[str, Any]]] = {}
-    with store.engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            # One range count per item on ix_posts_item_published: 50 short index walks beat
-            # SQLite's sorted grouping of the whole period (1M posts: 286 → 77 ms).
-            for number in qingdan_items():
-                row = conn.execute(sa.select(sa.func.count(), sa.func.max(posts_t.c.published_at))
-                                   .where(posts_t.c.item == number, *conds)).one()
-                if row[0]:
-                    found[number] = (int(row[0]), row[1])
-        else:  # PostgreSQL hash-aggregates one scan faster than 50 queries
-            q = (sa.select(posts_t.c.item, sa.func.count(), sa.func.max(posts_t.c.published_at))
-                 .where(posts_t.c.item.is_not(None), *conds).group_by(posts_t.c.item))
-            found = {r[0]: (int(r[1]), r[2]) for r in conn.execute(q)}
-        if newest:
-            for item in found:
-                rows = conn.execute(
-                    sa.select(posts_t.c.title, posts_t.c.url, posts_t.c.published_at)
-                    .where(posts_t.c.item == item, *conds)
-                    .order_by(posts_t.c.published_at.desc().nulls_last()).limit(newest)).mappings().all()
-                links[item] = [dict(r) for r in rows]
+    numbers = list(qingdan_items())
+    found = item_counts(store, numbers, period.start, period.end)
     out = []
     for number, it in qingdan_items().items():
         n, latest = found.get(number, (0, None))
-        if isinstance(latest, str):  # SQLite returns max() of a datetime column as text
-            latest = datetime.fromisoformat(latest)
-        out.append(ItemCoverage(number, it.category, n, latest, links.get(number, [])))
+        links = newest_of_item(store, number, period.start, period.end, newest) if newest and n else []
+        out.append(ItemCoverage(number, it.category, n, latest, links))
     return out
 
 
@@ -172,7 +145,7 @@ def write_workbook(store: Store, config: Config, period: Period, path: Path, ext
     info.append(["统计期间", period.label])
     info.append(["起", period.start])
     info.append(["止（不含）", period.end])
-    info.append(["生成时间", datetime.now().replace(microsecond=0)])
+    info.append(["生成时间", local_now()])
     info.append(["口径", "按发布时间（北京时间）计；阅读数为最新导出文件中的数"])
     for row in info.iter_rows(min_row=2, max_row=4, min_col=2, max_col=2):
         for c in row:
@@ -240,10 +213,8 @@ def report_data(store: Store, config: Config, year: str) -> dict[str, Any]:
         t = stats(store, dims, p, channels=channels)
         return {r[dims[0]]: (r["count"], r["reads"]) for r in t.rows}
 
-    with store.engine.connect() as conn:
-        had_before = conn.execute(sa.select(sa.func.count()).select_from(posts_t)
-                                  .where(posts_t.c.published_at < period.start)).scalar_one() > 0
-        groups_of = {r.id: r.group_name for r in conn.execute(sa.select(channels_t.c.id, channels_t.c.group_name))}
+    had_before = bool(count_by(store, [], None, period.start).get((), (0, 0))[0])
+    groups_of = channel_groups(store)
 
     def with_prev(now: dict[Any, tuple[int, int]], before: dict[Any, tuple[int, int]], keys: Sequence[Any]
                   ) -> list[tuple[Any, int, int | None, str]]:

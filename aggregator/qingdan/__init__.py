@@ -19,7 +19,7 @@ class QingdanItem:
 
 @cache
 def items() -> dict[int, QingdanItem]:
-    raw = json.loads(files("aggregator").joinpath("data/qingdan.json").read_text(encoding="utf-8"))
+    raw = json.loads(files("aggregator.qingdan").joinpath("data/qingdan.json").read_text(encoding="utf-8"))
     return {
         d["item"]: QingdanItem(
             item=d["item"],

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from aggregator.samples.files import rss_feed
-from aggregator.samples.server import Resource, html
+from aggregator.demo.files import rss_feed
+from aggregator.demo.server import Resource, html
 
 SCHOOL = "东湖科技大学"
 OWNER = 1383475626  # VSB owner number: links counters and attachments
@@ -731,7 +731,7 @@ item = 18
 
 def write_sample_files(folder: Path) -> None:
     """The WeChat exports and the OA export the sample channels read."""
-    from aggregator.samples.files import write_oa_export, write_wechat_exports
+    from aggregator.demo.files import write_oa_export, write_wechat_exports
 
     write_wechat_exports(folder / "wechat" / "official")
     write_oa_export(folder / "oa" / "oa-export.csv")

@@ -1,5 +1,7 @@
-"""The store's one rule for time: every datetime column holds naive Asia/Shanghai
-wall time.
+"""Shanghai wall time: the one clock of connectors, pipeline, storage and services.
+
+A leaf: it imports nothing of ours, so any layer may use it. Every datetime
+column of the store holds naive Asia/Shanghai wall time.
 
 China has kept UTC+8 without daylight saving since 1991, so local wall time is
 unambiguous, and a month or an academic year (1 Sept – 31 Aug, local) is a

@@ -1,4 +1,4 @@
-"""The sync pipeline: connector → normalise → classify → store, one channel at a time.
+"""The sync pipeline: connector → normalise → classify → store, for one channel.
 
 Rules it keeps (DESIGN.md, issue #2):
 - posts are committed in batches, and a connector's `Checkpoint` state is
@@ -14,21 +14,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 import httpx
 
-from aggregator.classify import Classifier, default_classifier
-from aggregator.config import ChannelConfig, Config, HttpConfig, classifier_for
-from aggregator.normalize import InvalidPost, normalise
-from connectors import ChannelError, Connector, connector_for
+from aggregator.config import ChannelConfig, HttpConfig
+from aggregator.pipeline.normalize import InvalidPost, key_of, normalise
+from aggregator.qingdan.classify import Classifier, default_classifier
+from connectors import ChannelError, Connector
 from connectors.base import ChannelState, Checkpoint, FetchContext, RawPost, Skipped
 from connectors.http import PoliteTransport
-from connectors.urls import canonical_url
-from storage.store import ChannelRecord, PostRecord, RunCounts, Store, StoredState
+from storage.store import PostRecord, RunCounts, Store, StoredState
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +43,30 @@ class RunResult:
 
     id: str
     status: Status
-    fetched: int = 0
-    new: int = 0
-    updated: int = 0
-    requests: int = 0
-    skipped: int = 0
+    counts: RunCounts = field(default_factory=RunCounts)
     error: str | None = None
     seconds: float = 0.0
     finished_at: datetime | None = None
+
+    @property
+    def fetched(self) -> int:
+        return self.counts.fetched
+
+    @property
+    def new(self) -> int:
+        return self.counts.new
+
+    @property
+    def updated(self) -> int:
+        return self.counts.updated
+
+    @property
+    def requests(self) -> int:
+        return self.counts.requests
+
+    @property
+    def skipped(self) -> int:
+        return self.counts.skipped
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -78,17 +93,12 @@ class Progress:
 ProgressFn = Callable[[Progress], None]
 
 
-class UnknownChannel(KeyError):
-    def __init__(self, unknown: Sequence[str], known: Sequence[str]) -> None:
-        self.unknown = list(unknown)
-        self.known = list(known)
-        super().__init__(
-            f"no channel with id {', '.join(self.unknown)} in the config "
-            f"(configured: {', '.join(self.known) or 'none'})"
-        )
+def progress_done(on_progress: ProgressFn | None, channel: ChannelConfig, result: RunResult) -> None:
+    if on_progress:
+        on_progress(Progress(channel, "done", result.counts, result))
 
 
-class _RequestCounter:
+class RequestCounter:
     """Counts the requests the current channel's connector sends (httpx event hook)."""
 
     def __init__(self) -> None:
@@ -115,17 +125,6 @@ def make_http_client(cfg: HttpConfig, counter: Callable[[httpx.Request], None]) 
         timeout=cfg.timeout,
         follow_redirects=False,  # fetch_page follows redirects itself, within the channel's hosts
         transport=transport,
-    )
-
-
-def channel_record(ch: ChannelConfig) -> ChannelRecord:
-    return ChannelRecord(
-        id=ch.id,
-        name=ch.display_name,
-        kind=ch.kind,
-        group_name=ch.group_name,
-        source=ch.url or ch.path,
-        enabled=ch.enabled,
     )
 
 
@@ -162,7 +161,7 @@ def sync_channel(
     connector: Connector,
     *,
     full: bool = False,
-    requests: _RequestCounter | None = None,
+    requests: RequestCounter | None = None,
     on_progress: ProgressFn | None = None,
     http_config: HttpConfig | None = None,
     classifier: Classifier | None = None,
@@ -172,7 +171,7 @@ def sync_channel(
     http_config = http_config or HttpConfig()
     classifier = classifier or default_classifier()
     counts = RunCounts()
-    requests = requests or _RequestCounter()
+    requests = requests or RequestCounter()
     requests.count = 0
     skips: list[str] = []
     batch: list[PostRecord] = []
@@ -191,8 +190,8 @@ def sync_channel(
             on_progress(Progress(channel, "progress", counts))
 
     def is_known(key_or_url: str) -> bool:
-        key = canonical_url(key_or_url) if "://" in key_or_url else key_or_url
-        return store.has_post(channel.id, key)
+        key = key_of(None, key_or_url) if "://" in key_or_url else key_of(key_or_url, None)
+        return key is not None and store.has_post(channel.id, key)
 
     ctx = FetchContext(
         channel=channel,
@@ -245,93 +244,7 @@ def sync_channel(
         if status == "ok":
             status = "partial"
     finished_at = store.finish_run(run_id, status, counts, error)
-    result = RunResult(
-        id=channel.id,
-        status=status,
-        fetched=counts.fetched,
-        new=counts.new,
-        updated=counts.updated,
-        requests=counts.requests,
-        skipped=counts.skipped,
-        error=error,
-        seconds=time.monotonic() - started,
-        finished_at=finished_at,
-    )
-    if on_progress:
-        on_progress(Progress(channel, "done", counts, result))
-    return result
-
-
-def select_channels(config: Config, ids: Sequence[str] = ()) -> list[ChannelConfig]:
-    """The channels named (even if disabled), or every enabled channel."""
-    if not ids:
-        return [ch for ch in config.channels if ch.enabled]
-    known = [ch.id for ch in config.channels]
-    unknown = [i for i in ids if i not in known]
-    if unknown:
-        raise UnknownChannel(unknown, known)
-    wanted = set(ids)
-    return [ch for ch in config.channels if ch.id in wanted]
-
-
-def sync(
-    config: Config,
-    store: Store,
-    ids: Sequence[str] = (),
-    *,
-    full: bool = False,
-    connectors: Mapping[str, type[Connector]] | None = None,
-    on_progress: ProgressFn | None = None,
-) -> list[RunResult]:
-    """Sync the selected channels one after another; every channel gets a result."""
-    channels = select_channels(config, ids)
-    store.register_channels(channel_record(ch) for ch in config.channels)
-    counter = _RequestCounter()
-    classifier = classifier_for(config)
-    results: list[RunResult] = []
-    with make_http_client(config.http, counter) as http:
-        for ch in channels:
-            try:
-                connector = connector_for(ch.kind, connectors)
-            except ChannelError as exc:
-                run_id = store.start_run(ch.id, full=full)
-                finished = store.finish_run(run_id, "failed", RunCounts(), str(exc))
-                result = RunResult(id=ch.id, status="failed", error=str(exc), finished_at=finished)
-                if on_progress:
-                    on_progress(Progress(ch, "done", RunCounts(), result))
-                results.append(result)
-                continue
-            results.append(
-                sync_channel(store, ch, http, connector, full=full, requests=counter, on_progress=on_progress,
-                             http_config=config.http, classifier=classifier)
-            )
-    written = sum(r.new + r.updated for r in results)
-    if written:
-        store.tidy_search(written)
-    return results
-
-
-@dataclass(slots=True)
-class ReclassifyResult:
-    checked: int = 0
-    changed: int = 0
-
-
-def reclassify(config: Config, store: Store) -> ReclassifyResult:
-    """Re-run the rules (and channel items) on every post not tagged by hand."""
-    classifier = classifier_for(config)
-    channel_items = {ch.id: ch.item for ch in config.channels}
-    result = ReclassifyResult()
-    for rows in store.iter_unreviewed():
-        updates = []
-        for row in rows:
-            found = classifier.classify(row["title"], row["source_column"], row["body"],
-                                        channel_items.get(row["channel_id"]))
-            source = "channel" if found.where == "channel" else "rule"
-            if found.item != row["item"] or row["item_source"] != source:
-                updates.append({"_id": row["id"], "item": found.item, "category": found.category,
-                                "item_source": source})
-            result.changed += found.item != row["item"]
-        result.checked += len(rows)
-        store.update_items(updates)
+    result = RunResult(id=channel.id, status=status, counts=counts, error=error,
+                       seconds=time.monotonic() - started, finished_at=finished_at)
+    progress_done(on_progress, channel, result)
     return result

@@ -8,10 +8,10 @@ import hashlib
 import json
 import re
 
+from aggregator.clock import to_store
 from connectors.base import RawPost
 from connectors.urls import canonical_url
 from storage.store import PostRecord
-from storage.times import to_store
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _SPACES = re.compile(r"[\s\u00a0\u3000]+")
@@ -48,13 +48,22 @@ def content_hash(record: PostRecord) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def post_key(raw: RawPost) -> str | None:
-    """The key a post is stored under: the connector's own key, else its canonical URL."""
-    if raw.key and raw.key.strip():
-        return raw.key.strip()
-    if raw.url and raw.url.strip():
-        return canonical_url(raw.url)
+def key_of(key: str | None, url: str | None) -> str | None:
+    """The key a post is stored under: the connector's own key, else its canonical URL.
+    The one place a post key is made (`is_known` asks with the same function).
+
+    >>> key_of(None, "HTTPS://WWW.Example.edu.cn/info/1/2.htm?utm_source=wx#top")
+    'https://www.example.edu.cn/info/1/2.htm'
+    """
+    if key and key.strip():
+        return key.strip()
+    if url and url.strip():
+        return canonical_url(url)
     return None
+
+
+def post_key(raw: RawPost) -> str | None:
+    return key_of(raw.key, raw.url)
 
 
 class InvalidPost(ValueError):

@@ -17,7 +17,7 @@ import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from aggregator.samples.server import Resource
+from aggregator.demo.server import Resource
 
 SCHOOL = "东湖科技大学"
 BIZ = "MzA5NjQ1MTE2Mw=="

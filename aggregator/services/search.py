@@ -10,7 +10,7 @@ from typing import Any
 
 from storage.search import SearchFilters, SearchResult, parse_query, snippet
 from storage.store import Store
-from storage.times import iso_local
+from aggregator.clock import iso_local
 
 
 class SearchError(ValueError):

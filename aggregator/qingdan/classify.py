@@ -1,6 +1,6 @@
 """Tag a post with the 清单 item it discloses — by rules kept as data.
 
-The rules (`aggregator/data/rules.toml`, extendable from `config.toml`) look
+The rules (`aggregator/qingdan/data/rules.toml`, extendable from `config.toml`) look
 at the title first, then the source column, then the body's first lines; a
 channel's `item = N` overrides them all. Every answer says which rule gave
 it, the words that matched and the score, so an office can see — and fix —
@@ -218,8 +218,8 @@ def validate_rules(raw: Iterable[dict[str, Any]], source: str) -> list[RuleSpec]
 
 @cache
 def builtin_rules() -> tuple[RuleSpec, ...]:
-    text = files("aggregator").joinpath("data/rules.toml").read_text(encoding="utf-8")
-    return tuple(parse_rules(text, "aggregator/data/rules.toml"))
+    text = files("aggregator.qingdan").joinpath("data/rules.toml").read_text(encoding="utf-8")
+    return tuple(parse_rules(text, "aggregator/qingdan/data/rules.toml"))
 
 
 def merge_rules(base: Sequence[RuleSpec], extra: Sequence[RuleSpec]) -> list[RuleSpec]:

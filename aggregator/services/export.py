@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import IO, Any, Literal
 
 from storage.store import Store
-from storage.times import iso_local
+from aggregator.clock import iso_local
 
 Format = Literal["jsonl", "csv", "xlsx"]
 

@@ -1,0 +1,185 @@
+"""`xxgk stats`, `coverage`, `report` and `export`: the numbers the office signs, and the posts behind them."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from aggregator.cli._common import consoles, emit, escape, fail, load, open_store
+
+
+class StatsFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    xlsx = "xlsx"
+    md = "md"
+
+
+class ExportFormat(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+def _needs_file(fmt: Enum, output: Path | None) -> None:
+    if fmt.value == "xlsx" and output is None:
+        fail("xlsx 是二进制文件，请用 -o 指定输出文件，例如 -o 统计.xlsx")
+
+
+def stats(
+    ctx: typer.Context,
+    year: Annotated[str | None, typer.Option("--year", help="学年，如 2022-2023（9 月 1 日至次年 8 月 31 日）", show_default=False)] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="起始日期（含）", show_default=False)] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="截止日期（含当天全天）", show_default=False)] = None,
+    by: Annotated[str, typer.Option("--by", help="按哪些维度分组：month,channel,group,category,item,type 的组合")] = "channel",
+    fmt: Annotated[StatsFormat, typer.Option("--format", help="table / csv（带 BOM）/ json / xlsx / md")] = StatsFormat.table,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="输出文件（xlsx 必须指定）", show_default=False)] = None,
+) -> None:
+    """统计帖子数与微信阅读数：按月份、渠道、分组、清单类别/事项、采购公告类型。
+
+    例：xxgk stats --year 2022-2023 --by channel,month；xxgk stats --by type --format json；
+    xxgk stats --year 2022-2023 --format xlsx -o 2022-2023统计.xlsx
+    """
+    from aggregator.services.channels import register
+    from aggregator.services.report import channel_names, write_workbook
+    from aggregator.services.stats import StatsError, parse_dims, period_of, to_csv, to_markdown
+    from aggregator.services.stats import stats as compute_stats
+
+    cfg = load(ctx)
+    try:
+        period = period_of(year, date_from, date_to)
+        dims = parse_dims(by)
+    except StatsError as exc:
+        fail(str(exc))
+    _needs_file(fmt, output)
+    with open_store(cfg) as store:
+        register(cfg, store)
+        table = compute_stats(store, dims, period, channel_names=channel_names(cfg))
+        if fmt is StatsFormat.xlsx:
+            assert output is not None
+            write_workbook(store, cfg, period, output, extra=table)
+            consoles.err.print(f"已写入 {output}")
+            return
+    if fmt is StatsFormat.json:
+        emit(json.dumps(table.to_json(), ensure_ascii=False) + "\n", output)
+    elif fmt is StatsFormat.csv:
+        emit(to_csv(table), output)
+    elif fmt is StatsFormat.md:
+        emit(to_markdown(table), output)
+    else:
+        from rich.table import Table
+
+        header, rows = table.human_rows()
+        t = Table(*header, title=f"统计（{table.period.label}）")
+        for r in rows:
+            t.add_row(*[escape(str(c)) for c in r])
+        consoles.out.print(t)
+
+
+def coverage(
+    ctx: typer.Context,
+    year: Annotated[str | None, typer.Option("--year", help="学年，如 2022-2023", show_default=False)] = None,
+    fmt: Annotated[StatsFormat, typer.Option("--format", help="table / json / csv / md / xlsx")] = StatsFormat.table,
+    output: Annotated[Path | None, typer.Option("-o", "--output", show_default=False)] = None,
+) -> None:
+    """清单 50 项的公开情况：每项的帖子数与最新发布日期；为 0 的即年报附录中需说明的空缺。
+
+    例：xxgk coverage --year 2022-2023；xxgk coverage --format json
+    """
+    from aggregator.qingdan import items
+    from aggregator.services.report import coverage as item_coverage
+    from aggregator.services.report import write_coverage_xlsx
+    from aggregator.services.stats import StatsError, csv_text, markdown_table, period_of
+
+    cfg = load(ctx)
+    try:
+        period = period_of(year, None, None)
+    except StatsError as exc:
+        fail(str(exc))
+    _needs_file(fmt, output)
+    with open_store(cfg) as store:
+        found = item_coverage(store, period)
+    if fmt is StatsFormat.json:
+        emit(json.dumps({"items": [c.to_json() for c in found]}, ensure_ascii=False) + "\n", output)
+        return
+    if fmt is StatsFormat.xlsx:
+        assert output is not None
+        write_coverage_xlsx(found, period, output)
+        consoles.err.print(f"已写入 {output}")
+        return
+    header = ["事项", "类别", "内容", "条数", "最新发布"]
+    rows = [[c.item, c.category, items()[c.item].text, c.count, c.latest.date().isoformat() if c.latest else "—"]
+            for c in found]
+    if fmt in (StatsFormat.csv, StatsFormat.md):
+        emit(markdown_table(header, rows, 3) if fmt is StatsFormat.md else csv_text(header, rows), output)
+        return
+    from rich.table import Table
+
+    missing = [c.item for c in found if c.count == 0]
+    t = Table(*header, title=f"清单公开情况（{period.label}）：{len(found) - len(missing)} 项有公开，{len(missing)} 项空缺")
+    for r in rows:
+        t.add_row(*[escape(str(x)) for x in r], style="red" if r[3] == 0 else None)
+    consoles.out.print(t)
+
+
+def report(
+    ctx: typer.Context,
+    year: Annotated[str, typer.Option("--year", help="学年，如 2022-2023")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="报告文件：.md 或 .docx")],
+) -> None:
+    """生成信息公开年度报告的数据草稿：各渠道、采购公告类型、微信推文与阅读、招生信息及与上学年对比，附清单 50 项公开情况表。
+
+    例：xxgk report --year 2022-2023 -o 2022-2023年报数据.docx
+    """
+    from aggregator.services.channels import register
+    from aggregator.services.report import write_report
+    from aggregator.services.stats import StatsError, academic_year
+
+    cfg = load(ctx)
+    if output.suffix.lower() not in (".md", ".docx"):
+        fail("报告文件名应以 .md 或 .docx 结尾")
+    try:
+        academic_year(year)
+    except StatsError as exc:
+        fail(str(exc))
+    with open_store(cfg) as store:
+        register(cfg, store)
+        write_report(store, cfg, year, output)
+    consoles.err.print(f"已写入 {output}")
+
+
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="jsonl（默认）、csv（带 BOM，Excel/WPS 可直接打开）或 xlsx")] = ExportFormat.jsonl,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="输出文件（默认标准输出；xlsx 必须指定）", show_default=False)] = None,
+) -> None:
+    """导出全部帖子及其字段，供其他工具使用。
+
+    例：xxgk export > posts.jsonl；xxgk export --format xlsx -o 全部帖子.xlsx
+    """
+    from aggregator.services.export import export as export_posts
+
+    cfg = load(ctx)
+    _needs_file(fmt, output)
+    with open_store(cfg) as store:
+        if output is None:
+            n = export_posts(store, fmt.value, sys.stdout, None)
+        elif fmt is ExportFormat.xlsx:
+            n = export_posts(store, "xlsx", None, str(output))
+        else:
+            with open(output, "w", encoding="utf-8", newline="") as fh:
+                n = export_posts(store, fmt.value, fh, None)
+    consoles.err.print(f"已导出 {n} 条帖子" + (f" → {output}" if output else ""))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(export)
+    app.command("stats")(stats)
+    app.command("coverage")(coverage)
+    app.command("report")(report)

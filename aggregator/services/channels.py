@@ -1,0 +1,88 @@
+"""The channel overview every face shows: each configured channel with its
+last run, last success, post count and next scheduled run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aggregator.clock import SHANGHAI, iso_local
+from aggregator.config import TIMEZONE, ChannelConfig, Config
+from storage.store import ChannelRecord, Store
+
+# How a run ended, in the office's words.
+STATUS_ZH = {"ok": "成功", "partial": "部分成功", "failed": "失败", "interrupted": "中断", "running": "进行中"}
+
+
+def channel_record(ch: ChannelConfig) -> ChannelRecord:
+    return ChannelRecord(id=ch.id, name=ch.display_name, kind=ch.kind, group_name=ch.group_name,
+                         source=ch.source, enabled=ch.enabled)
+
+
+def register(config: Config, store: Store) -> None:
+    """Make the store know every configured channel (names and groups as the config now says)."""
+    store.register_channels(channel_record(ch) for ch in config.channels)
+
+
+def next_run(ch: ChannelConfig, now: datetime | None = None) -> datetime | None:
+    """When the scheduler will next sync the channel (None when disabled), in Asia/Shanghai.
+
+    >>> from connectors.settings import ChannelSettings
+    >>> ch = ChannelSettings(id="x", kind="html", schedule="*/30 * * * *")
+    >>> next_run(ch, datetime(2024, 9, 1, 10, 7, tzinfo=SHANGHAI)).isoformat()
+    '2024-09-01T10:30:00+08:00'
+    """
+    if not ch.enabled:
+        return None
+    from apscheduler.triggers.cron import CronTrigger
+
+    trigger = CronTrigger.from_crontab(ch.schedule, timezone=TIMEZONE)
+    now = now or datetime.now(SHANGHAI)
+    nxt = trigger.get_next_fire_time(None, now)
+    return None if nxt is None else nxt.astimezone(SHANGHAI)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRow:
+    """One channel as `xxgk channels --json` and `/api/channels` give it."""
+
+    id: str
+    name: str
+    kind: str
+    group: str
+    source: str | None
+    enabled: bool
+    schedule: str
+    posts: int
+    last_sync: str | None
+    last_success: str | None
+    status: str | None
+    error: str | None
+    next_run: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    @property
+    def status_text(self) -> str:
+        text = STATUS_ZH.get(self.status, "从未同步") if self.status else "从未同步"
+        return text if self.enabled else f"{text}（已停用）"
+
+
+def overview(config: Config, store: Store, now: datetime | None = None) -> list[ChannelRow]:
+    """Every configured channel, in config order."""
+    register(config, store)
+    known = {o.id: o for o in store.channel_overview()}
+    rows = []
+    for ch in config.channels:
+        o = known[ch.id]
+        nxt = next_run(ch, now)
+        rows.append(ChannelRow(
+            id=ch.id, name=ch.display_name, kind=ch.kind, group=ch.group_name, source=ch.source,
+            enabled=ch.enabled, schedule=ch.schedule, posts=o.posts,
+            last_sync=iso_local(o.last_run_finished or o.last_run_started), last_success=iso_local(o.last_ok),
+            status=o.last_run_status, error=o.last_error,
+            next_run=nxt.isoformat(timespec="seconds") if nxt else None,
+        ))
+    return rows

@@ -1,0 +1,122 @@
+"""The statistics queries, written next to the indexes they are planned on.
+
+- `ix_posts_stats (published_at, channel_id, category, item, type, reads)`:
+  every count over a period is index-only.
+- `ix_posts_month` (SQLite only, migration 0003): the same columns behind
+  `substr(published_at, 1, 7)`, so GROUP BY month, channel streams in index
+  order without a sort (3× faster at 300k posts). `month_expr` must stay that
+  exact expression; `tests/test_stats.py` checks the plan uses the index.
+- `ix_posts_item_published (item, published_at)`: coverage counts each item
+  over a period by range.
+
+PostgreSQL hash-aggregates and needs no month index; it groups on
+`date_trunc('month', …)`, ~3× cheaper per row than `to_char`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from storage.store import Store, channels_t, posts_t
+
+MONTH_INDEX = "ix_posts_month"
+DIMENSIONS = ("month", "channel", "group", "category", "item", "type")
+
+
+def month_expr(dialect: str) -> sa.ColumnElement[Any]:
+    if dialect == "sqlite":
+        # Stored as 'YYYY-MM-DD HH:MM:SS'. Literal 1 and 7, not bound parameters, so the
+        # expression is the one ix_posts_month is built on.
+        return sa.func.substr(posts_t.c.published_at, sa.literal_column("1"), sa.literal_column("7"))
+    return sa.func.date_trunc("month", posts_t.c.published_at)
+
+
+def month_text(value: Any) -> str | None:
+    """'2023-05' from SQLite's text or PostgreSQL's date_trunc timestamp."""
+    if value is None or isinstance(value, str):
+        return value
+    return f"{value.year:04d}-{value.month:02d}"
+
+
+def _period(start: datetime | None, end: datetime | None) -> list[sa.ColumnElement[bool]]:
+    conds = []
+    if start is not None:
+        conds.append(posts_t.c.published_at >= start)
+    if end is not None:
+        conds.append(posts_t.c.published_at < end)
+    return conds
+
+
+def count_by(store: Store, dims: Sequence[str], start: datetime | None, end: datetime | None, *,
+             channels: Sequence[str] | None = None, months: Sequence[str] = ()) -> dict[tuple[Any, ...], tuple[int, int]]:
+    """(count, reads) of the posts published in [start, end), grouped by `dims` (DIMENSIONS);
+    `months` — the period's months, first to last — lets SQLite walk ix_posts_month."""
+    dialect = store.dialect
+    exprs: dict[str, sa.ColumnElement[Any]] = {
+        "month": month_expr(dialect),
+        "channel": posts_t.c.channel_id,
+        "group": channels_t.c.group_name,
+        "category": posts_t.c.category,
+        "item": posts_t.c.item,
+        "type": posts_t.c.type,
+    }
+    cols = [exprs[d].label(d) for d in dims]
+    q = sa.select(*cols, sa.func.count().label("count"),
+                  sa.func.coalesce(sa.func.sum(posts_t.c.reads), 0).label("reads")).select_from(posts_t)
+    if "group" in dims:
+        q = q.join(channels_t, channels_t.c.id == posts_t.c.channel_id)
+    q = q.where(*_period(start, end))
+    if channels:
+        q = q.where(posts_t.c.channel_id.in_(list(channels)))
+    if "month" in dims and months and dialect == "sqlite":
+        # Redundant with the date range, but lets SQLite walk ix_posts_month in group order.
+        q = q.where(exprs["month"].between(months[0], months[-1]))
+    if cols:
+        # Month first: the order ix_posts_month keeps, so SQLite groups without sorting.
+        q = q.group_by(*sorted((exprs[d] for d in dims), key=lambda e: e is not exprs["month"]))
+    with store.engine.connect() as conn:
+        return {tuple(month_text(r[d]) if d == "month" else r[d] for d in dims): (int(r.count), int(r.reads))
+                for r in conn.execute(q).mappings()}
+
+
+def channel_groups(store: Store) -> dict[str, str]:
+    """Every registered channel id → its group name."""
+    with store.engine.connect() as conn:
+        return {r.id: r.group_name for r in conn.execute(sa.select(channels_t.c.id, channels_t.c.group_name))}
+
+
+def item_counts(store: Store, items: Sequence[int], start: datetime | None,
+                end: datetime | None) -> dict[int, tuple[int, datetime | None]]:
+    """Each 清单 item with posts in [start, end): (count, newest published_at)."""
+    conds = _period(start, end)
+    found: dict[int, tuple[int, Any]] = {}
+    with store.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            # One range count per item on ix_posts_item_published: 50 short index walks beat
+            # SQLite's sorted grouping of the whole period (1M posts: 286 → 77 ms).
+            for number in items:
+                row = conn.execute(sa.select(sa.func.count(), sa.func.max(posts_t.c.published_at))
+                                   .where(posts_t.c.item == number, *conds)).one()
+                if row[0]:
+                    found[number] = (int(row[0]), row[1])
+        else:  # PostgreSQL hash-aggregates one scan faster than 50 queries
+            q = (sa.select(posts_t.c.item, sa.func.count(), sa.func.max(posts_t.c.published_at))
+                 .where(posts_t.c.item.is_not(None), *conds).group_by(posts_t.c.item))
+            found = {r[0]: (int(r[1]), r[2]) for r in conn.execute(q)}
+    # SQLite returns max() of a datetime column as text
+    return {k: (n, datetime.fromisoformat(v) if isinstance(v, str) else v) for k, (n, v) in found.items()}
+
+
+def newest_of_item(store: Store, item: int, start: datetime | None, end: datetime | None,
+                   limit: int) -> list[dict[str, Any]]:
+    """The item's newest posts in [start, end): title, url, published_at."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(posts_t.c.title, posts_t.c.url, posts_t.c.published_at)
+            .where(posts_t.c.item == item, *_period(start, end))
+            .order_by(posts_t.c.published_at.desc().nulls_last()).limit(limit)).mappings().all()
+    return [dict(r) for r in rows]
