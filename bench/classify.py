@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from aggregator.qingdan.classify import Classifier, default_classifier  # noqa: E402
 from aggregator.qingdan import category_of  # noqa: E402
+from aggregator.qingdan.classify import Classifier, default_classifier  # noqa: E402
 
 DATA = Path(__file__).with_name("data")
 

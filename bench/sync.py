@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 
 from aggregator.config import parse_config  # noqa: E402
-from aggregator.services.sync import sync  # noqa: E402
 from aggregator.demo.server import SampleServer  # noqa: E402
 from aggregator.demo.sites import news_posts, portal_site  # noqa: E402
+from aggregator.services.sync import sync  # noqa: E402
 from storage.store import Store  # noqa: E402
 
 PER_PAGE = 20
@@ -111,8 +111,8 @@ def main() -> None:
 
 def extract_cpu_ms(n: int) -> float:
     """The connector's and pipeline's own work per detail page, no network."""
-    from aggregator.pipeline.normalize import normalise
     from aggregator.demo.sites import vsb_detail
+    from aggregator.pipeline.normalize import normalise
     from connectors.html import Entry, entry_key, parse_detail
     from connectors.http import Page
     from connectors.presets import selectors_for

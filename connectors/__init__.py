@@ -31,7 +31,9 @@ def _register() -> None:
     from connectors.table import TableConnector
     from connectors.wechat import WechatConnector
 
-    for connector in (HtmlConnector, ProcurementConnector, FeedConnector, WechatConnector, TableConnector):
+    kinds: tuple[type[Connector], ...] = (HtmlConnector, ProcurementConnector, FeedConnector, WechatConnector,
+                                          TableConnector)
+    for connector in kinds:
         REGISTRY[connector.kind] = connector
 
 

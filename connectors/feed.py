@@ -11,8 +11,8 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timezone
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import feedparser
@@ -22,14 +22,14 @@ from connectors.base import ChannelError, Checkpoint, FetchContext, Item, RawPos
 from connectors.html import Entry, block_text, entry_key, parse_detail, parse_html
 from connectors.http import FetchError, fetch_page, host_allowed
 from connectors.presets import DetailSelectors, ListSelectors, known_preset, selectors_for
-from connectors.settings import WebSettings
+from connectors.settings import ChannelSettings, WebSettings
 
 
 def _when(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         value = entry.get(key)
         if value:
-            return datetime.fromtimestamp(calendar.timegm(value), timezone.utc)
+            return datetime.fromtimestamp(calendar.timegm(value), UTC)
     return None
 
 
@@ -49,8 +49,8 @@ class FeedSettings(WebSettings):
 
 
 class FeedConnector:
-    kind = "feed"
-    settings = FeedSettings
+    kind: ClassVar[str] = "feed"
+    settings: ClassVar[type[ChannelSettings]] = FeedSettings
 
     def fetch(self, ctx: FetchContext) -> Iterator[Item]:
         channel = ctx.channel

@@ -30,7 +30,8 @@ def channel_files(path: str | None, suffixes: tuple[str, ...]) -> list[Path]:
         return [p]
     if not p.exists():
         raise ChannelError(f"{p} does not exist — create the folder or fix the channel's `path`")
-    files = [f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in suffixes and not f.name.startswith(("~$", "."))]
+    files = [f for f in p.rglob("*")
+             if f.is_file() and f.suffix.lower() in suffixes and not f.name.startswith(("~$", "."))]
     return sorted(files, key=lambda f: (f.stat().st_mtime, f.name))
 
 
@@ -139,7 +140,7 @@ def iter_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         try:
             dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
         except csv.Error:
-            dialect = csv.excel  # type: ignore[assignment]
+            dialect = csv.excel
         reader = csv.DictReader(fh, dialect=dialect)
         for row in reader:
             yield reader.line_num, {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
@@ -169,7 +170,7 @@ def iter_xlsx(path: Path, sheet: str | None = None) -> tuple[list[str], Iterator
             for n, values in enumerate(rows, 2):
                 if values is None or all(v is None or str(v).strip() == "" for v in values):
                     continue
-                yield n, dict(zip(header, values))
+                yield n, dict(zip(header, values, strict=False))
         finally:
             wb.close()
 

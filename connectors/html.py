@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Literal, TypeAlias
+from typing import ClassVar, Literal, TypeAlias
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import lxml.html
@@ -23,7 +23,6 @@ from lxml import etree
 from pydantic import Field, field_validator
 
 from aggregator.clock import local_now
-
 from connectors.base import (
     Attachment,
     ChannelError,
@@ -38,7 +37,7 @@ from connectors.dates import MonthDay, parse_date, resolve_month_day
 from connectors.http import FetchError, Page, fetch_page, host_allowed
 from connectors.presets import DetailSelectors, ListSelectors, Selectors, known_preset, preset_problem, selectors_for
 from connectors.select import compile_spec
-from connectors.settings import WebSettings
+from connectors.settings import ChannelSettings, WebSettings
 from connectors.urls import canonical_url
 
 Element: TypeAlias = lxml.html.HtmlElement
@@ -306,8 +305,8 @@ def html_settings(ctx: FetchContext) -> HtmlSettings:
 
 
 class HtmlConnector:
-    kind = "html"
-    settings: type[HtmlSettings] = HtmlSettings
+    kind: ClassVar[str] = "html"
+    settings: ClassVar[type[ChannelSettings]] = HtmlSettings
 
     def hosts(self, ctx: FetchContext) -> list[str]:
         assert ctx.channel.url is not None
@@ -370,7 +369,8 @@ class HtmlConnector:
                 return
             if page.status == 404:
                 if number == 1:
-                    raise ChannelError(f"list page {url} answered HTTP 404 — has the column moved? Check the channel url")
+                    raise ChannelError(f"list page {url} answered HTTP 404 — has the column moved? "
+                                       "Check the channel url")
                 break  # archives end with a 404
             if number == 1 or first is None:
                 first = page

@@ -199,7 +199,7 @@ class PoliteTransport(httpx.BaseTransport):
                 parser.parse(resp.text.splitlines())
             elif resp.status_code in (401, 403):
                 parser = urllib.robotparser.RobotFileParser()
-                parser.disallow_all = True
+                parser.parse(["User-agent: *", "Disallow: /"])
         except httpx.TransportError:
             parser = None  # unreachable robots.txt: the page request will say why
         with self._lock:
@@ -286,7 +286,8 @@ def fetch_page(
                 for chunk in resp.iter_bytes():
                     body.extend(chunk)
                     if len(body) > max_bytes:
-                        raise FetchError(f"{current} is larger than {max_bytes:,} bytes; not read", status=resp.status_code)
+                        raise FetchError(f"{current} is larger than {max_bytes:,} bytes; not read",
+                                         status=resp.status_code)
                 text = decode_html(bytes(body), resp.headers.get("content-type"))
                 status = resp.status_code
                 reason = blocked_reason(status, text)
@@ -298,7 +299,8 @@ def fetch_page(
         except RobotsDisallowed as exc:
             raise FetchError(f"{exc}; the site asks crawlers not to read it", blocked=True) from None
         except httpx.TimeoutException:
-            raise FetchError(f"{current} did not answer in time (timeout); try again later or raise [http] timeout") from None
+            raise FetchError(f"{current} did not answer in time (timeout); "
+                             "try again later or raise [http] timeout") from None
         except httpx.TransportError as exc:
             raise FetchError(f"{current} could not be reached ({type(exc).__name__}: {exc})") from None
     raise FetchError(f"{url} redirects more than {MAX_REDIRECTS} times")

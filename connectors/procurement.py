@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Literal
+from typing import ClassVar, Literal
 
 from connectors.base import FetchContext, RawPost
 from connectors.html import Element, Entry, HtmlConnector, HtmlSettings, parse_html
 from connectors.http import Page
+from connectors.settings import ChannelSettings
 
 OTHER = "其他"
 # The canonical announcement types (DESIGN.md), in the order statistics and the report list them.
@@ -127,7 +128,7 @@ def _pairs(root: Element) -> dict[str, str]:
     pairs: dict[str, str] = {}
     for row in root.iter("tr"):
         cells = [" ".join(c.text_content().split()) for c in row if c.tag in ("td", "th")]
-        for label, value in zip(cells[::2], cells[1::2]):
+        for label, value in zip(cells[::2], cells[1::2], strict=False):
             label = label.rstrip("：: ")
             if label and value and label not in pairs:
                 pairs[label] = value
@@ -174,8 +175,8 @@ class ProcurementSettings(HtmlSettings):
 
 
 class ProcurementConnector(HtmlConnector):
-    kind = "procurement"
-    settings = ProcurementSettings
+    kind: ClassVar[str] = "procurement"
+    settings: ClassVar[type[ChannelSettings]] = ProcurementSettings
 
     def enrich(self, post: RawPost, page: Page | None, entry: Entry, ctx: FetchContext) -> RawPost:
         post.type = procurement_type(post.title, post.column or ctx.channel.display_name, post.body, post.url or "")

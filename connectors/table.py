@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from connectors.base import ChannelError, FetchContext, Item, RawPost, Skipped
 from connectors.dates import MonthDay, parse_date
@@ -23,7 +23,7 @@ from connectors.files import (
     iter_json_records,
     iter_xlsx,
 )
-from connectors.settings import FileSettings, Strict
+from connectors.settings import ChannelSettings, FileSettings, Strict
 
 SUFFIXES = (".csv", ".xlsx", ".json")
 _EXCEL_EPOCH = datetime(1899, 12, 30)
@@ -74,8 +74,8 @@ class TableSettings(FileSettings):
 
 
 class TableConnector:
-    kind = "table"
-    settings = TableSettings
+    kind: ClassVar[str] = "table"
+    settings: ClassVar[type[ChannelSettings]] = TableSettings
 
     def fetch(self, ctx: FetchContext) -> Iterator[Item]:
         columns = ctx.channel.columns if isinstance(ctx.channel, TableSettings) else None

@@ -17,9 +17,9 @@ from __future__ import annotations
 import html as htmllib
 import re
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from connectors.base import FetchContext, Item, RawPost, Skipped
@@ -32,7 +32,7 @@ from connectors.files import (
     mtime,
 )
 from connectors.html import block_text, parse_html, sanitize, select_node, select_value
-from connectors.settings import FileSettings
+from connectors.settings import ChannelSettings, FileSettings
 
 SUFFIXES = (".json", ".xlsx", ".html", ".htm", ".mhtml")
 XLSX_SHEET = "微信公众号文章"
@@ -69,9 +69,9 @@ def article_key(link: str | None, biz: str | None = None, mid: str | None = None
     if link:
         parts = urlsplit(htmllib.unescape(link).replace("\\x26", "&"))
         q = parse_qs(parts.query)
-        biz = biz or (q.get("__biz") or [None])[0]
-        mid = mid or (q.get("mid") or q.get("appmsgid") or [None])[0]
-        idx = idx or (q.get("idx") or q.get("itemidx") or [None])[0]
+        biz = biz or next(iter(q.get("__biz") or ()), None)
+        mid = mid or next(iter(q.get("mid") or q.get("appmsgid") or ()), None)
+        idx = idx or next(iter(q.get("idx") or q.get("itemidx") or ()), None)
         if not (biz and mid and idx) and parts.path.startswith("/s/") and len(parts.path) > 3:
             return "s:" + parts.path[3:].strip("/")
     if biz and mid and idx:
@@ -99,7 +99,7 @@ def from_json(rec: dict[str, Any], observed: datetime) -> RawPost | str:
     if not key:
         return "no link or aid to identify the article"
     ts = rec.get("create_time") or rec.get("update_time")
-    when = datetime.fromtimestamp(int(ts), timezone.utc) if str(ts or "").isdigit() else None
+    when = datetime.fromtimestamp(int(str(ts)), UTC) if str(ts or "").isdigit() else None
     content = rec.get("content") or ""
     body = block_text(parse_html(f"<div>{content}</div>")) if content else (rec.get("digest") or "")
     status = _status(title + content, rec.get("item_show_type"))
@@ -143,16 +143,19 @@ def from_page(text: str) -> RawPost | str:
     if "mp.weixin.qq.com" not in text and "rich_media" not in text and "js_content" not in text:
         return "not a WeChat article page (no mp.weixin.qq.com markers)"
     root = parse_html(text)
-    var = {n: (re.search(_VAR.format(name=n), text) or [None, None])[1] for n in ("biz", "mid", "idx", "ct", "msg_link")}
+    var = {n: (re.search(_VAR.format(name=n), text) or [None, None])[1]
+           for n in ("biz", "mid", "idx", "ct", "msg_link")}
     og_url = select_value(root, "meta[property='og:url']@content") or var["msg_link"] or ""
     key = article_key(og_url, var["biz"] or None, var["mid"] or None, var["idx"] or None)
     status = _status(text)
     if not key:
-        return "no __biz/mid/idx or og:url to identify the article" if status == "ok" else f"a {status} page with no article link"
+        if status == "ok":
+            return "no __biz/mid/idx or og:url to identify the article"
+        return f"a {status} page with no article link"
     title = select_value(root, "meta[property='og:title']@content, #activity-name, h1.rich_media_title, h2") or ""
     when: datetime | None = None
     if var["ct"] and var["ct"].isdigit():
-        when = datetime.fromtimestamp(int(var["ct"]), timezone.utc)
+        when = datetime.fromtimestamp(int(var["ct"]), UTC)
     else:
         shown = parse_date(select_value(root, "#publish_time"))
         when = shown if isinstance(shown, datetime) else None
@@ -181,8 +184,8 @@ class WechatSettings(FileSettings):
 
 
 class WechatConnector:
-    kind = "wechat"
-    settings = WechatSettings
+    kind: ClassVar[str] = "wechat"
+    settings: ClassVar[type[ChannelSettings]] = WechatSettings
 
     def fetch(self, ctx: FetchContext) -> Iterator[Item]:
         yield from import_new_files(ctx, SUFFIXES, "exporter JSON/XLSX or saved article page", self._file)

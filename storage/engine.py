@@ -77,9 +77,21 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+# Revisions that change what the search index holds: a store upgraded across one is
+# indexed again by the running version's tokenizer, in the migration's transaction.
+REINDEX_AFTER = frozenset({"0005"})
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision; a no-op when it already is."""
-    if current_revision(engine) == head_revision():
+    start, head = current_revision(engine), head_revision()
+    if start == head:
         return
     with engine.begin() as conn:
         command.upgrade(_alembic_config(conn), "head")
+        if start is not None and any(start < rev <= head for rev in REINDEX_AFTER):
+            from storage.search import rebuild_index
+
+            posts = sa.table("posts", sa.column("id"), sa.column("title"), sa.column("body"),
+                             sa.column("department"), sa.column("attachments", sa.JSON()))
+            rebuild_index(conn, posts)

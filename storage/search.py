@@ -36,11 +36,12 @@ from __future__ import annotations
 
 import operator
 import re
-from collections import defaultdict
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -103,7 +104,7 @@ class PostTokens:
     chars: list[str]  # every character of the post, sorted
 
 
-def post_tokens(row: dict) -> PostTokens:  # type: ignore[type-arg]
+def post_tokens(row: Mapping[str, Any]) -> PostTokens:
     """A post row (title, body, department, attachments) → what it is indexed under."""
     title_chars: set[str] = set()
     title = stream_tokens([row["title"]], title_chars)
@@ -224,12 +225,12 @@ class SearchFilters:
 @dataclass(slots=True)
 class SearchResult:
     total: int
-    rows: list[dict]  # type: ignore[type-arg]
+    rows: list[dict[str, Any]]
     facets: dict[str, list[tuple[object, int]]] = field(default_factory=dict)
     plan: str = ""  # how the store found them (SQLite: `count:… page:…`), for benches and tests
 
 
-Statement = tuple[str, list[dict]]  # type: ignore[type-arg]
+Statement = tuple[str, list[dict[str, Any]]]
 
 
 class SearchBackend:
@@ -239,11 +240,11 @@ class SearchBackend:
     dialect: str
     ddl: tuple[str, ...]
 
-    def index(self, rows: Sequence[dict]) -> list[Statement]:  # type: ignore[type-arg]
+    def index(self, rows: Sequence[Mapping[Any, Any]]) -> list[Statement]:
         """executemany statements that (re)index `rows` (id, title, body, department, attachments)."""
         raise NotImplementedError
 
-    def unindex(self, rows: Sequence[dict]) -> list[Statement]:  # type: ignore[type-arg]
+    def unindex(self, rows: Sequence[Mapping[Any, Any]]) -> list[Statement]:
         """Statements that take `rows` — with the fields they were indexed with — out of the index."""
         raise NotImplementedError
 
@@ -294,7 +295,7 @@ def _count(conn: sa.Connection, posts: sa.Table, where: sa.ColumnElement[bool]) 
 
 
 def _page(conn: sa.Connection, posts: sa.Table, where: sa.ColumnElement[bool], title_hit: sa.ColumnElement[bool] | None,
-          limit: int, offset: int) -> list[dict]:  # type: ignore[type-arg]
+          limit: int, offset: int) -> list[dict[str, Any]]:
     order_by: list[sa.ColumnElement[object]] = []
     if title_hit is not None:
         order_by.append(sa.case((title_hit, 1), else_=0).desc())
@@ -350,7 +351,7 @@ class SqliteSearch(SearchBackend):
     )
 
     @staticmethod
-    def _params(rows: Sequence[dict]) -> tuple[list[dict], list[dict]]:  # type: ignore[type-arg]
+    def _params(rows: Sequence[Mapping[Any, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         stream, chars = [], []
         for row in rows:
             tok = post_tokens(row)
@@ -358,12 +359,12 @@ class SqliteSearch(SearchBackend):
             chars.append({"id": row["id"], "c": " ".join(tok.chars) + " " + " ".join("t" + c for c in tok.title_chars)})
         return stream, chars
 
-    def index(self, rows: Sequence[dict]) -> list[Statement]:  # type: ignore[type-arg]
+    def index(self, rows: Sequence[Mapping[Any, Any]]) -> list[Statement]:
         stream, chars = self._params(rows)
         return [(f"INSERT INTO {FTS_TABLE}(rowid, t, r) VALUES (:id, :t, :r)", stream),
                 (f"INSERT INTO {CHARS_TABLE}(rowid, c) VALUES (:id, :c)", chars)]
 
-    def unindex(self, rows: Sequence[dict]) -> list[Statement]:  # type: ignore[type-arg]
+    def unindex(self, rows: Sequence[Mapping[Any, Any]]) -> list[Statement]:
         # A contentless FTS5 table on SQLite 3.40 deletes only with the exact tokens it
         # was given, re-derived here from the old fields.
         stream, chars = self._params(rows)
@@ -563,13 +564,13 @@ class PostgresSearch(SearchBackend):
         gin,
     )
 
-    def index(self, rows: Sequence[dict]) -> list[Statement]:  # type: ignore[type-arg]
+    def index(self, rows: Sequence[Mapping[Any, Any]]) -> list[Statement]:
         params = [{"id": row["id"], "tsv": tsvector_literal(post_tokens(row))} for row in rows]
         upsert = (f"INSERT INTO {PG_TABLE}(post_id, tsv) VALUES (:id, CAST(:tsv AS tsvector)) "
                   "ON CONFLICT (post_id) DO UPDATE SET tsv = EXCLUDED.tsv")
         return [(upsert, params)]
 
-    def unindex(self, rows: Sequence[dict]) -> list[Statement]:  # type: ignore[type-arg]
+    def unindex(self, rows: Sequence[Mapping[Any, Any]]) -> list[Statement]:
         return [(f"DELETE FROM {PG_TABLE} WHERE post_id = :id", [{"id": row["id"]} for row in rows])]
 
     def clear(self) -> list[str]:

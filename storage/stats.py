@@ -21,9 +21,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from storage.models import MONTH_INDEX
 from storage.store import Store, channels_t, posts_t
 
-MONTH_INDEX = "ix_posts_month"
+__all__ = ["DIMENSIONS", "MONTH_INDEX", "channel_groups", "count_by", "item_counts", "month_expr", "month_text",
+           "newest_of_item"]
 DIMENSIONS = ("month", "channel", "group", "category", "item", "type")
 
 
@@ -51,8 +53,15 @@ def _period(start: datetime | None, end: datetime | None) -> list[sa.ColumnEleme
     return conds
 
 
-def count_by(store: Store, dims: Sequence[str], start: datetime | None, end: datetime | None, *,
-             channels: Sequence[str] | None = None, months: Sequence[str] = ()) -> dict[tuple[Any, ...], tuple[int, int]]:
+def count_by(
+    store: Store,
+    dims: Sequence[str],
+    start: datetime | None,
+    end: datetime | None,
+    *,
+    channels: Sequence[str] | None = None,
+    months: Sequence[str] = (),
+) -> dict[tuple[Any, ...], tuple[int, int]]:
     """(count, reads) of the posts published in [start, end), grouped by `dims` (DIMENSIONS);
     `months` — the period's months, first to last — lets SQLite walk ix_posts_month."""
     dialect = store.dialect
@@ -65,8 +74,9 @@ def count_by(store: Store, dims: Sequence[str], start: datetime | None, end: dat
         "type": posts_t.c.type,
     }
     cols = [exprs[d].label(d) for d in dims]
-    q = sa.select(*cols, sa.func.count().label("count"),
-                  sa.func.coalesce(sa.func.sum(posts_t.c.reads), 0).label("reads")).select_from(posts_t)
+    q = sa.select(
+        *cols, sa.func.count().label("count"), sa.func.coalesce(sa.func.sum(posts_t.c.reads), 0).label("reads")
+    ).select_from(posts_t)
     if "group" in dims:
         q = q.join(channels_t, channels_t.c.id == posts_t.c.channel_id)
     q = q.where(*_period(start, end))
@@ -79,8 +89,10 @@ def count_by(store: Store, dims: Sequence[str], start: datetime | None, end: dat
         # Month first: the order ix_posts_month keeps, so SQLite groups without sorting.
         q = q.group_by(*sorted((exprs[d] for d in dims), key=lambda e: e is not exprs["month"]))
     with store.engine.connect() as conn:
-        return {tuple(month_text(r[d]) if d == "month" else r[d] for d in dims): (int(r.count), int(r.reads))
-                for r in conn.execute(q).mappings()}
+        return {
+            tuple(month_text(r[d]) if d == "month" else r[d] for d in dims): (int(r.count), int(r.reads))
+            for r in conn.execute(q).mappings()
+        }
 
 
 def channel_groups(store: Store) -> dict[str, str]:
@@ -89,8 +101,9 @@ def channel_groups(store: Store) -> dict[str, str]:
         return {r.id: r.group_name for r in conn.execute(sa.select(channels_t.c.id, channels_t.c.group_name))}
 
 
-def item_counts(store: Store, items: Sequence[int], start: datetime | None,
-                end: datetime | None) -> dict[int, tuple[int, datetime | None]]:
+def item_counts(
+    store: Store, items: Sequence[int], start: datetime | None, end: datetime | None
+) -> dict[int, tuple[int, datetime | None]]:
     """Each 清单 item with posts in [start, end): (count, newest published_at)."""
     conds = _period(start, end)
     found: dict[int, tuple[int, Any]] = {}
@@ -99,24 +112,37 @@ def item_counts(store: Store, items: Sequence[int], start: datetime | None,
             # One range count per item on ix_posts_item_published: 50 short index walks beat
             # SQLite's sorted grouping of the whole period (1M posts: 286 → 77 ms).
             for number in items:
-                row = conn.execute(sa.select(sa.func.count(), sa.func.max(posts_t.c.published_at))
-                                   .where(posts_t.c.item == number, *conds)).one()
+                row = conn.execute(
+                    sa.select(sa.func.count(), sa.func.max(posts_t.c.published_at)).where(
+                        posts_t.c.item == number, *conds
+                    )
+                ).one()
                 if row[0]:
                     found[number] = (int(row[0]), row[1])
         else:  # PostgreSQL hash-aggregates one scan faster than 50 queries
-            q = (sa.select(posts_t.c.item, sa.func.count(), sa.func.max(posts_t.c.published_at))
-                 .where(posts_t.c.item.is_not(None), *conds).group_by(posts_t.c.item))
+            q = (
+                sa.select(posts_t.c.item, sa.func.count(), sa.func.max(posts_t.c.published_at))
+                .where(posts_t.c.item.is_not(None), *conds)
+                .group_by(posts_t.c.item)
+            )
             found = {r[0]: (int(r[1]), r[2]) for r in conn.execute(q)}
     # SQLite returns max() of a datetime column as text
     return {k: (n, datetime.fromisoformat(v) if isinstance(v, str) else v) for k, (n, v) in found.items()}
 
 
-def newest_of_item(store: Store, item: int, start: datetime | None, end: datetime | None,
-                   limit: int) -> list[dict[str, Any]]:
+def newest_of_item(
+    store: Store, item: int, start: datetime | None, end: datetime | None, limit: int
+) -> list[dict[str, Any]]:
     """The item's newest posts in [start, end): title, url, published_at."""
     with store.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(posts_t.c.title, posts_t.c.url, posts_t.c.published_at)
-            .where(posts_t.c.item == item, *_period(start, end))
-            .order_by(posts_t.c.published_at.desc().nulls_last()).limit(limit)).mappings().all()
+        rows = (
+            conn.execute(
+                sa.select(posts_t.c.title, posts_t.c.url, posts_t.c.published_at)
+                .where(posts_t.c.item == item, *_period(start, end))
+                .order_by(posts_t.c.published_at.desc().nulls_last())
+                .limit(limit)
+            )
+            .mappings()
+            .all()
+        )
     return [dict(r) for r in rows]

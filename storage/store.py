@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from aggregator.clock import local_now
 from storage.engine import make_engine, migrate
 from storage.models import Channel, ChannelStateRow, Post, PostMetric, PostRevision, SyncRun
 from storage.search import (
@@ -26,14 +27,13 @@ from storage.search import (
     rebuild_index,
     run_search,
 )
-from aggregator.clock import local_now
 
-channels_t: sa.Table = Channel.__table__  # type: ignore[assignment]
-posts_t: sa.Table = Post.__table__  # type: ignore[assignment]
-revisions_t: sa.Table = PostRevision.__table__  # type: ignore[assignment]
-runs_t: sa.Table = SyncRun.__table__  # type: ignore[assignment]
-state_t: sa.Table = ChannelStateRow.__table__  # type: ignore[assignment]
-metrics_t: sa.Table = PostMetric.__table__  # type: ignore[assignment]
+channels_t: sa.Table = Channel.__table__  # type: ignore[attr-defined]
+posts_t: sa.Table = Post.__table__  # type: ignore[attr-defined]
+revisions_t: sa.Table = PostRevision.__table__  # type: ignore[attr-defined]
+runs_t: sa.Table = SyncRun.__table__  # type: ignore[attr-defined]
+state_t: sa.Table = ChannelStateRow.__table__  # type: ignore[attr-defined]
+metrics_t: sa.Table = PostMetric.__table__  # type: ignore[attr-defined]
 
 # Columns whose change makes a new revision (reads/likes are counts, not content).
 CONTENT_COLUMNS = ("title", "body", "published_at", "department", "attachments")
@@ -241,7 +241,9 @@ class Store:
             result = conn.execute(
                 runs_t.insert().values(channel_id=channel_id, started_at=now, status="running", full=full)
             )
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
 
     def finish_run(self, run_id: int, status: str, counts: RunCounts, error: str | None) -> datetime:
         now = local_now()

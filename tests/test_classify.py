@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from aggregator.qingdan.classify import Classifier, RuleSpec, default_classifier
 from aggregator.cli import app
 from aggregator.config import ConfigError, parse_config
-from aggregator.services.sync import reclassify
 from aggregator.demo.server import SampleServer
 from aggregator.demo.sites import SCHOOL, sample_channels, sample_pages
+from aggregator.qingdan.classify import Classifier, RuleSpec, default_classifier
+from aggregator.services.sync import reclassify
 from storage.store import Store
 from tests.helpers import write_config
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from aggregator.config import parse_config
-from aggregator.services.sync import sync
 from aggregator.demo import files as samples
 from aggregator.demo.server import Resource, SampleServer
 from aggregator.services.stats import date_range, stats
+from aggregator.services.sync import sync
 from connectors import files as filelib
 from connectors.wechat import article_key, canonical_link
 from storage.store import Store

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -210,7 +210,7 @@ def test_large_syncs_are_written_in_batches(store_url: str, store: Store) -> Non
 def test_dates_are_stored_in_shanghai_time(store_url: str, store: Store) -> None:
     cfg = make_config(store_url, "a")
     posts = [
-        RawPost(title="UTC", key="utc", published_at=datetime(2023, 8, 31, 16, 0, tzinfo=timezone.utc)),
+        RawPost(title="UTC", key="utc", published_at=datetime(2023, 8, 31, 16, 0, tzinfo=UTC)),
         RawPost(title="naive", key="naive", published_at=datetime(2023, 9, 1, 0, 0)),
         RawPost(title="date", key="date", published_at=date(2023, 9, 1)),
     ]

@@ -7,7 +7,7 @@ import itertools
 import json
 import random
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -16,6 +16,7 @@ from docx import Document
 from typer.testing import CliRunner
 
 from aggregator.cli import app
+from aggregator.clock import to_store
 from aggregator.config import parse_config
 from aggregator.qingdan import category_of
 from aggregator.services.report import (
@@ -26,7 +27,6 @@ from aggregator.services.report import (
 )
 from aggregator.services.stats import DIMENSIONS, academic_year, date_range, stats
 from storage.store import ChannelRecord, PostRecord, Store
-from aggregator.clock import to_store
 from tests.helpers import write_config
 
 CHANNELS = {"portal": ("html", "学校门户网站"), "xxgk": ("html", "信息公开网"), "cg": ("procurement", "政府采购信息"),
@@ -54,7 +54,7 @@ def known_posts(n: int = 600, seed: int = 3) -> list[tuple[str, PostRecord]]:
     out.append(("portal", PostRecord(key="aug31", title="8月31日23:59", content_hash="a",
                                      published_at=datetime(2023, 8, 31, 23, 59))))
     out.append(("portal", PostRecord(key="sep1", title="9月1日0:00", content_hash="b",
-                                     published_at=to_store(datetime(2023, 8, 31, 16, 0, tzinfo=timezone.utc)))))
+                                     published_at=to_store(datetime(2023, 8, 31, 16, 0, tzinfo=UTC)))))
     return out
 
 

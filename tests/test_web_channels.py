@@ -15,8 +15,6 @@ from pathlib import Path
 import pytest
 
 from aggregator.config import Config, parse_config
-from aggregator.pipeline import RunResult
-from aggregator.services.sync import sync
 from aggregator.demo.server import Resource, SampleServer, html
 from aggregator.demo.sites import (
     SCHOOL,
@@ -27,6 +25,8 @@ from aggregator.demo.sites import (
     sample_channels,
     sample_pages,
 )
+from aggregator.pipeline import RunResult
+from aggregator.services.sync import sync
 from storage.store import Store
 
 EXPECTED = {"portal-news": 24, "zsb-undergrad": 11, "yjsy-admissions": 8, "xxgk-notices": 7, "jwc-notices": 5,

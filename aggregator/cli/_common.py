@@ -89,8 +89,10 @@ def open_store(cfg: Config) -> Iterator[Store]:
         store = Store.open(cfg.store.url)
     except (sa.exc.SQLAlchemyError, StoreError, OSError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        fail(f"无法打开数据库 {_safe_url(cfg.store.url)}（{reason}）。"
-             f"请检查 {cfg.source} 中 [store] url，或数据库服务是否在运行。")
+        fail(
+            f"无法打开数据库 {_safe_url(cfg.store.url)}（{reason}）。"
+            f"请检查 {cfg.source} 中 [store] url，或数据库服务是否在运行。"
+        )
     with store:
         yield store
 

@@ -16,8 +16,14 @@ if TYPE_CHECKING:
 
 
 def explain_line(c: Classification) -> str:
-    where = {"title": "标题", "column": "栏目", "body": "正文开头", "channel": "渠道设置", "manual": "人工标注",
-             "none": "—"}[c.where]
+    where = {
+        "title": "标题",
+        "column": "栏目",
+        "body": "正文开头",
+        "channel": "渠道设置",
+        "manual": "人工标注",
+        "none": "—",
+    }[c.where]
     item = f"第 {c.item} 项（第 {c.category} 类）" if c.item else "不属于清单"
     words = "、".join(c.matched) if c.matched else "—"
     return f"{item}\n  规则：{c.rule}\n  依据：{where}；匹配词：{words}\n  得分：{c.score:.2f}"
@@ -28,8 +34,12 @@ def classify(
     post_id: Annotated[int | None, typer.Argument(help="已入库帖子的编号", show_default=False)] = None,
     explain: Annotated[bool, typer.Option("--explain", help="说明依据：规则、匹配词、得分")] = False,
     title: Annotated[str | None, typer.Option("--title", help="不入库，直接判断一个标题", show_default=False)] = None,
-    titles: Annotated[Path | None, typer.Option("--titles", help="每行一个标题的文件（- 为标准输入）", show_default=False)] = None,
-    channel: Annotated[str | None, typer.Option("--channel", help="按该渠道的设置判断（渠道 item、渠道名作栏目）", show_default=False)] = None,
+    titles: Annotated[
+        Path | None, typer.Option("--titles", help="每行一个标题的文件（- 为标准输入）", show_default=False)
+    ] = None,
+    channel: Annotated[
+        str | None, typer.Option("--channel", help="按该渠道的设置判断（渠道 item、渠道名作栏目）", show_default=False)
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
 ) -> None:
     """判断帖子或标题属于清单第几项，并说明依据。
@@ -73,8 +83,9 @@ def classify(
         if post["item_source"] == "manual":
             found = Classification(post["item"], post["category"], "manual tag", 100.0, (), "manual")
         else:
-            found = classifier.classify(post["title"], post["source_column"], post["body"],
-                                        post_channel.item if post_channel else None)
+            found = classifier.classify(
+                post["title"], post["source_column"], post["body"], post_channel.item if post_channel else None
+            )
         if not as_json and found.item != post["item"] and found.where != "manual":
             consoles.err.print(f"注意：库中记为 {post['item'] or '不属于清单'}；规则变化后请运行 xxgk reclassify")
     else:
@@ -123,7 +134,9 @@ def reclassify(
     if as_json:
         print(json.dumps({"checked": result.checked, "changed": result.changed}))
     else:
-        consoles.out.print(f"已重新归类 {result.checked} 条帖子，其中 {result.changed} 条的清单事项发生变化（人工标注的未改动）。")
+        consoles.out.print(
+            f"已重新归类 {result.checked} 条帖子，其中 {result.changed} 条的清单事项发生变化（人工标注的未改动）。"
+        )
 
 
 def register(app: typer.Typer) -> None:

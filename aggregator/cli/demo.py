@@ -11,10 +11,13 @@ from aggregator.cli._common import consoles, escape, open_store
 
 
 def demo(
-    directory: Annotated[Path, typer.Option("--dir", help="示例数据目录（每次运行都会重建其中的数据库）")] = Path("demo-data"),
+    directory: Annotated[Path, typer.Option("--dir", help="示例数据目录（每次运行都会重建其中的数据库）")] = Path(
+        "demo-data"
+    ),
 ) -> None:
     """主任务演示：在本机回环地址上启动内置示例站点（VSB 门户、本科招生网、研究生院、信息公开网、教务处、
-    GBK 采购中心、中国政府采购网、RSS），生成微信公众号与 OA 导出文件，同步进一个全新的库，并列出各渠道的帖子数。不需要外网。
+    GBK 采购中心、中国政府采购网、RSS），生成微信公众号与 OA 导出文件，
+    同步进一个全新的库，并列出各渠道的帖子数。不需要外网。
 
     例：xxgk demo；xxgk demo --dir /tmp/xxgk-demo
     """
@@ -36,11 +39,20 @@ def demo(
     for r in results:
         o = overview[r.id]
         colour = {"ok": "green", "partial": "yellow"}.get(r.status, "red")
-        table.add_row(r.id, escape(o.name), escape(o.group_name), f"[{colour}]{STATUS_ZH[r.status]}[/]",
-                      str(r.new), str(o.posts), str(r.requests))
+        table.add_row(
+            r.id,
+            escape(o.name),
+            escape(o.group_name),
+            f"[{colour}]{STATUS_ZH[r.status]}[/]",
+            str(r.new),
+            str(o.posts),
+            str(r.requests),
+        )
     consoles.out.print(table)
-    consoles.out.print(f"共 {sum(o.posts for o in overview.values())} 条帖子，已存入 {directory / 'xxgk.db'}。"
-                       f"查看：xxgk --config {cfg.source} export | head")
+    consoles.out.print(
+        f"共 {sum(o.posts for o in overview.values())} 条帖子，已存入 {directory / 'xxgk.db'}。"
+        f"查看：xxgk --config {cfg.source} export | head"
+    )
     if any(r.status != "ok" for r in results):
         raise typer.Exit(1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +13,7 @@ import typer
 from aggregator.cli._common import consoles, emit, escape, fail, load, open_store
 
 
-class StatsFormat(str, Enum):
+class StatsFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -21,7 +21,7 @@ class StatsFormat(str, Enum):
     md = "md"
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
     xlsx = "xlsx"
@@ -34,12 +34,20 @@ def _needs_file(fmt: Enum, output: Path | None) -> None:
 
 def stats(
     ctx: typer.Context,
-    year: Annotated[str | None, typer.Option("--year", help="学年，如 2022-2023（9 月 1 日至次年 8 月 31 日）", show_default=False)] = None,
+    year: Annotated[
+        str | None, typer.Option("--year", help="学年，如 2022-2023（9 月 1 日至次年 8 月 31 日）", show_default=False)
+    ] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="起始日期（含）", show_default=False)] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="截止日期（含当天全天）", show_default=False)] = None,
-    by: Annotated[str, typer.Option("--by", help="按哪些维度分组：month,channel,group,category,item,type 的组合")] = "channel",
-    fmt: Annotated[StatsFormat, typer.Option("--format", help="table / csv（带 BOM）/ json / xlsx / md")] = StatsFormat.table,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="输出文件（xlsx 必须指定）", show_default=False)] = None,
+    by: Annotated[
+        str, typer.Option("--by", help="按哪些维度分组：month,channel,group,category,item,type 的组合")
+    ] = "channel",
+    fmt: Annotated[
+        StatsFormat, typer.Option("--format", help="table / csv（带 BOM）/ json / xlsx / md")
+    ] = StatsFormat.table,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="输出文件（xlsx 必须指定）", show_default=False)
+    ] = None,
 ) -> None:
     """统计帖子数与微信阅读数：按月份、渠道、分组、清单类别/事项、采购公告类型。
 
@@ -114,15 +122,19 @@ def coverage(
         consoles.err.print(f"已写入 {output}")
         return
     header = ["事项", "类别", "内容", "条数", "最新发布"]
-    rows = [[c.item, c.category, items()[c.item].text, c.count, c.latest.date().isoformat() if c.latest else "—"]
-            for c in found]
+    rows = [
+        [c.item, c.category, items()[c.item].text, c.count, c.latest.date().isoformat() if c.latest else "—"]
+        for c in found
+    ]
     if fmt in (StatsFormat.csv, StatsFormat.md):
         emit(markdown_table(header, rows, 3) if fmt is StatsFormat.md else csv_text(header, rows), output)
         return
     from rich.table import Table
 
     missing = [c.item for c in found if c.count == 0]
-    t = Table(*header, title=f"清单公开情况（{period.label}）：{len(found) - len(missing)} 项有公开，{len(missing)} 项空缺")
+    t = Table(
+        *header, title=f"清单公开情况（{period.label}）：{len(found) - len(missing)} 项有公开，{len(missing)} 项空缺"
+    )
     for r in rows:
         t.add_row(*[escape(str(x)) for x in r], style="red" if r[3] == 0 else None)
     consoles.out.print(t)
@@ -133,7 +145,8 @@ def report(
     year: Annotated[str, typer.Option("--year", help="学年，如 2022-2023")],
     output: Annotated[Path, typer.Option("-o", "--output", help="报告文件：.md 或 .docx")],
 ) -> None:
-    """生成信息公开年度报告的数据草稿：各渠道、采购公告类型、微信推文与阅读、招生信息及与上学年对比，附清单 50 项公开情况表。
+    """生成信息公开年度报告的数据草稿：各渠道、采购公告类型、微信推文与阅读、招生信息
+    及与上学年对比，附清单 50 项公开情况表。
 
     例：xxgk report --year 2022-2023 -o 2022-2023年报数据.docx
     """
@@ -156,8 +169,12 @@ def report(
 
 def export(
     ctx: typer.Context,
-    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="jsonl（默认）、csv（带 BOM，Excel/WPS 可直接打开）或 xlsx")] = ExportFormat.jsonl,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="输出文件（默认标准输出；xlsx 必须指定）", show_default=False)] = None,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="jsonl（默认）、csv（带 BOM，Excel/WPS 可直接打开）或 xlsx")
+    ] = ExportFormat.jsonl,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="输出文件（默认标准输出；xlsx 必须指定）", show_default=False)
+    ] = None,
 ) -> None:
     """导出全部帖子及其字段，供其他工具使用。
 
@@ -174,7 +191,7 @@ def export(
             n = export_posts(store, "xlsx", None, str(output))
         else:
             with open(output, "w", encoding="utf-8", newline="") as fh:
-                n = export_posts(store, fmt.value, fh, None)
+                n = export_posts(store, fmt.value, fh, None)  # type: ignore[arg-type]
     consoles.err.print(f"已导出 {n} 条帖子" + (f" → {output}" if output else ""))
 
 

@@ -12,13 +12,27 @@ from aggregator.cli._common import consoles, escape, fail, load, open_store
 
 def search(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help='检索词：空格=并且，"…"=短语，-词=排除，OR=或；可含 channel:/item:/from: 等')],
-    channel: Annotated[list[str] | None, typer.Option("--channel", help="只看这些渠道（可重复）", show_default=False)] = None,
-    group: Annotated[list[str] | None, typer.Option("--group", help="只看这些分组（可重复）", show_default=False)] = None,
-    category: Annotated[list[int] | None, typer.Option("--category", help="清单类别 1–10（可重复）", show_default=False)] = None,
-    item: Annotated[list[int] | None, typer.Option("--item", help="清单事项 1–50（可重复）", show_default=False)] = None,
-    type_: Annotated[list[str] | None, typer.Option("--type", help="采购公告类型，如 中标成交公告", show_default=False)] = None,
-    date_from: Annotated[str | None, typer.Option("--from", help="起始日期（含），如 2024-09-01", show_default=False)] = None,
+    query: Annotated[
+        str, typer.Argument(help='检索词：空格=并且，"…"=短语，-词=排除，OR=或；可含 channel:/item:/from: 等')
+    ],
+    channel: Annotated[
+        list[str] | None, typer.Option("--channel", help="只看这些渠道（可重复）", show_default=False)
+    ] = None,
+    group: Annotated[
+        list[str] | None, typer.Option("--group", help="只看这些分组（可重复）", show_default=False)
+    ] = None,
+    category: Annotated[
+        list[int] | None, typer.Option("--category", help="清单类别 1–10（可重复）", show_default=False)
+    ] = None,
+    item: Annotated[
+        list[int] | None, typer.Option("--item", help="清单事项 1–50（可重复）", show_default=False)
+    ] = None,
+    type_: Annotated[
+        list[str] | None, typer.Option("--type", help="采购公告类型，如 中标成交公告", show_default=False)
+    ] = None,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="起始日期（含），如 2024-09-01", show_default=False)
+    ] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="截止日期（含当天全天）", show_default=False)] = None,
     limit: Annotated[int, typer.Option("--limit", help="最多显示多少条")] = 20,
     order: Annotated[str, typer.Option("--order", help="newest（最新在前）或 relevance（标题命中在前）")] = "newest",
@@ -35,9 +49,19 @@ def search(
     cfg = load(ctx)
     with open_store(cfg) as store:
         try:
-            found = run_search(store, query, channels=channel or (), groups=group or (), items=item or (),
-                               categories=category or (), types=type_ or (), date_from=date_from, date_to=date_to,
-                               limit=limit, order=order)
+            found = run_search(
+                store,
+                query,
+                channels=channel or (),
+                groups=group or (),
+                items=item or (),
+                categories=category or (),
+                types=type_ or (),
+                date_from=date_from,
+                date_to=date_to,
+                limit=limit,
+                order=order,
+            )
         except SearchError as exc:
             fail(str(exc))
         if as_json:
@@ -46,12 +70,15 @@ def search(
         snippets = found.snippets(store)
     from rich.table import Table
 
-    table = Table("编号", "渠道", "发布时间", "清单", "标题 / 摘要", title=f"“{escape(query)}”共 {found.result.total} 条")
+    table = Table(
+        "编号", "渠道", "发布时间", "清单", "标题 / 摘要", title=f"“{escape(query)}”共 {found.result.total} 条"
+    )
     for r in found.result.rows:
         when = iso_local(r["published_at"])
         text = escape(r["title"]) + (f"\n[dim]{escape(snippets[r['id']])}[/]" if snippets.get(r["id"]) else "")
-        table.add_row(str(r["id"]), r["channel_id"], when[:16].replace("T", " ") if when else "—",
-                      str(r["item"] or ""), text)
+        table.add_row(
+            str(r["id"]), r["channel_id"], when[:16].replace("T", " ") if when else "—", str(r["item"] or ""), text
+        )
     consoles.out.print(table)
 
 

@@ -6,7 +6,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -49,14 +49,15 @@ class BarProgress:
 
     def __call__(self, p: Progress) -> None:
         ch, c = p.channel, p.counts
-        fields = {"fetched": c.fetched, "new": c.new, "updated": c.updated}
+        fields: dict[str, Any] = {"fetched": c.fetched, "new": c.new, "updated": c.updated}
         if ch.id not in self.tasks:
             self.tasks[ch.id] = self.bar.add_task(escape(f"{ch.id} {ch.display_name}"), total=None, **fields)
         task = self.tasks[ch.id]
         if p.event == "done" and p.result is not None:
             mark = {"ok": "[green]✓[/]", "partial": "[yellow]![/]"}.get(p.result.status, "[red]✗[/]")
-            self.bar.update(task, description=f"{mark} {escape(ch.id)} {escape(ch.display_name)}", total=1,
-                            completed=1, **fields)
+            self.bar.update(
+                task, description=f"{mark} {escape(ch.id)} {escape(ch.display_name)}", total=1, completed=1, **fields
+            )
         else:
             self.bar.update(task, **fields)
 
@@ -71,8 +72,9 @@ def result_line(r: RunResult) -> str:
     return f"{line}\n    {escape(r.error)}" if r.error else line
 
 
-def run_with_progress(cfg: Config, store: Store, ids: Sequence[str] = (), *, full: bool = False,
-                      quiet: bool = False) -> list[RunResult]:
+def run_with_progress(
+    cfg: Config, store: Store, ids: Sequence[str] = (), *, full: bool = False, quiet: bool = False
+) -> list[RunResult]:
     """Sync with a live bar on a terminal, plain lines otherwise (cron mail, logs)."""
     from aggregator.services.sync import sync as run_sync
 
@@ -93,7 +95,9 @@ def run_with_progress(cfg: Config, store: Store, ids: Sequence[str] = (), *, ful
 
 def sync(
     ctx: typer.Context,
-    ids: Annotated[list[str] | None, typer.Argument(help="要同步的渠道 id（默认：全部启用的渠道）", show_default=False)] = None,
+    ids: Annotated[
+        list[str] | None, typer.Argument(help="要同步的渠道 id（默认：全部启用的渠道）", show_default=False)
+    ] = None,
     full: Annotated[bool, typer.Option("--full", help="完整回溯：遍历所有列表页，而不是遇到已知帖子就停")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出结果")] = False,
 ) -> None:
@@ -118,8 +122,15 @@ def sync(
         table = Table("渠道", "状态", "获取", "新增", "更新", "请求", "错误", title="同步结果")
         for r in results:
             colour = {"ok": "green", "partial": "yellow"}.get(r.status, "red")
-            table.add_row(r.id, f"[{colour}]{STATUS_ZH[r.status]}[/]", str(r.fetched), str(r.new), str(r.updated),
-                          str(r.requests), escape(r.error or ""))
+            table.add_row(
+                r.id,
+                f"[{colour}]{STATUS_ZH[r.status]}[/]",
+                str(r.fetched),
+                str(r.new),
+                str(r.updated),
+                str(r.requests),
+                escape(r.error or ""),
+            )
         consoles.out.print(table)
     if any(r.status != "ok" for r in results):
         raise typer.Exit(1)
@@ -143,11 +154,21 @@ def channels(
         return
     from rich.table import Table
 
-    table = Table("id", "名称", "类型", "分组", "帖子数", "上次同步", "状态", "下次运行", "错误", title=f"渠道（{cfg.source}）")
+    table = Table(
+        "id", "名称", "类型", "分组", "帖子数", "上次同步", "状态", "下次运行", "错误", title=f"渠道（{cfg.source}）"
+    )
     for r in rows:
-        table.add_row(r.id, escape(r.name), r.kind, escape(r.group), str(r.posts),
-                      (r.last_sync or "—")[:16].replace("T", " "), r.status_text,
-                      (r.next_run or "—")[:16].replace("T", " "), escape(r.error or ""))
+        table.add_row(
+            r.id,
+            escape(r.name),
+            r.kind,
+            escape(r.group),
+            str(r.posts),
+            (r.last_sync or "—")[:16].replace("T", " "),
+            r.status_text,
+            (r.next_run or "—")[:16].replace("T", " "),
+            escape(r.error or ""),
+        )
     consoles.out.print(table)
 
 

@@ -16,6 +16,7 @@ import json
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from aggregator.demo.server import Resource
 
@@ -45,7 +46,7 @@ def link(mid: int, idx: int, *, escaped: bool = False) -> str:
             f"{amp}chksm=8b1a2c{amp}scene=27#wechat_redirect")
 
 
-def exporter_json(scale: float = 1.0) -> list[dict]:  # type: ignore[type-arg]
+def exporter_json(scale: float = 1.0) -> list[dict[str, Any]]:
     out = []
     for mid, idx, title, when, reads, likes in ARTICLES:
         out.append({

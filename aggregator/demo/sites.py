@@ -141,6 +141,15 @@ _VSB_HEAD = """<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "h
 </head>"""
 
 
+def vsb_page_href(name: str, pages: int, j: int, deep: bool) -> str:
+    """Where VSB puts list page `j` of `pages`, relative to the page linking it: page 1 is
+    `{name}.htm`, the others `{name}/{pages - j + 1}.htm` (numbered backwards); `deep`
+    when the linking page is itself inside `{name}/`."""
+    if j == 1:
+        return f"../{name}.htm" if deep else f"{name}.htm"
+    return f"{pages - j + 1}.htm" if deep else f"{name}/{pages - j + 1}.htm"
+
+
 def vsb_a_list(posts: list[SamplePost], *, base: str, column: str, tree: int, per_page: int,
                sidebar: list[SamplePost]) -> dict[str, Resource]:
     """`{base}{column}.htm` and `{base}{column}/{k}.htm`, numbered backwards."""
@@ -168,10 +177,8 @@ def vsb_a_list(posts: list[SamplePost], *, base: str, column: str, tree: int, pe
                 f'<span class="date">{p.published:%Y-%m-%d}</span></li>\n'
                 f'<span id="section_u8_{i}" style="display:none;"></span>'
             )
-        def page_href(j: int) -> str:  # page j's file, relative to page k's folder
-            if j == 1:
-                return f"../{name}.htm" if deep else f"{name}.htm"
-            return f"{n - j + 1}.htm" if deep else f"{name}/{n - j + 1}.htm"
+        def page_href(j: int, deep: bool = deep) -> str:
+            return vsb_page_href(name, n, j, deep)
         nxt = (f'<span class="p_next p_fun"><a href="{page_href(k + 1)}">下页</a></span>'
                f'<span class="p_last p_fun"><a href="{page_href(n)}">尾页</a></span>') if k < n else \
               '<span class="p_next_d p_fun_d">下页</span><span class="p_last_d p_fun_d">尾页</span>'
@@ -303,10 +310,8 @@ def zsb_site(posts: list[SamplePost], per_page: int = 6) -> dict[str, Resource]:
             f'<tr height="1"><td colspan="3" style="background-image: url({up}images/line.gif)"></td></tr>'
             for p in items
         )
-        def href(j: int) -> str:
-            if j == 1:
-                return "../zsxx.htm" if deep else "zsxx.htm"
-            return f"{n - j + 1}.htm" if deep else f"zsxx/{n - j + 1}.htm"
+        def href(j: int, deep: bool = deep) -> str:
+            return vsb_page_href("zsxx", n, j, deep)
         nxt = f'<a href="{href(k + 1)}" class="Next">下页</a><a href="{href(n)}" class="Next">尾页</a>' if k < n \
             else '<span class="NextDisabled">下页</span><span class="NextDisabled">尾页</span>'
         page = f"""<html><head><meta http-equiv="Content-Type" content="text/html; charset=UTF-8">

@@ -109,8 +109,10 @@ class Classifier:
     def __init__(self, specs: Sequence[RuleSpec]) -> None:
         self.rules: list[_Rule] = []
         self._index: dict[str, list[int]] = {}
-        rules = [_Rule(spec, *(tuple(norm(w) for w in ws) for ws in (spec.any, spec.all, spec.none, spec.ends)))
-                 for spec in specs]
+        def words(ws: Sequence[str]) -> tuple[str, ...]:
+            return tuple(norm(w) for w in ws)
+
+        rules = [_Rule(spec, words(spec.any), words(spec.all), words(spec.none), words(spec.ends)) for spec in specs]
         # Index each word under its least common pair of characters: a title then
         # wakes only the few rules whose words could be in it (not every rule
         # with a word starting 大学…).

@@ -11,8 +11,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import IO, Any, Literal
 
-from storage.store import Store
 from aggregator.clock import iso_local
+from storage.store import Store
 
 Format = Literal["jsonl", "csv", "xlsx"]
 

@@ -132,7 +132,8 @@ def write_workbook(store: Store, config: Config, period: Period, path: Path, ext
     typ = {r["type"]: r["count"] for r in stats(store, ["type"], period).rows if r["type"]}
     rows = [[t, typ.get(t, 0)] for t in PROCUREMENT_TYPES]
     rows.append(["合计", sum(r[1] for r in rows)])
-    _sheet(wb, "采购公告类型", ["公告类型", "条数"], rows, [18, 10], chart=("政府采购信息公告", 2, len(PROCUREMENT_TYPES)))
+    _sheet(wb, "采购公告类型", ["公告类型", "条数"], rows, [18, 10],
+           chart=("政府采购信息公告", 2, len(PROCUREMENT_TYPES)))
 
     # 微信阅读
     wechat = [ch.id for ch in config.channels if ch.kind == "wechat"]
@@ -164,7 +165,8 @@ def write_coverage_xlsx(found: Sequence[ItemCoverage], period: Period, path: Pat
     wb = Workbook()
     wb.remove(wb.active)
     rows = [[c.item, CATEGORY_NAMES[c.category], items[c.item].text, c.count, c.latest] for c in found]
-    ws = _sheet(wb, "清单公开情况", ["事项", "类别", "内容", "条数", "最新发布"], rows, [6, 18, 60, 8, 18], totals=False)
+    ws = _sheet(wb, "清单公开情况", ["事项", "类别", "内容", "条数", "最新发布"], rows, [6, 18, 60, 8, 18],
+                totals=False)
     for (cell,) in ws.iter_rows(min_row=2, min_col=5, max_col=5):
         cell.number_format = "yyyy-mm-dd"
     ws.cell(1, 7, period.label)
@@ -250,18 +252,21 @@ def report_markdown(data: dict[str, Any]) -> str:
     lines += [f"| {g} | {n} | {'—' if p is None else p} | {c} |" for g, n, p, c in data["groups"]]
     now_total, prev_total = data["procurement_total"]
     lines += ["", "### （二）政府采购信息公告", "",
-              f"本学年共发布政府采购信息公告 {now_total} 条" + (f"（上学年 {prev_total} 条）。" if prev_total is not None else "。"),
+              f"本学年共发布政府采购信息公告 {now_total} 条"
+              + (f"（上学年 {prev_total} 条）。" if prev_total is not None else "。"),
               "", "| 公告类型 | 本学年 | 上学年 | 变化 |", "|---|---:|---:|---:|"]
     lines += [f"| {t} | {n} | {'—' if p is None else p} | {c} |" for t, n, p, c in data["types"]]
     lines += ["", "### （三）微信公众号", ""]
     if data["wechat"]:
         lines += ["| 公众号 | 推文 | 累计阅读量 | 上学年阅读量 |", "|---|---:|---:|---:|"]
         lines += [f"| {n} | {c} | {r} | {'—' if p is None else p} |" for n, c, r, p in data["wechat"]]
-        lines += ["", f"合计推文 {sum(w[1] for w in data['wechat'])} 条，累计阅读量 {sum(w[2] for w in data['wechat'])} 次。"]
+        posts, reads = sum(w[1] for w in data["wechat"]), sum(w[2] for w in data["wechat"])
+        lines += ["", f"合计推文 {posts} 条，累计阅读量 {reads} 次。"]
     else:
         lines.append("（未配置微信公众号渠道）")
     lines += ["", "### （四）招生信息公开", ""]
-    lines += [f"- {g}：{n} 篇（上学年 {'—' if p is None else p}，{c}）" for g, n, p, c in data["admissions"]] or ["（无）"]
+    lines += [f"- {g}：{n} 篇（上学年 {'—' if p is None else p}，{c}）"
+              for g, n, p, c in data["admissions"]] or ["（无）"]
     missing = [c for c in data["coverage"] if c.count == 0]
     lines += ["", "## 附录：《高等学校信息公开事项清单》公开情况", "",
               f"50 项中本学年有公开记录的 {50 - len(missing)} 项，未见公开记录的 {len(missing)} 项"

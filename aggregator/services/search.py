@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from aggregator.clock import iso_local
 from storage.search import SearchFilters, SearchResult, parse_query, snippet
 from storage.store import Store
-from aggregator.clock import iso_local
 
 
 class SearchError(ValueError):

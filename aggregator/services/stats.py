@@ -122,7 +122,7 @@ def stats(store: Store, dims: Sequence[str], period: Period, *, channels: Sequen
     keys = set(found)
     if dims and set(dims) <= _FILLED:
         keys |= set(_zero_keys(dims, period, registered))
-    rows = [dict(zip(dims, k)) | {"count": found.get(k, (0, 0))[0], "reads": found.get(k, (0, 0))[1]}
+    rows = [dict(zip(dims, k, strict=True)) | {"count": found.get(k, (0, 0))[0], "reads": found.get(k, (0, 0))[1]}
             for k in sorted(keys, key=_sort_key)]
     if not dims:
         rows = [{"count": found.get((), (0, 0))[0], "reads": found.get((), (0, 0))[1]}]

@@ -7,7 +7,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aggregator.config import ChannelConfig, Config, classifier_for
-from aggregator.pipeline.sync import ProgressFn, RequestCounter, RunResult, make_http_client, progress_done, sync_channel
+from aggregator.pipeline.sync import (
+    ProgressFn,
+    RequestCounter,
+    RunResult,
+    make_http_client,
+    progress_done,
+    sync_channel,
+)
 from aggregator.services.channels import register
 from connectors import ChannelError, Connector, connector_for
 from storage.store import RunCounts, Store

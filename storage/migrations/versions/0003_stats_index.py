@@ -7,7 +7,7 @@ Create Date: 2026-11-27
 
 from alembic import op
 
-from storage.models import MONTH_INDEX
+MONTH_INDEX = "ix_posts_month"  # storage/stats.py groups on this exact expression
 
 revision = "0003"
 down_revision = "0002"

@@ -3,8 +3,10 @@
 A third of the tokens were single characters stored with positions no query
 uses; on SQLite they move to their own FTS5 table with rowids only
 (post_chars), on PostgreSQL they become lexemes without positions. The index
-shrinks from ~2.4× to ~1.8× the text (bench/search.py). Every post is
-indexed again, in batches. Posts gain an index by channel and date (filtered
+shrinks from ~2.4× to ~1.8× the text (bench/search.py). The posts a store
+already holds are indexed again after the migration, by the tokenizer of the
+version that runs it (`storage.engine.migrate`: a migration never calls live
+code, so its DDL is written out here as it was). Posts gain an index by channel and date (filtered
 searches and statistics), and on PostgreSQL one in search-page order.
 
 Revision ID: 0005
@@ -12,11 +14,7 @@ Revises: 0004
 Create Date: 2026-11-27
 """
 
-import sqlalchemy as sa
 from alembic import op
-
-from storage.models import NEWEST_INDEX
-from storage.search import backend_for, rebuild_index
 
 revision = "0005"
 down_revision = "0004"
@@ -26,7 +24,6 @@ depends_on = None
 
 def upgrade() -> None:
     bind = op.get_bind()
-    backend = backend_for(bind.dialect.name)
     # IF NOT EXISTS throughout: pysqlite commits DDL as it goes, so a migration that was
     # interrupted on SQLite runs again from the top.
     op.execute("CREATE INDEX IF NOT EXISTS ix_posts_channel_published ON posts (channel_id, published_at)")
@@ -35,12 +32,26 @@ def upgrade() -> None:
     else:
         # Newest first, undated last, as search pages are ordered: lets PostgreSQL walk
         # posts in that order and stop after a page (SQLite sorts NULLs last in DESC anyway).
-        op.execute(f"CREATE INDEX IF NOT EXISTS {NEWEST_INDEX} ON posts (published_at DESC NULLS LAST, id DESC)")
-    for statement in backend.ddl:
+        op.execute("CREATE INDEX IF NOT EXISTS ix_posts_newest ON posts (published_at DESC NULLS LAST, id DESC)")
+    for statement in _DDL[bind.dialect.name]:
         op.execute(statement)
-    posts = sa.table("posts", sa.column("id"), sa.column("title"), sa.column("body"), sa.column("department"),
-                     sa.column("attachments", sa.JSON()))
-    rebuild_index(bind, posts)  # SQLite: merged into one segment at the end; PostgreSQL: GIN built once
+
+
+_DDL = {
+    "sqlite": [
+        "CREATE VIRTUAL TABLE IF NOT EXISTS post_fts USING fts5(t, r, content='', "
+        "tokenize='unicode61 remove_diacritics 0', detail=full, columnsize=0)",
+        "CREATE VIRTUAL TABLE IF NOT EXISTS post_chars USING fts5(c, content='', "
+        "tokenize='unicode61 remove_diacritics 0', detail=none, columnsize=0)",
+    ],
+    "postgresql": [
+        "CREATE TABLE IF NOT EXISTS post_search (post_id integer PRIMARY KEY "
+        "REFERENCES posts(id) ON DELETE CASCADE, tsv tsvector NOT NULL)",
+        "ALTER TABLE post_search ALTER COLUMN tsv SET STORAGE MAIN",
+        "ALTER TABLE post_search SET (toast_tuple_target = 8160)",
+        "CREATE INDEX IF NOT EXISTS ix_post_search_tsv ON post_search USING gin (tsv)",
+    ],
+}
 
 
 def downgrade() -> None:
