@@ -69,12 +69,12 @@ class Truncated(Exception):
     """The JSON stopped in the middle; the rows before it were read."""
 
 
-def iter_json_records(path: Path) -> Iterator[Any]:
+def iter_json_records(path: Path, chunk: int = CHUNK) -> Iterator[Any]:
     """The elements of a JSON array (or of the first list under `data`/`rows`/`list`
     in an object), decoded one by one from a streamed file."""
     decoder = json.JSONDecoder()
     with open(path, encoding="utf-8-sig") as fh:
-        buf = fh.read(CHUNK)
+        buf = fh.read(chunk)
         pos = len(buf) - len(buf.lstrip())
         if buf[pos : pos + 1] == "{":
             # An exporter's wrapper object: small enough to load (the big ones are arrays).
@@ -97,7 +97,7 @@ def iter_json_records(path: Path) -> Iterator[Any]:
                     pos += 1
                 if pos < len(buf):
                     break
-                more = fh.read(CHUNK)
+                more = fh.read(chunk)
                 if not more:
                     raise Truncated("the file ends before the array closes")
                 buf, pos = buf[pos:] + more, 0
@@ -108,14 +108,14 @@ def iter_json_records(path: Path) -> Iterator[Any]:
                     value, end = decoder.raw_decode(buf, pos)
                     break
                 except json.JSONDecodeError as exc:
-                    more = fh.read(CHUNK)
+                    more = fh.read(chunk)
                     if not more:
                         raise Truncated(f"the file ends inside a record ({exc.msg})") from None
                     buf, pos = buf[pos:] + more, 0
             yield value
             buf, pos = buf[end:], 0
-            if len(buf) < CHUNK:
-                buf += fh.read(CHUNK)
+            if len(buf) < chunk:
+                buf += fh.read(chunk)
 
 
 def detect_text_encoding(path: Path) -> str:

@@ -264,7 +264,8 @@ class SearchBackend:
         return []
 
     def search(self, conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
-               filters: SearchFilters, *, limit: int, offset: int, order: str, facets: bool) -> SearchResult:
+               filters: SearchFilters, *, limit: int, offset: int, order: str, facets: bool,
+               list_below: int = 0) -> SearchResult:
         raise NotImplementedError
 
 
@@ -440,7 +441,8 @@ class SqliteSearch(SearchBackend):
         return None, conds, title
 
     def search(self, conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
-               filters: SearchFilters, *, limit: int, offset: int, order: str, facets: bool) -> SearchResult:
+               filters: SearchFilters, *, limit: int, offset: int, order: str, facets: bool,
+               list_below: int = 0) -> SearchResult:
         plain = _filter_conditions(posts, channels, filters)
         fast, match_conds, title = self._plan(parsed, posts.c.id)
         if fast is None:  # terms in both tables (rare): conditions on posts.id
@@ -594,7 +596,8 @@ class PostgresSearch(SearchBackend):
         ).bindparams(sa.bindparam("e", expr, unique=True)))
 
     def search(self, conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
-               filters: SearchFilters, *, limit: int, offset: int, order: str, facets: bool) -> SearchResult:
+               filters: SearchFilters, *, limit: int, offset: int, order: str, facets: bool,
+               list_below: int = 0) -> SearchResult:
         # Counting a common word through GIN touches only the visibility map; a
         # sequential scan, which the planner prefers once a word is in most posts,
         # reads every tsvector (73 ms against 6 ms at 20k posts). Nothing in a
@@ -617,7 +620,7 @@ class PostgresSearch(SearchBackend):
             # Otherwise the GIN index alone counts and the planner walks newest first.
             match = f"SELECT post_id FROM {PG_TABLE} WHERE tsv @@ CAST(:e AS tsquery)"
             plan = conn.execute(sa.text(f"EXPLAIN (FORMAT JSON) {match}"), {"e": expr}).scalar_one()
-            if plan[0]["Plan"]["Plan Rows"] <= PG_FEW and order == "newest" and limit:
+            if plan[0]["Plan"]["Plan Rows"] <= list_below and order == "newest" and limit:
                 ids = [r[0] for r in conn.execute(sa.text(match), {"e": expr})]
                 total, plan = len(ids), "count:listed page:listed"
                 page_where = sa.and_(sa.true(), sa.text("posts.id = ANY(:ids)").bindparams(ids=ids))  # one array
@@ -673,11 +676,13 @@ def rebuild_index(conn: sa.Connection, posts: sa.TableClause, *, batch: int = 20
 
 def run_search(conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
                filters: SearchFilters, *, limit: int = 20, offset: int = 0, order: str = "newest",
-               facets: bool = False) -> SearchResult:
+               facets: bool = False, list_below: int = PG_FEW) -> SearchResult:
+    """`list_below` (PostgreSQL): a word estimated to match at most this many posts has them
+    listed once instead of counted through GIN (0 = always count)."""
     if not parsed.groups and parsed.empty_terms and not parsed.exclude:
         return SearchResult(0, [])  # only punctuation or emoji: nothing can contain "it"
     return backend_for(conn.dialect.name).search(conn, posts, channels, parsed, filters, limit=limit,
-                                                 offset=offset, order=order, facets=facets)
+                                                 offset=offset, order=order, facets=facets, list_below=list_below)
 
 
 def snippet(text: str | None, parsed_terms: Sequence[str], width: int = 36) -> str:

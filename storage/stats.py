@@ -24,8 +24,8 @@ import sqlalchemy as sa
 from storage.models import MONTH_INDEX
 from storage.store import Store, channels_t, posts_t
 
-__all__ = ["DIMENSIONS", "MONTH_INDEX", "channel_groups", "count_by", "item_counts", "month_expr", "month_text",
-           "newest_of_item"]
+__all__ = ["DIMENSIONS", "MONTH_INDEX", "channel_groups", "count_by", "count_query", "item_counts", "month_expr",
+           "month_text", "newest_of_item"]
 DIMENSIONS = ("month", "channel", "group", "category", "item", "type")
 
 
@@ -53,18 +53,20 @@ def _period(start: datetime | None, end: datetime | None) -> list[sa.ColumnEleme
     return conds
 
 
-def count_by(
-    store: Store,
-    dims: Sequence[str],
-    start: datetime | None,
-    end: datetime | None,
-    *,
-    channels: Sequence[str] | None = None,
-    months: Sequence[str] = (),
-) -> dict[tuple[Any, ...], tuple[int, int]]:
+def count_by(store: Store, dims: Sequence[str], start: datetime | None, end: datetime | None, *,
+             channels: Sequence[str] | None = None,
+             months: Sequence[str] = ()) -> dict[tuple[Any, ...], tuple[int, int]]:
     """(count, reads) of the posts published in [start, end), grouped by `dims` (DIMENSIONS);
     `months` — the period's months, first to last — lets SQLite walk ix_posts_month."""
-    dialect = store.dialect
+    q = count_query(store.dialect, dims, start, end, channels=channels, months=months)
+    with store.engine.connect() as conn:
+        return {tuple(month_text(r[d]) if d == "month" else r[d] for d in dims): (int(r.count), int(r.reads))
+                for r in conn.execute(q).mappings()}
+
+
+def count_query(dialect: str, dims: Sequence[str], start: datetime | None, end: datetime | None, *,
+                channels: Sequence[str] | None = None, months: Sequence[str] = ()) -> sa.Select[Any]:
+    """The statement `count_by` runs (a test reads its plan)."""
     exprs: dict[str, sa.ColumnElement[Any]] = {
         "month": month_expr(dialect),
         "channel": posts_t.c.channel_id,
@@ -74,9 +76,8 @@ def count_by(
         "type": posts_t.c.type,
     }
     cols = [exprs[d].label(d) for d in dims]
-    q = sa.select(
-        *cols, sa.func.count().label("count"), sa.func.coalesce(sa.func.sum(posts_t.c.reads), 0).label("reads")
-    ).select_from(posts_t)
+    q = sa.select(*cols, sa.func.count().label("count"),
+                  sa.func.coalesce(sa.func.sum(posts_t.c.reads), 0).label("reads")).select_from(posts_t)
     if "group" in dims:
         q = q.join(channels_t, channels_t.c.id == posts_t.c.channel_id)
     q = q.where(*_period(start, end))
@@ -88,11 +89,7 @@ def count_by(
     if cols:
         # Month first: the order ix_posts_month keeps, so SQLite groups without sorting.
         q = q.group_by(*sorted((exprs[d] for d in dims), key=lambda e: e is not exprs["month"]))
-    with store.engine.connect() as conn:
-        return {
-            tuple(month_text(r[d]) if d == "month" else r[d] for d in dims): (int(r.count), int(r.reads))
-            for r in conn.execute(q).mappings()
-        }
+    return q
 
 
 def channel_groups(store: Store) -> dict[str, str]:

@@ -19,6 +19,7 @@ from aggregator.clock import local_now
 from storage.engine import make_engine, migrate
 from storage.models import Channel, ChannelStateRow, Post, PostMetric, PostRevision, SyncRun
 from storage.search import (
+    PG_FEW,
     ParsedQuery,
     SearchFilters,
     SearchResult,
@@ -418,11 +419,11 @@ class Store:
             self._inserted_since_analyze = 0
 
     def search(self, parsed: ParsedQuery, filters: SearchFilters, *, limit: int = 20, offset: int = 0,
-               order: str = "newest", facets: bool = False) -> SearchResult:
+               order: str = "newest", facets: bool = False, list_below: int = PG_FEW) -> SearchResult:
         """Posts containing the query's terms (storage/search.py), newest first or title hits first."""
         with self.engine.connect() as conn:
             return run_search(conn, posts_t, channels_t, parsed, filters, limit=limit, offset=offset,
-                              order=order, facets=facets)
+                              order=order, facets=facets, list_below=list_below)
 
     def tidy_search(self, written: int) -> None:
         """Index upkeep after a sync wrote `written` posts (SQLite: merge after a backfill)."""

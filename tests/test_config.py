@@ -134,3 +134,25 @@ def test_selector_attribute_syntax() -> None:
     assert split_selector("span.date") == ("span.date", None)
     assert split_selector("@title") == ("", "title")
     assert split_selector("a:-soup-contains('下页')@href") == ("a:-soup-contains('下页')", "href")
+
+
+def test_one_preset_key_overridden_keeps_the_others() -> None:
+    from connectors.html import HtmlSettings
+    from connectors.presets import PRESETS, selectors_for
+
+    cfg = parse_config('[[channel]]\nid = "x"\nkind = "html"\nurl = "https://a.edu.cn/x.htm"\npreset = "vsb"\n'
+                       '  [channel.list]\n  date = "span"\n', Path("c.toml"))
+    channel = cfg.channels[0]
+    assert isinstance(channel, HtmlSettings)
+    sel = selectors_for(channel)
+    assert sel.date == "span"
+    assert (sel.entry, sel.link, sel.next) == (PRESETS["vsb"]["list"]["entry"], PRESETS["vsb"]["list"]["link"],
+                                               PRESETS["vsb"]["list"]["next"])
+    found = problems('[[channel]]\nid = "x"\nkind = "html"\nurl = "https://a.edu.cn/x.htm"\n'
+                     '  [channel.list]\n  date = "span"\n')
+    assert any("`entry` in [channel.list] or `preset`" in p for p in found)
+
+
+def test_an_unknown_preset_names_the_known_ones() -> None:
+    found = problems('[[channel]]\nid = "x"\nkind = "html"\nurl = "https://a.edu.cn/x.htm"\npreset = "vbs"\n')
+    assert any('key `preset`: expected one of the presets vsb, vsb-legacy' in p for p in found)

@@ -145,14 +145,13 @@ def test_table_exports_in_gbk_xlsx_and_json(tmp_path: Path, store_url: str, stor
     assert posts["A4"]["published_at"] == datetime(2025, 3, 4)
 
 
-def test_json_is_streamed_across_chunk_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(filelib, "CHUNK", 7)
+def test_json_is_streamed_across_chunk_boundaries(tmp_path: Path) -> None:
     records = samples.exporter_json()
     path = tmp_path / "a.json"
     path.write_text(json.dumps(records, ensure_ascii=False, indent=2), encoding="utf-8")
-    assert list(filelib.iter_json_records(path)) == records
+    assert list(filelib.iter_json_records(path, chunk=7)) == records
     path.write_text(json.dumps({"data": records[:2]}, ensure_ascii=False), encoding="utf-8")
-    assert list(filelib.iter_json_records(path)) == records[:2]
+    assert list(filelib.iter_json_records(path, chunk=7)) == records[:2]
 
 
 def test_wechat_links_normalise_to_one_key() -> None:

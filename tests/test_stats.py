@@ -185,3 +185,18 @@ def test_cli_stats_coverage_and_report(loaded: tuple[Store, list, Path], store_u
     assert "附录" in md and "| 49 |" in md
     doc = Document(str(tmp / "report.docx"))
     assert any("政府采购信息公告" in p.text for p in doc.paragraphs) and len(doc.tables) >= 4
+
+
+def test_sqlite_groups_months_on_the_month_index(tmp_path: Path) -> None:
+    """storage/stats.py's month expression must be the one ix_posts_month is built on."""
+    import sqlalchemy as sa
+
+    from storage.stats import MONTH_INDEX, count_query
+
+    with Store.open(f"sqlite:///{tmp_path / 'x.db'}") as store:
+        q = count_query("sqlite", ["month", "channel"], datetime(2023, 9, 1), datetime(2024, 9, 1),
+                        months=["2023-09", "2024-08"])
+        sql = str(q.compile(store.engine, compile_kwargs={"literal_binds": True}))
+        with store.engine.connect() as conn:
+            plan = " ".join(str(r[-1]) for r in conn.execute(sa.text(f"EXPLAIN QUERY PLAN {sql}")))
+    assert MONTH_INDEX in plan and "TEMP B-TREE" not in plan, plan

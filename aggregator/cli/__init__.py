@@ -26,6 +26,13 @@ app = typer.Typer(
 )
 
 
+def _version(value: bool) -> None:
+    # Eager, so `xxgk --version` answers without a command (a plain option would need one).
+    if value:
+        consoles.out.print(f"xxgk-aggregator {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
@@ -33,12 +40,11 @@ def root(
         Path | None,
         typer.Option("--config", "-c", help="配置文件（默认 $XXGK_CONFIG，否则 ./config.toml）", show_default=False),
     ] = None,
-    version: Annotated[bool, typer.Option("--version", help="显示版本号")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", help="显示版本号", callback=_version, is_eager=True, expose_value=True)
+    ] = False,
 ) -> None:
     """xxgk — 高校信息公开聚合。"""
-    if version:
-        consoles.out.print(f"xxgk-aggregator {__version__}")
-        raise typer.Exit(0)
     ctx.obj = {"config": config}
 
 

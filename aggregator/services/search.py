@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from aggregator.clock import iso_local
-from storage.search import SearchFilters, SearchResult, parse_query, snippet
+from storage.search import PG_FEW, SearchFilters, SearchResult, parse_query, snippet
 from storage.store import Store
 
 
@@ -70,7 +70,7 @@ class Search:
 def search(store: Store, q: str, *, channels: Sequence[str] = (), groups: Sequence[str] = (),
            items: Sequence[str | int] = (), categories: Sequence[str | int] = (), types: Sequence[str] = (),
            date_from: str | None = None, date_to: str | None = None, limit: int = 20, offset: int = 0,
-           order: str = "newest", facets: bool = False) -> Search:
+           order: str = "newest", facets: bool = False, list_below: int = PG_FEW) -> Search:
     parsed = parse_query(q)
     f = parsed.filters
     filters = SearchFilters(
@@ -86,4 +86,4 @@ def search(store: Store, q: str, *, channels: Sequence[str] = (), groups: Sequen
         raise SearchError(f"order：{order!r} 应为 newest 或 relevance")
     limit = max(0, min(limit, 1000))
     return Search(q, store.search(parsed, filters, limit=limit, offset=max(0, offset), order=order,
-                                  facets=facets), parsed.terms)
+                                  facets=facets, list_below=list_below), parsed.terms)
