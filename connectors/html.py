@@ -395,11 +395,7 @@ class HtmlConnector:
                     ceiling = e.date
             # A backfill re-reads every page (that is how it records revisions);
             # an incremental sync reads only what the store does not hold.
-            fresh = []
-            for e in entries:
-                if e.key not in seen and (ctx.full or not ctx.is_known(e.key)):
-                    fresh.append(e)
-                seen.add(e.key)
+            fresh, reached = _walk_page(entries, seen, ctx)
             if channel.since:
                 fresh = [e for e in fresh if not _before(e.date, channel.since)]
             for result in self._details(ctx, sel, fresh):
@@ -413,7 +409,7 @@ class HtmlConnector:
                 yield Checkpoint(state)  # a killed backfill resumes after this page
                 if all_old:
                     break
-            elif not fresh or _reached_known(entries, fresh) or all_old:
+            elif reached or all_old:
                 break
             url, number = nxt, number + 1
         data = {k: v for k, v in state.data.items() if k not in ("backfill_next", "backfill_page")}
@@ -432,15 +428,27 @@ def _before(value: object, since: date) -> bool:
     return False
 
 
-def _reached_known(entries: list[Entry], fresh: list[Entry]) -> bool:
-    """True when a known entry follows a new one on this page: the walk has met
-    what the store already holds. Known entries *above* the new ones are
-    pinned (置顶) items and do not count."""
-    fresh_keys = {e.key for e in fresh}
-    met_new = False
+def _walk_page(entries: list[Entry], seen: set[str], ctx: FetchContext) -> tuple[list[Entry], bool]:
+    """One list page against the walk so far: the entries to read, and whether an
+    incremental walk has reached what the store already held.
+
+    The walk rules (DESIGN.md): an entry seen earlier in this run (a pinned 置顶 notice
+    recurring at its own date, a repeated or re-dated entry) is neither read again nor
+    taken for the store's edge — it never stops a walk. An incremental walk stops on a
+    page where an entry the store held before this run follows a new one (known
+    entries *above* the new ones are pinned items), or where nothing is new and some
+    entry was already held. `--full` reads every entry and never stops here.
+    """
+    fresh: list[Entry] = []
+    reached = met_new = held = False
     for e in entries:
-        if e.key in fresh_keys:
+        if e.key in seen:
+            continue
+        seen.add(e.key)
+        if ctx.full or not ctx.is_known(e.key):
+            fresh.append(e)
             met_new = True
-        elif met_new:
-            return True
-    return False
+        else:
+            held = True
+            reached = reached or met_new
+    return fresh, not ctx.full and (reached or (held and not fresh))

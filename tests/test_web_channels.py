@@ -9,6 +9,7 @@ firewall fails its channel — loudly — and keeps yesterday's posts.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from aggregator.demo.sites import (
     SCHOOL,
     SamplePost,
     cgzx_posts,
+    news_posts,
     portal_posts,
     portal_site,
     sample_channels,
@@ -283,3 +285,23 @@ def test_trs_and_webplus_presets_need_only_a_url(site: SampleServer, store_url: 
     wp = {p["title"]: p for p in posts_of(store, "jwc-notices")}
     assert len(wp) == 5 and results["jwc-notices"].requests == 2 + 5
     assert wp["关于公布2025年大学生创新创业训练计划项目立项名单的通知"]["published_at"] == datetime(2025, 6, 13)
+
+
+def test_a_pinned_notice_recurring_mid_list_stops_neither_a_first_nor_an_incremental_sync(
+        store_url: str, store: Store) -> None:
+    """Real VSB lists show a 置顶 notice on page 1 *and* at its own date further down: seen
+    earlier in the same run, it is not "what the store already holds" and must not end the walk."""
+    posts = news_posts(30)
+    posts[12] = replace(posts[12], pinned=True)  # page 1's top, and its place on page 3
+    with SampleServer(portal_site(posts, per_page=5)) as server:
+        cfg = parse_config(f'[store]\nurl = "{store_url}"\n[http]\nper_host_interval = 0.0\n'
+                           f'[[channel]]\nid = "news"\nkind = "html"\nurl = "{server.url}/portal/xwzx/xxyw.htm"\n'
+                           'preset = "vsb"\n', Path("pin.toml"))
+        [first] = sync(cfg, store)
+        assert (first.status, first.new, store.count_posts("news")) == ("ok", 30, 30)
+        # Five newer posts arrive: the incremental walk reads page 1 and 2 (the pinned one is
+        # known to the store, above the new ones) and stops at the first page with nothing new.
+        newer = news_posts(5, start=datetime(2025, 7, 20, 9, 0), first_id=9901)
+        server.pages.update(portal_site(newer + posts, per_page=5))
+        [second] = sync(cfg, store)
+        assert (second.status, second.new, store.count_posts("news")) == ("ok", 5, 35)

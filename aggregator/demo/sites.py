@@ -152,9 +152,10 @@ def vsb_page_href(name: str, pages: int, j: int, deep: bool) -> str:
 
 def vsb_a_list(posts: list[SamplePost], *, base: str, column: str, tree: int, per_page: int,
                sidebar: list[SamplePost]) -> dict[str, Resource]:
-    """`{base}{column}.htm` and `{base}{column}/{k}.htm`, numbered backwards."""
+    """`{base}{column}.htm` and `{base}{column}/{k}.htm`, numbered backwards. A pinned (置顶)
+    post heads page 1 and recurs at its own date further down, as on real VSB lists."""
     pinned = [p for p in posts if p.pinned]
-    ordered = [p for p in posts if not p.pinned]
+    ordered = sorted(posts, key=lambda p: p.published, reverse=True)
     pages = [ordered[i : i + per_page] for i in range(0, len(ordered), per_page)] or [[]]
     n = len(pages)
     out: dict[str, Resource] = {}
