@@ -151,11 +151,15 @@ def select_node(root: Element, spec: str | None) -> Element | None:
     return next((node for node, _ in _candidates(root, spec)), None)
 
 
+# "side", "sidebar", "leftside", "right_side" — but not "inside" (`insideCon` is a common main column).
+_SIDE_NAME = re.compile(r"(?<!in)side", re.I)
+
+
 def _in_sidebar(node: Element) -> bool:
     for parent in node.iterancestors():
         if parent.tag in _SIDEBAR:
             return True
-        if "side" in f"{parent.get('class', '')} {parent.get('id', '')}".lower():
+        if _SIDE_NAME.search(f"{parent.get('class', '')} {parent.get('id', '')}"):
             return True
     return False
 

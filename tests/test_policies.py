@@ -125,3 +125,17 @@ def test_procurement_type_falls_back_to_column_then_body() -> None:
 ])
 def test_amounts_in_yuan(text: str, yuan: float | None) -> None:
     assert amount_yuan(text) == yuan
+
+
+def test_a_main_column_named_inside_is_not_a_sidebar() -> None:
+    from connectors.html import HtmlSettings, list_entries, parse_html
+    from connectors.presets import selectors_for
+
+    rows = "".join(f'<li id="line_u8_{i}"><a href="../info/1010/{i}.htm" title="通知{i}">通知{i}</a>'
+                   f'<span class="date">2025-06-0{i + 1}</span></li>' for i in range(3))
+    page = (f'<html><body><div class="insideCon"><ul>{rows}</ul></div>'
+            '<div class="leftside"><ul><li id="line_u9_0"><a href="../info/1/9.htm">热点</a></li></ul></div>'
+            '</body></html>')
+    sel = selectors_for(HtmlSettings(id="x", url="https://a.edu.cn/x.htm", preset="vsb"))
+    found = list_entries(parse_html(page), "https://a.edu.cn/xwzx/x.htm", sel)
+    assert [e.title for e in found] == ["通知0", "通知1", "通知2"]
