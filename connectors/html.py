@@ -42,7 +42,10 @@ from connectors.urls import canonical_url
 
 Element: TypeAlias = lxml.html.HtmlElement
 _ATTACHMENT_EXT = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|zip|rar|7z|wps|et|txt|csv|ofd)$", re.I)
-_DEPARTMENT = re.compile(r"(?:来源|发布部门|发布单位|供稿单位|供稿)\s*[:：]\s*([^\s|｜]+)")
+# The value stays on the label's line and is not itself the next label: an empty
+# "来源：" followed by "发布日期：…" or a body sentence names no department.
+_DEPARTMENT = re.compile(r"(?:来源|发布部门|发布单位|供稿单位|供稿)[ \t\u3000\xa0]*[:：][ \t\u3000\xa0]*"
+                         r"([^\s|｜:：]+)(?=[\s|｜]|$)")
 # Page counts of JS pagers: ccgp `Pager({size:N, …})`, TRS `createPageHTML(N, cur, …)`.
 _PAGER_SIZE = re.compile(r"(?:Pager\(\s*\{\s*size\s*:|createPageHTML\()\s*(\d+)")
 _NOISE = ("script", "style", "noscript", "iframe", "input", "select", "button", "textarea")
@@ -264,7 +267,7 @@ def parse_detail(page: Page, entry: Entry, sel: Selectors) -> RawPost:
     body = block_text(body_node) if body_node is not None else ""
     department = select_value(root, sel.detail.get("department"))
     if not department:
-        m = _DEPARTMENT.search(info or "") or _DEPARTMENT.search(_text(root)[:3000])
+        m = _DEPARTMENT.search(info or "") or _DEPARTMENT.search(block_text(root)[:3000])
         department = m.group(1) if m else None
     extra: dict[str, object] = {}
     if not body and "NewsvoteDWR.getNewsLinkUrl" in page.text:

@@ -139,3 +139,23 @@ def test_a_main_column_named_inside_is_not_a_sidebar() -> None:
     sel = selectors_for(HtmlSettings(id="x", url="https://a.edu.cn/x.htm", preset="vsb"))
     found = list_entries(parse_html(page), "https://a.edu.cn/xwzx/x.htm", sel)
     assert [e.title for e in found] == ["通知0", "通知1", "通知2"]
+
+
+@pytest.mark.parametrize(("info", "department"), [
+    ("发布时间：2025-03-10　来源：教务处　浏览：12", "教务处"),
+    ("来源：<br>发布日期：2025-03-10", None),
+    ("来源：</p><p>为进一步规范学校信息公开工作，现将有关事项通知如下。", None),
+    ("来源：发布日期：2025-03-10", None),
+    ("供稿单位： 党委宣传部 | 点击：", "党委宣传部"),
+])
+def test_department_comes_from_its_own_line_only(info: str, department: str | None) -> None:
+    from connectors.html import Entry, HtmlSettings, parse_detail
+    from connectors.http import Page
+    from connectors.presets import selectors_for
+
+    html = f'<html><body><h1>关于开展安全检查的通知</h1><div class="byline"><p>{info}</p></div>' \
+           '<div class="v_news_content"><p>正文。</p></div></body></html>'
+    sel = selectors_for(HtmlSettings(id="x", url="https://a.edu.cn/x.htm", preset="vsb"))
+    post = parse_detail(Page("https://a.edu.cn/info/1/2.htm", 200, html),
+                        Entry("https://a.edu.cn/info/1/2.htm", "关于开展安全检查的通知", None, "k"), sel)
+    assert post.department == department
