@@ -101,8 +101,7 @@ def _where(path: Path, raw: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str, 
         cid = None
         if isinstance(channels, list) and loc[1] < len(channels) and isinstance(channels[loc[1]], dict):
             cid = channels[loc[1]].get("id")
-        label = f'[[channel]] id="{cid}"' if isinstance(cid, str) else f"[[channel]] #{loc[1] + 1}"
-        return f"{path}: {label}", loc[2:]
+        return _channel_where(path, loc[1], cid), loc[2:]
     if loc and isinstance(loc[0], str) and loc[0] in ("store", "http", "rules"):
         return f"{path}: [{loc[0]}]", loc[1:]
     return f"{path}", loc
