@@ -21,6 +21,15 @@ def local_now() -> datetime:
     return datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
 
 
+def from_timestamp(seconds: float) -> datetime:
+    """A Unix time (a file's mtime, WeChat's `ct`) as the store keeps it, whatever the machine's zone.
+
+    >>> from_timestamp(0)
+    datetime.datetime(1970, 1, 1, 8, 0)
+    """
+    return datetime.fromtimestamp(seconds, SHANGHAI).replace(tzinfo=None)
+
+
 def to_store(value: datetime | date | None) -> datetime | None:
     """An aware datetime is converted; a naive one is taken as Shanghai time;
     a bare date is midnight of that day."""

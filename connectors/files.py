@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from aggregator.clock import from_timestamp
 from connectors.base import ChannelError, Checkpoint, FetchContext, Item
 
 CHUNK = 1 << 16
@@ -62,7 +63,8 @@ def file_digest(path: Path) -> str:
 
 
 def mtime(path: Path) -> datetime:
-    return datetime.fromtimestamp(path.stat().st_mtime)
+    """When the file was last written, in Shanghai wall time (not the machine's zone)."""
+    return from_timestamp(path.stat().st_mtime)
 
 
 class Truncated(Exception):

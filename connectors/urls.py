@@ -35,3 +35,24 @@ def canonical_url(url: str, base: str | None = None) -> str:
         if len(kept) != len(pairs):
             query = urlencode(kept)
     return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+
+
+_URL_KEY = re.compile(r"^https?://", re.I)
+
+
+def key_of(key: str | None, url: str | None) -> str | None:
+    """The key a post is stored under: the connector's own key (canonicalised when it is a
+    URL, as feed guids often are), else the post's canonical URL. The one place a post key
+    is made: the pipeline stores under it and `is_known` asks with it.
+
+    >>> key_of("HTTPS://WWW.Example.edu.cn/info/1/2.htm?utm_source=rss#comments", None)
+    'https://www.example.edu.cn/info/1/2.htm'
+    >>> key_of("MzA3:2650:1", "https://mp.weixin.qq.com/s?__biz=MzA3&mid=2650&idx=1")
+    'MzA3:2650:1'
+    """
+    if key and key.strip():
+        key = key.strip()
+        return canonical_url(key) if _URL_KEY.match(key) else key
+    if url and url.strip():
+        return canonical_url(url)
+    return None

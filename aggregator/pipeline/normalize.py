@@ -10,7 +10,7 @@ import re
 
 from aggregator.clock import to_store
 from connectors.base import RawPost
-from connectors.urls import canonical_url
+from connectors.urls import canonical_url, key_of
 from storage.store import PostRecord
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
@@ -46,20 +46,6 @@ def content_hash(record: PostRecord) -> str:
         separators=(",", ":"),
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def key_of(key: str | None, url: str | None) -> str | None:
-    """The key a post is stored under: the connector's own key, else its canonical URL.
-    The one place a post key is made (`is_known` asks with the same function).
-
-    >>> key_of(None, "HTTPS://WWW.Example.edu.cn/info/1/2.htm?utm_source=wx#top")
-    'https://www.example.edu.cn/info/1/2.htm'
-    """
-    if key and key.strip():
-        return key.strip()
-    if url and url.strip():
-        return canonical_url(url)
-    return None
 
 
 def post_key(raw: RawPost) -> str | None:
