@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from typing import ClassVar, Literal, TypeAlias
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -253,18 +253,166 @@ def sanitize(fragment: str) -> str:
     return nh3.clean(fragment, url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow")
 
 
-def parse_detail(page: Page, entry: Entry, sel: Selectors) -> RawPost:
-    """A detail page → RawPost. The detail page's title and date win over the list's."""
-    root = parse_html(page.text)
-    title = select_value(root, sel.detail.get("title"))
-    if not title or (entry.title and len(title) < 4 <= len(entry.title)):
-        title = entry.title
+# Labels a page puts before its publication date, strongest first. The bare 日期/时间 are
+# read only outside the article body (a body's 考试时间：… is not when the page was published).
+_DATE_LABELS = "|".join(("发布日期", "发布时间", "发表时间", "发文日期", "成文日期", "印发日期", "公布日期", "公开日期",
+                         "发稿时间", "上传时间", "录入时间", "添加时间", "更新时间"))
+_LABELLED_DATE = re.compile(rf"(?:^|[\s|｜】\]/])(?:{_DATE_LABELS})\s*[:：]\s*(?P<value>[^\n]{{6,30}})", re.M)
+_WEAK_DATE = re.compile(r"(?:^|[\s|｜】\]/])(?:日期|时间)\s*[:：]\s*(?P<value>[^\n]{6,30})", re.M)
+# Dates CMSs write into article URLs: TRS `t20230105_123.html`, `/2023/0105/`, `/2023-01-05/`, `/art/2023/1/5/`.
+# VSB's `info/1010/2023.htm` is a news id, never a date.
+_URL_DATES = (
+    re.compile(r"/t((?:19|20)\d\d)(\d\d)(\d\d)_\d+"),
+    re.compile(r"/((?:19|20)\d\d)[-/]?(\d\d)[-/]?(\d\d)/"),
+    re.compile(r"/art/((?:19|20)\d\d)/(\d{1,2})/(\d{1,2})/"),
+)
+_ELLIPSIS = re.compile(r"(?:\.{2,}|…+|．{2,}|。。+)\s*$")
+_TITLE_SPLIT = re.compile(r"\s*[-_|｜—–]+\s*")
+_FOLD = re.compile(r"[\s\u3000\xa0]+")
+
+
+def labelled_date(text: str, body: str = "") -> datetime | date | None:
+    """The date after a label such as 发布日期： (any line) or 日期：/时间： (lines outside `body`).
+
+    >>> labelled_date("首页>通知公告\\n日期：2021年04月15日 10:00 浏览次数：12", body="报名时间：2021年05月01日")
+    datetime.datetime(2021, 4, 15, 10, 0)
+    """
+    body_lines = set(body.split("\n")) if body else set()
+    for pattern, strong in ((_LABELLED_DATE, True), (_WEAK_DATE, False)):
+        for m in pattern.finditer(text):
+            if not strong:
+                line_start = text.rfind("\n", 0, m.start("value")) + 1
+                line_end = text.find("\n", m.start("value"))
+                if text[line_start:line_end if line_end >= 0 else None] in body_lines:
+                    continue
+            found = parse_date(m["value"])
+            if isinstance(found, (datetime, date)):
+                return found
+    return None
+
+
+def url_date(url: str) -> date | None:
+    """A date the URL itself states (`t20230105_`, `/2023/0105/`); None for VSB's `info/{tree}/{id}.htm`.
+
+    >>> url_date("https://www.example.gov.cn/zwgk/202301/t20230105_123.html")
+    datetime.date(2023, 1, 5)
+    >>> url_date("https://www.example.edu.cn/info/1010/2023.htm") is None
+    True
+    """
+    path = urlsplit(url).path
+    for pattern in _URL_DATES:
+        m = pattern.search(path)
+        if m:
+            try:
+                return date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                continue
+    return None
+
+
+def meta_date(page_text: str, url: str) -> datetime | date | None:
+    """htmldate's reading of `<meta>` publication tags, `<time>` and JSON-LD (no guessing in the text)."""
+    from htmldate import find_date  # imported on first use: the CLI starts without it
+
+    try:
+        found = find_date(page_text, url=url, extensive_search=False, original_date=True,
+                          outputformat="%Y-%m-%d %H:%M:%S")
+    except (ValueError, TypeError):
+        return None
+    if not found:
+        return None
+    parsed = datetime.strptime(found, "%Y-%m-%d %H:%M:%S")
+    return parsed.date() if parsed.time() == datetime.min.time() else parsed
+
+
+def _fold(text: str) -> str:
+    return _FOLD.sub("", text).strip("【】[]")
+
+
+def page_labels(root: Element) -> set[str]:
+    """What a detail title must never be: the column names of the breadcrumb and the parts of `<title>`."""
+    found: set[str] = set()
+    crumb = _breadcrumb(root)
+    if crumb:
+        found.update(_fold(p) for p in crumb.split(">"))
+    head = root.find(".//title")
+    if head is not None:
+        parts = _TITLE_SPLIT.split(_text(head))
+        if len(parts) > 1:  # "文章标题-通知公告-某某大学": every part but the first is a column or the site
+            found.update(_fold(p) for p in parts[1:])
+    for node in root.iter("h1", "h2", "h3"):  # a sidebar's heading is its column
+        if _in_sidebar(node):
+            found.add(_fold(_text(node)))
+    found.discard("")
+    return found
+
+
+def agree(detail: str, listed: str) -> bool:
+    """Does the detail page's title name the same post as the list's? A cut list title
+    (`…`) must be a prefix; otherwise one contains most of the other.
+
+    >>> agree("关于2025年暑假放假安排的通知", "关于2025年暑假放假...")
+    True
+    >>> agree("通知公告", "关于2025年暑假放假安排的通知")
+    False
+    """
+    d, lst = _fold(detail), _fold(listed)
+    if not lst or d == lst:
+        return True
+    cut = _ELLIPSIS.search(lst)
+    if cut:
+        return d.startswith(_fold(lst[: cut.start()]))
+    shorter, longer = sorted((d, lst), key=len)
+    if shorter in longer and len(shorter) >= 0.6 * len(longer):
+        return True
+    from difflib import SequenceMatcher
+
+    return SequenceMatcher(None, d, lst, autojunk=False).ratio() >= 0.75
+
+
+def choose_title(detail: str | None, listed: str, labels: set[str]) -> str:
+    """The detail page's title when it agrees with the list's and is no column or site name;
+    else the list's (DESIGN.md: titles)."""
+    if not detail:
+        return listed
+    if not listed:
+        return detail
+    if _fold(detail) in labels or not agree(detail, listed):
+        return listed
+    return detail
+
+
+def detail_date(page: Page, root: Element, sel: Selectors, body: str,
+                listed: object) -> tuple[datetime | date | None, str]:
+    """The publication date and where it came from, in the documented order: the detail
+    selectors, labelled text, `<meta>`/`<time>`/JSON-LD (htmldate), the URL, the list."""
     info = select_value(root, sel.detail.get("date"))
-    published = parse_date(info)
-    if published is None or isinstance(published, MonthDay):
-        published = entry.date if not isinstance(entry.date, MonthDay) or published is None else published
+    found = parse_date(info)
+    if isinstance(found, (datetime, date)):
+        return found, "selector"
+    found = labelled_date(block_text(root), body)
+    if found is not None:
+        return found, "label"
+    found = meta_date(page.text, page.url)
+    if found is not None:
+        return found, "meta"
+    found = url_date(page.url)
+    if found is not None:
+        return found, "url"
+    if isinstance(listed, (datetime, date)):
+        return listed, "list"
+    return None, "none"
+
+
+def parse_detail(page: Page, entry: Entry, sel: Selectors) -> RawPost:
+    """A detail page → RawPost. The detail page's title and date win over the list's
+    when they agree with it (`choose_title`, `detail_date`)."""
+    root = parse_html(page.text)
+    title = choose_title(select_value(root, sel.detail.get("title")), entry.title, page_labels(root))
     body_node = select_node(root, sel.detail.get("body"))
     body = block_text(body_node) if body_node is not None else ""
+    published, _source = detail_date(page, root, sel, body, entry.date)
+    info = select_value(root, sel.detail.get("date"))
     department = select_value(root, sel.detail.get("department"))
     if not department:
         m = _DEPARTMENT.search(info or "") or _DEPARTMENT.search(block_text(root)[:3000])
@@ -279,7 +427,7 @@ def parse_detail(page: Page, entry: Entry, sel: Selectors) -> RawPost:
         title=title,
         url=entry.url,
         key=entry.key,
-        published_at=published if not isinstance(published, MonthDay) else None,
+        published_at=published,
         body=body,
         body_html=body_html,
         department=department,
@@ -296,6 +444,8 @@ class HtmlSettings(WebSettings):
     preset: str | None = None
     list_: ListSelectors | None = Field(default=None, alias="list")
     detail: DetailSelectors | None = None
+    # Days a detail page that failed is retried before it is given up (the post stays stored from its list entry).
+    retry_days: int = Field(default=30, ge=1, le=3650)
 
     _p = field_validator("preset")(known_preset)
 
@@ -323,42 +473,82 @@ class HtmlConnector:
         """Hook for kinds that read more from a page (procurement)."""
         return post
 
-    def _detail(self, ctx: FetchContext, sel: Selectors, entry: Entry) -> RawPost | Skipped:
+    def from_list(self, ctx: FetchContext, entry: Entry, reason: str) -> RawPost:
+        """A post as its list entry shows it, for when its detail page cannot be read:
+        stored (title, date, URL) and marked, never dropped (DESIGN.md: degrade, never drop)."""
+        post = RawPost(title=_ELLIPSIS.sub("", entry.title) or entry.title, url=entry.url, key=entry.key,
+                       published_at=entry.date if not isinstance(entry.date, MonthDay) else None,
+                       complete=False,  # never overwrites a post an earlier sync read whole
+                       extra={"detail": "missing", "detail_error": reason})
+        return self.enrich(post, None, entry, ctx)
+
+    def _detail(self, ctx: FetchContext, sel: Selectors, entry: Entry) -> tuple[RawPost, str | None]:
+        """The entry's post and, when its detail page could not be read, why (the post then comes from the list)."""
         hosts = self.hosts(ctx)
         if not host_allowed(entry.url, hosts):
             # A link-type entry (e.g. to mp.weixin.qq.com): stored as a link, never fetched across hosts.
             post = RawPost(title=entry.title, url=entry.url, key=entry.key, extra={"link_only": True},
                            published_at=entry.date if not isinstance(entry.date, MonthDay) else None)
-            return self.enrich(post, None, entry, ctx)
+            return self.enrich(post, None, entry, ctx), None
         try:
             page = fetch_page(ctx.http, entry.url, hosts=hosts, max_bytes=ctx.max_bytes)
         except FetchError as exc:
-            return Skipped(entry.url, f"detail page not read: {exc}")
+            reason = f"detail page not read: {exc}"
+            return self.from_list(ctx, entry, reason), reason
         if page.status == 404:
-            return Skipped(entry.url, "detail page answered HTTP 404 (deleted or moved); the list still links it")
-        return self.enrich(parse_detail(page, entry, sel), page, entry, ctx)
+            reason = "detail page answered HTTP 404 (deleted or moved); the list still links it"
+            return self.from_list(ctx, entry, reason), reason
+        return self.enrich(parse_detail(page, entry, sel), page, entry, ctx), None
 
-    def _details(self, ctx: FetchContext, sel: Selectors, entries: list[Entry]) -> Iterator[RawPost | Skipped]:
+    def _details(self, ctx: FetchContext, sel: Selectors,
+                 entries: list[Entry]) -> Iterator[tuple[Entry, RawPost, str | None]]:
         """Detail pages in list order, up to [http] concurrency in flight."""
         workers = min(ctx.concurrency, len(entries))
         if workers <= 1:
-            yield from (self._detail(ctx, sel, e) for e in entries)
+            yield from ((e, *self._detail(ctx, sel, e)) for e in entries)
             return
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            yield from pool.map(lambda e: self._detail(ctx, sel, e), entries)
+            yield from ((e, *r) for e, r in zip(entries, pool.map(lambda e: self._detail(ctx, sel, e), entries),
+                                                 strict=True))
+
+    def _read(self, ctx: FetchContext, sel: Selectors, entries: list[Entry], queue: RetryQueue) -> Iterator[Item]:
+        """Read the entries' detail pages: each post is yielded (from the list when its page
+        failed, with a note saying so) and the retry queue is kept in step."""
+        for entry, post, failed in self._details(ctx, sel, entries):
+            if failed is None:
+                queue.done(entry.key)
+            else:
+                note, retried = queue.failed(entry, failed)
+                yield Skipped(entry.url, note)
+                if not retried:
+                    continue  # given up: stored earlier from its list entry, no longer retried
+            yield post
 
     def fetch(self, ctx: FetchContext) -> Iterator[Item]:
         channel = html_settings(ctx)
         assert channel.url is not None
         sel = selectors_for(channel)
         hosts = self.hosts(ctx)
+        queue = RetryQueue(ctx.state.data.get("retry"), give_up_days=channel.retry_days)
         state = ctx.state
         today = local_now().date()
+        # Details that failed on earlier syncs come first: a 304 on the list must not hide them.
+        due = queue.due()
+        if due:
+            yield from self._read(ctx, sel, due, queue)
+        for retry in queue.waiting():
+            yield Skipped(retry.url, "detail page still missing (stored from the list); "
+                                     f"next try after {retry.next_at.replace('T', ' ')}")
+        state = queue.into(state)
+        yield Checkpoint(state)
         backfill_from = state.data.get("backfill_next") if ctx.full else None
         url, number = (backfill_from, int(state.data.get("backfill_page", 1))) if backfill_from else (channel.url, 1)
         seen: set[str] = set()
+        visited: set[str] = set()
+        empty_run = 0
         first: Page | None = None
-        while url:
+        while url and url not in visited:
+            visited.add(url)
             conditional = number == 1 and not ctx.full
             try:
                 page = fetch_page(ctx.http, url, hosts=hosts, max_bytes=ctx.max_bytes,
@@ -369,10 +559,10 @@ class HtmlConnector:
                     raise ChannelError(f"list page {exc}") from None
                 yield Skipped(url, f"list page not read, walk stopped here: {exc}")
                 # Keep the resume point and the old validators: the next sync must retry this page.
-                yield Checkpoint(state)
+                yield Checkpoint(queue.into(state))
                 return
             if page.not_modified:
-                yield Checkpoint(state)  # 304: nothing new since the last sync
+                yield Checkpoint(queue.into(state))  # 304: nothing new since the last sync
                 return
             if page.status == 404:
                 if number == 1:
@@ -383,6 +573,7 @@ class HtmlConnector:
                 first = page
             root = parse_html(page.text)
             entries = list_entries(root, page.url, sel)
+            nxt = next_page(root, page, channel.url, sel, number)
             if not entries:
                 if number == 1:
                     found = root.find(".//title")
@@ -391,7 +582,15 @@ class HtmlConnector:
                         f"list selector `{sel.entry}` matched 0 entries on {page.url} (page title: {title!r}) "
                         "— did the site change? Check [channel.list] entry"
                     )
-                break
+                # A page of separators or filler does not end a walk whose pager goes on —
+                # but a numbered pager past the archive's end (three empty pages) does.
+                empty_run += 1
+                yield Skipped(page.url, "list page has no usable entries; the walk went on to the next page")
+                if nxt is None or (sel.pages and empty_run >= 3):
+                    break
+                url, number = nxt, number + 1
+                continue
+            empty_run = 0
             ceiling: date | None = None  # [MM-DD] list dates: newest first, so never after the entry above
             for e in entries:
                 if isinstance(e.date, MonthDay):
@@ -405,26 +604,98 @@ class HtmlConnector:
             fresh, reached = _walk_page(entries, seen, ctx)
             if channel.since:
                 fresh = [e for e in fresh if not _before(e.date, channel.since)]
-            for result in self._details(ctx, sel, fresh):
-                if isinstance(result, RawPost) and channel.since and _before(result.published_at, channel.since):
+            for item in self._read(ctx, sel, fresh, queue):
+                if isinstance(item, RawPost) and channel.since and _before(item.published_at, channel.since):
                     continue
-                yield result
-            nxt = next_page(root, page, channel.url, sel, number)
+                yield item
             all_old = channel.since is not None and all(_before(e.date, channel.since) for e in entries)
             if ctx.full:
                 state = replace(state, data={**state.data, "backfill_next": nxt, "backfill_page": number + 1})
-                yield Checkpoint(state)  # a killed backfill resumes after this page
+                yield Checkpoint(queue.into(state))  # a killed backfill resumes after this page
                 if all_old:
                     break
             elif reached or all_old:
                 break
             url, number = nxt, number + 1
-        data = {k: v for k, v in state.data.items() if k not in ("backfill_next", "backfill_page")}
+        data = {k: v for k, v in queue.into(state).data.items() if k not in ("backfill_next", "backfill_page")}
         if backfill_from or first is None:
             yield Checkpoint(replace(state, data=data))
         else:
             yield Checkpoint(ChannelState(cursor=state.cursor, etag=first.etag, last_modified=first.last_modified,
                                           seen=state.seen, data=data))
+
+
+@dataclass(slots=True)
+class Retry:
+    """A detail page that could not be read: its list entry, and when to try again."""
+
+    url: str
+    title: str
+    date: str | None  # ISO, from the list
+    tries: int
+    first_failed: str  # ISO, Shanghai
+    next_at: str
+    reason: str
+
+
+class RetryQueue:
+    """Detail pages to read again, kept in the channel state (`data["retry"]`) between syncs.
+
+    The first retry is on the next sync; after that the wait doubles from an hour,
+    capped at a day. After `give_up_days` a page is given up with its reason recorded
+    (the post stays stored from its list entry).
+    """
+
+    def __init__(self, saved: object, *, give_up_days: int) -> None:
+        self.items: dict[str, Retry] = {}
+        if isinstance(saved, dict):
+            for key, value in saved.items():
+                try:
+                    self.items[key] = Retry(**value)
+                except TypeError:
+                    continue  # a queue written by another version: the posts are stored, drop the entry
+        self.give_up_days = give_up_days
+        self.now = local_now()
+
+    def due(self) -> list[Entry]:
+        return [Entry(r.url, r.title, _iso_date(r.date), key) for key, r in self.items.items()
+                if r.next_at <= self.now.isoformat()]
+
+    def waiting(self) -> list[Retry]:
+        return [r for r in self.items.values() if r.next_at > self.now.isoformat()]
+
+    def done(self, key: str) -> None:
+        self.items.pop(key, None)
+
+    def failed(self, entry: Entry, reason: str) -> tuple[str, bool]:
+        """Record a failure: the note the run reports for it, and whether it stays queued."""
+        from datetime import timedelta
+
+        old = self.items.get(entry.key)
+        tries = (old.tries if old else 0) + 1
+        first = old.first_failed if old else self.now.isoformat()
+        if datetime.fromisoformat(first) < self.now - timedelta(days=self.give_up_days):
+            self.items.pop(entry.key, None)
+            return (f"gave up after {tries} tries since {first[:10]} ({self.give_up_days} days): {reason}; "
+                    "the post stays stored from its list entry"), False
+        wait = timedelta(0) if tries == 1 else min(timedelta(hours=2 ** (tries - 2)), timedelta(days=1))
+        listed = entry.date.isoformat() if isinstance(entry.date, (datetime, date)) else None
+        self.items[entry.key] = Retry(entry.url, entry.title, listed, tries, first,
+                                      (self.now + wait).isoformat(), reason)
+        return f"{reason}; stored from the list, retried on the next sync (try {tries})", True
+
+    def into(self, state: ChannelState) -> ChannelState:
+        data = {k: v for k, v in state.data.items() if k != "retry"}
+        if self.items:
+            data["retry"] = {k: asdict(r) for k, r in self.items.items()}
+        return replace(state, data=data)
+
+
+def _iso_date(value: str | None) -> datetime | date | None:
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed.date() if len(value) == 10 else parsed
 
 
 def _before(value: object, since: date) -> bool:

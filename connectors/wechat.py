@@ -17,11 +17,12 @@ from __future__ import annotations
 import html as htmllib
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qs, urlsplit
 
+from aggregator.clock import from_timestamp
 from connectors.base import FetchContext, Item, RawPost, Skipped
 from connectors.dates import MonthDay, parse_date
 from connectors.files import (
@@ -31,12 +32,16 @@ from connectors.files import (
     iter_xlsx,
     mtime,
 )
-from connectors.html import block_text, parse_html, sanitize, select_node, select_value
+from connectors.html import Element, block_text, parse_html, sanitize, select_node, select_value
 from connectors.settings import ChannelSettings, FileSettings
 
 SUFFIXES = (".json", ".xlsx", ".html", ".htm", ".mhtml")
 XLSX_SHEET = "微信公众号文章"
-_VAR = r"var\s+{name}\s*=\s*(?:\"\"\s*\|\|\s*)?[\"']([^\"']*)[\"']"
+# `var ct = "…"`, `window.ct = '…' || ''`, `ct: "…"` and `create_time: '…'` (the current template).
+_VAR = r"(?:\bvar\s+|\bwindow\.|[{{,\s]){name}\s*[:=]\s*(?:\"\"\s*\|\|\s*)?[\"']([^\"']*)[\"']"
+# Text shares (item_show_type 10) carry their text only in a script: `content_noencode: '…'`, JS-escaped.
+_NOENCODE = re.compile(r"content_noencode\s*[:=]\s*(?:JsDecode\()?\s*(['\"])(?P<text>(?:\\.|(?!\1).)*)\1", re.S)
+_JS_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)", re.S)
 _DELETED = ("已被发布者删除", "该内容已被发布者删除", "此内容因违规无法查看", "该内容已被删除")
 _CAPTCHA = ("环境异常", "wappoc_appmsgcaptcha", "完成验证后即可继续访问")
 
@@ -99,7 +104,7 @@ def from_json(rec: dict[str, Any], observed: datetime) -> RawPost | str:
     if not key:
         return "no link or aid to identify the article"
     ts = rec.get("create_time") or rec.get("update_time")
-    when = datetime.fromtimestamp(int(str(ts)), UTC) if str(ts or "").isdigit() else None
+    when = from_timestamp(int(str(ts))) if str(ts or "").isdigit() else None
     content = rec.get("content") or ""
     body = block_text(parse_html(f"<div>{content}</div>")) if content else (rec.get("digest") or "")
     status = _status(title + content, rec.get("item_show_type"))
@@ -138,32 +143,62 @@ def from_xlsx(row: dict[str, Any], observed: datetime) -> RawPost | str:
     )
 
 
+def _js_text(page: str) -> str:
+    """The text of `content_noencode: '…'` (JS string escapes undone), or ''."""
+    m = _NOENCODE.search(page)
+    if not m:
+        return ""
+
+    def unescape(e: re.Match[str]) -> str:
+        code = e.group(1)
+        if code[0] in "xu" and len(code) > 1:
+            return chr(int(code[1:], 16))
+        return {"n": "\n", "r": "", "t": " "}.get(code, code)
+
+    text = htmllib.unescape(_JS_ESCAPE.sub(unescape, m["text"]))
+    return block_text(parse_html(f"<div>{text.replace(chr(10), '<br>')}</div>"))
+
+
+def _page_date(root: Element, var: dict[str, str | None]) -> datetime | None:
+    """`ct` (Unix seconds), then `create_time`/`createTime`/`publish_time`, then the shown `#publish_time`."""
+    if var["ct"] and var["ct"].isdigit():
+        return from_timestamp(int(var["ct"]))
+    for text in (var["create_time"], var["createTime"], var["publish_time"],
+                 select_value(root, "#publish_time")):
+        shown = parse_date(text)
+        if isinstance(shown, datetime):
+            return shown
+        if isinstance(shown, date):
+            return datetime.combine(shown, time())
+    return None
+
+
 def from_page(text: str) -> RawPost | str:
     """A saved mp.weixin.qq.com article page, raw or browser-rendered."""
     if "mp.weixin.qq.com" not in text and "rich_media" not in text and "js_content" not in text:
         return "not a WeChat article page (no mp.weixin.qq.com markers)"
     root = parse_html(text)
     var = {n: (re.search(_VAR.format(name=n), text) or [None, None])[1]
-           for n in ("biz", "mid", "idx", "ct", "msg_link")}
+           for n in ("biz", "mid", "idx", "ct", "msg_link", "create_time", "createTime", "publish_time",
+                     "item_show_type", "msg_title")}
     og_url = select_value(root, "meta[property='og:url']@content") or var["msg_link"] or ""
     key = article_key(og_url, var["biz"] or None, var["mid"] or None, var["idx"] or None)
-    status = _status(text)
+    status = _status(text, var["item_show_type"])
     if not key:
         if status == "ok":
             return "no __biz/mid/idx or og:url to identify the article"
         return f"a {status} page with no article link"
-    title = select_value(root, "meta[property='og:title']@content, #activity-name, h1.rich_media_title, h2") or ""
-    when: datetime | None = None
-    if var["ct"] and var["ct"].isdigit():
-        when = datetime.fromtimestamp(int(var["ct"]), UTC)
-    else:
-        shown = parse_date(select_value(root, "#publish_time"))
-        when = shown if isinstance(shown, datetime) else None
+    title = (select_value(root, "meta[property='og:title']@content, #activity-name, h1.rich_media_title, h2")
+             or htmllib.unescape(var["msg_title"] or ""))
     content = select_node(root, "#js_content, .rich_media_content")
+    noencode = _js_text(text) if content is None or not block_text(content) else ""
+    if not title and noencode:
+        title = noencode.split("\n", 1)[0][:60]  # a text share has no title: its first line stands for one
     for img in (content.iter("img") if content is not None else ()):
         if img.get("data-src") and not img.get("src"):
             img.set("src", img.get("data-src"))  # raw pages lazy-load every image
     body = block_text(content) if content is not None else ""
+    body = body or noencode
     if status == "ok" and content is not None and not body and any(True for _ in content.iter("img")):
         status = "image"
     account = select_value(root, "#js_name, .wx_follow_nickname, #profileBt a")
@@ -171,8 +206,8 @@ def from_page(text: str) -> RawPost | str:
 
     return RawPost(
         title=title or {"deleted": "（已被发布者删除）", "captcha": "（需验证，未能读取）"}.get(status, ""),
-        url=canonical_link(og_url) if og_url else None, key=key, published_at=when, body=body,
-        body_html=sanitize(tostring(content, encoding="unicode")) if content is not None else None,
+        url=canonical_link(og_url) if og_url else None, key=key, published_at=_page_date(root, var), body=body,
+        body_html=sanitize(tostring(content, encoding="unicode")) if content is not None and not noencode else None,
         department=account, extra={"account": account, "status": status} if account else {"status": status},
     )
 

@@ -337,6 +337,7 @@ class Store:
                     posts_t.c.reads,
                     posts_t.c.likes,
                     posts_t.c.counts_at,
+                    posts_t.c.extra,
                 ).where(posts_t.c.channel_id == channel_id, posts_t.c.key.in_(keys[i : i + _KEY_CHUNK]))
                 existing.update({row.key: row for row in conn.execute(q)})
 
@@ -372,6 +373,9 @@ class Store:
                 _index(conn, dialect, [{**row, "id": new_ids[row["key"]]} for row in inserts])
             if changed:
                 ids = [c["_id"] for c in changed]
+                # A post stored from its list entry while its detail page failed is completed,
+                # not revised: the stub was never what the page published.
+                stubs = {row.id for row in existing.values() if (row.extra or {}).get("detail") == "missing"}
                 old_rows = conn.execute(
                     sa.select(posts_t.c.id, posts_t.c.title, posts_t.c.body, posts_t.c.department,
                               posts_t.c.attachments).where(posts_t.c.id.in_(ids))
@@ -386,7 +390,7 @@ class Store:
                             posts_t.c.content_hash,
                             posts_t.c.updated_at,
                             sa.literal(now, sa.DateTime()),
-                        ).where(posts_t.c.id.in_(ids)),
+                        ).where(posts_t.c.id.in_([i for i in ids if i not in stubs])),
                     )
                 )
                 conn.execute(_update_by_id(changed[0]), [_prefixed(c) for c in changed])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import date, timedelta
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +29,8 @@ class Backfill:
         for i in range(start, self.total):
             if self.delay:
                 time.sleep(self.delay)
-            yield RawPost(title=f"第{i}条 学校新闻", key=f"news-{i}", body="正文" * 50)
+            yield RawPost(title=f"第{i}条 学校新闻", key=f"news-{i}", body="正文" * 50,
+                          published_at=date(2020, 1, 1) + timedelta(days=i))
             if (i + 1) % 50 == 0:
                 yield Checkpoint(ChannelState(cursor=str(i + 1)))
         yield Checkpoint(ChannelState(cursor=str(self.total)))

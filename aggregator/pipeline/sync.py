@@ -35,6 +35,9 @@ BATCH_SIZE = 500
 MAX_REPORTED_SKIPS = 20
 
 Status = Literal["ok", "partial", "failed"]
+# A connector's `extra["status"]` for a post the source no longer shows (a deleted WeChat
+# article, a captcha wall): kept as a record of absence, not expected to carry a date.
+UNAVAILABLE = frozenset({"deleted", "captcha"})
 
 
 @dataclass(slots=True)
@@ -147,11 +150,15 @@ def _to_stored_state(s: ChannelState) -> StoredState:
     )
 
 
-def _skips_message(skips: list[str]) -> str:
-    shown = "; ".join(skips[:MAX_REPORTED_SKIPS])
-    more = len(skips) - MAX_REPORTED_SKIPS
+def _list_message(head: str, items: list[str]) -> str:
+    shown = "; ".join(items[:MAX_REPORTED_SKIPS])
+    more = len(items) - MAX_REPORTED_SKIPS
     tail = f"; … and {more} more" if more > 0 else ""
-    return f"skipped {len(skips)}: {shown}{tail}"
+    return f"{head}: {shown}{tail}"
+
+
+def _skips_message(skips: list[str]) -> str:
+    return _list_message(f"skipped {len(skips)}", skips)
 
 
 def sync_channel(
@@ -174,6 +181,7 @@ def sync_channel(
     requests = requests or RequestCounter()
     requests.count = 0
     skips: list[str] = []
+    undated: list[str] = []
     batch: list[PostRecord] = []
     run_id = store.start_run(channel.id, full=full)
     if on_progress:
@@ -190,7 +198,7 @@ def sync_channel(
             on_progress(Progress(channel, "progress", counts))
 
     def is_known(key_or_url: str) -> bool:
-        key = key_of(None, key_or_url) if "://" in key_or_url else key_of(key_or_url, None)
+        key = key_of(key_or_url, None)
         return key is not None and store.has_post(channel.id, key)
 
     ctx = FetchContext(
@@ -213,6 +221,8 @@ def sync_channel(
                 except InvalidPost as exc:
                     skips.append(str(exc))
                     continue
+                if record.published_at is None and record.extra.get("status") not in UNAVAILABLE:
+                    undated.append(record.url or record.key)
                 classify(classifier, channel, record)
                 batch.append(record)
                 if len(batch) >= BATCH_SIZE:
@@ -238,9 +248,15 @@ def sync_channel(
             error = f"{error}; and storing the posts read before it failed: {exc}"
     counts.skipped = len(skips)
     counts.requests = requests.count
+    notes = []
     if skips:
-        skip_text = _skips_message(skips)
-        error = f"{error}; {skip_text}" if error else skip_text
+        notes.append(_skips_message(skips))
+    if undated:
+        # Stored, but outside every monthly count until someone dates it: never silently.
+        notes.append(_list_message(f"stored with no publication date (left out of monthly counts) {len(undated)}",
+                                   undated))
+    if notes:
+        error = "; ".join([error, *notes] if error else notes)
         if status == "ok":
             status = "partial"
     finished_at = store.finish_run(run_id, status, counts, error)
