@@ -46,6 +46,8 @@ _ATTACHMENT_EXT = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|zip|rar|7z|wps|et|txt|cs
 # "来源：" followed by "发布日期：…" or a body sentence names no department.
 _DEPARTMENT = re.compile(r"(?:来源|发布部门|发布单位|供稿单位|供稿)[ \t\u3000\xa0]*[:：][ \t\u3000\xa0]*"
                          r"([^\s|｜:：]+)(?=[\s|｜]|$)")
+# A list anchor that wraps a heading, a date and an excerpt: the heading is the title.
+_ANCHOR_HEADING = "h4, h3, h2, h5, .title, .tit"
 # Page counts of JS pagers: ccgp `Pager({size:N, …})`, TRS `createPageHTML(N, cur, …)`.
 _PAGER_SIZE = re.compile(r"(?:Pager\(\s*\{\s*size\s*:|createPageHTML\()\s*(\d+)")
 _NOISE = ("script", "style", "noscript", "iframe", "input", "select", "button", "textarea")
@@ -193,7 +195,8 @@ def list_entries(root: Element, page_url: str, sel: Selectors) -> list[Entry]:
         if not href or href.startswith(("javascript:", "#", "mailto:")):
             continue  # separator rows, empty tables
         url = urljoin(page_url, href.strip())
-        title = select_value(node, sel.title) or select_value(node, link_css) or ""
+        title = (select_value(node, sel.title) or select_value(node, f"{link_css} {_ANCHOR_HEADING}")
+                 or select_value(node, link_css) or "")
         entries.append(Entry(url, title, parse_date(select_value(node, sel.date)), entry_key(url)))
     return entries
 
@@ -267,6 +270,7 @@ _URL_DATES = (
     re.compile(r"/art/((?:19|20)\d\d)/(\d{1,2})/(\d{1,2})/"),
 )
 _ELLIPSIS = re.compile(r"(?:\.{2,}|…+|．{2,}|。。+)\s*$")
+_CUT = re.compile(r"\.{3,}|…+|．{2,}|。。+")
 _TITLE_SPLIT = re.compile(r"\s*[-_|｜—–]+\s*")
 _FOLD = re.compile(r"[\s\u3000\xa0]+")
 
@@ -359,9 +363,12 @@ def agree(detail: str, listed: str) -> bool:
     d, lst = _fold(detail), _fold(listed)
     if not lst or d == lst:
         return True
-    cut = _ELLIPSIS.search(lst)
-    if cut:
-        return d.startswith(_fold(lst[: cut.start()]))
+    cut = _CUT.search(lst)
+    if cut:  # the list shows the start of the title only
+        prefix = lst[: cut.start()]
+        return d.startswith(prefix) or (len(d) >= 8 and prefix.startswith(d))
+    if len(d) >= 8 and lst.startswith(d):  # a list anchor holding title, date and an excerpt
+        return True
     shorter, longer = sorted((d, lst), key=len)
     if shorter in longer and len(shorter) >= 0.6 * len(longer):
         return True

@@ -8,12 +8,12 @@ has them, 项目编号, 采购人, 采购方式, 预算金额 and 中标（成�
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from typing import ClassVar, Literal
 
 from connectors.base import FetchContext, RawPost
 from connectors.html import Element, Entry, HtmlConnector, HtmlSettings, parse_html
 from connectors.http import Page
+from connectors.money import parse_money
 from connectors.settings import ChannelSettings
 
 OTHER = "其他"
@@ -67,18 +67,40 @@ def type_from_title(title: str) -> str | None:
 def procurement_type(title: str, column: str | None = None, body: str = "", url: str = "") -> str:
     """The canonical type: the title's ending decides first, then the source column
     (or ccgp channel code), then the body's opening lines (result notices also
-    mention 中标金额, so the body is last)."""
+    mention 中标金额, so the body is last), then the body's own 采购方式：… line.
+    A generic column (采购公告) yields to the body.
+
+    >>> procurement_type("实验室设备采购项目", "采购公告", "一、采购方式：竞争性磋商。")
+    '磋商谈判公告'
+    """
     found = type_from_title(title)
     if found:
         return found
+    generic: str | None = None
     for part in reversed([p for p in re.split(r"[>»/]", column or "") if p]):
         found = type_from_title(part) or _search(_squash(part))
-        if found:
+        if found == "招标公告":
+            generic = generic or found  # "采购公告", "招标采购": says little about the notice
+        elif found:
             return found
     m = re.search(r"/(?:dfgg|zygg)/([a-z]+)/", url)
     if m and m.group(1) in _CCGP_CODES:
         return _CCGP_CODES[m.group(1)]
-    return _search(_squash(body[:200])) or OTHER
+    found = _search(_squash(body[:200]))
+    if found and found != "招标公告":
+        return found
+    method = _METHOD.search(body)
+    if method:
+        return _METHOD_TYPES[method.group(1)]
+    return found or generic or OTHER
+
+
+# 采购方式：… in a notice's body names the kind of notice when title and column are silent.
+_METHOD = re.compile(r"采购方式\s*[:：]\s*(公开招标|邀请招标|竞争性磋商|竞争性谈判|询价|单一来源)")
+_METHOD_TYPES = {"公开招标": "招标公告", "邀请招标": "招标公告", "竞争性磋商": "磋商谈判公告",
+                 "竞争性谈判": "磋商谈判公告", "询价": "询价公告", "单一来源": "单一来源公示"}
+_LABEL_UNIT = r"[（(]\s*(?:人民币)?\s*(?:万元|元|亿元)\s*[）)]"
+_TRAILING = "。；;，,、.． \u3000"
 
 
 def _search(text: str) -> str | None:
@@ -90,25 +112,9 @@ def _search(text: str) -> str | None:
     return None
 
 
-_AMOUNT = re.compile(
-    r"[￥¥]?\s*(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?:[（(]\s*)?(?P<unit>亿元|万元|元|万)?", re.I
-)
-
-
 def amount_yuan(text: str | None) -> float | None:
-    """`￥56.980000 万元（人民币）` → 569800.0; `569800.00(元)` → 569800.0; `35000元` → 35000.0."""
-    if not text:
-        return None
-    m = _AMOUNT.search(text.replace("，", ","))
-    if not m:
-        return None
-    try:
-        value = Decimal(m["num"].replace(",", ""))
-    except InvalidOperation:
-        return None
-    unit = m["unit"] or ("万元" if "万元" in text else "元")
-    factor = {"亿元": Decimal(100_000_000), "万元": Decimal(10_000), "万": Decimal(10_000)}.get(unit, Decimal(1))
-    return float((value * factor).quantize(Decimal("0.01")))
+    """`￥56.980000 万元（人民币）` → 569800.0; `569800.00(元)` → 569800.0 (`connectors.money`)."""
+    return parse_money(text)
 
 
 # Field → labels as pages write them (SITES.md §5.3, §7), read "label：value".
@@ -149,22 +155,27 @@ def procurement_fields(body: str, html: str | None = None) -> dict[str, object]:
     out: dict[str, object] = {}
     for field, labels in _LABELS.items():
         value: str | None = None
+        unit = ""  # a unit the label states: 预算金额（万元）：48
         for label in labels:
-            if label in pairs:
-                value = pairs[label]
+            found = next((k for k in pairs if k == label or re.fullmatch(rf"{re.escape(label)}{_LABEL_UNIT}", k)),
+                         None)
+            if found is not None:
+                value, unit = pairs[found], found[len(label):]
                 break
-            m = re.search(rf"(?:^|[\s一二三四五六七八九十、.]){re.escape(label)}\s*[：:]\s*([^\n；;]+)", body)
+            m = re.search(rf"(?:^|[\s一二三四五六七八九十、.]){re.escape(label)}\s*(?P<unit>{_LABEL_UNIT})?"
+                          r"\s*[：:]\s*(?P<value>[^\n；;]+)", body)
             if m:
-                value = m.group(1).strip()
+                value, unit = m["value"].strip(), m["unit"] or ""
                 break
         if value is None:
             continue
         if field in ("budget", "award"):
-            amount = amount_yuan(value)
+            amount = amount_yuan(f"{unit}{value}" if unit else value)
             if amount is not None:
                 out[field] = amount
         else:
-            out[field] = re.split(r"\s{2,}|\s+(?=[一二三四五六七八九十]、)", value)[0].strip()[:200]
+            text = re.split(r"\s{2,}|\s+(?=[一二三四五六七八九十]、)", value)[0].strip()
+            out[field] = text.rstrip(_TRAILING)[:200]
     return out
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import date, timedelta
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 from aggregator.config import parse_config

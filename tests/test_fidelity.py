@@ -253,3 +253,82 @@ def test_a_store_keyed_by_raw_guids_is_rekeyed_by_the_migration(store_url: str) 
         keys = sorted(r["key"] for r in store.iter_posts())
     # Renamed where free; a collision leaves both rows as they were.
     assert keys == ["MzA3:1:1", "https://x.edu.cn/a/1.htm", "https://x.edu.cn/a/2.htm", "https://x.edu.cn/a/2.htm#c"]
+
+
+# -- WeChat's current template -------------------------------------------------------------------
+
+_WX_HEAD = ('<!DOCTYPE html><html><head><meta charset="utf-8">'
+            '<meta property="og:url" content="http://mp.weixin.qq.com/s?__biz=MzA5NjQ1MTE2Mw==&amp;mid={mid}'
+            '&amp;idx=1&amp;sn=abc#rd" /><meta property="og:title" content="{title}" /></head><body>')
+
+
+def test_wechat_pages_of_the_current_template_keep_their_date_text_and_kind() -> None:
+    from connectors.wechat import from_page
+
+    article = from_page(_WX_HEAD.format(mid=2651001001, title="我校举行2026届毕业典礼") +
+                        '<div id="js_content" style="visibility: hidden;"><p>典礼在体育馆举行。</p></div>'
+                        "<script>window.ct = '1779506986' || '';</script></body></html>")
+    assert not isinstance(article, str)
+    assert article.published_at == datetime(2026, 5, 23, 11, 29, 46)  # Unix seconds, read as Shanghai time
+    assert article.body == "典礼在体育馆举行。"
+
+    text_share = from_page(_WX_HEAD.format(mid=2651001002, title="") +
+                           '<div id="js_content"></div><script>var item_show_type = "10";\n'
+                           "window.cgiDataNew = {create_time: '2026-05-23 11:29', "
+                           "content_noencode: JsDecode('\\u5173\\u4e8e\\u505c\\u6c34\\u7684\\u901a\\u77e5\\x0a"
+                           "\\u660e\\u65e5\\u4e0a\\u5348\\u505c\\u6c34\\u3002')};</script></body></html>")
+    assert not isinstance(text_share, str)
+    assert text_share.published_at == datetime(2026, 5, 23, 11, 29)
+    assert text_share.body == "关于停水的通知\n明日上午停水。" and text_share.title == "关于停水的通知"
+
+    image = from_page(_WX_HEAD.format(mid=2651001003, title="樱花季") +
+                      '<div id="js_content"><img data-src="https://mmbiz.qpic.cn/a.jpg"></div>'
+                      "<script>var item_show_type = \"8\"; var create_time = '2026-03-20 09:00';</script></body></html>")
+    assert not isinstance(image, str)
+    assert image.extra["status"] == "image" and image.published_at == datetime(2026, 3, 20, 9, 0)
+
+
+# -- procurement fields ---------------------------------------------------------------------------
+
+
+def test_procurement_amounts_units_and_methods_as_real_notices_write_them(store_url: str, store: Store) -> None:
+    from aggregator.demo.sites import SCHOOL, cgzx_site
+
+    notices = [
+        ("实验室设备采购项目公告", ["一、项目编号：DHKJ-2026-CG001。", "二、采购方式：竞争性磋商。",
+                           "三、采购预算：人民币肆拾捌万元整（￥480000.00）"]),
+        ("教材采购项目结果公告", ["一、项目编号：DHKJ-2026-CG002；", "二、中标（成交）供应商：武汉书香图书有限公司。",
+                          "三、中标（成交）金额：125元/套，合计￥37,500.00元"]),
+        ("物业服务项目", ["一、采购方式：询价", "二、预算金额（万元）：12.5"]),
+        ("网络设备采购项目", ["项目预算：1,250,000.00", "采购方式：单一来源。"]),
+    ]
+    posts = [SamplePost(7000 - i, f"{SCHOOL}{t}", datetime(2026, 3, 10 - i, 9, 0), lines,
+                        department="采购与招投标管理中心", title_attr=False) for i, (t, lines) in enumerate(notices)]
+    with SampleServer(cgzx_site(posts)) as server:
+        cfg = parse_config(f'[store]\nurl = "{store_url}"\n[http]\nper_host_interval = 0.0\n'
+                           f'[[channel]]\nid = "cg"\nkind = "procurement"\nurl = "{server.url}/cgzx/cggg.htm"\n'
+                           'preset = "vsb"\n', Path("cg.toml"))
+        [r] = sync(cfg, store)
+        assert (r.status, r.new) == ("ok", 4), r.error
+    got = {p["title"].removeprefix(SCHOOL): p for p in stored(store, "cg").values()}
+    tender = got["实验室设备采购项目公告"]
+    assert tender["type"] == "磋商谈判公告"  # the title is silent; the body's 采购方式 decides
+    assert tender["extra"]["budget"] == 480000.0 and tender["extra"]["project_code"] == "DHKJ-2026-CG001"
+    assert tender["extra"]["method"] == "竞争性磋商"
+    award = got["教材采购项目结果公告"]["extra"]
+    assert award["award"] == 37500.0  # the total, not the 125 元/套 unit price
+    assert award["supplier"] == "武汉书香图书有限公司" and award["project_code"] == "DHKJ-2026-CG002"
+    assert got["物业服务项目"]["type"] == "询价公告" and got["物业服务项目"]["extra"]["budget"] == 125000.0
+    assert got["网络设备采购项目"]["type"] == "单一来源公示"
+    assert got["网络设备采购项目"]["extra"]["budget"] == 1250000.0
+
+
+@pytest.mark.parametrize(("text", "yuan"), [
+    ("569800.00元", 569800.0), ("￥56.980000 万元（人民币）", 569800.0), ("人民币伍拾陆万玖仟捌佰元整", 569800.0),
+    ("56.98万元", 569800.0), ("￥569,800.00", 569800.0), ("¥569800", 569800.0),
+    ("人民币肆拾捌万元整（￥480000.00）", 480000.0), ("3000元/年", None), ("下浮率5%", None),
+])
+def test_one_money_parser_reads_every_spelling(text: str, yuan: float | None) -> None:
+    from connectors.money import parse_money
+
+    assert parse_money(text) == yuan
