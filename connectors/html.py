@@ -197,8 +197,47 @@ def list_entries(root: Element, page_url: str, sel: Selectors) -> list[Entry]:
         url = urljoin(page_url, href.strip())
         title = (select_value(node, sel.title) or select_value(node, f"{link_css} {_ANCHOR_HEADING}")
                  or select_value(node, link_css) or "")
-        entries.append(Entry(url, title, parse_date(select_value(node, sel.date)), entry_key(url)))
+        when = parse_date(select_value(node, sel.date))
+        if when is None:  # the date before the link, split over two elements, or bare text beside it
+            when = parse_date(_text(node).replace(title, " ")) if title else None
+        entries.append(Entry(url, title, when, entry_key(url)))
     return entries
+
+
+# What a list page says of its own size: VSB/WebPlus "共62条", "总记录数：62", "共7页", the pager's "1/7".
+_TOTAL = re.compile(r"(?:共\s*(\d+)\s*条|总(?:记录数|条数|数)\s*[:：]?\s*(\d+)|记录总数\s*[:：]?\s*(\d+))")
+_PAGES = re.compile(r"(?:共\s*(\d+)\s*页|(?<![\d/.-])1\s*/\s*(\d+)(?![\d/.-]))")
+_PAGER = etree.XPath("//*[contains(@class, 'pb_sys') or contains(@class, 'pag') or contains(@class, 'fanye')"
+                     " or contains(@id, 'fanye') or contains(@class, 'p_t')]")
+
+
+@dataclass(frozen=True, slots=True)
+class ListCount:
+    """A list's own statement of its size: records, pages, or both (None when silent)."""
+
+    total: int | None = None
+    pages: int | None = None
+
+
+def list_count(root: Element, page_text: str) -> ListCount:
+    """The size a list's first page states (the site's count is a check on ours).
+
+    >>> list_count(parse_html('<div class="pb_sys_common"><span class="p_t">共62条</span>'
+    ...            '<span class="p_t">1/7</span></div>'), "")
+    ListCount(total=62, pages=7)
+    """
+    pager_text = " ".join(_text(n) for n in _PAGER(root))
+    total = pages = None
+    m = _TOTAL.search(pager_text) or _TOTAL.search(_text(root)[-3000:])
+    if m:
+        total = int(next(g for g in m.groups() if g))
+    m = _PAGES.search(pager_text)
+    if m:
+        pages = int(next(g for g in m.groups() if g))
+    else:
+        js = _PAGER_SIZE.search(page_text)
+        pages = int(js.group(1)) if js else None
+    return ListCount(total, pages)
 
 
 def next_page(root: Element, page: Page, first_url: str, sel: Selectors, number: int) -> str | None:
@@ -553,6 +592,9 @@ class HtmlConnector:
         seen: set[str] = set()
         visited: set[str] = set()
         empty_run = 0
+        rows = walked = 0  # list rows read (a pinned entry each time it shows) and pages walked
+        count: ListCount | None = None
+        ended = False  # the walk reached the pager's end (not stopped early by the walk rules or an error)
         first: Page | None = None
         while url and url not in visited:
             visited.add(url)
@@ -575,12 +617,24 @@ class HtmlConnector:
                 if number == 1:
                     raise ChannelError(f"list page {url} answered HTTP 404 — has the column moved? "
                                        "Check the channel url")
+                ended = True
                 break  # archives end with a 404
             if number == 1 or first is None:
                 first = page
             root = parse_html(page.text)
+            if number == 1:
+                count = list_count(root, page.text)
             entries = list_entries(root, page.url, sel)
+            if not entries and number == 1:
+                detected, note = _redetect(root, sel)
+                if note:
+                    sel = detected
+                    entries = list_entries(root, page.url, sel)
+                    if sel.entry_configured:
+                        yield Skipped(page.url, note)
             nxt = next_page(root, page, channel.url, sel, number)
+            walked += 1
+            rows += len(entries)
             if not entries:
                 if number == 1:
                     found = root.find(".//title")
@@ -594,6 +648,7 @@ class HtmlConnector:
                 empty_run += 1
                 yield Skipped(page.url, "list page has no usable entries; the walk went on to the next page")
                 if nxt is None or (sel.pages and empty_run >= 3):
+                    ended = True
                     break
                 url, number = nxt, number + 1
                 continue
@@ -623,8 +678,17 @@ class HtmlConnector:
                     break
             elif reached or all_old:
                 break
+            ended = nxt is None
             url, number = nxt, number + 1
+        if ended and count is not None and not backfill_from and not channel.since:
+            gap = _count_gap(count, rows, walked)
+            if gap:
+                yield Skipped(channel.url, gap)
         data = {k: v for k, v in queue.into(state).data.items() if k not in ("backfill_next", "backfill_page")}
+        if count is not None and count.total is not None:
+            data["site_total"] = count.total
+        if count is not None and count.pages is not None:
+            data["site_pages"] = count.pages
         if backfill_from or first is None:
             yield Checkpoint(replace(state, data=data))
         else:
@@ -703,6 +767,32 @@ def _iso_date(value: str | None) -> datetime | date | None:
         return None
     parsed = datetime.fromisoformat(value)
     return parsed.date() if len(value) == 10 else parsed
+
+
+def _redetect(root: Element, sel: Selectors) -> tuple[Selectors, str | None]:
+    """When the configured list selector finds nothing: the list found by its shape, and a
+    note saying so (the run is partial until the config names the list again)."""
+    from connectors.detect import detect_list
+
+    found = detect_list(root)
+    if found is None:
+        return sel, None
+    new = replace(sel, entry=found.entry, scope=None, link="a@href", title=found.title,
+                  date=found.date, next=sel.next or found.next)
+    return new, (f"list selector `{sel.entry}` matched nothing; the list was found by its shape as "
+                 f"`{found.entry}` ({found.entries} entries) — set [channel.list] entry = \"{found.entry}\" "
+                 "(or run `xxgk probe` on the page)")
+
+
+def _count_gap(count: ListCount, rows: int, walked: int) -> str | None:
+    """What a complete walk missed by the list's own count (None when nothing)."""
+    if count.total is not None and rows < count.total:
+        return (f"the list says 共{count.total}条 but the walk found {rows} entries on {walked} pages: "
+                f"{count.total - rows} missing — check the pager (list.next / list.pages) and the entry selector")
+    if count.pages is not None and walked < count.pages:
+        return (f"the list says it has {count.pages} pages but the walk read {walked}: "
+                f"{count.pages - walked} not read — check the pager (list.next / list.pages)")
+    return None
 
 
 def _before(value: object, since: date) -> bool:

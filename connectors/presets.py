@@ -103,6 +103,9 @@ class Selectors:
     next: str | None
     pages: str | None
     detail: dict[str, str]
+    # The entry selector is the config's own (not a preset's): when it matches nothing the
+    # run says so; a preset's that matches nothing gives way to detection silently.
+    entry_configured: bool = False
 
 
 PRESETS: dict[str, dict[str, dict[str, str | None]]] = {
@@ -204,4 +207,5 @@ def selectors_for(channel: PagedChannel) -> Selectors:
         next=lst.get("next"),
         pages=lst.get("pages"),
         detail=detail,
+        entry_configured=channel.list_ is not None and channel.list_.entry is not None,
     )

@@ -224,6 +224,21 @@ class Store:
                 for r in conn.execute(q)
             ]
 
+    def channel_gaps(self) -> dict[str, tuple[int, int]]:
+        """Per channel: posts stored without a publication date, and posts stored from their
+        list entry while their detail page is missing (`extra.detail = "missing"`)."""
+        undated = sa.func.sum(sa.case((posts_t.c.published_at.is_(None), 1), else_=0))
+        missing = sa.func.sum(sa.case((posts_t.c.extra["detail"].as_string() == "missing", 1), else_=0))
+        q = sa.select(posts_t.c.channel_id, undated, missing).group_by(posts_t.c.channel_id)
+        with self.engine.connect() as conn:
+            return {r[0]: (int(r[1] or 0), int(r[2] or 0)) for r in conn.execute(q)}
+
+    def states(self) -> dict[str, dict[str, Any]]:
+        """Every channel's saved `data` (site totals, retry queues), by channel id."""
+        with self.engine.connect() as conn:
+            return {r.channel_id: dict(r.data or {}) for r in conn.execute(sa.select(state_t.c.channel_id,
+                                                                                     state_t.c.data))}
+
     # -- sync runs -------------------------------------------------------------
     def start_run(self, channel_id: str, *, full: bool) -> int:
         """Record a run as started. Runs of this channel still marked running

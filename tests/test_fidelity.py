@@ -332,3 +332,65 @@ def test_one_money_parser_reads_every_spelling(text: str, yuan: float | None) ->
     from connectors.money import parse_money
 
     assert parse_money(text) == yuan
+
+
+# -- list shapes the vsb preset meets on real sites -----------------------------------------------
+
+
+def _shaped_list(shape: str, posts: list[SamplePost]) -> str:
+    def href(p: SamplePost) -> str:
+        return f"../info/1010/{p.news_id}.htm"
+
+    if shape == "date-first":  # another list class, the date before the link
+        rows = "".join(f'<li><span class="time">{p.published:%Y-%m-%d}</span><a href="{href(p)}" '
+                       f'title="{p.title}">{p.title[:18]}…</a></li>' for p in posts)
+        body = f'<div class="list"><ul>{rows}</ul></div>'
+    elif shape == "blocks":  # free-form blocks, the date split over two elements
+        rows = "".join(f'<div class="item"><a href="{href(p)}">{p.title}</a><p>{p.paragraphs[0][:20]}</p>'
+                       f'<div class="date"><span class="day">{p.published:%d}</span>'
+                       f'<span class="ym">{p.published:%Y-%m}</span></div></div>' for p in posts)
+        body = f'<div class="news-box">{rows}</div>'
+    elif shape == "bracketed":  # ul.news_list with [MM-DD] dates
+        rows = "".join(f'<li><a href="{href(p)}">{p.title}</a><span>[{p.published:%m-%d}]</span></li>' for p in posts)
+        body = f'<ul class="news_list">{rows}</ul>'
+    else:  # a table of rows
+        rows = "".join(f'<tr><td><a href="{href(p)}" title="{p.title}">{p.title}</a></td>'
+                       f'<td>{p.published:%Y/%m/%d}</td></tr>' for p in posts)
+        body = f'<table class="articles">{rows}</table>'
+    return (f'<html><head><title>通知公告</title></head><body><div class="nav"><a href="/">首页</a></div>'
+            f'<div class="leftside"><ul><li><a href="a.htm">学院概况</a></li><li><a href="b.htm">通知公告</a></li>'
+            f'<li><a href="c.htm">学术动态</a></li></ul></div>{body}'
+            f'<div class="pb_sys_common pb_sys_style1"><span class="p_t">共{len(posts)}条</span>'
+            f'<span class="p_t">1/1</span></div></body></html>')
+
+
+@pytest.mark.parametrize("shape", ["date-first", "blocks", "bracketed", "table"])
+def test_the_vsb_preset_finds_lists_by_their_shape(shape: str, posts: list[SamplePost], site: SampleServer,
+                                                    store_url: str, store: Store) -> None:
+    site.pages[COLUMN] = html(_shaped_list(shape, posts))
+    [r] = sync(config(site, store_url), store)
+    assert (r.status, r.new, r.site_total) == ("ok", 6, 6), r.error
+    got = stored(store)
+    assert sorted(p["title"] for p in got.values()) == sorted(p.title for p in posts)
+    assert all(p["published_at"] == q.published for p, q in zip(
+        sorted(got.values(), key=lambda p: p["url"]), sorted(posts, key=lambda p: p.news_id), strict=True))
+
+
+def test_a_config_that_overrides_one_preset_key_keeps_the_others(
+        posts: list[SamplePost], site: SampleServer, store_url: str, store: Store) -> None:
+    [r] = sync(config(site, store_url, '[channel.list]\ndate = "span.date"\n'), store)
+    assert (r.status, r.new) == ("ok", 6)
+    assert {p["published_at"].date() for p in stored(store).values()} == {p.published.date() for p in posts}
+
+
+def test_a_walk_that_misses_what_the_list_counts_is_partial(store_url: str, store: Store) -> None:
+    posts = news_posts(15)
+    pages = portal_site(posts, per_page=5)
+    first = pages[COLUMN].body.decode()
+    # The pager of page 1 loses its next link (a template bug): the walk cannot go on.
+    first = first.replace('<span class="p_next p_fun"><a href="xxyw/2.htm">下页</a></span>', "")
+    pages[COLUMN] = html(first)
+    with SampleServer(pages) as server:
+        [r] = sync(config(server, store_url), store)
+    assert (r.status, r.new, r.site_total) == ("partial", 5, 15)
+    assert "共15条 but the walk found 5 entries" in (r.error or "")

@@ -140,7 +140,7 @@ def channels(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
 ) -> None:
-    """列出所有渠道：上次同步、状态、错误、帖子数、下次运行时间。
+    """列出所有渠道：上次同步、状态、错误、帖子数（及网站自报总数）、待核（无日期、缺正文）、下次运行时间。
 
     例：xxgk channels；xxgk --config /etc/xxgk/config.toml channels --json
     """
@@ -155,7 +155,8 @@ def channels(
     from rich.table import Table
 
     table = Table(
-        "id", "名称", "类型", "分组", "帖子数", "上次同步", "状态", "下次运行", "错误", title=f"渠道（{cfg.source}）"
+        "id", "名称", "类型", "分组", "帖子数", "待核", "上次同步", "状态", "下次运行", "错误",
+        title=f"渠道（{cfg.source}）"
     )
     for r in rows:
         table.add_row(
@@ -163,7 +164,8 @@ def channels(
             escape(r.name),
             r.kind,
             escape(r.group),
-            str(r.posts),
+            f"[red]{r.posts_text}[/]" if r.gap else r.posts_text,
+            f"[yellow]{r.pending_text}[/]" if r.pending_text else "",
             (r.last_sync or "—")[:16].replace("T", " "),
             r.status_text,
             (r.next_run or "—")[:16].replace("T", " "),

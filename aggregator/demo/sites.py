@@ -209,7 +209,7 @@ def vsb_a_list(posts: list[SamplePost], *, base: str, column: str, tree: int, pe
 <div class="btlist list-con"><ul>
 {"".join(rows)}
 </ul></div>
-<div class="pb_sys_common pb_sys_normal pb_sys_style1"><span class="p_t">共{len(ordered) + len(pinned)}条</span>
+<div class="pb_sys_common pb_sys_normal pb_sys_style1"><span class="p_t">共{len(ordered)}条</span>
 <span class="p_pages">{prev}{numbers}{nxt}</span><span class="p_t">{k}/{n}</span></div>
 <script>_showDynClickBatch([{",".join(f"'dynclicks_u8_{p.news_id}'" for p in items)}],[{ids}],"wbnews",{OWNER})</script>
 </div></div>

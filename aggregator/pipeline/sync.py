@@ -50,6 +50,7 @@ class RunResult:
     error: str | None = None
     seconds: float = 0.0
     finished_at: datetime | None = None
+    site_total: int | None = None  # the count the channel's list states of itself (共N条), when it does
 
     @property
     def fetched(self) -> int:
@@ -80,6 +81,7 @@ class RunResult:
             "updated": self.updated,
             "requests": self.requests,
             "error": self.error,
+            "site_total": self.site_total,
         }
 
 
@@ -212,6 +214,7 @@ def sync_channel(
     )
     status: Status = "ok"
     error: str | None = None
+    site_total: int | None = ctx.state.data.get("site_total")
     try:
         for item in connector.fetch(ctx):
             if isinstance(item, RawPost):
@@ -232,6 +235,7 @@ def sync_channel(
             elif isinstance(item, Checkpoint):
                 flush()  # the posts first, then the state that says they are in
                 store.save_state(channel.id, _to_stored_state(item.state))
+                site_total = item.state.data.get("site_total", site_total)
             else:
                 raise TypeError(f"connector yielded {type(item).__name__}, not a post, skip or checkpoint")
         flush()
@@ -261,6 +265,6 @@ def sync_channel(
             status = "partial"
     finished_at = store.finish_run(run_id, status, counts, error)
     result = RunResult(id=channel.id, status=status, counts=counts, error=error,
-                       seconds=time.monotonic() - started, finished_at=finished_at)
+                       seconds=time.monotonic() - started, finished_at=finished_at, site_total=site_total)
     progress_done(on_progress, channel, result)
     return result

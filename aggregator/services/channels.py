@@ -60,9 +60,32 @@ class ChannelRow:
     status: str | None
     error: str | None
     next_run: str | None
+    site_total: int | None = None  # what the channel's list says it holds (共N条)
+    undated: int = 0  # stored without a publication date: outside every monthly count
+    details_missing: int = 0  # stored from the list while the detail page could not be read
+
+    @property
+    def gap(self) -> int | None:
+        """How many posts the store trails the site's own count by (None when the site states none)."""
+        return None if self.site_total is None else max(0, self.site_total - self.posts)
 
     def to_json(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        return {**{name: getattr(self, name) for name in self.__slots__}, "gap": self.gap}
+
+    @property
+    def posts_text(self) -> str:
+        """`40`, or `40 / 网站 62（差 22）` when the site states its count."""
+        if self.site_total is None:
+            return str(self.posts)
+        gap = self.gap
+        return f"{self.posts} / 网站 {self.site_total}" + (f"（差 {gap}）" if gap else "")
+
+    @property
+    def pending_text(self) -> str:
+        """What is stored but not whole: undated posts and posts whose detail page is missing."""
+        parts = [f"无日期 {self.undated}" if self.undated else "",
+                 f"缺正文 {self.details_missing}" if self.details_missing else ""]
+        return " · ".join(p for p in parts if p)
 
     @property
     def status_text(self) -> str:
@@ -74,6 +97,8 @@ def overview(config: Config, store: Store, now: datetime | None = None) -> list[
     """Every configured channel, in config order."""
     register(config, store)
     known = {o.id: o for o in store.channel_overview()}
+    gaps = store.channel_gaps()
+    states = store.states()
     rows = []
     for ch in config.channels:
         o = known[ch.id]
@@ -84,5 +109,7 @@ def overview(config: Config, store: Store, now: datetime | None = None) -> list[
             last_sync=iso_local(o.last_run_finished or o.last_run_started), last_success=iso_local(o.last_ok),
             status=o.last_run_status, error=o.last_error,
             next_run=nxt.isoformat(timespec="seconds") if nxt else None,
+            site_total=states.get(ch.id, {}).get("site_total"),
+            undated=gaps.get(ch.id, (0, 0))[0], details_missing=gaps.get(ch.id, (0, 0))[1],
         ))
     return rows
