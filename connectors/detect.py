@@ -20,6 +20,7 @@ from connectors.html import Element, _in_sidebar, _text
 
 # Markers each CMS leaves in its pages (SITES.md), strongest first.
 FINGERPRINTS: dict[str, tuple[str, ...]] = {
+    "vsb-legacy": ('class="winstyle', "class=\"timestyle"),
     "vsb": ("_showDynClickBatch", "pb_sys_common", 'frag="窗口', "vsb_content", "/system/resource/", "line_u"),
     "webplus": ("wp_article_list", "wp_paging", "list.psp", "_sitegray", "Article_PublishDate"),
     "trs": ("createPageHTML", "TRS_Editor", "trs_", "Custom_UnionStyle"),
@@ -168,19 +169,23 @@ def _anchor_title(entry: Element) -> str:
 def _date_selector(members: list[Element]) -> str | None:
     """A child selector that holds each entry's date on its own (`span.date`, `em`), or None
     when the date is spread over several elements or sits beside the link as bare text."""
+    from connectors.html import select_value
+
     votes: dict[str, int] = {}
     for m in members:
         for el in m.iter():
             if el is m or not isinstance(el.tag, str) or el.tag == "a":
                 continue
             if _date_in(_text(el)) and len(_text(el)) <= 25:
-                css = el.tag + _css_class(el)
-                votes[css] = votes.get(css, 0) + 1
+                for css in (el.tag + _css_class(el), f"{el.tag}:last-child"):
+                    votes[css] = votes.get(css, 0) + 1
                 break
-    if not votes:
-        return None
-    css, n = max(votes.items(), key=lambda kv: kv[1])
-    return css if n >= 0.8 * len(members) else None
+    # A selector is kept only if its *first* match in each entry is the date (a bare `td`
+    # would read the title's cell first).
+    for css, _n in sorted(votes.items(), key=lambda kv: -kv[1]):
+        if sum(_date_in(select_value(m, css) or "") for m in members) >= 0.8 * len(members):
+            return css
+    return None
 
 
 def _next_selector(root: Element) -> str | None:

@@ -515,6 +515,18 @@ class HtmlConnector:
         assert ctx.channel.url is not None
         return [urlsplit(ctx.channel.url).hostname or "", *ctx.channel.hosts]
 
+    def count(self, ctx: FetchContext) -> ListCount:
+        """What the channel's list says of its own size, from its first page only (`xxgk audit`)."""
+        channel = html_settings(ctx)
+        assert channel.url is not None
+        try:
+            page = fetch_page(ctx.http, channel.url, hosts=self.hosts(ctx), max_bytes=ctx.max_bytes)
+        except FetchError as exc:
+            raise ChannelError(f"list page {exc}") from None
+        if page.status == 404:
+            raise ChannelError(f"list page {channel.url} answered HTTP 404 — has the column moved?")
+        return list_count(parse_html(page.text), page.text)
+
     def enrich(self, post: RawPost, page: Page | None, entry: Entry, ctx: FetchContext) -> RawPost:
         """Hook for kinds that read more from a page (procurement)."""
         return post

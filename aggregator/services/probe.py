@@ -1,0 +1,148 @@
+"""`xxgk probe URL`: onboarding a column in one command.
+
+Reads a list page the office pastes in, recognises the CMS, finds the list
+(the CMS's preset when it already finds it, else the list found by its shape),
+the pager and the site's own count, reads the first two or three detail pages
+as a sync would, and writes a `[[channel]]` block that syncs the same posts —
+every selector in it still a person's to edit.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from aggregator.clock import iso_local, to_store
+from aggregator.config import HttpConfig
+from aggregator.pipeline.sync import RequestCounter, make_http_client
+from connectors.base import ChannelError
+from connectors.detect import detect_list, fingerprint
+from connectors.html import HtmlSettings, list_count, list_entries, next_page, parse_detail, parse_html
+from connectors.http import FetchError, fetch_page, host_allowed
+from connectors.presets import selectors_for
+
+DETAILS_READ = 3
+
+
+@dataclass(slots=True)
+class ProbeResult:
+    """What `probe` found (the contract's `probe --json`)."""
+
+    url: str
+    cms: str | None
+    channel: dict[str, Any]
+    entries: list[dict[str, Any]]
+    site_total: int | None = None
+    next_page: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"cms": self.cms, "channel": self.channel, "entries": self.entries, "site_total": self.site_total,
+                "next_page": self.next_page, "notes": self.notes}
+
+    def toml(self) -> str:
+        """The `[[channel]]` block, ready to paste into config.toml."""
+        lines = ["[[channel]]"]
+        tables = {k: v for k, v in self.channel.items() if isinstance(v, dict)}
+        for key, value in self.channel.items():
+            if not isinstance(value, dict):
+                lines.append(f"{key} = {_toml_value(value)}")
+        for name, table in tables.items():
+            lines.append(f"  [channel.{name}]")
+            lines.extend(f"  {k} = {_toml_value(v)}" for k, v in table.items())
+        return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a TOML basic string
+
+
+def channel_id_for(url: str) -> str:
+    """A config id from the URL: `https://www.x.edu.cn/xwzx/tzgg.htm` → `tzgg`.
+
+    >>> channel_id_for("https://yz.example.edu.cn/zsxx/sszs.htm")
+    'sszs'
+    """
+    parts = urlsplit(url)
+    stem = parts.path.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0].lower()
+    stem = re.sub(r"[^a-z0-9-]+", "-", stem).strip("-")
+    if not stem or stem in ("index", "list", "default"):
+        stem = re.sub(r"[^a-z0-9-]+", "-", (parts.hostname or "site").split(".")[0].lower()).strip("-")
+    return stem or "channel"
+
+
+def probe(url: str, *, kind: str = "html", http: HttpConfig | None = None) -> ProbeResult:
+    """Probe a list page; raises `ChannelError` with a readable reason when it cannot be read."""
+    http = http or HttpConfig()
+    host = urlsplit(url).hostname or ""
+    with make_http_client(http, RequestCounter()) as client:
+        try:
+            page = fetch_page(client, url, hosts=[host], max_bytes=http.max_bytes)
+        except FetchError as exc:
+            raise ChannelError(f"list page {exc}") from None
+        if page.status == 404:
+            raise ChannelError(f"{url} answered HTTP 404 — check the address")
+        root = parse_html(page.text)
+        cms = fingerprint(page.text)
+        channel: dict[str, Any] = {"id": channel_id_for(url), "kind": kind, "url": url}
+        notes: list[str] = []
+        settings = HtmlSettings(id="probe", kind="html", url=url, preset=cms)
+        sel = selectors_for(settings)
+        entries = list_entries(root, page.url, sel) if sel.entry else []
+        if cms:
+            channel["preset"] = cms
+        if len(entries) < 3:
+            found = detect_list(root)
+            if found is None:
+                raise ChannelError(f"no list of links with titles found on {url} — is it a list page? "
+                                   "A list of fewer than three entries cannot be told from a menu")
+            listed = found.as_config()
+            if cms and sel.next:
+                listed.pop("next", None)  # the preset's pager already reads this CMS's pager
+            channel["list"] = listed
+            settings = HtmlSettings.model_validate({**channel, "id": "probe", "kind": "html"})
+            sel = selectors_for(settings)
+            entries = list_entries(root, page.url, sel)
+            notes.append(f"list found by its shape: `{found.entry}`, {found.entries} entries, "
+                         f"{found.dated} with a date beside the link")
+        else:
+            notes.append(f"the {cms} preset finds the list ({len(entries)} entries)")
+        nxt = next_page(root, page, url, sel, 1)
+        count = list_count(root, page.text)
+        if nxt is None and count.pages not in (None, 1):
+            notes.append(f"the list says {count.pages} pages but no next-page link was found — "
+                         "set [channel.list] next or pages")
+        out: list[dict[str, Any]] = []
+        for entry in entries[:DETAILS_READ]:
+            post_title, when, detail = entry.title, entry.date, "list"
+            if host_allowed(entry.url, [host]):
+                try:
+                    detail_page = fetch_page(client, entry.url, hosts=[host], max_bytes=http.max_bytes)
+                    if detail_page.status == 200:
+                        post = parse_detail(detail_page, entry, sel)
+                        post_title, when, detail = post.title, post.published_at, "detail"
+                        if not post.body:
+                            notes.append(f"no article text found on {entry.url} — set [channel.detail] body")
+                except FetchError as exc:
+                    notes.append(f"detail page not read: {exc}")
+            out.append({"title": post_title, "url": entry.url, "read_from": detail, "published_at": _iso(when)})
+        out.extend({"title": e.title, "url": e.url, "read_from": "list", "published_at": _iso(e.date)}
+                   for e in entries[DETAILS_READ:])
+        if not any(e["published_at"] for e in out):
+            notes.append("no dates found in the list or the detail pages — set [channel.list] date / "
+                         "[channel.detail] date")
+    return ProbeResult(url=url, cms=cms, channel=channel, entries=out, site_total=count.total, next_page=nxt,
+                       notes=notes)
+
+
+def _iso(value: object) -> str | None:
+    """A list or page date as the contract writes it; a yearless `[MM-DD]` has none yet."""
+    return iso_local(to_store(value)) if isinstance(value, (datetime, date)) else None
