@@ -49,7 +49,7 @@ _DEPARTMENT = re.compile(r"(?:来源|发布部门|发布单位|供稿单位|供�
 # A list anchor that wraps a heading, a date and an excerpt: the heading is the title.
 _ANCHOR_HEADING = "h4, h3, h2, h5, .title, .tit"
 # Page counts of JS pagers: ccgp `Pager({size:N, …})`, TRS `createPageHTML(N, cur, …)`.
-_PAGER_SIZE = re.compile(r"(?:Pager\(\s*\{\s*size\s*:|createPageHTML\()\s*(\d+)")
+_PAGER_SIZE = re.compile(r"(?:Pager\(\s*\{\s*size\s*:|createPageHTML\(|\bcountPage\s*=)\s*(\d+)")
 _NOISE = ("script", "style", "noscript", "iframe", "input", "select", "button", "textarea")
 _SIDEBAR = ("aside", "nav", "header", "footer")
 _BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol",
@@ -205,7 +205,8 @@ def list_entries(root: Element, page_url: str, sel: Selectors) -> list[Entry]:
 
 
 # What a list page says of its own size: VSB/WebPlus "共62条", "总记录数：62", "共7页", the pager's "1/7".
-_TOTAL = re.compile(r"(?:共\s*(\d+)\s*条|总(?:记录数|条数|数)\s*[:：]?\s*(\d+)|记录总数\s*[:：]?\s*(\d+))")
+_TOTAL = re.compile(r"(?:共\s*(\d+)\s*条|总共\s*(\d+)\s*(?:条|记录|篇)|总(?:记录数|条数|数)\s*[:：]?\s*(\d+)"
+                    r"|记录总数\s*[:：]?\s*(\d+))")
 _PAGES = re.compile(r"(?:共\s*(\d+)\s*页|(?<![\d/.-])1\s*/\s*(\d+)(?![\d/.-]))")
 _PAGER = etree.XPath("//*[contains(@class, 'pb_sys') or contains(@class, 'pag') or contains(@class, 'fanye')"
                      " or contains(@id, 'fanye') or contains(@class, 'p_t')]")

@@ -227,7 +227,10 @@ class Store:
     def channel_gaps(self) -> dict[str, tuple[int, int]]:
         """Per channel: posts stored without a publication date, and posts stored from their
         list entry while their detail page is missing (`extra.detail = "missing"`)."""
-        undated = sa.func.sum(sa.case((posts_t.c.published_at.is_(None), 1), else_=0))
+        status = sa.func.coalesce(posts_t.c.extra["status"].as_string(), "")
+        # A deleted or captcha-walled article is a record of absence, not a post missing its date.
+        undated = sa.func.sum(sa.case((sa.and_(posts_t.c.published_at.is_(None),
+                                               status.not_in(("deleted", "captcha"))), 1), else_=0))
         missing = sa.func.sum(sa.case((posts_t.c.extra["detail"].as_string() == "missing", 1), else_=0))
         q = sa.select(posts_t.c.channel_id, undated, missing).group_by(posts_t.c.channel_id)
         with self.engine.connect() as conn:

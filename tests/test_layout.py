@@ -112,7 +112,7 @@ def test_every_connector_kind_declares_its_settings() -> None:
 
 
 COMMANDS = ["sync", "channels", "search", "reindex", "export", "stats", "coverage", "report", "classify", "tag",
-            "reclassify", "demo"]
+            "reclassify", "probe", "audit", "demo"]
 
 
 def test_every_command_is_listed_and_has_help_with_an_example() -> None:
@@ -158,3 +158,8 @@ def test_demo_syncs_every_sample_channel_into_a_fresh_store(tmp_path: Path) -> N
     listed = run_xxgk("--config", str(tmp_path / "demo" / "config.toml"), "channels", "--json")
     rows = json.loads(listed.stdout)["channels"]
     assert len(rows) >= 10 and all(r["status"] == "ok" and r["posts"] > 0 for r in rows)
+    # The first round's missing detail page was stored from the list, then completed — not duplicated —
+    # and every channel whose site states a count holds exactly that many posts.
+    assert "部分成功" in result.stdout and "第二轮补全 1 条，无重复" in result.stdout
+    counted = [r for r in rows if r["site_total"] is not None]
+    assert len(counted) >= 4 and all(r["gap"] == 0 and r["details_missing"] == 0 for r in counted)

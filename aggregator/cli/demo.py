@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from aggregator.cli._common import consoles, escape, open_store
+
+if TYPE_CHECKING:
+    from aggregator.services.channels import ChannelRow
 
 
 def demo(
@@ -25,36 +28,58 @@ def demo(
 
     from aggregator.cli.sync import run_with_progress
     from aggregator.demo import demo_config
-    from aggregator.demo.server import SampleServer
-    from aggregator.demo.sites import sample_pages
-    from aggregator.services.channels import STATUS_ZH
+    from aggregator.demo.server import Resource, SampleServer
+    from aggregator.demo.sites import DEMO_MISSING_DETAIL, sample_pages
+    from aggregator.services.channels import STATUS_ZH, overview
 
-    with SampleServer(sample_pages()) as server:
+    pages = sample_pages()
+    missing = pages[DEMO_MISSING_DETAIL]
+    pages[DEMO_MISSING_DETAIL] = Resource("服务暂不可用".encode(), "text/plain; charset=utf-8", status=503)
+    with SampleServer(pages) as server:
         cfg = demo_config(directory, server.url)
         consoles.err.print(f"示例站点：{server.url}（配置：{cfg.source}）")
         with open_store(cfg) as store:
+            consoles.err.print(f"[bold]第一轮[/]：本科招生网的一个详情页（{DEMO_MISSING_DETAIL}）暂时无法访问")
+            first = {r.id: r for r in run_with_progress(cfg, store)}
+            held = store.count_posts()
+            server.pages[DEMO_MISSING_DETAIL] = missing
+            consoles.err.print("[bold]第二轮[/]：该页面恢复；按列表保存的帖子应被补全，而不是重复")
             results = run_with_progress(cfg, store)
-            overview = {o.id: o for o in store.channel_overview()}
-    table = Table("渠道", "名称", "分组", "状态", "新增", "帖子数", "请求", title="示例同步结果")
+            rows = {r.id: r for r in overview(cfg, store)}
+            completed = store.count_posts() == held
+    table = Table("渠道", "名称", "分组", "第一轮", "状态", "帖子数", "网站自报", "请求",
+                  title="示例同步结果（第二轮）")
     for r in results:
-        o = overview[r.id]
+        o = rows[r.id]
         colour = {"ok": "green", "partial": "yellow"}.get(r.status, "red")
+        before = first[r.id]
         table.add_row(
             r.id,
             escape(o.name),
-            escape(o.group_name),
+            escape(o.group),
+            f"{STATUS_ZH[before.status]}，新增 {before.new}",
             f"[{colour}]{STATUS_ZH[r.status]}[/]",
-            str(r.new),
             str(o.posts),
+            _site_count(o),
             str(r.requests),
         )
     consoles.out.print(table)
     consoles.out.print(
-        f"共 {sum(o.posts for o in overview.values())} 条帖子，已存入 {directory / 'xxgk.db'}。"
-        f"查看：xxgk --config {cfg.source} export | head"
+        f"共 {sum(o.posts for o in rows.values())} 条帖子，已存入 {directory / 'xxgk.db'}"
+        f"（第二轮补全 {sum(r.updated for r in results)} 条，{'无重复' if completed else '[red]出现重复[/]'}）。"
+        f"查看：xxgk --config {cfg.source} channels"
     )
-    if any(r.status != "ok" for r in results):
+    gaps = [o.id for o in rows.values() if o.gap]
+    if gaps:
+        consoles.err.print(f"[red]库中帖子少于网站自报总数：{', '.join(gaps)}[/]")
+    if any(r.status != "ok" for r in results) or gaps or not completed:
         raise typer.Exit(1)
+
+
+def _site_count(o: ChannelRow) -> str:
+    if o.site_total is not None:
+        return str(o.site_total) if not o.gap else f"[red]{o.site_total}[/]"
+    return f"{o.site_pages} 页" if o.site_pages else "—"
 
 
 def register(app: typer.Typer) -> None:

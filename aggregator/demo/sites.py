@@ -573,6 +573,19 @@ def jwc_posts() -> list[SamplePost]:
                        department="教务处") for i, t in enumerate(titles)]
 
 
+def _jwc_meta(p: SamplePost) -> str:
+    """WebPlus's date line; one template of the column writes it as bare labelled text that no
+    preset selector names (`日期：…` in a plain <p>), as real sites do."""
+    if p.news_id == 120002:
+        return f'<p class="sub">日期：{p.published:%Y年%m月%d日} 浏览次数：<span>37</span></p>'
+    return f'<p class="arti_metas"><span class="arti_update">发布时间：{p.published:%Y-%m-%d}</span></p>'
+
+
+# The detail page `xxgk demo` takes down for its first round: the post is stored from its
+# list entry, the run is partial, and the second round completes it.
+DEMO_MISSING_DETAIL = "/zsb/info/1021/5103.htm"
+
+
 def jwc_webplus_site(posts: list[SamplePost], per_page: int = 3) -> dict[str, Resource]:
     base = "/jwc/"
     chunks = [posts[i : i + per_page] for i in range(0, len(posts), per_page)]
@@ -591,12 +604,14 @@ def jwc_webplus_site(posts: list[SamplePost], per_page: int = 3) -> dict[str, Re
 <meta charset="utf-8"><title>通知公告</title><link type="text/css" href="/_css/_system/system.css" rel="stylesheet"/>
 <script type="text/javascript" src="/_js/jquery.sudy.wp.visitcount.js"></script></head><body>
 <div id="wp_news_w6"><ul class="news_list list2">{rows}</ul></div>
-<div id="wp_paging_w6"><ul class="wp_paging clearfix">{nxt}</ul></div></body></html>""")
+<div id="wp_paging_w6"><ul class="wp_paging clearfix"><li class="page_nav"><span class="per_count">每页&nbsp;<em
+class="per_count">{per_page}</em>&nbsp;记录&nbsp;</span><span class="all_count">总共&nbsp;<em class="all_count">{len(posts)}</em>&nbsp;记录&nbsp;</span>
+</li>{nxt}</ul></div></body></html>""")
     for p in posts:
         out[f"/{p.published:%Y}/{p.published:%m%d}/c2891a{p.news_id}/page.htm"] = html(f"""<!DOCTYPE html><html><head>
 <meta charset="utf-8"><title>{esc(p.title)}</title></head><body>
 <div class="col_path">当前位置：<a href="/main.htm">首页</a> &gt; <a href="/jwc/2891/list.htm">通知公告</a></div>
-<h1 class="arti_title">{esc(p.title)}</h1><p class="arti_metas"><span class="arti_update">发布时间：{p.published:%Y-%m-%d}</span></p>
+<h1 class="arti_title">{esc(p.title)}</h1>{_jwc_meta(p)}
 <div class="wp_articlecontent">{"".join(f"<p>{esc(t)}</p>" for t in p.paragraphs)}</div></body></html>""")
     return out
 

@@ -61,6 +61,7 @@ class ChannelRow:
     error: str | None
     next_run: str | None
     site_total: int | None = None  # what the channel's list says it holds (共N条)
+    site_pages: int | None = None  # how many list pages it says it has (1/N)
     undated: int = 0  # stored without a publication date: outside every monthly count
     details_missing: int = 0  # stored from the list while the detail page could not be read
 
@@ -109,7 +110,7 @@ def overview(config: Config, store: Store, now: datetime | None = None) -> list[
             last_sync=iso_local(o.last_run_finished or o.last_run_started), last_success=iso_local(o.last_ok),
             status=o.last_run_status, error=o.last_error,
             next_run=nxt.isoformat(timespec="seconds") if nxt else None,
-            site_total=states.get(ch.id, {}).get("site_total"),
+            site_total=states.get(ch.id, {}).get("site_total"), site_pages=states.get(ch.id, {}).get("site_pages"),
             undated=gaps.get(ch.id, (0, 0))[0], details_missing=gaps.get(ch.id, (0, 0))[1],
         ))
     return rows
