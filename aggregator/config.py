@@ -78,10 +78,38 @@ class RulesConfig(Strict):
     rule: tuple[dict[str, Any], ...] = ()  # inline [[rules.rule]] tables
 
 
+class NotifyConfig(Strict):
+    """`[notify]`: where health alerts and the weekly digest go (Apprise notification URLs)."""
+
+    urls: tuple[str, ...] = ()  # "json://host/hook", "wecombot://…", "dingtalk://…", "mailtos://…"
+    digest: str = "0 9 * * MON"  # cron, Asia/Shanghai; "" = no digest
+
+    @field_validator("digest")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        problem = check_cron(v) if v else None
+        if problem:
+            raise ValueError(problem)
+        return v
+
+
+class ServiceConfig(Strict):
+    """`[service]`: how `xxgk serve` / `xxgk worker` schedule syncs."""
+
+    tick: float = Field(default=30.0, ge=1, le=3600)  # seconds between looks for due channels
+    workers: int = Field(default=2, ge=1, le=32)  # channels one process syncs at once
+    jitter: int = Field(default=120, ge=0, le=3600)  # seconds: channels due together start spread out
+    lease: float = Field(default=60.0, ge=1, le=3600)  # seconds a killed process keeps its channels locked
+    backoff: float = Field(default=300.0, ge=1, le=86400)  # seconds before a failed channel's first retry (doubling)
+    export_dir: str = "exports/monthly"  # last month's statistics land here on the 1st (relative to config.toml)
+
+
 class Config(Strict):
     store: StoreConfig = StoreConfig()
     http: HttpConfig = HttpConfig()
     rules: RulesConfig = RulesConfig()
+    notify: NotifyConfig = NotifyConfig()
+    service: ServiceConfig = ServiceConfig()
     # Validated one by one against each kind's own model (parse_config), not by this model.
     channels: tuple[ChannelSettings, ...] = Field(default=(), exclude=True)
     # Where the file was read from; relative paths in it are resolved against it.
@@ -102,7 +130,7 @@ def _where(path: Path, raw: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str, 
         if isinstance(channels, list) and loc[1] < len(channels) and isinstance(channels[loc[1]], dict):
             cid = channels[loc[1]].get("id")
         return _channel_where(path, loc[1], cid), loc[2:]
-    if loc and isinstance(loc[0], str) and loc[0] in ("store", "http", "rules"):
+    if loc and isinstance(loc[0], str) and loc[0] in ("store", "http", "rules", "notify", "service"):
         return f"{path}: [{loc[0]}]", loc[1:]
     return f"{path}", loc
 
@@ -124,7 +152,8 @@ def _model_at(loc: tuple[Any, ...], channel_model: type[BaseModel] | None) -> ty
     """The model that owns the key at `loc` (for 'expected one of' lists)."""
     shape = tuple("#" if isinstance(p, int) else p for p in loc[:-1])
     top: dict[tuple[Any, ...], type[BaseModel]] = {(): Config, ("store",): StoreConfig, ("http",): HttpConfig,
-                                                   ("rules",): RulesConfig}
+                                                   ("rules",): RulesConfig, ("notify",): NotifyConfig,
+                                                   ("service",): ServiceConfig}
     if shape in top:
         return top[shape]
     if channel_model is None or shape[:2] != ("channel", "#"):
@@ -228,8 +257,9 @@ def _resolve(cfg: Config, path: Path) -> Config:
     rules = cfg.rules
     if rules.file:
         rules = rules.model_copy(update={"file": str((base / rules.file).resolve())})
+    service = cfg.service.model_copy(update={"export_dir": str((base / cfg.service.export_dir).resolve())})
     return cfg.model_copy(update={"store": StoreConfig(url=url), "channels": channels, "source": path,
-                                  "rules": rules})
+                                  "rules": rules, "service": service})
 
 
 def classifier_for(cfg: Config) -> Classifier:

@@ -26,10 +26,20 @@ from connectors.settings import ChannelSettings
 class ChannelError(Exception):
     """The channel could not be read; the message says where and what to try.
 
+    `failure` says what kind of trouble it is, for the channel's health state:
+    `blocked` (a WAF shell, 403/412, a captcha, robots.txt), `unreachable` (no
+    connection, DNS, timeout, 5xx, a 404 on the list or a missing folder) or
+    `broken` (the source answers but no longer reads: a selector that matches
+    nothing, a file that is not what it was).
+
     >>> str(ChannelError("list selector `ul.news li` matched 0 entries on "
     ...                  "https://www.example.edu.cn/xxyw.htm — did the site change?"))
     'list selector `ul.news li` matched 0 entries on https://www.example.edu.cn/xxyw.htm — did the site change?'
     """
+
+    def __init__(self, message: str, *, failure: str = "broken") -> None:
+        super().__init__(message)
+        self.failure = failure
 
 
 @dataclass(frozen=True, slots=True)

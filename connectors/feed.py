@@ -63,12 +63,13 @@ class FeedConnector:
                               etag=None if ctx.full else ctx.state.etag,
                               last_modified=None if ctx.full else ctx.state.last_modified)
         except FetchError as exc:
-            raise ChannelError(f"feed {exc}") from None
+            raise ChannelError(f"feed {exc}", failure=exc.failure) from None
         if page.not_modified:
             yield Checkpoint(ctx.state)
             return
         if page.status == 404:
-            raise ChannelError(f"feed {url} answered HTTP 404 — has the feed moved? Check the channel url")
+            raise ChannelError(f"feed {url} answered HTTP 404 — has the feed moved? Check the channel url",
+                               failure="unreachable")
         parsed = feedparser.parse(page.text)
         if not parsed.version and not parsed.entries:  # '' = no RSS/RDF/Atom recognised
             reason = getattr(parsed, "bozo_exception", "no <rss>, <rdf:RDF> or <feed> element")

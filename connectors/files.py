@@ -30,7 +30,8 @@ def channel_files(path: str | None, suffixes: tuple[str, ...]) -> list[Path]:
     if p.is_file():
         return [p]
     if not p.exists():
-        raise ChannelError(f"{p} does not exist — create the folder or fix the channel's `path`")
+        raise ChannelError(f"{p} does not exist — create the folder or fix the channel's `path`",
+                           failure="unreachable")
     files = [f for f in p.rglob("*")
              if f.is_file() and f.suffix.lower() in suffixes and not f.name.startswith(("~$", "."))]
     return sorted(files, key=lambda f: (f.stat().st_mtime, f.name))

@@ -523,9 +523,10 @@ class HtmlConnector:
         try:
             page = fetch_page(ctx.http, channel.url, hosts=self.hosts(ctx), max_bytes=ctx.max_bytes)
         except FetchError as exc:
-            raise ChannelError(f"list page {exc}") from None
+            raise ChannelError(f"list page {exc}", failure=exc.failure) from None
         if page.status == 404:
-            raise ChannelError(f"list page {channel.url} answered HTTP 404 — has the column moved?")
+            raise ChannelError(f"list page {channel.url} answered HTTP 404 — has the column moved?",
+                               failure="unreachable")
         return list_count(parse_html(page.text), page.text)
 
     def enrich(self, post: RawPost, page: Page | None, entry: Entry, ctx: FetchContext) -> RawPost:
@@ -618,7 +619,7 @@ class HtmlConnector:
                                   last_modified=state.last_modified if conditional else None)
             except FetchError as exc:
                 if number == 1 or exc.blocked:
-                    raise ChannelError(f"list page {exc}") from None
+                    raise ChannelError(f"list page {exc}", failure=exc.failure) from None
                 yield Skipped(url, f"list page not read, walk stopped here: {exc}")
                 # Keep the resume point and the old validators: the next sync must retry this page.
                 yield Checkpoint(queue.into(state))
@@ -629,7 +630,7 @@ class HtmlConnector:
             if page.status == 404:
                 if number == 1:
                     raise ChannelError(f"list page {url} answered HTTP 404 — has the column moved? "
-                                       "Check the channel url")
+                                       "Check the channel url", failure="unreachable")
                 ended = True
                 break  # archives end with a 404
             if number == 1 or first is None:

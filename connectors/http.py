@@ -41,6 +41,15 @@ class FetchError(Exception):
         self.status = status
         self.blocked = blocked
 
+    @property
+    def failure(self) -> str:
+        """The channel health this points to (`ChannelError.failure`)."""
+        if self.blocked or self.status in (401, 403, 412, 488):
+            return "blocked"
+        if self.status is None or self.status >= 500 or self.status in (404, 410, 429):
+            return "unreachable"
+        return "broken"
+
 
 class RobotsDisallowed(httpx.RequestError):
     pass

@@ -41,6 +41,8 @@ class ChannelSettings(Strict):
     enabled: bool = True
     hosts: tuple[str, ...] = ()
     since: date | None = None
+    # Days without a new post after which the channel counts as stale (default per kind).
+    expect_new_within: int | None = Field(default=None, ge=1, le=3650)
 
     @field_validator("url")
     @classmethod

@@ -128,6 +128,9 @@ class SyncRun(SQLModel, table=True):
     skipped: int = 0
     requests: int = 0
     error: str | None = None
+    # Why a failed run failed: blocked (WAF, 403/412, captcha, robots.txt), unreachable
+    # (connection, DNS, timeout, 404 on the list) or broken (the page no longer reads).
+    failure: str | None = Field(default=None, max_length=16)
 
 
 class ChannelStateRow(SQLModel, table=True):
@@ -141,6 +144,29 @@ class ChannelStateRow(SQLModel, table=True):
     last_modified: str | None = None
     seen: list[str] = Field(default_factory=list, sa_type=JSONType)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    updated_at: datetime = Field(sa_type=LocalTime)
+
+
+class ChannelLease(SQLModel, table=True):
+    """One writer per channel: who syncs it now, until when (renewed while syncing, so a
+    killed process's lease simply expires)."""
+
+    __tablename__ = "channel_leases"
+
+    channel_id: str = Field(primary_key=True, foreign_key="channels.id", max_length=64)
+    holder: str = Field(max_length=200)  # "xxgk serve on host (pid 123)"
+    acquired_at: datetime = Field(sa_type=LocalTime)
+    expires_at: datetime = Field(sa_type=LocalTime)
+
+
+class ServiceMark(SQLModel, table=True):
+    """Something the service must do once: `export:2025-08` (that month's statistics
+    written), `alert:portal-news` (the health state last alerted), `digest:2025-W36`."""
+
+    __tablename__ = "service_marks"
+
+    name: str = Field(primary_key=True, max_length=200)
+    value: str
     updated_at: datetime = Field(sa_type=LocalTime)
 
 

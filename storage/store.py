@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 
 from aggregator.clock import local_now
 from storage.engine import make_engine, migrate
-from storage.models import Channel, ChannelStateRow, Post, PostMetric, PostRevision, SyncRun
+from storage.models import Channel, ChannelLease, ChannelStateRow, Post, PostMetric, PostRevision, ServiceMark, SyncRun
 from storage.search import (
     PG_FEW,
     ParsedQuery,
@@ -35,6 +37,8 @@ revisions_t: sa.Table = PostRevision.__table__  # type: ignore[attr-defined]
 runs_t: sa.Table = SyncRun.__table__  # type: ignore[attr-defined]
 state_t: sa.Table = ChannelStateRow.__table__  # type: ignore[attr-defined]
 metrics_t: sa.Table = PostMetric.__table__  # type: ignore[attr-defined]
+leases_t: sa.Table = ChannelLease.__table__  # type: ignore[attr-defined]
+marks_t: sa.Table = ServiceMark.__table__  # type: ignore[attr-defined]
 
 # Columns whose change makes a new revision (reads/likes are counts, not content).
 CONTENT_COLUMNS = ("title", "body", "published_at", "department", "attachments")
@@ -108,6 +112,17 @@ class StoredState:
     last_modified: str | None = None
     seen: list[str] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A channel's lease as the store holds it: `won` when the asker now holds it."""
+
+    channel_id: str
+    won: bool
+    holder: str
+    acquired_at: datetime
+    expires_at: datetime
 
 
 @dataclass(slots=True)
@@ -224,7 +239,7 @@ class Store:
                 for r in conn.execute(q)
             ]
 
-    def channel_gaps(self) -> dict[str, tuple[int, int]]:
+    def channel_gaps(self, channel_id: str | None = None) -> dict[str, tuple[int, int]]:
         """Per channel: posts stored without a publication date, and posts stored from their
         list entry while their detail page is missing (`extra.detail = "missing"`)."""
         status = sa.func.coalesce(posts_t.c.extra["status"].as_string(), "")
@@ -233,6 +248,8 @@ class Store:
                                                status.not_in(("deleted", "captcha"))), 1), else_=0))
         missing = sa.func.sum(sa.case((posts_t.c.extra["detail"].as_string() == "missing", 1), else_=0))
         q = sa.select(posts_t.c.channel_id, undated, missing).group_by(posts_t.c.channel_id)
+        if channel_id is not None:
+            q = q.where(posts_t.c.channel_id == channel_id)
         with self.engine.connect() as conn:
             return {r[0]: (int(r[1] or 0), int(r[2] or 0)) for r in conn.execute(q)}
 
@@ -241,6 +258,88 @@ class Store:
         with self.engine.connect() as conn:
             return {r.channel_id: dict(r.data or {}) for r in conn.execute(sa.select(state_t.c.channel_id,
                                                                                      state_t.c.data))}
+
+    # -- leases: one writer per channel ---------------------------------------------
+    def acquire_lease(self, channel_id: str, holder: str, ttl: float) -> Lease:
+        """Take the channel for `ttl` seconds unless another holder's lease is still live.
+
+        One atomic statement on both stores (INSERT … ON CONFLICT DO UPDATE … WHERE the
+        lease is expired or ours): two processes racing for a channel cannot both win.
+        The answer names the holder either way.
+        """
+        now = local_now()
+        values = {"channel_id": channel_id, "holder": holder, "acquired_at": now,
+                  "expires_at": now + timedelta(seconds=ttl)}
+        insert = (sqlite_insert if self.dialect == "sqlite" else pg_insert)(leases_t).values(**values)
+        stmt = insert.on_conflict_do_update(
+            index_elements=[leases_t.c.channel_id],
+            set_={"holder": insert.excluded.holder, "acquired_at": sa.case(
+                      (leases_t.c.holder == insert.excluded.holder, leases_t.c.acquired_at),
+                      else_=insert.excluded.acquired_at),
+                  "expires_at": insert.excluded.expires_at},
+            where=sa.or_(leases_t.c.expires_at < now, leases_t.c.holder == holder),
+        ).returning(leases_t.c.holder)
+        with self.engine.begin() as conn:
+            won = conn.execute(stmt).first() is not None
+            row = conn.execute(sa.select(leases_t).where(leases_t.c.channel_id == channel_id)).first()
+        assert row is not None
+        return Lease(channel_id, won, row.holder, row.acquired_at, row.expires_at)
+
+    def release_lease(self, channel_id: str, holder: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(leases_t.delete().where(leases_t.c.channel_id == channel_id, leases_t.c.holder == holder))
+
+    def leases(self) -> dict[str, Lease]:
+        """Live leases, by channel."""
+        now = local_now()
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(leases_t).where(leases_t.c.expires_at >= now)).all()
+        return {r.channel_id: Lease(r.channel_id, False, r.holder, r.acquired_at, r.expires_at) for r in rows}
+
+    # -- marks: what the service has done once -------------------------------------
+    def mark(self, name: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(marks_t.c.value).where(marks_t.c.name == name)).scalar_one_or_none()
+
+    def set_mark(self, name: str, value: str) -> None:
+        now = local_now()
+        insert = (sqlite_insert if self.dialect == "sqlite" else pg_insert)(marks_t).values(
+            name=name, value=value, updated_at=now)
+        with self.engine.begin() as conn:
+            conn.execute(insert.on_conflict_do_update(index_elements=[marks_t.c.name],
+                                                      set_={"value": value, "updated_at": now}))
+
+    def claim_mark(self, name: str, value: str) -> bool:
+        """Set a mark only if it is not set yet: True for the one process that set it."""
+        insert = (sqlite_insert if self.dialect == "sqlite" else pg_insert)(marks_t).values(
+            name=name, value=value, updated_at=local_now())
+        with self.engine.begin() as conn:
+            return conn.execute(insert.on_conflict_do_nothing(index_elements=[marks_t.c.name])
+                                .returning(marks_t.c.name)).first() is not None
+
+    def run_history(self, limit_per_channel: int = 20,
+                    channel_id: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        """Each channel's most recent runs, newest first (what health and due times are derived from)."""
+        inner = sa.select(runs_t, sa.func.row_number().over(partition_by=runs_t.c.channel_id,
+                                                            order_by=runs_t.c.id.desc()).label("rn"))
+        if channel_id is not None:
+            inner = inner.where(runs_t.c.channel_id == channel_id)
+        ranked = inner.subquery()
+        q = sa.select(ranked).where(ranked.c.rn <= limit_per_channel).order_by(ranked.c.channel_id,
+                                                                               ranked.c.id.desc())
+        out: dict[str, list[dict[str, Any]]] = {}
+        with self.engine.connect() as conn:
+            for r in conn.execute(q).mappings():
+                out.setdefault(r["channel_id"], []).append(dict(r))
+        return out
+
+    def newest_seen(self, channel_id: str | None = None) -> dict[str, datetime]:
+        """When each channel last brought a post the store did not have."""
+        q = sa.select(posts_t.c.channel_id, sa.func.max(posts_t.c.first_seen_at)).group_by(posts_t.c.channel_id)
+        if channel_id is not None:
+            q = q.where(posts_t.c.channel_id == channel_id)
+        with self.engine.connect() as conn:
+            return {r[0]: r[1] for r in conn.execute(q) if r[1] is not None}
 
     # -- sync runs -------------------------------------------------------------
     def start_run(self, channel_id: str, *, full: bool) -> int:
@@ -264,7 +363,8 @@ class Store:
             assert key is not None
             return int(key[0])
 
-    def finish_run(self, run_id: int, status: str, counts: RunCounts, error: str | None) -> datetime:
+    def finish_run(self, run_id: int, status: str, counts: RunCounts, error: str | None,
+                   failure: str | None = None) -> datetime:
         now = local_now()
         with self.engine.begin() as conn:
             conn.execute(
@@ -274,6 +374,7 @@ class Store:
                     status=status,
                     finished_at=now,
                     error=error,
+                    failure=failure,
                     fetched=counts.fetched,
                     new=counts.new,
                     updated=counts.updated,

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -39,15 +40,15 @@ class Backfill:
 def main() -> int:
     url, total, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     cfg = parse_config(
-        f'[store]\nurl = "{url}"\n[[channel]]\nid = "news"\nkind = "table"\npath = "x.csv"\n'
+        f'[store]\nurl = "{url}"\n[service]\nlease = 5\n[[channel]]\nid = "news"\nkind = "table"\npath = "x.csv"\n'
         '  [channel.columns]\n  title = "t"\n  date = "d"\n',
         Path("crash.toml"),
     )
     Backfill.total = total
     Backfill.delay = 0.004 if mode == "slow" else 0.0
     store = Store.open(url)
-    [result] = sync(cfg, store, connectors={"table": Backfill})
-    print(result.status, result.new, flush=True)
+    [result] = sync(cfg, store, connectors={"table": Backfill}, holder=f"crash_worker {mode} pid {os.getpid()}")
+    print(result.status, result.new, result.error or "", flush=True)
     return 0 if result.status == "ok" else 1
 
 

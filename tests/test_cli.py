@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -115,8 +115,16 @@ def test_channels_json_lists_status_counts_and_next_run(cfg_path: Path) -> None:
     assert rows["oa"]["posts"] == 2 and rows["oa"]["status"] == "partial"
     assert rows["oa"]["group"] == "学校OA" and rows["oa"]["last_sync"].endswith("+08:00")
     assert rows["portal-notices"]["status"] == "failed" and "412" in rows["portal-notices"]["error"]
-    assert rows["portal-notices"]["next_run"].endswith(("T00:00:00+08:00", ":30:00+08:00", ":00:00+08:00"))
+    # The WAF-blocked channel says so in plain words, and is retried on its backoff (5 minutes after a
+    # first failure), not on its cron; it is never disabled.
+    blocked = rows["portal-notices"]
+    assert blocked["state"] == "blocked" and "拦截" in blocked["reason"] and "412" in blocked["last_error"]
+    tried = datetime.fromisoformat(blocked["last_sync"])
+    assert datetime.fromisoformat(blocked["next_run"]) - tried == timedelta(minutes=5)
+    assert rows["oa"]["state"] == "incomplete" and rows["oa"]["last_success"] is None
     assert rows["old-site"]["status"] is None and rows["old-site"]["next_run"] is None
+    assert set(rows["oa"]) >= {"id", "name", "group", "kind", "state", "reason", "last_success", "last_error",
+                               "posts", "site_total", "next_run"}  # the contract's keys
 
 
 def test_channels_table_is_readable_chinese(cfg_path: Path) -> None:

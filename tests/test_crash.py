@@ -33,6 +33,11 @@ def test_killing_a_sync_midway_and_syncing_again_gives_a_complete_store(store_ur
     assert 300 <= stored < TOTAL, "the kill must land mid-sync"
     assert store.runs()[-1]["status"] == "running"
 
+    # The killed process still holds the channel's lease for a moment: a sync now is refused, naming it…
+    early = subprocess.run([*cmd, "fast"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert early.returncode == 1 and early.stdout.startswith("failed 0") and "crash_worker" in early.stdout
+    # …and once the lease has expired (the worker's [service] lease is 5 s), the next sync completes the store.
+    time.sleep(5.2)
     done = subprocess.run([*cmd, "fast"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert store.count_posts() == TOTAL

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from aggregator import __version__
-from aggregator.cli import classify, demo, onboard, reports, search, sync
+from aggregator.cli import classify, demo, onboard, reports, search, service, sync
 from aggregator.cli._common import consoles
 
 app = typer.Typer(
@@ -48,7 +48,7 @@ def root(
     ctx.obj = {"config": config}
 
 
-for group in (sync, search, reports, classify, onboard, demo):
+for group in (sync, search, reports, classify, onboard, service, demo):
     group.register(app)
 
 

@@ -140,7 +140,8 @@ def channels(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
 ) -> None:
-    """列出所有渠道：上次同步、状态、错误、帖子数（及网站自报总数）、待核（无日期、缺正文）、下次运行时间。
+    """列出所有渠道：健康状态（正常/久未更新/不完整/无法解析/被拦截/无法访问）及原因、帖子数（及网站自报总数）、
+    待核（无日期、缺正文）、上次同步、下次运行时间（失败的渠道按退避时间重试）。
 
     例：xxgk channels；xxgk --config /etc/xxgk/config.toml channels --json
     """
@@ -154,22 +155,22 @@ def channels(
         return
     from rich.table import Table
 
-    table = Table(
-        "id", "名称", "类型", "分组", "帖子数", "待核", "上次同步", "状态", "下次运行", "错误",
-        title=f"渠道（{cfg.source}）"
-    )
+    table = Table("id", "名称", "类型", "分组", "健康", "帖子数", "待核", "上次同步", "下次运行", "原因",
+                  title=f"渠道（{cfg.source}）")
+    colours = {"ok": "green", "stale": "yellow", "incomplete": "yellow"}
     for r in rows:
+        state = f"[{colours.get(r.state, 'red')}]{r.state_text}[/]" + ("" if r.enabled else "（已停用）")
         table.add_row(
             r.id,
             escape(r.name),
             r.kind,
             escape(r.group),
+            state + ("\n[cyan]同步中[/]" if r.syncing else ""),
             f"[red]{r.posts_text}[/]" if r.gap else r.posts_text,
             f"[yellow]{r.pending_text}[/]" if r.pending_text else "",
-            (r.last_sync or "—")[:16].replace("T", " "),
-            r.status_text,
+            f"{(r.last_sync or '—')[:16].replace('T', ' ')}\n{r.status_text}",
             (r.next_run or "—")[:16].replace("T", " "),
-            escape(r.error or ""),
+            escape(r.reason if r.state != "ok" else ""),
         )
     consoles.out.print(table)
 

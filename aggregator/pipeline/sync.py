@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 500
 MAX_REPORTED_SKIPS = 20
 
-Status = Literal["ok", "partial", "failed"]
+Status = Literal["ok", "partial", "failed", "interrupted"]
 # A connector's `extra["status"]` for a post the source no longer shows (a deleted WeChat
 # article, a captcha wall): kept as a record of absence, not expected to carry a date.
 UNAVAILABLE = frozenset({"deleted", "captcha"})
@@ -51,6 +51,7 @@ class RunResult:
     seconds: float = 0.0
     finished_at: datetime | None = None
     site_total: int | None = None  # the count the channel's list states of itself (共N条), when it does
+    failure: str | None = None  # for a failed run: blocked | unreachable | broken (ChannelError.failure)
 
     @property
     def fetched(self) -> int:
@@ -174,8 +175,13 @@ def sync_channel(
     on_progress: ProgressFn | None = None,
     http_config: HttpConfig | None = None,
     classifier: Classifier | None = None,
+    stop: threading.Event | None = None,
 ) -> RunResult:
-    """Run one channel's connector into the store and record the run."""
+    """Run one channel's connector into the store and record the run.
+
+    When `stop` is set (SIGTERM), fetching stops at the next item: what was fetched is
+    stored, the run is recorded as interrupted, and the next sync resumes (a checkpoint
+    is saved only after the posts it describes, so nothing is skipped)."""
     started = time.monotonic()
     http_config = http_config or HttpConfig()
     classifier = classifier or default_classifier()
@@ -214,9 +220,13 @@ def sync_channel(
     )
     status: Status = "ok"
     error: str | None = None
+    failure: str | None = None
     site_total: int | None = ctx.state.data.get("site_total")
     try:
         for item in connector.fetch(ctx):
+            if stop is not None and stop.is_set():
+                status, error = "interrupted", "同步被停止（服务关闭）；已获取的帖子均已保存，下次同步会继续。"
+                break
             if isinstance(item, RawPost):
                 counts.fetched += 1
                 try:
@@ -240,11 +250,11 @@ def sync_channel(
                 raise TypeError(f"connector yielded {type(item).__name__}, not a post, skip or checkpoint")
         flush()
     except ChannelError as exc:
-        status, error = "failed", str(exc)
+        status, error, failure = "failed", str(exc), exc.failure
     except Exception as exc:  # a bug or an outage in one channel must not stop the others
         log.exception("channel %s: unexpected error", channel.id)
-        status, error = "failed", f"unexpected error ({type(exc).__name__}): {exc}"
-    if status == "failed":
+        status, error, failure = "failed", f"unexpected error ({type(exc).__name__}): {exc}", "broken"
+    if status in ("failed", "interrupted"):
         try:
             flush()  # keep every post read before the failure
         except Exception as exc:
@@ -263,8 +273,9 @@ def sync_channel(
         error = "; ".join([error, *notes] if error else notes)
         if status == "ok":
             status = "partial"
-    finished_at = store.finish_run(run_id, status, counts, error)
+    finished_at = store.finish_run(run_id, status, counts, error, failure)
     result = RunResult(id=channel.id, status=status, counts=counts, error=error,
-                       seconds=time.monotonic() - started, finished_at=finished_at, site_total=site_total)
+                       seconds=time.monotonic() - started, finished_at=finished_at, site_total=site_total,
+                       failure=failure)
     progress_done(on_progress, channel, result)
     return result

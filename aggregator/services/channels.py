@@ -4,7 +4,7 @@ last run, last success, post count and next scheduled run."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aggregator.clock import SHANGHAI, iso_local
@@ -60,10 +60,14 @@ class ChannelRow:
     status: str | None
     error: str | None
     next_run: str | None
+    state: str = "ok"  # ok | stale | incomplete | broken | blocked | unreachable (services/health.py)
+    reason: str = ""  # the state in plain words
+    last_error: str | None = None  # the newest run's error that was not an ok run's
     site_total: int | None = None  # what the channel's list says it holds (共N条)
     site_pages: int | None = None  # how many list pages it says it has (1/N)
     undated: int = 0  # stored without a publication date: outside every monthly count
     details_missing: int = 0  # stored from the list while the detail page could not be read
+    syncing: str | None = None  # who holds the channel's lease now, if anyone
 
     @property
     def gap(self) -> int | None:
@@ -72,6 +76,17 @@ class ChannelRow:
 
     def to_json(self) -> dict[str, Any]:
         return {**{name: getattr(self, name) for name in self.__slots__}, "gap": self.gap}
+
+    @property
+    def status_text(self) -> str:
+        text = STATUS_ZH.get(self.status, "从未同步") if self.status else "从未同步"
+        return text if self.enabled else f"{text}（已停用）"
+
+    @property
+    def state_text(self) -> str:
+        from aggregator.services.health import STATE_ZH
+
+        return STATE_ZH.get(self.state, self.state)
 
     @property
     def posts_text(self) -> str:
@@ -88,29 +103,45 @@ class ChannelRow:
                  f"缺正文 {self.details_missing}" if self.details_missing else ""]
         return " · ".join(p for p in parts if p)
 
-    @property
-    def status_text(self) -> str:
-        text = STATUS_ZH.get(self.status, "从未同步") if self.status else "从未同步"
-        return text if self.enabled else f"{text}（已停用）"
 
+def overview(config: Config, store: Store, now: datetime | None = None,
+             ids: tuple[str, ...] | None = None) -> list[ChannelRow]:
+    """Every configured channel (or those named), in config order, with its health."""
+    from aggregator.services.health import due_at, health
 
-def overview(config: Config, store: Store, now: datetime | None = None) -> list[ChannelRow]:
-    """Every configured channel, in config order."""
     register(config, store)
+    now = now or datetime.now(SHANGHAI)
+    local = now.astimezone(SHANGHAI).replace(tzinfo=None)
+    one = ids[0] if ids and len(ids) == 1 else None
     known = {o.id: o for o in store.channel_overview()}
-    gaps = store.channel_gaps()
+    gaps = store.channel_gaps(one)
     states = store.states()
+    history = store.run_history(channel_id=one)
+    newest = store.newest_seen(one)
+    leases = store.leases()
     rows = []
     for ch in config.channels:
+        if ids is not None and ch.id not in ids:
+            continue
         o = known[ch.id]
-        nxt = next_run(ch, now)
+        runs = history.get(ch.id, [])
+        undated, missing = gaps.get(ch.id, (0, 0))
+        site_total = states.get(ch.id, {}).get("site_total")
+        gap = None if site_total is None else max(0, site_total - o.posts)
+        h = health(ch, runs, newest_seen=newest.get(ch.id), undated=undated, details_missing=missing, gap=gap,
+                   now=local)
+        due = due_at(ch, runs, local, config.service.jitter, timedelta(seconds=config.service.backoff))
+        nxt = next_run(ch, now) if due is None or not runs else max(due, local).replace(tzinfo=SHANGHAI)
+        last_error = next((r["error"] for r in runs if r["status"] != "ok" and r.get("error")), None)
         rows.append(ChannelRow(
             id=ch.id, name=ch.display_name, kind=ch.kind, group=ch.group_name, source=ch.source,
             enabled=ch.enabled, schedule=ch.schedule, posts=o.posts,
             last_sync=iso_local(o.last_run_finished or o.last_run_started), last_success=iso_local(o.last_ok),
             status=o.last_run_status, error=o.last_error,
             next_run=nxt.isoformat(timespec="seconds") if nxt else None,
-            site_total=states.get(ch.id, {}).get("site_total"), site_pages=states.get(ch.id, {}).get("site_pages"),
-            undated=gaps.get(ch.id, (0, 0))[0], details_missing=gaps.get(ch.id, (0, 0))[1],
+            state=h.state, reason=h.reason, last_error=last_error,
+            site_total=site_total, site_pages=states.get(ch.id, {}).get("site_pages"),
+            undated=undated, details_missing=missing,
+            syncing=leases[ch.id].holder if ch.id in leases else None,
         ))
     return rows

@@ -3,7 +3,13 @@ operations `xxgk sync`, the web's "sync now" and the scheduler share."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from aggregator.config import ChannelConfig, Config, classifier_for
@@ -17,7 +23,53 @@ from aggregator.pipeline.sync import (
 )
 from aggregator.services.channels import register
 from connectors import ChannelError, Connector, connector_for
-from storage.store import RunCounts, Store
+from storage.store import Lease, RunCounts, Store
+
+log = logging.getLogger(__name__)
+
+# A lease is taken for LEASE_TTL seconds and renewed every LEASE_TTL / 3 while the sync runs:
+# a killed process's channels are free again within LEASE_TTL.
+LEASE_TTL = 60.0
+
+
+def holder_name(role: str) -> str:
+    """Who holds a channel, in words a person can act on: `xxgk sync @ host pid 4242 #1a2b`."""
+    return f"{role} @ {socket.gethostname()} pid {os.getpid()} #{uuid.uuid4().hex[:4]}"
+
+
+class ChannelBusy(Exception):
+    """Another process is syncing the channel."""
+
+    def __init__(self, lease: Lease) -> None:
+        self.lease = lease
+        since = lease.acquired_at.isoformat(sep=" ", timespec="seconds")
+        super().__init__(f"正由 {lease.holder} 同步（自 {since} 起），本次未同步；稍后再试")
+
+
+@contextmanager
+def channel_lease(store: Store, channel_id: str, holder: str, ttl: float = LEASE_TTL) -> Iterator[Lease]:
+    """Hold the channel while the block runs (renewed in the background); raise
+    `ChannelBusy` naming the holder when another process has it."""
+    lease = store.acquire_lease(channel_id, holder, ttl)
+    if not lease.won:
+        raise ChannelBusy(lease)
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(ttl / 3):
+            try:
+                store.acquire_lease(channel_id, holder, ttl)
+            except Exception:  # a transient store error: the next beat tries again
+                continue
+
+    beat = threading.Thread(target=renew, name=f"lease-{channel_id}", daemon=True)
+    beat.start()
+    try:
+        yield lease
+    finally:
+        done.set()
+        beat.join(timeout=5)
+        store.release_lease(channel_id, holder)
 
 
 class UnknownChannel(KeyError):
@@ -50,15 +102,28 @@ def sync(
     full: bool = False,
     connectors: Mapping[str, type[Connector]] | None = None,
     on_progress: ProgressFn | None = None,
+    holder: str | None = None,
+    stop: threading.Event | None = None,
+    should_run: Callable[[ChannelConfig], bool] | None = None,
 ) -> list[RunResult]:
-    """Sync the selected channels one after another; every channel gets a result."""
+    """Sync the selected channels one after another; every channel gets a result.
+
+    Each channel is synced under its lease (one writer per channel, whoever asks: a cron
+    `xxgk sync`, the service, the web's "sync now"); a channel another process holds is
+    not synced and its result names the holder. When `stop` is set the running channel
+    ends as interrupted and the rest are not started. `should_run` is asked again once the
+    lease is held (the scheduler: is the channel still due, or did another worker just sync it?);
+    a channel it declines gets no result. After each run, a change of health is alerted."""
     channels = select_channels(config, ids)
     register(config, store)
+    holder = holder or holder_name("xxgk sync")
     counter = RequestCounter()
     classifier = classifier_for(config)
     results: list[RunResult] = []
     with make_http_client(config.http, counter) as http:
         for ch in channels:
+            if stop is not None and stop.is_set():
+                break
             try:
                 connector = connector_for(ch.kind, connectors)
             except ChannelError as exc:
@@ -68,14 +133,35 @@ def sync(
                 progress_done(on_progress, ch, result)
                 results.append(result)
                 continue
-            results.append(
-                sync_channel(store, ch, http, connector, full=full, requests=counter, on_progress=on_progress,
-                             http_config=config.http, classifier=classifier)
-            )
+            try:
+                with channel_lease(store, ch.id, holder, config.service.lease):
+                    if should_run is not None and not should_run(ch):
+                        continue
+                    result = sync_channel(store, ch, http, connector, full=full, requests=counter,
+                                          on_progress=on_progress, http_config=config.http,
+                                          classifier=classifier, stop=stop)
+            except ChannelBusy as busy:
+                result = RunResult(id=ch.id, status="failed", error=str(busy))
+                progress_done(on_progress, ch, result)
+                results.append(result)
+                continue
+            results.append(result)
+            _alert(config, store, ch)
     written = sum(r.new + r.updated for r in results)
     if written:
         store.tidy_search(written)
     return results
+
+
+def _alert(config: Config, store: Store, ch: ChannelConfig) -> None:
+    if not config.notify.urls:
+        return
+    from aggregator.services.notify import after_run
+
+    try:
+        after_run(config, store, ch)
+    except Exception:  # an alert that cannot be sent never fails the sync that caused it
+        log.exception("channel %s: health alert not sent", ch.id)
 
 
 @dataclass(slots=True)

@@ -1,0 +1,165 @@
+"""The scheduler behind `xxgk serve` and `xxgk worker`.
+
+One periodic tick (APScheduler, `coalesce`, `max_instances=1`, a generous
+misfire grace) looks in the store for the channels that are due — each
+channel's cron `schedule` in Asia/Shanghai plus its own fixed jitter, or its
+backoff after failures — and syncs them on a small thread pool. There is no
+job per channel: the store is the queue, so any number of workers on one
+PostgreSQL store share it. Each channel is synced under its lease (one writer
+per channel), and whether it is still due is asked again once the lease is
+held, so a channel is synced once per due time however many workers look.
+
+On the 1st of each month (and at start, to catch up after a night the service
+was down) last month's statistics are written to `[service] export_dir`,
+once: the mark `export:YYYY-MM` is claimed by exactly one process. The
+weekly digest goes out on `[notify] digest`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from aggregator.clock import SHANGHAI, local_now
+from aggregator.config import TIMEZONE, ChannelConfig, Config
+from aggregator.services.health import due_at
+from aggregator.services.sync import holder_name, sync
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Scheduler:
+    """Keeps every enabled channel synced on its schedule until `stop()`."""
+
+    def __init__(self, config: Config, store: Store, *, role: str = "xxgk worker") -> None:
+        self.config = config
+        self.store = store
+        self.holder = holder_name(role)
+        self.stopping = threading.Event()
+        self.pool = ThreadPoolExecutor(max_workers=config.service.workers, thread_name_prefix="sync")
+        self.running: dict[str, Future[None]] = {}
+        self._lock = threading.Lock()
+        self._aps: object | None = None
+        self.first_backoff = timedelta(seconds=config.service.backoff)
+        self.ticks = 0
+        self.tick_seconds: list[float] = []  # how long each tick took to pick its channels (bench/service.py)
+        self.due_delays: list[float] = []  # seconds from a channel's due time to its sync starting
+
+    # -- the tick -----------------------------------------------------------------------
+    def due(self, now: datetime | None = None) -> list[tuple[ChannelConfig, datetime]]:
+        """The enabled channels whose due time has come, most overdue first."""
+        now = now or local_now()
+        history = self.store.run_history(limit_per_channel=20)
+        found = []
+        for ch in self.config.channels:
+            when = due_at(ch, history.get(ch.id, []), now, self.config.service.jitter, self.first_backoff)
+            if when is not None and when <= now:
+                found.append((ch, when))
+        return sorted(found, key=lambda pair: pair[1])
+
+    def still_due(self, ch: ChannelConfig) -> bool:
+        """Asked under the channel's lease: has nobody synced it since it fell due?"""
+        runs = self.store.run_history(limit_per_channel=20, channel_id=ch.id).get(ch.id, [])
+        when = due_at(ch, runs, local_now(), self.config.service.jitter, self.first_backoff)
+        return when is not None and when <= local_now()
+
+    def tick(self) -> None:
+        if self.stopping.is_set():
+            return
+        started = time.perf_counter()
+        try:
+            due = self.due()
+        except Exception:
+            log.exception("scheduler: could not read which channels are due; trying again next tick")
+            return
+        self.ticks += 1
+        with self._lock:
+            for ch, when in due:
+                if ch.id in self.running and not self.running[ch.id].done():
+                    continue
+                self.running[ch.id] = self.pool.submit(self._sync_one, ch, when)
+        self.tick_seconds.append(time.perf_counter() - started)
+
+    def _sync_one(self, ch: ChannelConfig, when: datetime) -> None:
+        if self.stopping.is_set():
+            return
+        self.due_delays.append(max(0.0, (local_now() - when).total_seconds()))
+        try:
+            for r in sync(self.config, self.store, [ch.id], holder=self.holder, stop=self.stopping,
+                          should_run=self.still_due):
+                log.info("channel %s: %s (new %d, updated %d, requests %d)%s", r.id, r.status, r.new, r.updated,
+                         r.requests, f" — {r.error[:300]}" if r.error else "")
+        except Exception:
+            log.exception("channel %s: sync failed outside the pipeline", ch.id)
+
+    # -- once a month, once a week ------------------------------------------------------------
+    def monthly_export(self, today: date | None = None) -> Path | None:
+        """Write last month's statistics once (whichever process claims the month writes it)."""
+        from aggregator.services.report import export_month
+
+        today = today or local_now().date()
+        first = today.replace(day=1)
+        month = (first - timedelta(days=1)).strftime("%Y-%m")
+        name = f"export:{month}"
+        if self.store.mark(name) is not None or not self.store.claim_mark(name, "writing"):
+            return None
+        folder = Path(self.config.service.export_dir)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = export_month(self.store, self.config, folder, month)
+        except Exception as exc:
+            log.exception("monthly export %s failed", month)
+            self.store.set_mark(name, f"failed: {exc}")
+            return None
+        self.store.set_mark(name, str(path))
+        log.info("monthly export: %s", path)
+        return path
+
+    def digest(self) -> None:
+        from aggregator.services.notify import send_digest
+
+        try:
+            send_digest(self.config, self.store)
+        except Exception:
+            log.exception("weekly digest not sent")
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start ticking in the background (APScheduler); returns at once."""
+        from apscheduler.schedulers.background import BackgroundScheduler
+        from apscheduler.triggers.cron import CronTrigger
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        aps = BackgroundScheduler(timezone=TIMEZONE, job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
+        tick = self.config.service.tick
+        aps.add_job(self.tick, IntervalTrigger(seconds=tick, timezone=TIMEZONE), id="tick",
+                    next_run_time=datetime.now(SHANGHAI))
+        aps.add_job(self.monthly_export, CronTrigger(day=1, hour=0, minute=10, timezone=TIMEZONE), id="monthly")
+        if self.config.notify.digest and self.config.notify.urls:
+            aps.add_job(self.digest, CronTrigger.from_crontab(self.config.notify.digest, timezone=TIMEZONE),
+                        id="digest")
+        aps.start()
+        self._aps = aps
+        threading.Thread(target=self.monthly_export, name="catch-up", daemon=True).start()
+
+    def stop(self, timeout: float = 4.0) -> None:
+        """Stop fetching: running syncs store what they have and end as interrupted."""
+        self.stopping.set()
+        if self._aps is not None:
+            self._aps.shutdown(wait=False)  # type: ignore[attr-defined]
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + timeout
+        for future in list(self.running.values()):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                future.result(timeout=remaining)
+            except Exception:  # noqa: S110 — a sync's own errors were logged where they happened
+                pass

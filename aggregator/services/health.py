@@ -1,0 +1,127 @@
+"""Each channel's health, derived from its run history and what the store holds, and
+when the scheduler should next sync it.
+
+States (DESIGN.md): `ok`; `stale` (nothing new for longer than the channel's
+`expect_new_within`); `incomplete` (details missing, undated posts, fewer stored
+than the site's own count, or a partial last run); `broken` (the page no longer
+reads); `blocked` (WAF, 403/412, captcha, robots.txt); `unreachable` (connection,
+DNS, timeout, 5xx, 404 on the list). A failing channel is retried with capped
+exponential backoff — five minutes, doubling, at most a day apart — and never
+disabled.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from aggregator.clock import SHANGHAI
+from aggregator.config import TIMEZONE, ChannelConfig
+
+BAD = frozenset({"broken", "blocked", "unreachable", "incomplete"})
+STATE_ZH = {"ok": "正常", "stale": "久未更新", "incomplete": "不完整", "broken": "无法解析", "blocked": "被拦截",
+            "unreachable": "无法访问"}
+# Days without a new post before a channel is stale, by kind (a WeChat account posts weekly;
+# an OA export arrives when someone brings it).
+STALE_DAYS = {"html": 30, "procurement": 30, "feed": 30, "wechat": 14, "table": 90}
+BACKOFF_FIRST = timedelta(minutes=5)
+BACKOFF_CAP = timedelta(days=1)
+_FAILURE_ZH = {"blocked": "被网站防火墙或访问限制拦截", "unreachable": "无法访问", "broken": "页面无法按配置读取"}
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    state: str
+    reason: str  # in plain words, for the office
+
+    @property
+    def bad(self) -> bool:
+        return self.state in BAD
+
+
+def failures_in_a_row(runs: list[dict[str, Any]]) -> int:
+    """Failed runs since the last one that was not (runs newest first; interruptions skipped)."""
+    n = 0
+    for r in runs:
+        if r["status"] in ("interrupted", "running"):
+            continue
+        if r["status"] != "failed":
+            break
+        n += 1
+    return n
+
+
+def _last_finished(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return next((r for r in runs if r["status"] in ("ok", "partial", "failed")), None)
+
+
+def health(ch: ChannelConfig, runs: list[dict[str, Any]], *, newest_seen: datetime | None, undated: int,
+           details_missing: int, gap: int | None, now: datetime) -> Health:
+    """The channel's state and why, from its runs (newest first) and its posts."""
+    last = _last_finished(runs)
+    if last is None:
+        return Health("stale", "尚未同步")
+    if last["status"] == "failed":
+        kind = last.get("failure") or "broken"
+        error = (last.get("error") or "").split("; skipped")[0]
+        tries = failures_in_a_row(runs)
+        return Health(kind, f"{_FAILURE_ZH.get(kind, '同步失败')}（连续 {tries} 次）：{error}")
+    problems = []
+    if details_missing:
+        problems.append(f"{details_missing} 条详情页未能读取（已按列表保存，会自动重试）")
+    if undated:
+        problems.append(f"{undated} 条没有发布日期（不计入月度统计）")
+    if gap:
+        problems.append(f"比网站自报总数少 {gap} 条")
+    if problems:
+        return Health("incomplete", "；".join(problems))
+    if last["status"] == "partial":
+        return Health("incomplete", f"上次同步部分成功：{(last.get('error') or '')[:300]}")
+    days = ch.expect_new_within or STALE_DAYS.get(ch.kind, 30)
+    if newest_seen is not None and now - newest_seen > timedelta(days=days):
+        return Health("stale", f"已 {(now - newest_seen).days} 天没有新帖（预期 {days} 天内会有）")
+    return Health("ok", "正常")
+
+
+def backoff(failures: int, first: timedelta = BACKOFF_FIRST) -> timedelta:
+    """How long after the last failed run the next try waits: 5 min, 10, 20, … capped at a day.
+
+    >>> [str(backoff(n)) for n in (1, 2, 3, 20)]
+    ['0:05:00', '0:10:00', '0:20:00', '1 day, 0:00:00']
+    """
+    if failures <= 0:
+        return timedelta(0)
+    return min(first * (2 ** min(failures - 1, 20)), BACKOFF_CAP)
+
+
+def offset(channel_id: str, jitter: int) -> timedelta:
+    """A channel's own fixed delay after its cron time, so channels due together do not start together."""
+    return timedelta(seconds=zlib.crc32(channel_id.encode()) % (jitter + 1)) if jitter else timedelta(0)
+
+
+def _trigger(ch: ChannelConfig) -> Any:
+    from apscheduler.triggers.cron import CronTrigger
+
+    return CronTrigger.from_crontab(ch.schedule, timezone=TIMEZONE)
+
+
+def due_at(ch: ChannelConfig, runs: list[dict[str, Any]], now: datetime, jitter: int = 0,
+           first_backoff: timedelta = BACKOFF_FIRST) -> datetime | None:
+    """When the channel is next due (naive Shanghai time; may be in the past: it is due now).
+    None when disabled. A channel never synced is due at once; a failing one waits out its backoff."""
+    if not ch.enabled:
+        return None
+    started = [r for r in runs if r["status"] != "running"]
+    if not started:
+        return now
+    last_start: datetime = started[0]["started_at"]
+    aware = last_start.replace(tzinfo=SHANGHAI)
+    nxt = _trigger(ch).get_next_fire_time(None, aware + timedelta(seconds=1))
+    fire = nxt.astimezone(SHANGHAI).replace(tzinfo=None) + offset(ch.id, jitter) if nxt else None
+    failures = failures_in_a_row(runs)
+    if failures:  # retried on its backoff, whatever the cron says (a daily channel is not left a day)
+        finished = started[0].get("finished_at") or last_start
+        return finished + backoff(failures, first_backoff)
+    return fire
