@@ -96,7 +96,7 @@ class NotifyConfig(Strict):
 class ServiceConfig(Strict):
     """`[service]`: how `xxgk serve` / `xxgk worker` schedule syncs."""
 
-    tick: float = Field(default=30.0, ge=1, le=3600)  # seconds between looks for due channels
+    tick: float = Field(default=30.0, ge=0.1, le=3600)  # seconds between looks for due channels
     workers: int = Field(default=2, ge=1, le=32)  # channels one process syncs at once
     jitter: int = Field(default=120, ge=0, le=3600)  # seconds: channels due together start spread out
     lease: float = Field(default=60.0, ge=1, le=3600)  # seconds a killed process keeps its channels locked

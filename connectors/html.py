@@ -601,18 +601,22 @@ class HtmlConnector:
                                      f"next try after {retry.next_at.replace('T', ' ')}")
         state = queue.into(state)
         yield Checkpoint(state)
-        backfill_from = state.data.get("backfill_next") if ctx.full else None
+        # Until one walk has reached the end of the list (`walked`), every sync walks on to the end —
+        # resuming where an interrupted first sync stopped — however much of it the store holds:
+        # a first sync stopped by SIGTERM or a crash must not leave the archive's tail unread.
+        complete_walk = ctx.full or not state.data.get("walked")
+        backfill_from = state.data.get("backfill_next") if complete_walk else None
         url, number = (backfill_from, int(state.data.get("backfill_page", 1))) if backfill_from else (channel.url, 1)
         seen: set[str] = set()
         visited: set[str] = set()
         empty_run = 0
-        rows = walked = 0  # list rows read (a pinned entry each time it shows) and pages walked
+        rows = pages_read = 0  # list rows read (a pinned entry each time it shows) and pages read
         count: ListCount | None = None
         ended = False  # the walk reached the pager's end (not stopped early by the walk rules or an error)
         first: Page | None = None
         while url and url not in visited:
             visited.add(url)
-            conditional = number == 1 and not ctx.full
+            conditional = number == 1 and not complete_walk
             try:
                 page = fetch_page(ctx.http, url, hosts=hosts, max_bytes=ctx.max_bytes,
                                   etag=state.etag if conditional else None,
@@ -647,7 +651,7 @@ class HtmlConnector:
                     if sel.entry_configured:
                         yield Skipped(page.url, note)
             nxt = next_page(root, page, channel.url, sel, number)
-            walked += 1
+            pages_read += 1
             rows += len(entries)
             if not entries:
                 if number == 1:
@@ -677,7 +681,7 @@ class HtmlConnector:
                     ceiling = e.date
             # A backfill re-reads every page (that is how it records revisions);
             # an incremental sync reads only what the store does not hold.
-            fresh, reached = _walk_page(entries, seen, ctx)
+            fresh, reached = _walk_page(entries, seen, ctx, complete_walk)
             if channel.since:
                 fresh = [e for e in fresh if not _before(e.date, channel.since)]
             for item in self._read(ctx, sel, fresh, queue):
@@ -685,20 +689,27 @@ class HtmlConnector:
                     continue
                 yield item
             all_old = channel.since is not None and all(_before(e.date, channel.since) for e in entries)
-            if ctx.full:
+            if complete_walk:
                 state = replace(state, data={**state.data, "backfill_next": nxt, "backfill_page": number + 1})
-                yield Checkpoint(queue.into(state))  # a killed backfill resumes after this page
+                yield Checkpoint(queue.into(state))  # a killed walk resumes after this page
                 if all_old:
+                    ended = True
                     break
-            elif reached or all_old:
-                break
+            else:
+                # The page's posts are committed now (a stopped or killed sync keeps them); the
+                # state keeps its old validators until the walk is done.
+                yield Checkpoint(queue.into(state))
+                if reached or all_old:
+                    break
             ended = nxt is None
             url, number = nxt, number + 1
         if ended and count is not None and not backfill_from and not channel.since:
-            gap = _count_gap(count, rows, walked)
+            gap = _count_gap(count, rows, pages_read)
             if gap:
                 yield Skipped(channel.url, gap)
         data = {k: v for k, v in queue.into(state).data.items() if k not in ("backfill_next", "backfill_page")}
+        if ended or state.data.get("walked"):
+            data["walked"] = True
         if count is not None and count.total is not None:
             data["site_total"] = count.total
         if count is not None and count.pages is not None:
@@ -817,7 +828,8 @@ def _before(value: object, since: date) -> bool:
     return False
 
 
-def _walk_page(entries: list[Entry], seen: set[str], ctx: FetchContext) -> tuple[list[Entry], bool]:
+def _walk_page(entries: list[Entry], seen: set[str], ctx: FetchContext,
+               complete_walk: bool = False) -> tuple[list[Entry], bool]:
     """One list page against the walk so far: the entries to read, and whether an
     incremental walk has reached what the store already held.
 
@@ -826,7 +838,8 @@ def _walk_page(entries: list[Entry], seen: set[str], ctx: FetchContext) -> tuple
     taken for the store's edge — it never stops a walk. An incremental walk stops on a
     page where an entry the store held before this run follows a new one (known
     entries *above* the new ones are pinned items), or where nothing is new and some
-    entry was already held. `--full` reads every entry and never stops here.
+    entry was already held. `--full` reads every entry and never stops here; a walk that
+    must reach the end (`complete_walk`: no walk has yet) reads the new ones and never stops.
     """
     fresh: list[Entry] = []
     reached = met_new = held = False
@@ -840,4 +853,4 @@ def _walk_page(entries: list[Entry], seen: set[str], ctx: FetchContext) -> tuple
         else:
             held = True
             reached = reached or met_new
-    return fresh, not ctx.full and (reached or (held and not fresh))
+    return fresh, not complete_walk and (reached or (held and not fresh))

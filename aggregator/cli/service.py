@@ -14,6 +14,7 @@ from aggregator.cli._common import consoles, load, open_store
 
 def _log_to_stderr() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per tick
 
 
 def _on_term(event: threading.Event) -> None:

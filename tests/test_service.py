@@ -1,0 +1,245 @@
+"""`xxgk serve` and `xxgk worker` as real processes against sample sites on loopback.
+
+Stories: the service syncs a channel on its minute cron, on time, and again the
+next minute; a channel whose server fails goes to backoff, says why, alerts once,
+and recovers (alerting once more) when the server does; SIGTERM mid-sync loses
+nothing; a cron `xxgk sync` of a channel the service holds is refused, naming the
+holder; three workers on one store sync each due channel exactly once; a killed
+worker's channels are taken over when its lease expires.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+
+from aggregator.clock import local_now
+from aggregator.demo.server import Resource, SampleServer
+from aggregator.demo.sites import news_posts, portal_site
+from storage.store import Store
+from tests.helpers import ROOT, run_xxgk
+
+pytestmark = pytest.mark.slow
+COLUMN = "/portal/xwzx/xxyw.htm"
+
+
+def channel(cid: str, url: str, schedule: str = "0 * * * *") -> str:
+    return f'[[channel]]\nid = "{cid}"\nkind = "html"\nurl = "{url}"\npreset = "vsb"\nschedule = "{schedule}"\n'
+
+
+def write(tmp: Path, store_url: str, channels: str, service: str = "", notify: str = "", http: str = "") -> Path:
+    path = tmp / "config.toml"
+    path.write_text(f'[store]\nurl = "{store_url}"\n[http]\nper_host_interval = 0.0\nretries = 0\n{http}\n'
+                    f"[service]\ntick = 0.5\njitter = 0\n{service}\n{notify}\n{channels}", encoding="utf-8")
+    return path
+
+
+def start(*args: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("XXGK_CONFIG", "XXGK_STORE_URL")}
+    return subprocess.Popen([sys.executable, "-m", "aggregator", *args], cwd=ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def stop(proc: subprocess.Popen[str], sig: int = signal.SIGTERM, within: float = 10) -> tuple[float, str]:
+    started = time.monotonic()
+    proc.send_signal(sig)
+    try:
+        _, err = proc.communicate(timeout=within)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        raise AssertionError(f"did not stop within {within} s:\n{err[-3000:]}") from None
+    return time.monotonic() - started, err
+
+
+def wait_for(what: Callable[[], object], timeout: float, message: str) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = what()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"{message} (waited {timeout} s)")
+
+
+class Webhook:
+    """A JSON webhook receiver on loopback (what Apprise's json:// posts to)."""
+
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                received.append(json.loads(body or b"{}"))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"json://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def site() -> Iterator[SampleServer]:
+    with SampleServer(portal_site(news_posts(12), per_page=6)) as server:
+        yield server
+
+
+def runs(store: Store, cid: str) -> list[dict]:
+    return [r for r in store.runs(cid) if r["status"] != "running"]
+
+
+def test_serve_syncs_a_channel_on_its_minute_cron_and_answers_health(
+        site: SampleServer, store_url: str, store: Store, tmp_path: Path) -> None:
+    cfg = write(tmp_path, store_url, channel("news", site.url + COLUMN, "* * * * *"))
+    port = _free_port()
+    proc = start("--config", str(cfg), "serve", "--port", str(port))
+    try:
+        wait_for(lambda: len(runs(store, "news")) >= 1, 30, "first sync (a channel never synced is due at once)")
+        assert store.count_posts("news") == 12
+        first = runs(store, "news")[0]["started_at"]
+        health = json.loads(urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).read())
+        assert health["status"] == "ok" and health["store"] == "ok" and health["scheduler"]["ticks"] >= 1
+        listed = json.loads(urlopen(f"http://127.0.0.1:{port}/api/channels", timeout=5).read())["channels"]
+        assert listed[0]["id"] == "news" and listed[0]["state"] == "ok" and listed[0]["posts"] == 12
+        # The next minute's fire: on time (within the tick and the sync), and only once.
+        wait_for(lambda: len(runs(store, "news")) >= 2, 75, "the next minute's sync")
+        second = runs(store, "news")[1]["started_at"]
+        assert second.replace(second=0) > first.replace(second=0) and second.second <= 5, (first, second)
+        assert site.hits[COLUMN] >= 2
+    finally:
+        took, err = stop(proc)
+    assert took < 5, err[-2000:]
+    assert len(runs(store, "news")) == 2  # once per minute, not once per tick
+
+
+def test_a_failing_channel_backs_off_says_why_alerts_once_and_recovers(
+        site: SampleServer, store_url: str, store: Store, tmp_path: Path) -> None:
+    hook = Webhook()
+    good = site.pages[COLUMN]
+    site.pages[COLUMN] = Resource(b"<html>oops</html>", status=500)
+    cfg = write(tmp_path, store_url, channel("news", site.url + COLUMN), service="backoff = 1",
+                notify=f'[notify]\nurls = ["{hook.url}"]\ndigest = ""\n')
+    proc = start("--config", str(cfg), "worker")
+    try:
+        wait_for(lambda: len(runs(store, "news")) >= 3, 30, "three failed tries on a 1 s, 2 s, 4 s backoff")
+        tried = runs(store, "news")
+        gaps = [(b["started_at"] - a["finished_at"]).total_seconds() for a, b in zip(tried, tried[1:], strict=False)]
+        assert all(r["status"] == "failed" and r["failure"] == "unreachable" for r in tried[:3])
+        assert 0.9 <= gaps[0] < 3 and gaps[1] >= 1.9, gaps  # doubling, never hammering
+        listed = json.loads(run_xxgk("--config", str(cfg), "channels", "--json").stdout)["channels"]
+        assert listed[0]["state"] == "unreachable" and "500" in listed[0]["reason"]
+        assert "无法访问" in listed[0]["reason"] and "连续" in listed[0]["reason"]
+        assert len(hook.received) == 1 and "无法访问" in hook.received[0]["title"]  # one alert, not one per run
+        site.pages[COLUMN] = good
+        wait_for(lambda: any(r["status"] == "ok" for r in runs(store, "news")), 30, "recovery")
+        wait_for(lambda: len(hook.received) == 2, 10, "the recovery alert")
+        assert "已恢复" in hook.received[1]["title"]
+    finally:
+        stop(proc)
+        hook.close()
+    assert store.count_posts("news") == 12 and len(hook.received) == 2
+
+
+def test_sigterm_mid_sync_loses_nothing_and_a_cron_sync_meanwhile_is_refused(
+        store_url: str, store: Store, tmp_path: Path) -> None:
+    with SampleServer(portal_site(news_posts(60), per_page=10), latency=0.1) as slow:
+        cfg = write(tmp_path, store_url, channel("news", slow.url + COLUMN), http="concurrency = 1")  # ~7 s
+        proc = start("--config", str(cfg), "worker")
+        try:
+            wait_for(lambda: store.count_posts("news") >= 1, 30, "the worker storing its first posts")
+            refused = run_xxgk("--config", str(cfg), "sync", "news", "--json")
+            assert refused.returncode == 1
+            [entry] = json.loads(refused.stdout)["channels"]
+            assert entry["status"] == "failed" and "xxgk worker @" in entry["error"] and "正由" in entry["error"]
+        finally:
+            took, err = stop(proc)
+        assert took < 5, err[-2000:]
+        held = store.count_posts("news")
+        assert 0 < held < 60
+        assert runs(store, "news")[-1]["status"] == "interrupted"
+        done = run_xxgk("--config", str(cfg), "sync", "news", "--json")  # the lease was released on the way out
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert store.count_posts("news") == 60
+        keys = [r["key"] for r in store.iter_posts()]
+        assert len(keys) == len(set(keys)) == 60
+
+
+def test_three_workers_sync_every_due_channel_exactly_once(store_url: str, store: Store, tmp_path: Path) -> None:
+    pages: dict[str, Resource] = {}
+    for i in range(20):
+        site_pages = portal_site(news_posts(3, first_id=10000 + 100 * i), per_page=5)
+        pages.update({p.replace("/portal/", f"/c{i}/"): r for p, r in site_pages.items()})
+    with SampleServer(pages, latency=0.01) as server:
+        channels = "".join(channel(f"c{i}", f"{server.url}/c{i}/xwzx/xxyw.htm") for i in range(20))
+        cfg = write(tmp_path, store_url, channels)
+        workers = [start("--config", str(cfg), "worker") for _ in range(3)]
+        try:
+            wait_for(lambda: all(runs(store, f"c{i}") for i in range(20)), 60, "every channel synced")
+            time.sleep(3)  # several more ticks of every worker: nothing is due again before the hour
+        finally:
+            errs = [stop(w)[1] for w in workers]
+        per_channel = {f"c{i}": len(store.runs(f"c{i}")) for i in range(20)}
+        assert set(per_channel.values()) == {1}, per_channel
+        assert all(r["status"] == "ok" for i in range(20) for r in store.runs(f"c{i}"))
+        holders = {line.split("xxgk worker：")[1].split("（")[0] for e in errs for line in e.splitlines()
+                   if "xxgk worker：" in line and "@" in line}
+        assert len(holders) == 3
+        assert store.count_posts() == 60
+        # Last month's statistics were written at start (catching up the 1st), once, by one of the three.
+        last_month = (local_now().date().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+        assert [p.name for p in (tmp_path / "exports" / "monthly").iterdir()] == [f"{last_month}.xlsx"]
+        assert store.mark(f"export:{last_month}") == str(tmp_path / "exports" / "monthly" / f"{last_month}.xlsx")
+        assert sum("monthly export:" in e for e in errs) == 1
+
+
+def test_a_killed_workers_lease_expires_and_another_worker_takes_the_channel(
+        store_url: str, store: Store, tmp_path: Path) -> None:
+    with SampleServer(portal_site(news_posts(40), per_page=10), latency=0.1) as slow:
+        cfg = write(tmp_path, store_url, channel("news", slow.url + COLUMN), service="lease = 3",
+                    http="concurrency = 1")
+        first = start("--config", str(cfg), "worker")
+        wait_for(lambda: store.count_posts("news") >= 1, 30, "the first worker syncing")
+        first.kill()
+        first.communicate()
+        killed_at = local_now()
+        second = start("--config", str(cfg), "worker")
+        try:
+            wait_for(lambda: any(r["status"] == "ok" for r in store.runs("news")), 60, "the second worker's sync")
+        finally:
+            stop(second)
+        statuses = [r["status"] for r in store.runs("news")]
+        assert statuses == ["interrupted", "ok"], statuses
+        taken = store.runs("news")[1]["started_at"]
+        assert (taken - killed_at.replace(microsecond=0)).total_seconds() <= 6  # the 3 s lease, plus a tick
+        assert store.count_posts("news") == 40
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
