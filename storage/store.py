@@ -169,22 +169,28 @@ class Store:
 
     # -- channels -----------------------------------------------------------
     def register_channels(self, records: Iterable[ChannelRecord]) -> None:
-        """Insert new channels and refresh the names/groups of known ones."""
+        """Insert new channels and refresh the names/groups of known ones — one upsert, so
+        processes and threads registering at once never collide; rows that already say
+        the same are not rewritten."""
         now = local_now()
+        rows = [{"id": rec.id, "name": rec.name, "kind": rec.kind, "group_name": rec.group_name,
+                 "source": rec.source, "enabled": rec.enabled, "registered_at": now} for rec in records]
+        if not rows:
+            return
+        with self.engine.connect() as conn:
+            current = {r.id: (r.name, r.kind, r.group_name, r.source, r.enabled) for r in conn.execute(
+                sa.select(channels_t.c.id, channels_t.c.name, channels_t.c.kind, channels_t.c.group_name,
+                          channels_t.c.source, channels_t.c.enabled))}
+        changed = [r for r in rows
+                   if current.get(r["id"]) != (r["name"], r["kind"], r["group_name"], r["source"], r["enabled"])]
+        if not changed:
+            return
+        insert = (sqlite_insert if self.dialect == "sqlite" else pg_insert)(channels_t)
+        stmt = insert.on_conflict_do_update(
+            index_elements=[channels_t.c.id],
+            set_={c: insert.excluded[c] for c in ("name", "kind", "group_name", "source", "enabled")})
         with self.engine.begin() as conn:
-            known = {r[0] for r in conn.execute(sa.select(channels_t.c.id))}
-            for rec in records:
-                values = {
-                    "name": rec.name,
-                    "kind": rec.kind,
-                    "group_name": rec.group_name,
-                    "source": rec.source,
-                    "enabled": rec.enabled,
-                }
-                if rec.id in known:
-                    conn.execute(channels_t.update().where(channels_t.c.id == rec.id).values(**values))
-                else:
-                    conn.execute(channels_t.insert().values(id=rec.id, registered_at=now, **values))
+            conn.execute(stmt, changed)
 
     def channel_overview(self) -> list[ChannelOverview]:
         """Every channel with its post count and its last run, in id order."""
