@@ -1,8 +1,8 @@
-"""The scheduler service (issue: `xxgk serve` / `xxgk worker`) — not built yet; this is its room.
+"""The scheduler service behind `xxgk serve` and `xxgk worker` (`service.Scheduler`).
 
-What goes here: one periodic tick that picks the channels due by their cron
-`schedule` (Asia/Shanghai) and runs `aggregator.services.sync` for each, one
-writer per channel (a lease the store holds), health states and alerts, and
-the monthly export on the 1st (`aggregator.services.report.export_month`).
-It is a face like the CLI and the web: it calls services; no core module imports it.
+One periodic tick picks the channels due by their cron `schedule`
+(Asia/Shanghai) or their backoff and runs `aggregator.services.sync` for each
+under its lease (one writer per channel); the monthly export on the 1st; the
+weekly digest. It is a face like the CLI and the web: it calls services; no
+core module imports it.
 """
