@@ -112,7 +112,7 @@ def test_every_connector_kind_declares_its_settings() -> None:
 
 
 COMMANDS = ["sync", "channels", "search", "reindex", "export", "stats", "coverage", "report", "classify", "tag",
-            "reclassify", "probe", "audit", "serve", "worker", "demo"]
+            "reclassify", "probe", "audit", "serve", "worker", "admin", "demo"]
 
 
 def test_every_command_is_listed_and_has_help_with_an_example() -> None:
@@ -152,7 +152,7 @@ def test_next_run_is_the_cron_time_in_shanghai_and_none_when_disabled() -> None:
 
 @pytest.mark.slow
 def test_demo_syncs_every_sample_channel_into_a_fresh_store(tmp_path: Path) -> None:
-    result = run_xxgk("demo", "--dir", str(tmp_path / "demo"))
+    result = run_xxgk("demo", "--dir", str(tmp_path / "demo"), "--no-serve")
     assert result.returncode == 0, result.stderr
     assert "示例同步结果" in result.stdout and (tmp_path / "demo" / "xxgk.db").exists()
     listed = run_xxgk("--config", str(tmp_path / "demo" / "config.toml"), "channels", "--json")

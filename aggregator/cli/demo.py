@@ -10,6 +10,7 @@ import typer
 from aggregator.cli._common import consoles, escape, open_store
 
 if TYPE_CHECKING:
+    from aggregator.config import Config
     from aggregator.services.channels import ChannelRow
 
 
@@ -17,12 +18,14 @@ def demo(
     directory: Annotated[Path, typer.Option("--dir", help="示例数据目录（每次运行都会重建其中的数据库）")] = Path(
         "demo-data"
     ),
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="同步后不启动网页（脚本用）")] = False,
+    port: Annotated[int, typer.Option("--port", help="网页端口")] = 8000,
 ) -> None:
     """主任务演示：在本机回环地址上启动内置示例站点（VSB 门户、本科招生网、研究生院、信息公开网、教务处、
     GBK 采购中心、中国政府采购网、RSS），生成微信公众号与 OA 导出文件，
     同步进一个全新的库，并列出各渠道的帖子数。不需要外网。
 
-    例：xxgk demo；xxgk demo --dir /tmp/xxgk-demo
+    例：xxgk demo；xxgk demo --dir /tmp/xxgk-demo --no-serve
     """
     from rich.table import Table
 
@@ -74,6 +77,20 @@ def demo(
         consoles.err.print(f"[red]库中帖子少于网站自报总数：{', '.join(gaps)}[/]")
     if any(r.status != "ok" for r in results) or gaps or not completed:
         raise typer.Exit(1)
+    if not no_serve:
+        _serve(cfg, port)
+
+
+def _serve(cfg: Config, port: int) -> None:
+    """Serve the demo store's pages until Ctrl-C (the sample sites are gone by now: no scheduler)."""
+    import uvicorn
+
+    from aggregator.web.app import create_app
+
+    with open_store(cfg) as store:
+        consoles.out.print(f"[bold]打开浏览器查看：http://127.0.0.1:{port}/[/]（Ctrl-C 退出；"
+                           f"完整服务：xxgk --config {cfg.source} serve）")
+        uvicorn.run(create_app(cfg, store), host="127.0.0.1", port=port, log_level="warning")
 
 
 def _site_count(o: ChannelRow) -> str:

@@ -84,9 +84,39 @@ def worker(ctx: typer.Context) -> None:
         consoles.err.print("xxgk worker：已停止")
 
 
+admin = typer.Typer(help="管理员：设置网页写操作（改标注、立即同步）所需的密码。", no_args_is_help=True)
+
+
+@admin.command("set-password")
+def set_password(
+    ctx: typer.Context,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码（脚本用）")] = False,
+) -> None:
+    """设置管理员密码（以 scrypt 哈希存入库中；也可用环境变量 XXGK_ADMIN_PASSWORD_HASH 提供哈希）。
+
+    例：xxgk admin set-password；echo 'secret' | xxgk admin set-password --password-stdin
+    """
+    import sys
+
+    from aggregator.cli._common import fail
+    from aggregator.web.auth import set_password as store_password
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("新密码", hide_input=True, confirmation_prompt="再输入一次")
+    if len(password) < 8:
+        fail("密码至少 8 个字符")
+    cfg = load(ctx)
+    with open_store(cfg) as store:
+        store_password(store, password)
+    consoles.err.print("管理员密码已设置。")
+
+
 COMMANDS = (serve, worker)
 
 
 def register(app: typer.Typer) -> None:
     for command in COMMANDS:
         app.command()(command)
+    app.add_typer(admin, name="admin")

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from aggregator.qingdan import category_of, items
 from storage.store import Store
+
+if TYPE_CHECKING:
+    from aggregator.config import Config
+    from aggregator.qingdan.classify import Classification
 
 _NONE_WORDS = ("none", "null", "0", "无")
 
@@ -34,3 +40,26 @@ def tag(store: Store, post_id: int, item: int | None) -> None:
 
 def tag_text(item: int | None) -> str:
     return f"清单第 {item} 项" if item else "不属于清单"
+
+
+WHERE_ZH = {"title": "标题", "column": "栏目", "body": "正文开头", "channel": "渠道设置", "manual": "人工标注",
+            "none": "—"}
+
+
+def explain_post(config: Config, store: Store, post: dict[str, Any]) -> Classification:
+    """Why a stored post has its item: a manual tag, else what the rules (or the channel) say now."""
+    from aggregator.config import classifier_for
+    from aggregator.qingdan.classify import Classification
+
+    if post["item_source"] == "manual":
+        return Classification(post["item"], post["category"], "manual tag", 100.0, (), "manual")
+    channel = next((c for c in config.channels if c.id == post["channel_id"]), None)
+    return classifier_for(config).classify(post["title"], post["source_column"], post["body"],
+                                           channel.item if channel else None)
+
+
+def explain_text(c: Classification) -> str:
+    """One line for people: `清单第 19 项（第 4 类）· 标题匹配：预算 · 规则 … · 得分 0.92`."""
+    item = f"清单第 {c.item} 项（第 {c.category} 类）" if c.item else "不属于清单"
+    words = "、".join(c.matched) if c.matched else "—"
+    return f"{item} · 依据：{WHERE_ZH.get(c.where, c.where)}；匹配词：{words} · 规则：{c.rule} · 得分 {c.score:.2f}"

@@ -1,9 +1,8 @@
-"""The web face (issue: the office's web pages) — not built yet; this is its room.
+"""The web face: the ASGI app `xxgk serve` runs (`app.create_app`).
 
-What goes here: the ASGI app (FastAPI + Jinja2) serving `/`, `/posts/{id}`,
-`/stats`, `/coverage`, `/channels`, the JSON API under `/api/` and
-`/feed.atom`; server-rendered pages in `templates/`, a few KB of vendored
-progressive enhancement in `static/`. Like the CLI, it calls only
-`aggregator.services` (and `aggregator.config`), never storage or connectors
-directly for what a service already does; no core module imports it.
+Server-rendered pages (Jinja2 in `templates/`, one stylesheet in `static/`, no
+JavaScript) — `/` search with facets, `/posts/{id}`, `/stats`, `/coverage`,
+`/channels`, `/feed.atom` — and the JSON API under `/api/`. Like the CLI, it
+calls `aggregator.services` (and `aggregator.config`); `auth.py` keeps the
+admin password, the signed session and CSRF. No core module imports it.
 """

@@ -1,0 +1,203 @@
+"""The office's web pages in a real headless Chromium against `xxgk serve` on loopback.
+
+The store is the demo's (every sample channel synced), plus one post whose
+scraped body carries a script and an `onerror=` handler, written straight to
+the store so the page's own sanitising is what is tested. Screenshots of each
+page are kept under `artifacts/screenshots/` (CI keeps them).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote
+from urllib.request import urlopen
+
+import httpx
+import openpyxl
+import pytest
+
+from storage.store import PostRecord, Store
+from tests.helpers import ROOT, run_xxgk
+
+pytestmark = pytest.mark.slow
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "artifacts" / "screenshots"
+PASSWORD = "office-secret-2025"
+EVIL = ('<p>正文</p><script>window.pwned = 1</script><img src="x" onerror="window.pwned = 2">'
+        '<a href="javascript:window.pwned=3">点我</a><p onclick="window.pwned=4">段落</p>')
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not Path(CHROMIUM).exists() and os.environ.get("CI", "").lower() not in ("true", "1"):
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)")
+    folder = tmp_path_factory.mktemp("web")
+    demo = run_xxgk("demo", "--dir", str(folder), "--no-serve", timeout=300)
+    assert demo.returncode == 0, demo.stderr[-2000:]
+    cfg = folder / "config.toml"
+    with Store.open(f"sqlite:///{folder / 'xxgk.db'}") as store:
+        store.write_posts("portal-news", [PostRecord(
+            key="evil", title="含脚本的测试帖子", content_hash="evil", body="正文 段落", body_html=EVIL,
+            url="https://www.example.edu.cn/info/1/evil.htm")])
+    done = subprocess.run([sys.executable, "-m", "aggregator", "--config", str(cfg), "admin", "set-password",
+                           "--password-stdin"], input=PASSWORD + "\n", text=True, capture_output=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = open(folder / "serve.log", "w")  # noqa: SIM115 — open for the server's whole life
+    proc = subprocess.Popen([sys.executable, "-m", "aggregator", "--config", str(cfg), "serve", "--no-scheduler",
+                             "--port", str(port)], cwd=ROOT, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urlopen(url + "/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True,  # type: ignore[attr-defined]
+                                  locale="zh-CN")
+    yield context.new_page()
+    context.close()
+
+
+def shot(page: object, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_search_narrows_by_a_facet_and_one_character_queries_work(server: str, page: object) -> None:
+    p = page
+    p.goto(server + "/")  # type: ignore[attr-defined]
+    p.fill("input[name=q]", "招生")  # type: ignore[attr-defined]
+    p.click("form.search button")  # type: ignore[attr-defined]
+    total = p.inner_text(".total")  # type: ignore[attr-defined]
+    assert "共" in total and "招生" in unquote(p.url)  # type: ignore[attr-defined]
+    every = int(total.split("共 ")[1].split(" 条")[0])
+    assert every >= 10
+    shot(p, "search")
+    p.click(".facets a:has-text('研究生院·硕士招生')")  # type: ignore[attr-defined]
+    narrowed = int(p.inner_text(".total").split("共 ")[1].split(" 条")[0])  # type: ignore[attr-defined]
+    assert 0 < narrowed < every and "channel=yjsy-admissions" in p.url  # type: ignore[attr-defined]
+    metas = p.locator("ol.hits .meta span:first-child").all_inner_texts()  # type: ignore[attr-defined]
+    assert metas and set(metas) == {"研究生院·硕士招生"}
+    p.goto(server + "/?q=招")  # type: ignore[attr-defined]
+    assert int(p.inner_text(".total").split("共 ")[1].split(" 条")[0]) >= every  # type: ignore[attr-defined]
+    assert p.locator("mark").count() > 0  # type: ignore[attr-defined]
+    # Hostile input of any kind is only ever text.
+    for q in ['"招生', "招生 AND OR NOT", "'; DROP TABLE posts; --", "x" * 10_000, "😀🎓", "title:* NEAR("]:
+        r = httpx.get(server + "/", params={"q": q}, timeout=10)
+        assert r.status_code == 200, q[:40]
+
+
+def test_a_post_opens_and_scraped_script_never_runs(server: str, page: object) -> None:
+    p = page
+    p.goto(server + "/?q=实施细则")  # type: ignore[attr-defined]
+    p.click("ol.hits li:first-child a.title")  # type: ignore[attr-defined]
+    assert "/posts/" in p.url and "实施细则" in p.inner_text("h1")  # type: ignore[attr-defined]
+    shot(p, "post")
+    p.goto(server + "/?q=含脚本的测试帖子")  # type: ignore[attr-defined]
+    p.click("ol.hits li:first-child a.title")  # type: ignore[attr-defined]
+    p.wait_for_load_state("load")  # type: ignore[attr-defined]
+    for selector in ("img", "a:has-text('点我')", "p:has-text('段落')"):
+        if p.locator(f".body {selector}").count():  # type: ignore[attr-defined]
+            p.locator(f".body {selector}").first.click(force=True, timeout=2000)  # type: ignore[attr-defined]
+    time.sleep(0.3)
+    assert p.evaluate("window.pwned") is None  # type: ignore[attr-defined]
+    html = p.inner_html(".body")  # type: ignore[attr-defined]
+    assert "<script" not in html and "onerror" not in html and "javascript:" not in html
+    csp = httpx.get(p.url, timeout=10).headers["content-security-policy"]  # type: ignore[attr-defined]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+def test_stats_downloads_an_xlsx_that_reads_back(server: str, page: object, tmp_path: Path) -> None:
+    p = page
+    p.goto(server + "/stats?year=2024-2025")  # type: ignore[attr-defined]
+    assert p.locator("svg.chart rect.bar").count() == 12  # type: ignore[attr-defined]
+    shot(p, "stats")
+    with p.expect_download() as info:  # type: ignore[attr-defined]
+        p.click("a:has-text('XLSX')")  # type: ignore[attr-defined]
+    path = tmp_path / "stats.xlsx"
+    info.value.save_as(path)
+    wb = openpyxl.load_workbook(path)
+    assert len(wb.sheetnames) >= 2
+    values = [c for row in wb[wb.sheetnames[0]].iter_rows(values_only=True) for c in row if c is not None]
+    assert any(isinstance(v, str) and "学校门户" in v for v in values)
+    p.goto(server + "/coverage?year=2024-2025")  # type: ignore[attr-defined]
+    assert p.locator("table.coverage tbody tr").count() == 50  # type: ignore[attr-defined]
+    assert p.locator("tr.gap").count() > 0  # type: ignore[attr-defined]
+    shot(p, "coverage")
+    p.goto(server + "/channels")  # type: ignore[attr-defined]
+    assert p.locator("span.state").count() >= 10  # type: ignore[attr-defined]
+    shot(p, "channels")
+
+
+def test_an_admin_signs_in_and_retags_a_post(server: str, page: object) -> None:
+    p = page
+    p.goto(server + "/?q=实施细则")  # type: ignore[attr-defined]
+    p.click("ol.hits li:first-child a.title")  # type: ignore[attr-defined]
+    post_url = p.url  # type: ignore[attr-defined]
+    assert p.locator("form.retag").count() == 0  # type: ignore[attr-defined]
+    p.goto(server + "/login")  # type: ignore[attr-defined]
+    p.fill("input[name=password]", "wrong-password")  # type: ignore[attr-defined]
+    p.click("form.login button")  # type: ignore[attr-defined]
+    assert "密码不正确" in p.inner_text("main")  # type: ignore[attr-defined]
+    p.fill("input[name=password]", PASSWORD)  # type: ignore[attr-defined]
+    p.click("form.login button")  # type: ignore[attr-defined]
+    cookie = next(c for c in p.context.cookies() if c["name"] == "xxgk_session")  # type: ignore[attr-defined]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    p.goto(post_url)  # type: ignore[attr-defined]
+    p.select_option("form.retag select[name=item]", "2")  # type: ignore[attr-defined]
+    p.click("form.retag button")  # type: ignore[attr-defined]
+    assert "清单第 2 项" in p.inner_text("#tag") and "人工标注" in p.inner_text("#tag")  # type: ignore[attr-defined]
+    shot(p, "post-retagged")
+    p.goto(server + "/channels")  # type: ignore[attr-defined]
+    assert p.locator("button:has-text('立即同步')").count() >= 10  # type: ignore[attr-defined]
+
+
+def test_writes_without_sign_in_or_csrf_are_refused(server: str, page: object) -> None:
+    post = server + "/posts/1/tag"
+    anonymous = httpx.post(post, data={"item": "3", "csrf": "x"}, timeout=10)
+    assert anonymous.status_code == 403 and "登录" in anonymous.text
+    with httpx.Client(base_url=server, timeout=10) as admin:
+        signed = admin.post("/login", data={"password": PASSWORD})
+        assert signed.status_code == 303
+        no_token = admin.post("/posts/1/tag", data={"item": "3"})
+        assert no_token.status_code == 403 and "CSRF" in no_token.text
+        forged = admin.post("/posts/1/tag", data={"item": "3", "csrf": "forged"})
+        assert forged.status_code == 403
+        sync_now = admin.post("/channels/oa/sync", data={})
+        assert sync_now.status_code == 403
+    r = httpx.get(server + "/api/search", params={"q": "招生"}, timeout=10).json()
+    assert r["total"] > 0 and set(r["results"][0]) == {"id", "channel", "title", "url", "published_at", "item",
+                                                        "category"}
+    assert httpx.get(server + "/api/docs", timeout=10).status_code == 200
+    feed = httpx.get(server + "/feed.atom", params={"q": "招生", "channel": "yjsy-admissions"}, timeout=10)
+    assert feed.headers["content-type"].startswith("application/atom+xml") and "/posts/" in feed.text
+
+
+
