@@ -306,17 +306,18 @@ def _page(conn: sa.Connection, posts: sa.Table, where: sa.ColumnElement[bool], t
 
 
 def _facets(conn: sa.Connection, posts: sa.Table, where: sa.ColumnElement[bool]) -> dict[str, list[tuple[object, int]]]:
-    """Counts of the matching posts by channel, 清单 category and item, type, year and month."""
-    def fmt(sqlite: str, pg: str) -> sa.ColumnElement[str]:
-        return (sa.func.strftime(sqlite, posts.c.published_at) if conn.dialect.name == "sqlite"
-                else sa.func.to_char(posts.c.published_at, pg))
-
-    out = {}
-    for name, col in (("channel", posts.c.channel_id), ("category", posts.c.category), ("item", posts.c.item),
-                      ("type", posts.c.type), ("year", fmt("%Y", "YYYY")), ("month", fmt("%Y-%m", "YYYY-MM"))):
-        q = sa.select(col.label("v"), sa.func.count().label("n")).where(where).group_by(col)
-        out[name] = sorted(((r.v, r.n) for r in conn.execute(q)), key=lambda x: (-x[1], str(x[0])))
-    return out
+    """Counts of the matching posts by channel, 清单 category and item, type, year and month — one
+    pass over the matches (one GROUP BY of all five, folded here), not one query per facet."""
+    month = (sa.func.strftime("%Y-%m", posts.c.published_at) if conn.dialect.name == "sqlite"
+             else sa.func.to_char(posts.c.published_at, "YYYY-MM"))
+    cols = (posts.c.channel_id, posts.c.category, posts.c.item, posts.c.type, month)
+    q = sa.select(*cols, sa.func.count()).where(where).group_by(*cols)
+    counts: dict[str, dict[object, int]] = {k: {} for k in ("channel", "category", "item", "type", "year", "month")}
+    for channel, category, item, kind, ym, n in conn.execute(q):
+        for name, value in (("channel", channel), ("category", category), ("item", item), ("type", kind),
+                            ("year", ym[:4] if ym else None), ("month", ym)):
+            counts[name][value] = counts[name].get(value, 0) + n
+    return {name: sorted(found.items(), key=lambda x: (-x[1], str(x[0]))) for name, found in counts.items()}
 
 
 def _ids(sql: str, expr: str) -> sa.TextualSelect:

@@ -586,6 +586,14 @@ class Store:
             row = conn.execute(q).first()
         return None if row is None else dict(row._mapping)
 
+    def bodies(self, ids: Sequence[int]) -> dict[int, str]:
+        """The bodies of these posts, in one query (search snippets)."""
+        if not ids:
+            return {}
+        with self.engine.connect() as conn:
+            q = sa.select(posts_t.c.id, posts_t.c.body).where(posts_t.c.id.in_(list(ids)))
+            return {r.id: r.body or "" for r in conn.execute(q)}
+
     def post_by_id(self, post_id: int) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(posts_t).where(posts_t.c.id == post_id)).first()

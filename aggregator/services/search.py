@@ -59,9 +59,9 @@ class Search:
     def snippets(self, store: Store) -> dict[int, str]:
         """A piece of each result's body around its first hit, for people."""
         out = {}
+        bodies = store.bodies([r["id"] for r in self.result.rows])
         for r in self.result.rows:
-            post = store.post_by_id(r["id"])
-            body = post["body"] if post else ""
+            body = bodies.get(r["id"], "")
             title_hit = any(t in r["title"].casefold() for t in self.terms)
             out[r["id"]] = "" if title_hit and not body else snippet(body, self.terms)
         return out

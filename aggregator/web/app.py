@@ -15,6 +15,7 @@ import difflib
 import io
 import tempfile
 import threading
+import time
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,6 +87,8 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
     names = {ch.id: ch.display_name for ch in config.channels}
     groups = {ch.id: ch.group_name for ch in config.channels}
     syncing: dict[str, threading.Thread] = {}
+    facet_cache = TtlCache(seconds=30)
+    stats_cache = TtlCache(seconds=30)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
@@ -153,13 +156,18 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
 
         params = search_params(request)
         error = None
+        facets: dict[str, list[tuple[object, int]]] = {}
         try:
-            found = run_search(params, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, facets=True)
+            found = run_search(params, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, facets=False)
+            # Facet counts of a common one-character query walk most of the store: paging through
+            # the same search reuses them for a while (the total and the rows are always fresh).
+            key = tuple(sorted((k, v) for k, v in params.items() if k != "sort"))
+            facets = facet_cache.get(key, lambda: run_search(params, limit=0, offset=0, facets=True).result.facets)
         except (SearchError, StatsError, ValueError) as exc:
             found, error = None, str(exc)
-        rows, snippets, facets, total = [], {}, {}, 0
+        rows, snippets, total = [], {}, 0
         if found is not None:
-            rows, total, facets = found.result.rows, found.result.total, found.result.facets
+            rows, total = found.result.rows, found.result.total
             snippets = found.snippets(store)
 
         def link(**change: Any) -> str:
@@ -275,15 +283,14 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
             period = period_from(request)
         except StatsError as exc:
             return render(request, "error.html", 400, message=str(exc))
-        by_month = stats(store, ["channel", "month"], period, channel_names=names)
+        by_month, cats, types, reads = stats_cache.get((period.label,), lambda: (
+            stats(store, ["channel", "month"], period, channel_names=names), stats(store, ["category"], period),
+            stats(store, ["type"], period), stats(store, ["channel"], period, channel_names=names)))
         months = period.months()
         grid: dict[str, dict[str, int]] = {}
         for r in by_month.rows:
             grid.setdefault(r["channel"], {})[r["month"]] = r["count"]
         totals = {m: sum(grid[c].get(m, 0) for c in grid) for m in months}
-        cats = stats(store, ["category"], period)
-        types = stats(store, ["type"], period)
-        reads = stats(store, ["channel"], period, channel_names=names)
         query = urlencode({k: v for k, v in request.query_params.items() if k in ("year", "from", "to")})
         return render(request, "stats.html", period=period, months=months, grid=grid, totals=totals,
                       chart=_bar_chart(months, [totals[m] for m in months]), cats=cats.rows,
@@ -449,6 +456,30 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
         return JSONResponse({"items": [c.to_json() for c in found]})
 
     return app
+
+
+class TtlCache:
+    """A few hundred recent results, each kept `seconds` (counts a page may show a moment late)."""
+
+    def __init__(self, seconds: float, size: int = 256) -> None:
+        self.seconds = seconds
+        self.size = size
+        self._data: dict[tuple[Any, ...], tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], compute: Any) -> Any:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is not None and now - hit[0] < self.seconds:
+                return hit[1]
+        value = compute()
+        with self._lock:
+            if len(self._data) >= self.size:
+                for old in sorted(self._data, key=lambda k: self._data[k][0])[: self.size // 4]:
+                    del self._data[old]
+            self._data[key] = (now, value)
+        return value
 
 
 def _list(value: str | None) -> list[str]:

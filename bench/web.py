@@ -1,0 +1,183 @@
+"""The web pages under load: 20 concurrent clients while a sync writes.
+
+    python bench/web.py [--posts 100000] [--clients 20] [--seconds 20]
+
+Builds a SQLite store of --posts posts (titles and bodies from a few hundred
+real-looking phrases), starts `xxgk serve --no-scheduler` on loopback as a
+real process, and for --seconds runs --clients threads requesting search
+pages (`/?q=…`, one- to four-character queries, some with a facet) and
+`/stats`, while this process writes 50 posts a second into the same store (as
+a sync would). Prints p50/p95/max per page kind beside `/healthz` (the floor
+of the stack: ASGI + one store query) under the same load, and the weight of
+each page in KB. Target: p95 ≤ 100 ms for search pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from storage.store import ChannelRecord, PostRecord, Store  # noqa: E402
+
+WORDS = ["招生", "章程", "预算", "决算", "采购", "中标", "公告", "通知", "学院", "研究生", "本科", "录取", "名单",
+         "公示", "奖学金", "就业", "质量", "报告", "信息公开", "年度", "收费", "标准", "教学", "评估", "科研",
+         "项目", "立项", "实验室", "设备", "图书馆", "校园", "安全", "后勤", "学生", "资助", "国家", "励志",
+         "竞赛", "获奖", "会议", "召开", "部署", "工作", "规章", "制度", "管理", "办法", "实施", "细则"]
+QUERIES = ["招", "生", "招生", "预算", "中标", "奖学金", "信息公开", "录取名单", "实验室设备", "年度报告", "采购",
+           "科研项目", "就业", "质量报告"]
+CHANNELS = [f"ch{i}" for i in range(12)]
+
+
+def build(url: str, n: int) -> None:
+    rnd = random.Random(7)
+    with Store.open(url) as store:
+        store.register_channels(ChannelRecord(c, f"渠道{c}", "html", f"分组{int(c[2:]) % 4}", None, True)
+                                for c in CHANNELS)
+        start = datetime(2020, 9, 1)
+        for b in range(0, n, 5000):
+            batch: dict[str, list[PostRecord]] = {}
+            for i in range(b, min(n, b + 5000)):
+                title = "".join(rnd.choices(WORDS, k=rnd.randint(4, 9)))
+                body = "。".join("".join(rnd.choices(WORDS, k=rnd.randint(6, 14))) for _ in range(rnd.randint(3, 12)))
+                item = rnd.choice([None, None, 7, 11, 18, 19, 37, 32])
+                batch.setdefault(rnd.choice(CHANNELS), []).append(PostRecord(
+                    key=f"p{i}", title=title, body=body, content_hash=str(i), item=item,
+                    category=None if item is None else {7: 2, 11: 2, 18: 3, 19: 3, 37: 6, 32: 5}[item],
+                    published_at=start + timedelta(minutes=i * 25), url=f"https://www.example.edu.cn/info/{i}.htm"))
+            for ch, rows in batch.items():
+                store.write_posts(ch, rows)
+            print(f"\r   building the store: {min(n, b + 5000):,} posts", end="", flush=True)
+        store.tidy_search(n)
+    print()
+
+
+def writer(url: str, stop: threading.Event, written: list[int]) -> None:
+    """A sync's writes: 50 posts a second in batches of 10."""
+    with Store.open(url) as store:
+        i = 0
+        while not stop.is_set():
+            store.write_posts("ch0", [PostRecord(key=f"live{i + k}", title=f"新通知{i + k}招生工作安排", body="正文",
+                                                 content_hash=f"l{i + k}", published_at=datetime.now())
+                                      for k in range(10)])
+            i += 10
+            written[0] = i
+            time.sleep(0.2)
+
+
+def report(timings: dict[str, list[float]], seconds: float | None = None) -> None:
+    print(f"   {'page':14} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for kind, values in timings.items():
+        ordered = sorted(values)
+        if not ordered:
+            continue
+        p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+        print(f"   {kind:14} {len(values):>8} {statistics.median(values) * 1000:>8.1f} {p95 * 1000:>8.1f} "
+              f"{ordered[-1] * 1000:>8.1f}")
+    if seconds:
+        print(f"   throughput: {sum(len(v) for v in timings.values()) / seconds:.0f} requests/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--no-writer", action="store_true", help="no sync writing meanwhile (for comparison)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/web.db"
+        t = time.perf_counter()
+        build(url, args.posts)
+        print(f"   built in {time.perf_counter() - t:.0f} s")
+        cfg = Path(tmp) / "config.toml"
+        cfg.write_text(f'[store]\nurl = "{url}"\n' + "".join(
+            f'[[channel]]\nid = "{c}"\nkind = "html"\nurl = "https://www.example.edu.cn/{c}.htm"\n'
+            f'preset = "vsb"\ngroup = "分组{int(c[2:]) % 4}"\n' for c in CHANNELS), encoding="utf-8")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen([sys.executable, "-m", "aggregator", "--config", str(cfg), "serve",
+                                 "--no-scheduler", "--port", str(port)], cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                httpx.get(base + "/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        weights = {name: len(httpx.get(base + path, timeout=30).content) / 1024 for name, path in
+                   (("search", "/?q=招生"), ("stats", "/stats?year=2023-2024"), ("post", "/posts/1"))}
+        css = len(httpx.get(base + "/static/site.css").content) / 1024
+        timings: dict[str, list[float]] = {"search": [], "search+facet": [], "stats": [], "healthz": []}
+        errors: list[str] = []
+        stop = threading.Event()
+        written = [0]
+
+        async def client(seed: int, http: httpx.AsyncClient, until: float) -> None:
+            rnd = random.Random(seed)
+            while time.monotonic() < until:
+                kind = rnd.choices(["search", "search+facet", "stats", "healthz"], [6, 2, 1, 1])[0]
+                q = rnd.choice(QUERIES)
+                path = {"search": f"/?q={q}", "search+facet": f"/?q={q}&channel={rnd.choice(CHANNELS)}",
+                        "stats": f"/stats?year={rnd.choice(['2022-2023', '2023-2024', '2024-2025'])}",
+                        "healthz": "/healthz"}[kind]
+                t0 = time.perf_counter()
+                r = await http.get(path)
+                timings[kind].append(time.perf_counter() - t0)
+                if r.status_code != 200:
+                    errors.append(f"{path}: {r.status_code}")
+
+        async def load() -> None:
+            # One event loop drives the clients: 20 threads here would measure this process's GIL, not the server.
+            limits = httpx.Limits(max_connections=args.clients)
+            async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+                until = time.monotonic() + args.seconds
+                await asyncio.gather(*(client(i, http, until) for i in range(args.clients)))
+
+        # One client alone first: what a person at a desk waits for (the facet caches warm up here too).
+        alone: dict[str, list[float]] = {"search": [], "search+facet": [], "stats": [], "healthz": []}
+        rnd = random.Random(1)
+        with httpx.Client(base_url=base, timeout=60) as one:
+            for _ in range(3):
+                for q in QUERIES:
+                    for kind, path in (("search", f"/?q={q}"), ("search+facet", f"/?q={q}&channel={rnd.choice(CHANNELS)}"),
+                                       ("stats", "/stats?year=2023-2024"), ("healthz", "/healthz")):
+                        t0 = time.perf_counter()
+                        one.get(path)
+                        alone[kind].append(time.perf_counter() - t0)
+        print("1. one client, no contention (3 rounds over 14 queries; the first round computes facet counts):")
+        report(alone)
+        sync = threading.Thread(target=writer, args=(url, stop, written))
+        if not args.no_writer:
+            sync.start()
+        asyncio.run(load())
+        stop.set()
+        if not args.no_writer:
+            sync.join()
+        proc.terminate()
+        proc.wait(timeout=10)
+    print(f"2. {args.clients} clients for {args.seconds:.0f} s on {args.posts:,} posts while a sync wrote "
+          f"{written[0]} posts; errors: {len(errors)} {errors[:3]}")
+    report(timings, args.seconds)
+    print("3. page weight (HTML, uncompressed): " + ", ".join(f"{k} {v:.1f} KB" for k, v in weights.items())
+          + f"; the one stylesheet {css:.1f} KB; no JavaScript")
+
+
+if __name__ == "__main__":
+    main()
