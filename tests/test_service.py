@@ -243,3 +243,25 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def test_the_weekly_digest_lists_new_posts_by_category_and_channels_needing_attention(
+        site: SampleServer, store_url: str, store: Store, tmp_path: Path) -> None:
+    from aggregator.config import load_config
+    from aggregator.services.notify import send_digest
+    from aggregator.services.sync import sync
+
+    hook = Webhook()
+    try:
+        cfg_path = write(tmp_path, store_url, channel("news", site.url + COLUMN) +
+                         channel("gone", site.url + "/nosuch/list.htm"),
+                         notify=f'[notify]\nurls = ["{hook.url}"]\ndigest = "0 9 * * MON"\n')
+        cfg = load_config(cfg_path)
+        sync(cfg, store)
+        assert len(hook.received) == 1 and "gone" in hook.received[0]["message"]  # the broken channel's alert
+        now = local_now() + timedelta(days=1)
+        assert send_digest(cfg, store, now) and not send_digest(cfg, store, now)  # once per day, whoever asks
+        digest = hook.received[-1]
+        assert "周报" in digest["title"] and "需要关注的渠道" in digest["message"] and "gone" in digest["message"]
+    finally:
+        hook.close()

@@ -84,7 +84,8 @@ def worker(ctx: typer.Context) -> None:
         consoles.err.print("xxgk worker：已停止")
 
 
-admin = typer.Typer(help="管理员：设置网页写操作（改标注、立即同步）所需的密码。", no_args_is_help=True)
+admin = typer.Typer(help="管理员：设置网页写操作（改标注、立即同步）所需的密码。例：xxgk admin set-password",
+                    no_args_is_help=True)
 
 
 @admin.command("set-password")
