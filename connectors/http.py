@@ -150,6 +150,24 @@ def host_allowed(url: str, hosts: Iterable[str]) -> bool:
 # -- the transport -----------------------------------------------------------------
 
 
+class HostClock:
+    """When each host may next be asked: shared by every transport of a process, so channels
+    synced at once on one host (the scheduler's threads) keep the interval between them too."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._next_at: dict[str, float] = {}
+
+    def turn(self, host: str) -> float:
+        """Book the host's next slot; seconds to wait for it."""
+        with self._lock:
+            now = time.monotonic()
+            at = max(now, self._next_at.get(host, 0.0))
+            self._next_at[host] = at + self.interval
+        return at - now
+
+
 class PoliteTransport(httpx.BaseTransport):
     """Concurrency limit, per-host interval, robots.txt and retries for every request."""
 
@@ -164,6 +182,7 @@ class PoliteTransport(httpx.BaseTransport):
         on_request: Callable[[httpx.Request], None] | None = None,
         inner: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: HostClock | None = None,
     ) -> None:
         self.inner = inner or httpx.HTTPTransport()
         self.user_agent = user_agent
@@ -174,17 +193,14 @@ class PoliteTransport(httpx.BaseTransport):
         self.sleep = sleep
         self._slots = threading.BoundedSemaphore(concurrency)
         self._lock = threading.Lock()
-        self._next_at: dict[str, float] = {}
+        self.clock = clock or HostClock(per_host_interval)
         self._robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
         self.robots_requests = 0
 
     def _wait_turn(self, host: str) -> None:
-        with self._lock:
-            now = time.monotonic()
-            at = max(now, self._next_at.get(host, 0.0))
-            self._next_at[host] = at + self.interval
-        if at > now:
-            self.sleep(at - now)
+        wait = self.clock.turn(host)
+        if wait > 0:
+            self.sleep(wait)
 
     def _send(self, request: httpx.Request) -> httpx.Response:
         self._wait_turn(request.url.host)

@@ -307,3 +307,20 @@ def test_a_pinned_notice_recurring_mid_list_stops_neither_a_first_nor_an_increme
         server.pages.update(portal_site(newer + posts, per_page=5))
         [second] = sync(cfg, store)
         assert (second.status, second.new, store.count_posts("news")) == ("ok", 5, 35)
+
+
+def test_two_clients_of_one_process_share_each_hosts_interval(site: SampleServer) -> None:
+    """The scheduler syncs channels at once on several threads: their clients book one host's turns together."""
+    import httpx
+
+    from connectors.http import HostClock, PoliteTransport
+
+    clock = HostClock(0.5)
+    waits: list[float] = []
+    clients = [httpx.Client(transport=PoliteTransport(user_agent="t", per_host_interval=0.5, obey_robots=False,
+                                                      sleep=waits.append, clock=clock)) for _ in range(2)]
+    for i in range(4):
+        clients[i % 2].get(site.url + "/zsb/zsxx.htm")
+    for c in clients:
+        c.close()
+    assert len(waits) == 3 and all(0.5 * i - 0.2 < w <= 0.5 * i for i, w in enumerate(waits, 1)), waits

@@ -26,7 +26,7 @@ from aggregator.pipeline.normalize import InvalidPost, key_of, normalise
 from aggregator.qingdan.classify import Classifier, default_classifier
 from connectors import ChannelError, Connector
 from connectors.base import ChannelState, Checkpoint, FetchContext, RawPost, Skipped
-from connectors.http import PoliteTransport
+from connectors.http import HostClock, PoliteTransport
 from storage.store import PostRecord, RunCounts, Store, StoredState
 
 log = logging.getLogger(__name__)
@@ -116,9 +116,12 @@ class RequestCounter:
             self.count += 1
 
 
-def make_http_client(cfg: HttpConfig, counter: Callable[[httpx.Request], None]) -> httpx.Client:
-    """The one HTTP client a sync shares between its channels; politeness lives in its transport."""
+def make_http_client(cfg: HttpConfig, counter: Callable[[httpx.Request], None],
+                     clock: HostClock | None = None) -> httpx.Client:
+    """The one HTTP client a sync shares between its channels; politeness lives in its transport
+    (`clock`: per-host turns shared with other clients of the process, e.g. the scheduler's)."""
     transport = PoliteTransport(
+        clock=clock,
         user_agent=cfg.user_agent,
         concurrency=cfg.concurrency,
         per_host_interval=cfg.per_host_interval,

@@ -28,6 +28,7 @@ from aggregator.clock import SHANGHAI, local_now
 from aggregator.config import TIMEZONE, ChannelConfig, Config
 from aggregator.services.health import due_at
 from aggregator.services.sync import holder_name, sync
+from connectors.http import HostClock
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ class Scheduler:
         self._lock = threading.Lock()
         self._aps: object | None = None
         self.first_backoff = timedelta(seconds=config.service.backoff)
+        # Per-host politeness across the channels this process syncs at once.
+        self.clock = HostClock(config.http.per_host_interval)
         self.ticks = 0
         self.tick_seconds: list[float] = []  # how long each tick took to pick its channels (bench/service.py)
         self.due_delays: list[float] = []  # seconds from a channel's due time to its sync starting
@@ -91,7 +94,7 @@ class Scheduler:
         self.due_delays.append(max(0.0, (local_now() - when).total_seconds()))
         try:
             for r in sync(self.config, self.store, [ch.id], holder=self.holder, stop=self.stopping,
-                          should_run=self.still_due):
+                          should_run=self.still_due, clock=self.clock):
                 log.info("channel %s: %s (new %d, updated %d, requests %d)%s", r.id, r.status, r.new, r.updated,
                          r.requests, f" — {r.error[:300]}" if r.error else "")
         except Exception:

@@ -23,6 +23,7 @@ from aggregator.pipeline.sync import (
 )
 from aggregator.services.channels import register
 from connectors import ChannelError, Connector, connector_for
+from connectors.http import HostClock
 from storage.store import Lease, RunCounts, Store
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ def sync(
     holder: str | None = None,
     stop: threading.Event | None = None,
     should_run: Callable[[ChannelConfig], bool] | None = None,
+    clock: HostClock | None = None,
 ) -> list[RunResult]:
     """Sync the selected channels one after another; every channel gets a result.
 
@@ -120,7 +122,7 @@ def sync(
     counter = RequestCounter()
     classifier = classifier_for(config)
     results: list[RunResult] = []
-    with make_http_client(config.http, counter) as http:
+    with make_http_client(config.http, counter, clock) as http:
         for ch in channels:
             if stop is not None and stop.is_set():
                 break
