@@ -179,3 +179,17 @@ def test_every_command_has_help_with_an_example() -> None:
     for command in ("sync", "channels", "export"):
         code, stdout, _ = invoke(command, "--help")
         assert code == 0 and "例：" in stdout, command
+
+
+@pytest.mark.parametrize("args", [
+    ["export", "--format", "xlsx", "-o", "/etc/passwd/x.xlsx"],
+    ["export", "--format", "csv", "-o", "/etc/passwd/x.csv"],
+    ["stats", "--format", "xlsx", "-o", "/etc/passwd/s.xlsx"],
+    ["stats", "--format", "csv", "-o", "/etc/passwd/s.csv"],
+    ["coverage", "--format", "json", "-o", "/etc/passwd/c.json"],
+    ["report", "--year", "2024-2025", "-o", "/etc/passwd/r.docx"],
+])
+def test_an_output_that_cannot_be_written_is_one_clear_line(cfg_path: Path, args: list[str]) -> None:
+    code, stdout, stderr = invoke("--config", str(cfg_path), *args)
+    assert code == 2 and "Traceback" not in stderr + stdout
+    assert "无法写入 /etc/passwd/" in stderr and "写权限" in stderr

@@ -105,3 +105,18 @@ def emit(text: str, output: Path | None) -> None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
         consoles.err.print(f"已写入 {output}")
+
+
+def writable(output: Path) -> Path:
+    """`output`'s folder made if missing; a path that cannot be written exits 2 saying why and what to do."""
+    import os
+
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if output.is_dir():
+            raise IsADirectoryError(21, "是一个文件夹")
+        if not os.access(output if output.exists() else output.parent, os.W_OK):
+            raise PermissionError(13, "没有写权限")
+    except OSError as exc:
+        fail(f"无法写入 {output}（{exc.strerror or exc}）：请换一个有写权限的文件路径")
+    return output

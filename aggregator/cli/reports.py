@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from aggregator.cli._common import consoles, emit, escape, fail, load, open_store
+from aggregator.cli._common import consoles, emit, escape, fail, load, open_store, writable
 
 
 class StatsFormat(StrEnum):
@@ -28,6 +28,8 @@ class ExportFormat(StrEnum):
 
 
 def _needs_file(fmt: Enum, output: Path | None) -> None:
+    if output is not None:
+        writable(output)  # before any work: a bad path is said at once, with no traceback
     if fmt.value == "xlsx" and output is None:
         fail("xlsx 是二进制文件，请用 -o 指定输出文件，例如 -o 统计.xlsx")
 
@@ -155,6 +157,7 @@ def report(
     from aggregator.services.stats import StatsError, academic_year
 
     cfg = load(ctx)
+    writable(output)
     if output.suffix.lower() not in (".md", ".docx"):
         fail("报告文件名应以 .md 或 .docx 结尾")
     try:
