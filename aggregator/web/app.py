@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import shutil
 import tempfile
 import threading
 import time
@@ -28,6 +29,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
+from starlette.background import BackgroundTask
 
 from aggregator.clock import iso_local, local_now
 from aggregator.config import Config
@@ -316,7 +318,8 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
         folder = Path(tempfile.mkdtemp(prefix="xxgk-stats-"))
         path = write_workbook(store, config, period, folder / "stats.xlsx")
         return FileResponse(path, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                            headers={"Content-Disposition": _attachment(f"{name}.xlsx")})
+                            headers={"Content-Disposition": _attachment(f"{name}.xlsx")},
+                            background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
 
     @app.get("/coverage", response_class=HTMLResponse)
     def page_coverage(request: Request) -> HTMLResponse:
