@@ -196,6 +196,13 @@ def test_writes_without_sign_in_or_csrf_are_refused(server: str, page: object) -
     assert r["total"] > 0 and set(r["results"][0]) == {"id", "channel", "title", "url", "published_at", "item",
                                                         "category"}
     assert httpx.get(server + "/api/docs", timeout=10).status_code == 200
+    # Bad parameters are a 400 saying which, on every face — never a 500.
+    for path, params in (("/search.csv", {"from": "bad"}), ("/api/search", {"year": "x"}),
+                         ("/feed.atom", {"month": "2025-13"}), ("/", {"to": "2025-02-30"}),
+                         ("/stats", {"year": "2024"}), ("/api/stats", {"by": "nonsense"})):
+        r = httpx.get(server + path, params=params, timeout=10)
+        assert r.status_code in (200, 400) and "Traceback" not in r.text, (path, r.status_code)
+        assert r.status_code == 400 or "出错" in r.text or "不是日期" in r.text, (path, r.text[:200])
     feed = httpx.get(server + "/feed.atom", params={"q": "招生", "channel": "yjsy-admissions"}, timeout=10)
     assert feed.headers["content-type"].startswith("application/atom+xml") and "/posts/" in feed.text
 

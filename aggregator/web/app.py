@@ -123,6 +123,16 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
             raise HTTPException(403, "跨站提交被拒绝")
 
     # -- search ----------------------------------------------------------------------------------
+    def searched(params: dict[str, Any], *, limit: int) -> Any:
+        """A search for a download or a feed: bad parameters are a 400 saying which, never a 500."""
+        from aggregator.services.search import SearchError
+        from aggregator.services.stats import StatsError
+
+        try:
+            return run_search(params, limit=limit, offset=0, facets=False)
+        except (SearchError, StatsError, ValueError) as exc:
+            raise HTTPException(400, str(exc)) from None
+
     def run_search(params: dict[str, Any], *, limit: int, offset: int, facets: bool) -> Any:
         from aggregator.services.search import search
         from aggregator.services.stats import academic_year
@@ -187,7 +197,7 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
         """The result list of any search as CSV (UTF-8 with BOM, opens cleanly in Excel/WPS) or XLSX."""
         if fmt not in ("csv", "xlsx"):
             raise HTTPException(404)
-        found = run_search(search_params(request), limit=100_000, offset=0, facets=False)
+        found = searched(search_params(request), limit=100_000)
         header = ["标题", "渠道", "发布日期", "清单事项", "链接"]
         lines = [[r["title"], names.get(r["channel_id"], r["channel_id"]),
                   r["published_at"].strftime("%Y-%m-%d") if r["published_at"] else "",
@@ -220,7 +230,7 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
     def feed(request: Request) -> Response:
         """An Atom feed of any search (the same parameters as `/`), newest first."""
         params = {**search_params(request), "sort": ""}
-        found = run_search(params, limit=50, offset=0, facets=False)
+        found = searched(params, limit=50)
         ns = "http://www.w3.org/2005/Atom"
         root = ET.Element("feed", xmlns=ns)
         base = str(request.base_url).rstrip("/")
@@ -420,10 +430,11 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
         """The CLI's `search --json` shape: `{"total", "results": [{id, channel, title, url, published_at, item,
         category}]}`; parameters as the `/` page (q, channel, group, item, category, type, from, to, year, sort)."""
         from aggregator.services.search import SearchError
+        from aggregator.services.stats import StatsError
 
         try:
             found = run_search(search_params(request), limit=limit, offset=offset, facets=False)
-        except (SearchError, ValueError) as exc:
+        except (SearchError, StatsError, ValueError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(found.to_json())
 
