@@ -97,6 +97,14 @@ def decode_html(content: bytes, content_type: str | None = None) -> str:
     if not declared:
         m = _META_CHARSET.search(content[:4096])
         declared = m.group(1).decode("ascii", "replace") if m else None
+    if declared and _codec(declared) != "utf-8" and not content.isascii():
+        # A page that decodes as UTF-8 with Chinese in it is UTF-8 whatever it declares (a site
+        # moved to UTF-8 and kept its old `charset=gbk`): GBK text essentially never is valid UTF-8,
+        # while GB18030 decodes UTF-8 bytes into mojibake without an error.
+        try:
+            return content.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     if declared:
         try:
             return content.decode(_codec(declared))

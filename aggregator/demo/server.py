@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,6 +49,8 @@ class SampleServer:
         self.latency = latency
         # path → how many more times to answer 503 with Retry-After: 0 (a flaky server)
         self.fail_next: Counter[str] = Counter()
+        # path → a function that answers the request itself, raw (the fault tests: hangs, cut bodies, loops)
+        self.faults: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -63,6 +66,10 @@ class SampleServer:
                 server.hits[self.path] += 1
                 if server.latency:
                     time.sleep(server.latency)
+                fault = server.faults.get(self.path)
+                if fault is not None:
+                    fault(self)
+                    return
                 if server.fail_next[self.path] > 0:
                     server.fail_next[self.path] -= 1
                     self._send(503, b"busy", {"Content-Type": "text/plain", "Retry-After": "0"})
