@@ -142,15 +142,48 @@ def blocked_reason(status: int, text: str) -> str | None:
     return None
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def site_host(url: str) -> str:
+    """The `hosts` entry for a channel's own URL: `www.example.edu.cn`, or `host:port` when the
+    URL names a port (then that port, and only it, is the site's).
+
+    >>> site_host("https://www.example.edu.cn/tzgg.htm"), site_host("http://127.0.0.1:8080/x")
+    ('www.example.edu.cn', '127.0.0.1:8080')
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return f"{host}:{parts.port}" if parts.port else host
+
+
 def host_allowed(url: str, hosts: Iterable[str]) -> bool:
-    """`hosts` entries are host names, or `*.example.edu.cn` for every sub-host."""
-    host = (urlsplit(url).hostname or "").lower()
+    """Whether the fetcher may open `url`: http(s) only, to one of `hosts` — host names,
+    `*.example.edu.cn` for every sub-host, or `host:port`. A name without a port allows the
+    default ports (80, 443) only: a link to another port of the same machine, to `file://`
+    or to any other host is refused before a connection is opened.
+
+    >>> host_allowed("http://127.0.0.1:9999/admin", ["127.0.0.1:8080"]), host_allowed("file:///etc/passwd", ["x"])
+    (False, False)
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in _DEFAULT_PORTS:
+        return False
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port or _DEFAULT_PORTS[parts.scheme]
+    except ValueError:  # a port that is not a number
+        return False
     for allowed in hosts:
-        allowed = allowed.lower()
-        if allowed.startswith("*."):
-            if host == allowed[2:] or host.endswith(allowed[1:]):
+        name, _, want = allowed.lower().partition(":")
+        if want and (not want.isdigit() or int(want) != port):
+            continue
+        if not want and port not in (80, 443):
+            continue
+        if name.startswith("*."):
+            if host == name[2:] or host.endswith(name[1:]):
                 return True
-        elif host == allowed:
+        elif host == name:
             return True
     return False
 

@@ -22,7 +22,7 @@ from aggregator.pipeline.sync import RequestCounter, make_http_client
 from connectors.base import ChannelError
 from connectors.detect import detect_list, fingerprint
 from connectors.html import HtmlSettings, list_count, list_entries, next_page, parse_detail, parse_html
-from connectors.http import FetchError, fetch_page, host_allowed
+from connectors.http import FetchError, fetch_page, host_allowed, site_host
 from connectors.presets import selectors_for
 
 DETAILS_READ = 3
@@ -82,7 +82,7 @@ def channel_id_for(url: str) -> str:
 def probe(url: str, *, kind: str = "html", http: HttpConfig | None = None) -> ProbeResult:
     """Probe a list page; raises `ChannelError` with a readable reason when it cannot be read."""
     http = http or HttpConfig()
-    host = urlsplit(url).hostname or ""
+    host = site_host(url)
     with make_http_client(http, RequestCounter()) as client:
         try:
             page = fetch_page(client, url, hosts=[host], max_bytes=http.max_bytes)

@@ -52,6 +52,14 @@ def highlight(text: str) -> Markup:
     return Markup(out.replace("【", "<mark>").replace("】", "</mark>"))
 
 
+def href(url: object) -> str:
+    """A scraped link as an `href`: http(s) only (`javascript:`, `data:`, `file:` become empty)."""
+    from urllib.parse import urlsplit
+
+    text = str(url or "").strip()
+    return text if urlsplit(text).scheme.lower() in ("http", "https") else ""
+
+
 def clean_body(html: str | None, base: str | None = None) -> Markup:
     """Scraped HTML as the page shows it: links and images made absolute against the post's own
     address (they point at the university's site, not at us), then sanitised again (nh3 allow-list)."""
@@ -83,6 +91,7 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
                   openapi_url="/api/openapi.json", redoc_url=None)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["highlight"] = highlight
+    templates.env.filters["href"] = href
     templates.env.globals["qingdan"] = qingdan_items()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     key = auth.secret_key(store)
