@@ -608,6 +608,9 @@ class HtmlConnector:
         backfill_from = state.data.get("backfill_next") if complete_walk else None
         url, number = (backfill_from, int(state.data.get("backfill_page", 1))) if backfill_from else (channel.url, 1)
         seen: set[str] = set()
+        # An incremental walk interrupted after page k must reach page k + 1 this time (see below).
+        resume_to = 0 if complete_walk else int(state.data.get("walk_to", 0))
+        must_reach = resume_to
         visited: set[str] = set()
         empty_run = 0
         rows = pages_read = 0  # list rows read (a pinned entry each time it shows) and pages read
@@ -616,7 +619,7 @@ class HtmlConnector:
         first: Page | None = None
         while url and url not in visited:
             visited.add(url)
-            conditional = number == 1 and not complete_walk
+            conditional = number == 1 and not complete_walk and not resume_to
             try:
                 page = fetch_page(ctx.http, url, hosts=hosts, max_bytes=ctx.max_bytes,
                                   etag=state.etag if conditional else None,
@@ -697,9 +700,13 @@ class HtmlConnector:
                     break
             else:
                 # The page's posts are committed now (a stopped or killed sync keeps them); the
-                # state keeps its old validators until the walk is done.
+                # state keeps its old validators until the walk is done, and says how far this walk
+                # must go: a walk killed after page k has stored new posts the next walk will find
+                # "known" on page 1 — it must still read on to page k + 1 before it may stop.
+                must_reach = max(must_reach, number + 1)
+                state = replace(state, data={**state.data, "walk_to": must_reach})
                 yield Checkpoint(queue.into(state))
-                if reached or all_old:
+                if (reached and number >= resume_to) or all_old:
                     break
             ended = nxt is None
             url, number = nxt, number + 1
@@ -707,7 +714,8 @@ class HtmlConnector:
             gap = _count_gap(count, rows, pages_read)
             if gap:
                 yield Skipped(channel.url, gap)
-        data = {k: v for k, v in queue.into(state).data.items() if k not in ("backfill_next", "backfill_page")}
+        data = {k: v for k, v in queue.into(state).data.items()
+                if k not in ("backfill_next", "backfill_page", "walk_to")}
         if ended or state.data.get("walked"):
             data["walked"] = True
         if count is not None and count.total is not None:

@@ -82,11 +82,39 @@ def current_revision(engine: Engine) -> str | None:
 REINDEX_AFTER = frozenset({"0005"})
 
 
+def _transactional_ddl(url: sa.engine.URL) -> Engine:
+    """A SQLite engine whose transactions hold DDL too: pysqlite (before Python 3.12) commits
+    CREATE/ALTER as it goes, so a process killed mid-migration left tables without the revision
+    that made them, and the store would not open again. With the driver's own transaction
+    handling off and an explicit BEGIN, an upgrade is all or nothing."""
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False}, poolclass=sa.pool.NullPool)
+
+    def no_autocommit(dbapi_conn: Any, record: Any) -> None:
+        _sqlite_pragmas(dbapi_conn, record)
+        dbapi_conn.isolation_level = None
+
+    sa.event.listen(engine, "connect", no_autocommit)
+    sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    return engine
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision; a no-op when it already is."""
+    """Bring the schema to the newest revision; a no-op when it already is. On SQLite the whole
+    upgrade is one transaction (a killed process leaves the store as it was)."""
     start, head = current_revision(engine), head_revision()
     if start == head:
         return
+    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        ddl_engine = _transactional_ddl(engine.url)
+        try:
+            _upgrade(ddl_engine, start, head)
+        finally:
+            ddl_engine.dispose()
+        return
+    _upgrade(engine, start, head)
+
+
+def _upgrade(engine: Engine, start: str | None, head: str) -> None:
     with engine.begin() as conn:
         command.upgrade(_alembic_config(conn), "head")
         if start is not None and any(start < rev <= head for rev in REINDEX_AFTER):

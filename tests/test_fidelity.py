@@ -394,3 +394,28 @@ def test_a_walk_that_misses_what_the_list_counts_is_partial(store_url: str, stor
         [r] = sync(config(server, store_url), store)
     assert (r.status, r.new, r.site_total) == ("partial", 5, 15)
     assert "共15条 but the walk found 5 entries" in (r.error or "")
+
+
+def test_an_incremental_walk_stopped_after_a_page_goes_on_past_it_next_time(store_url: str, store: Store) -> None:
+    """Stopped (SIGTERM, a crash) after storing page 1's new posts, the next incremental sync finds page 1
+    known — it must still read page 2, where the rest of the new posts are."""
+    import threading
+
+    from aggregator.pipeline import Progress
+
+    old = news_posts(16)
+    with SampleServer(portal_site(old, per_page=8)) as server:
+        cfg = config(server, store_url)
+        sync(cfg, store)
+        fresh = news_posts(12, start=datetime(2025, 8, 1, 9, 0), first_id=20000)
+        server.pages.update(portal_site(fresh + old, per_page=8))
+        stop = threading.Event()
+
+        def after_a_page(p: Progress) -> None:
+            if p.event == "progress" and p.counts.new >= 8:
+                stop.set()
+
+        [cut] = sync(cfg, store, on_progress=after_a_page, stop=stop)
+        assert cut.status == "interrupted" and store.count_posts("news") == 16 + 8
+        [resumed] = sync(cfg, store)
+    assert (resumed.status, resumed.new) == ("ok", 4) and store.count_posts("news") == 28
