@@ -70,7 +70,8 @@ class FeedConnector:
             raise ChannelError(f"feed {url} answered HTTP 404 — has the feed moved? Check the channel url",
                                failure="unreachable")
         parsed = feedparser.parse(page.text)
-        if not parsed.version and not parsed.entries:  # '' = no RSS/RDF/Atom recognised
+        # An empty body parses to a result without even a `version`: not a feed either.
+        if not getattr(parsed, "version", "") and not parsed.get("entries"):  # '' = no RSS/RDF/Atom recognised
             reason = getattr(parsed, "bozo_exception", "no <rss>, <rdf:RDF> or <feed> element")
             raise ChannelError(f"{url} is not an RSS or Atom feed ({reason}) — did the address change?")
         sel = selectors_for(channel) if channel.detail is not None else None

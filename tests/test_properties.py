@@ -75,3 +75,94 @@ def test_keys_are_idempotent_and_ignore_tracking_and_fragments(scheme: str, host
     assert canonical_url(clean) == clean
     assert key_of(noisy, None) == key_of(None, noisy) == key_of(clean, None) == clean
     assert key_of("MzA:1:2", noisy) == "MzA:1:2"  # a connector's own key is kept as given
+
+
+# -- any input: the query parser, config loading, the importers ------------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+from hypothesis import HealthCheck  # noqa: E402
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=300))
+def test_the_query_parser_takes_any_string(text: str) -> None:
+    from storage.search import parse_query
+
+    parsed = parse_query(text)
+    assert all(isinstance(t, str) for t in parsed.terms)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(st.text(max_size=120))
+def test_a_search_of_any_string_answers(store: object, text: str) -> None:
+    from aggregator.services.search import SearchError, search
+
+    try:
+        search(store, text, facets=True)  # type: ignore[arg-type]
+    except SearchError:
+        pass  # a filter written wrong (`from:bad`): a clear message, which is an answer
+
+
+_TOML_BITS = st.sampled_from(["[store]\n", "[http]\n", "[[channel]]\n", 'id = "a"\n', 'kind = "html"\n',
+                              'url = "http://x.edu.cn/a.htm"\n', 'preset = "vsb"\n', "timeout = -1\n",
+                              "[channel.list]\n", 'entry = "li["\n', 'schedule = "99 * * * *"\n', "= =\n",
+                              'url = "sqlite:///x.db"\n', "concurrency = 1e9\n", 'path = "../../etc"\n'])
+
+
+@settings(max_examples=200)
+@given(st.one_of(st.text(max_size=200), st.lists(_TOML_BITS, max_size=12).map("".join)))
+def test_any_config_text_loads_or_is_refused_with_reasons(text: str) -> None:
+    from aggregator.config import Config, ConfigError, parse_config
+
+    try:
+        assert isinstance(parse_config(text, Path("any.toml")), Config)
+    except ConfigError as exc:
+        assert exc.problems and all("any.toml" in p for p in exc.problems)
+
+
+GOOD_CSV = "标题,日期\n关于2025年招生工作的通知,2025-06-01\n关于2025年预算公开的通知,2025-06-02\n"
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(st.sampled_from([".csv", ".xlsx", ".json"]),
+       st.one_of(st.binary(max_size=400), st.integers(min_value=0, max_value=len(GOOD_CSV.encode()) - 1)))
+def test_a_broken_file_is_named_and_the_others_are_still_imported(tmp_path_factory: object, suffix: str,
+                                                                  bad: bytes | int) -> None:
+    from aggregator.config import parse_config
+    from aggregator.services.sync import sync
+    from storage.store import Store
+
+    folder = tmp_path_factory.mktemp("import")  # type: ignore[attr-defined]
+    (folder / "a-good.csv").write_text(GOOD_CSV, encoding="utf-8")
+    content = bad if isinstance(bad, bytes) else GOOD_CSV.encode()[:bad]  # random bytes, or a cut-off file
+    (folder / f"b-bad{suffix}").write_bytes(content)
+    cfg = parse_config(f'[store]\nurl = "sqlite:///{folder / "x.db"}"\n[[channel]]\nid = "oa"\nkind = "table"\n'
+                       f'path = "{folder}"\n  [channel.columns]\n  title = "标题"\n  date = "日期"\n',
+                       folder / "c.toml")
+    with Store.open(cfg.store.url) as store:
+        [r] = sync(cfg, store)
+        titles = {row["key"] for row in store.iter_posts()}
+    assert r.status in ("ok", "partial"), r.error
+    assert len(titles) >= 2  # the good file's two rows, whatever the other file holds
+    if r.status == "partial":
+        assert "b-bad" in (r.error or ""), r.error
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(st.binary(max_size=600))
+def test_random_bytes_as_a_feed_are_a_clear_failure(tmp_path_factory: object, body: bytes) -> None:
+    from aggregator.config import parse_config
+    from aggregator.demo.server import Resource, SampleServer
+    from aggregator.services.sync import sync
+    from storage.store import Store
+
+    folder = tmp_path_factory.mktemp("feed")  # type: ignore[attr-defined]
+    with SampleServer({"/f.xml": Resource(body, "application/rss+xml")}) as site:
+        cfg = parse_config(f'[store]\nurl = "sqlite:///{folder / "x.db"}"\n[http]\nper_host_interval = 0.0\n'
+                           f'[[channel]]\nid = "f"\nkind = "feed"\nurl = "{site.url}/f.xml"\n', folder / "c.toml")
+        with Store.open(cfg.store.url) as store:
+            [r] = sync(cfg, store)
+    assert r.status in ("ok", "partial", "failed")
+    if r.status == "failed":
+        assert "f.xml" in (r.error or "") and "unexpected error" not in (r.error or ""), r.error
