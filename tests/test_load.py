@@ -56,8 +56,12 @@ def test_twenty_channels_sync_while_twenty_clients_search(store_url: str, store:
                 except OSError:
                     time.sleep(0.1)
             latencies, failures = asyncio.run(_load(base, seconds=6))
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and not all(store.runs(f"c{i}") for i in range(CHANNELS)):
+            deadline = time.monotonic() + 90
+
+            def finished(cid: str) -> bool:
+                return any(r["status"] not in ("running", "interrupted") for r in store.runs(cid))
+
+            while time.monotonic() < deadline and not all(finished(f"c{i}") for i in range(CHANNELS)):
                 time.sleep(0.3)
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -70,7 +74,8 @@ def test_twenty_channels_sync_while_twenty_clients_search(store_url: str, store:
     p95 = ordered[int(0.95 * len(ordered))]
     print(f"\n{len(ordered)} searches during the syncs: p50 {ordered[len(ordered) // 2] * 1000:.0f} ms, "
           f"p95 {p95 * 1000:.0f} ms ({store_url.split(':')[0]})")
-    assert all(r["status"] == "ok" for i in range(CHANNELS) for r in store.runs(f"c{i}"))
+    assert all(r["status"] == "ok" for i in range(CHANNELS) for r in store.runs(f"c{i}")
+               if r["status"] != "interrupted"), [store.runs(f"c{i}") for i in range(CHANNELS)]
     assert store.count_posts() == CHANNELS * 15
 
 
