@@ -194,3 +194,37 @@ def _next_selector(root: Element) -> str | None:
         if text in _NEXT_WORDS or text.startswith(("下一页", "下页")):
             return "a:-soup-contains('下一页')@href, a:-soup-contains('下页')@href"
     return None
+
+
+_TEXT_TAGS = ("p", "td", "li", "span", "font", "div", "section", "article", "pre", "blockquote")
+
+
+def detect_body(root: Element) -> str | None:
+    """A CSS selector for the article text of a detail page the generic selectors miss: the element
+    under which most paragraph text (not link text) gathers, outside sidebars and navigation
+    (Readability's idea, measured in characters). None when no block holds 100 characters."""
+    from connectors.html import select_node
+
+    scores: dict[int, float] = {}
+    nodes: dict[int, Element] = {}
+    for el in root.iter("p", "br", "td", "li", "div", "span", "font"):
+        if not isinstance(el.tag, str) or any(p.tag in _NOT_ENTRY for p in el.iterancestors()) or _in_sidebar(el):
+            continue
+        own = "".join(el.xpath("text()")).strip()
+        if el.tag == "p" or len(own) >= 20:
+            weight = float(len(_text(el)) if el.tag == "p" else len(own))
+            links = sum(len(_text(a)) for a in el.iter("a"))
+            weight -= links
+            parent = el.getparent()
+            for up, share in ((parent, 1.0), (parent.getparent() if parent is not None else None, 0.5)):
+                if up is not None and up.tag in _TEXT_TAGS + ("form",):
+                    scores[id(up)] = scores.get(id(up), 0.0) + weight * share
+                    nodes[id(up)] = up
+    if not scores:
+        return None
+    best_id = max(scores, key=lambda k: scores[k])
+    if scores[best_id] < 100:
+        return None
+    best = nodes[best_id]
+    css = _css_for(best)
+    return css if select_node(root, css) is best else None

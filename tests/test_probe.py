@@ -104,3 +104,33 @@ def test_audit_names_the_channel_that_trails_its_site(site: SampleServer, tmp_pa
                                                                           "/zsb/zsxx.htm": 1}  # one page each
     table = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert table.returncode == 1 and "zsb-undergrad" in table.stderr and "sync --full" in table.stderr
+
+
+def test_probe_finds_the_article_text_where_no_generic_selector_looks(tmp_path: Path) -> None:
+    """A CMS of its own: article text in `div.zw-text`, beside a menu, a related-links box and a footer."""
+    from aggregator.demo.server import html
+    from aggregator.demo.sites import news_posts
+
+    posts = news_posts(6)
+    rows = "".join(f'<li><a href="/a/{p.news_id}.html" title="{p.title}">{p.title}</a>'
+                   f"<span>{p.published:%Y-%m-%d}</span></li>" for p in posts)
+    pages = {"/list.html": html(f'<html><body><div class="menu"><a href="/">首页</a></div>'
+                                f'<ul class="items">{rows}</ul><div class="pages">共6条</div></body></html>')}
+    for p in posts:
+        related = "".join(f'<li><a href="/a/{q.news_id}.html">{q.title}</a></li>' for q in posts)
+        text = "".join(f"<p>{t}</p>" for t in [*p.paragraphs, "特此通知。"])
+        pages[f"/a/{p.news_id}.html"] = html(
+            f'<html><head><title>{p.title}</title></head><body><div class="menu"><a href="/">首页</a></div>'
+            f'<div class="main"><div class="tt">{p.title}</div><div class="sj">发布时间：{p.published:%Y-%m-%d}</div>'
+            f'<div class="zw-text">{text}</div><div class="xg"><h4>相关文章</h4><ul>{related}</ul></div></div>'
+            f'<div class="foot">版权所有</div></body></html>')
+    with SampleServer(pages) as site:
+        found = probe(site.url + "/list.html", http=HttpConfig(per_host_interval=0.0))
+        assert found.channel["detail"]["body"].endswith("div.zw-text"), found.channel
+        store_url = f"sqlite:///{tmp_path / 'z.db'}"
+        cfg = parse_config(HEAD.format(store=store_url) + found.toml(), tmp_path / "c.toml")
+        with Store.open(store_url) as store:
+            [r] = sync(cfg, store)
+            bodies = [store.get_post(r["channel_id"], r["key"])["body"] for r in store.iter_posts()]  # type: ignore[index]
+    assert r.status == "ok" and len(bodies) == 6
+    assert all(b.endswith("特此通知。") and "相关文章" not in b and "版权所有" not in b for b in bodies), bodies[0]

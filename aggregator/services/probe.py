@@ -22,7 +22,7 @@ from aggregator.pipeline.sync import RequestCounter, make_http_client
 from connectors.base import ChannelError
 from connectors.detect import detect_list, fingerprint
 from connectors.html import HtmlSettings, list_count, list_entries, next_page, parse_detail, parse_html
-from connectors.http import FetchError, fetch_page, host_allowed, site_host
+from connectors.http import FetchError, Page, fetch_page, host_allowed, site_host
 from connectors.presets import selectors_for
 
 DETAILS_READ = 3
@@ -120,19 +120,20 @@ def probe(url: str, *, kind: str = "html", http: HttpConfig | None = None) -> Pr
         if nxt is None and count.pages not in (None, 1):
             notes.append(f"the list says {count.pages} pages but no next-page link was found — "
                          "set [channel.list] next or pages")
+        pages = _detail_pages(client, entries[:DETAILS_READ], host, http, notes)
+        _detail_selectors(pages, entries[:DETAILS_READ], sel, channel, notes)
+        if "detail" in channel:
+            settings = HtmlSettings.model_validate({**channel, "id": "probe", "kind": "html"})
+            sel = selectors_for(settings)
         out: list[dict[str, Any]] = []
         for entry in entries[:DETAILS_READ]:
             post_title, when, detail = entry.title, entry.date, "list"
-            if host_allowed(entry.url, [host]):
-                try:
-                    detail_page = fetch_page(client, entry.url, hosts=[host], max_bytes=http.max_bytes)
-                    if detail_page.status == 200:
-                        post = parse_detail(detail_page, entry, sel)
-                        post_title, when, detail = post.title, post.published_at, "detail"
-                        if not post.body:
-                            notes.append(f"no article text found on {entry.url} — set [channel.detail] body")
-                except FetchError as exc:
-                    notes.append(f"detail page not read: {exc}")
+            detail_page = pages.get(entry.url)
+            if detail_page is not None:
+                post = parse_detail(detail_page, entry, sel)
+                post_title, when, detail = post.title, post.published_at, "detail"
+                if not post.body:
+                    notes.append(f"no article text found on {entry.url} — set [channel.detail] body")
             out.append({"title": post_title, "url": entry.url, "read_from": detail, "published_at": _iso(when)})
         out.extend({"title": e.title, "url": e.url, "read_from": "list", "published_at": _iso(e.date)}
                    for e in entries[DETAILS_READ:])
@@ -141,6 +142,44 @@ def probe(url: str, *, kind: str = "html", http: HttpConfig | None = None) -> Pr
                          "[channel.detail] date")
     return ProbeResult(url=url, cms=cms, channel=channel, entries=out, site_total=count.total, next_page=nxt,
                        notes=notes)
+
+
+def _detail_pages(client: Any, entries: list[Any], host: str, http: HttpConfig,
+                  notes: list[str]) -> dict[str, Page]:
+    """The sampled detail pages that answered, by URL (each fetched once)."""
+    pages: dict[str, Page] = {}
+    for entry in entries:
+        if not host_allowed(entry.url, [host]):
+            continue
+        try:
+            page = fetch_page(client, entry.url, hosts=[host], max_bytes=http.max_bytes)
+        except FetchError as exc:
+            notes.append(f"detail page not read: {exc}")
+            continue
+        if page.status == 200:
+            pages[entry.url] = page
+    return pages
+
+
+def _detail_selectors(pages: dict[str, Page], entries: list[Any], sel: Any, channel: dict[str, Any],
+                      notes: list[str]) -> None:
+    """When the generic detail selectors find no article text on the sampled detail pages, find the
+    block that holds it on each and, if the pages agree, write it as `[channel.detail] body`."""
+    from connectors.detect import detect_body
+
+    found: list[str | None] = []
+    for entry in entries:
+        page = pages.get(entry.url)
+        if page is None:
+            continue
+        if parse_detail(page, entry, sel).body:
+            return  # the generic selectors read this site's articles
+        found.append(detect_body(parse_html(page.text)))
+    agreed = {f for f in found if f}
+    if len(agreed) == 1 and all(found):
+        body = agreed.pop()
+        channel["detail"] = {"body": body}
+        notes.append(f"article text found by its shape on {len(found)} detail pages: `{body}`")
 
 
 def _iso(value: object) -> str | None:
