@@ -83,10 +83,19 @@ def demo(
 
 def _serve(cfg: Config, port: int) -> None:
     """Serve the demo store's pages until Ctrl-C (the sample sites are gone by now: no scheduler)."""
+    import socket
+
     import uvicorn
 
     from aggregator.web.app import create_app
 
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:  # the port is taken (another service, an earlier demo): any free one will do
+            probe.bind(("127.0.0.1", 0))
+            consoles.err.print(f"端口 {port} 已被占用，改用 {probe.getsockname()[1]}")
+            port = probe.getsockname()[1]
     with open_store(cfg) as store:
         consoles.out.print(f"[bold]打开浏览器查看：http://127.0.0.1:{port}/[/]（Ctrl-C 退出；"
                            f"完整服务：xxgk --config {cfg.source} serve）")
