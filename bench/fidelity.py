@@ -46,7 +46,7 @@ from aggregator.demo.sites import (  # noqa: E402
 )
 from aggregator.services.channels import overview  # noqa: E402
 from aggregator.services.sync import sync  # noqa: E402
-from connectors.html import Entry, detail_date, parse_html  # noqa: E402
+from connectors.html import block_text, detail_date, parse_html, select_value  # noqa: E402
 from connectors.http import Page  # noqa: E402
 from connectors.presets import GENERIC_DETAIL, Selectors  # noqa: E402
 from storage.store import Store  # noqa: E402
@@ -150,7 +150,8 @@ def dates(verbose: bool = False) -> None:
         page = Page(url=url, status=200, text=text, etag=None, last_modified=None, not_modified=False)
         t = time.perf_counter()
         root = parse_html(text)
-        got, _where = detail_date(page, root, sel, "", Entry(url, "", None, url))
+        got, _where = detail_date(page, select_value(root, sel.detail.get("date")), lambda r=root: block_text(r), "",
+                                  None)
         ours_s += time.perf_counter() - t
         right = (got.date() if isinstance(got, datetime) else got) == want
         ours_ok += right

@@ -10,10 +10,11 @@ with compiled selectors (`connectors.select`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
+from functools import cache
 from typing import ClassVar, Literal, TypeAlias
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -429,15 +430,15 @@ def choose_title(detail: str | None, listed: str, labels: set[str]) -> str:
     return detail
 
 
-def detail_date(page: Page, root: Element, sel: Selectors, body: str,
+def detail_date(page: Page, info: str | None, page_text: Callable[[], str], body: str,
                 listed: object) -> tuple[datetime | date | None, str]:
     """The publication date and where it came from, in the documented order: the detail
-    selectors, labelled text, `<meta>`/`<time>`/JSON-LD (htmldate), the URL, the list."""
-    info = select_value(root, sel.detail.get("date"))
+    selectors (`info`, what they found), labelled text, `<meta>`/`<time>`/JSON-LD (htmldate),
+    the URL, the list. `page_text` gives the page's text when labelled text is needed."""
     found = parse_date(info)
     if isinstance(found, (datetime, date)):
         return found, "selector"
-    found = labelled_date(block_text(root), body)
+    found = labelled_date(page_text(), body)
     if found is not None:
         return found, "label"
     found = meta_date(page.text, page.url)
@@ -458,11 +459,12 @@ def parse_detail(page: Page, entry: Entry, sel: Selectors) -> RawPost:
     title = choose_title(select_value(root, sel.detail.get("title")), entry.title, page_labels(root))
     body_node = select_node(root, sel.detail.get("body"))
     body = block_text(body_node) if body_node is not None else ""
-    published, _source = detail_date(page, root, sel, body, entry.date)
     info = select_value(root, sel.detail.get("date"))
+    page_text = cache(lambda: block_text(root))  # the whole page's text, made once if a fallback needs it
+    published, _source = detail_date(page, info, page_text, body, entry.date)
     department = select_value(root, sel.detail.get("department"))
     if not department:
-        m = _DEPARTMENT.search(info or "") or _DEPARTMENT.search(block_text(root)[:3000])
+        m = _DEPARTMENT.search(info or "") or _DEPARTMENT.search(page_text()[:3000])
         department = m.group(1) if m else None
     extra: dict[str, object] = {}
     if not body and "NewsvoteDWR.getNewsLinkUrl" in page.text:

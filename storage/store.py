@@ -52,6 +52,9 @@ REFRESHED_COLUMNS = (
     "extra",
     "content_hash",
 )
+# A post's `extra["status"]` when the source no longer shows it (a deleted WeChat article, a
+# captcha wall): kept as a record of absence, not expected to carry a date.
+UNAVAILABLE = frozenset({"deleted", "captcha"})
 _KEY_CHUNK = 500  # keys per IN (...) lookup; far below SQLite's variable limit
 
 
@@ -251,7 +254,7 @@ class Store:
         status = sa.func.coalesce(posts_t.c.extra["status"].as_string(), "")
         # A deleted or captcha-walled article is a record of absence, not a post missing its date.
         undated = sa.func.sum(sa.case((sa.and_(posts_t.c.published_at.is_(None),
-                                               status.not_in(("deleted", "captcha"))), 1), else_=0))
+                                               status.not_in(tuple(UNAVAILABLE))), 1), else_=0))
         missing = sa.func.sum(sa.case((posts_t.c.extra["detail"].as_string() == "missing", 1), else_=0))
         q = sa.select(posts_t.c.channel_id, undated, missing).group_by(posts_t.c.channel_id)
         if channel_id is not None:

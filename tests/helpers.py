@@ -24,3 +24,25 @@ def run_xxgk(*args: str, env: dict[str, str] | None = None, cwd: Path | None = N
 def write_config(path: Path, store_url: str, channels: str, http: str = "") -> Path:
     path.write_text(f'[store]\nurl = "{store_url}"\n{http}\n{channels}', encoding="utf-8")
     return path
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (for an `xxgk serve` a test starts)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_up(base: str, tries: int = 100) -> None:
+    """Wait (≤ 10 s) until a served app answers `/healthz`."""
+    import time
+    from urllib.request import urlopen
+
+    for _ in range(tries):
+        try:
+            urlopen(base + "/healthz", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)

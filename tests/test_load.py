@@ -10,12 +10,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.request import urlopen
 
 import httpx
 import pytest
@@ -23,7 +21,7 @@ import pytest
 from aggregator.demo.server import SampleServer
 from aggregator.demo.sites import news_posts, portal_site
 from storage.store import Store
-from tests.helpers import ROOT
+from tests.helpers import ROOT, free_port, wait_until_up
 
 pytestmark = pytest.mark.slow
 CHANNELS = 20
@@ -34,10 +32,8 @@ def test_twenty_channels_sync_while_twenty_clients_search(store_url: str, store:
     for i in range(CHANNELS):
         site = portal_site(news_posts(15, first_id=30000 + 100 * i), per_page=8)
         pages.update({p.replace("/portal/", f"/c{i}/"): r for p, r in site.items()})
-    with SampleServer(pages, latency=0.01) as server, socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()
+    with SampleServer(pages, latency=0.01) as server:
+        port = free_port()
         cfg = tmp_path / "config.toml"
         cfg.write_text(f'[store]\nurl = "{store_url}"\n[http]\nper_host_interval = 0.0\n'
                        "[service]\ntick = 0.5\njitter = 0\nworkers = 4\n" + "".join(
@@ -49,12 +45,7 @@ def test_twenty_channels_sync_while_twenty_clients_search(store_url: str, store:
                                  str(port)], cwd=ROOT, env=env, stdout=log, stderr=log)
         base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(100):
-                try:
-                    urlopen(base + "/healthz", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            wait_until_up(base)
             latencies, failures = asyncio.run(_load(base, seconds=6))
             deadline = time.monotonic() + 90
 

@@ -29,7 +29,7 @@ from aggregator.clock import local_now
 from aggregator.demo.server import Resource, SampleServer
 from aggregator.demo.sites import news_posts, portal_site
 from storage.store import Store
-from tests.helpers import ROOT, run_xxgk
+from tests.helpers import ROOT, free_port, run_xxgk
 
 pytestmark = pytest.mark.slow
 COLUMN = "/portal/xwzx/xxyw.htm"
@@ -114,7 +114,7 @@ def runs(store: Store, cid: str) -> list[dict]:
 def test_serve_syncs_a_channel_on_its_minute_cron_and_answers_health(
         site: SampleServer, store_url: str, store: Store, tmp_path: Path) -> None:
     cfg = write(tmp_path, store_url, channel("news", site.url + COLUMN, "* * * * *"))
-    port = _free_port()
+    port = free_port()
     proc = start("--config", str(cfg), "serve", "--port", str(port))
     try:
         wait_for(lambda: len(runs(store, "news")) >= 1, 30, "first sync (a channel never synced is due at once)")
@@ -235,14 +235,6 @@ def test_a_killed_workers_lease_expires_and_another_worker_takes_the_channel(
         taken = store.runs("news")[1]["started_at"]
         assert (taken - killed_at.replace(microsecond=0)).total_seconds() <= 6  # the 3 s lease, plus a tick
         assert store.count_posts("news") == 40
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_the_weekly_digest_lists_new_posts_by_category_and_channels_needing_attention(

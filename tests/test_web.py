@@ -9,21 +9,19 @@ page are kept under `artifacts/screenshots/` (CI keeps them).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote
-from urllib.request import urlopen
 
 import httpx
 import openpyxl
 import pytest
 
 from storage.store import PostRecord, Store
-from tests.helpers import ROOT, run_xxgk
+from tests.helpers import ROOT, free_port, run_xxgk, wait_until_up
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
@@ -48,19 +46,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     done = subprocess.run([sys.executable, "-m", "aggregator", "--config", str(cfg), "admin", "set-password",
                            "--password-stdin"], input=PASSWORD + "\n", text=True, capture_output=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     log = open(folder / "serve.log", "w")  # noqa: SIM115 — open for the server's whole life
     proc = subprocess.Popen([sys.executable, "-m", "aggregator", "--config", str(cfg), "serve", "--no-scheduler",
                              "--port", str(port)], cwd=ROOT, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urlopen(url + "/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
+    wait_until_up(url)
     yield url
     proc.terminate()
     proc.wait(timeout=10)

@@ -27,7 +27,7 @@ from aggregator.qingdan.classify import Classifier, default_classifier
 from connectors import ChannelError, Connector
 from connectors.base import ChannelState, Checkpoint, FetchContext, RawPost, Skipped
 from connectors.http import HostClock, PoliteTransport
-from storage.store import PostRecord, RunCounts, Store, StoredState
+from storage.store import UNAVAILABLE, PostRecord, RunCounts, Store, StoredState
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,6 @@ BATCH_SIZE = 500
 MAX_REPORTED_SKIPS = 20
 
 Status = Literal["ok", "partial", "failed", "interrupted"]
-# A connector's `extra["status"]` for a post the source no longer shows (a deleted WeChat
-# article, a captcha wall): kept as a record of absence, not expected to carry a date.
-UNAVAILABLE = frozenset({"deleted", "captcha"})
 
 
 @dataclass(slots=True)
