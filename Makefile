@@ -10,6 +10,7 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/xxgk classify train  # the 清单 title model, from the labelled titles in the package
 	touch $@
 
 demo: $(BIN)/.installed

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from aggregator.qingdan.classify import Classifier, RulesError, load_classifier
+from aggregator.qingdan.model import TitleModel
 from connectors import REGISTRY, settings_for
 from connectors.settings import ChannelSettings, Strict
 
@@ -262,11 +263,12 @@ def _resolve(cfg: Config, path: Path) -> Config:
                                   "rules": rules, "service": service})
 
 
-def classifier_for(cfg: Config) -> Classifier:
-    """The built-in rules plus the office's (`[rules]`); problems name the file and rule."""
+def classifier_for(cfg: Config, model: TitleModel | None = None) -> Classifier:
+    """The built-in rules plus the office's (`[rules]`), with `model` as the learned second
+    opinion (None: rules only); problems name the file and rule."""
     files = [Path(cfg.rules.file)] if cfg.rules.file else []
     try:
-        return load_classifier(files, cfg.rules.rule)
+        return load_classifier(files, cfg.rules.rule, model)
     except FileNotFoundError as exc:
         raise ConfigError([f"{cfg.source}: [rules]: key `file`: no such file {exc.filename}"]) from None
     except RulesError as exc:

@@ -1,111 +1,130 @@
-"""How well and how fast the 清单 rules classify titles.
+"""How well and how fast the 清单 classifier (rules + learned second opinion) tags titles.
 
     python bench/classify.py
 
-Prints, on the labelled dev set (bench/data/qingdan_dev.csv, a copy of
-shared/qingdan_dev.csv) and on a held-out set written from the item texts
-(bench/data/qingdan_holdout.csv): item accuracy, category accuracy,
-precision/recall of "is a 清单 post" and of "null", the worst items with
-what they were taken for; the same with the dev set split in two halves;
-and the time to classify 100,000 titles, beside the same rules checked one
-by one without the first-two-characters index.
+Sets: the dev set (aggregator/qingdan/data/qingdan_dev.csv, written by us), the real dev
+set (qingdan_real_dev.csv: titles published by many universities, labelled with source
+and evidence), and the two together. Every figure for the combined classifier comes
+from 5-fold cross-validation: the model that answers a title never saw it (it is fitted
+on the other folds plus the other set). The thresholds were chosen on the dev set.
+
+Honesty about the rules: they were revised looking at the errors of 70 % of the real set;
+the other 30 % (crc32(title) mod 10 < 3, "sealed") was not looked at, and is reported
+apart — it is the fair figure for titles the rules were not written for.
+
+Printed per set: item accuracy (abstentions count as wrong), category accuracy, share
+abstained ("untagged, needs review"), accuracy on the answered titles; the rules alone as
+the baseline; the 10 most frequent wrong (wanted → got) pairs; the held-out set written
+from the item texts (bench/data/qingdan_holdout.csv); and the time for 100,000 titles:
+rules alone beside rules + model, one by one and in a batch.
 """
 
 from __future__ import annotations
 
-import csv
 import sys
 import time
-from collections import Counter, defaultdict
+import zlib
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from aggregator.qingdan import category_of  # noqa: E402
-from aggregator.qingdan.classify import Classifier, default_classifier  # noqa: E402
+from aggregator.qingdan.classify import Classification, Classifier, builtin_rules, rules_only  # noqa: E402
+from aggregator.qingdan.model import fit, read_labelled, shipped_model  # noqa: E402
 
-DATA = Path(__file__).with_name("data")
-
-
-def load(name: str) -> list[tuple[str, int | None]]:
-    with open(DATA / name, encoding="utf-8") as fh:
-        return [(r["title"], int(r["item"]) if r["item"] else None) for r in csv.DictReader(fh)]
+DATA = ROOT / "aggregator" / "qingdan" / "data"
+FOLDS = 5
+Row = tuple[str, int]  # title, item (0 = not a 清单 post)
 
 
-def measure(c: Classifier, rows: list[tuple[str, int | None]]) -> dict[str, float]:
-    got = [c.classify(t).item for t, _ in rows]
-    want = [w for _, w in rows]
-    n = len(rows)
-    item_acc = sum(g == w for g, w in zip(got, want)) / n
-    cat_acc = sum(category_of(g) == category_of(w) for g, w in zip(got, want)) / n
-
-    def pr(pred: list[bool], truth: list[bool]) -> tuple[float, float]:
-        tp = sum(p and t for p, t in zip(pred, truth))
-        return tp / max(1, sum(pred)), tp / max(1, sum(truth))
-
-    p_pos, r_pos = pr([g is not None for g in got], [w is not None for w in want])
-    p_null, r_null = pr([g is None for g in got], [w is None for w in want])
-    return {"n": n, "item": item_acc, "category": cat_acc, "p_pos": p_pos, "r_pos": r_pos,
-            "p_null": p_null, "r_null": r_null}
+def load(path: Path) -> list[Row]:
+    return read_labelled(path.read_text(encoding="utf-8"))
 
 
-def row(name: str, m: dict[str, float]) -> str:
-    return (f"{name:<22}{m['n']:>5.0f}{m['item']:>8.3f}{m['category']:>8.3f}{m['p_pos']:>9.3f}{m['r_pos']:>9.3f}"
-            f"{m['p_null']:>9.3f}{m['r_null']:>9.3f}")
+def fold_of(title: str) -> int:
+    return zlib.crc32(title.encode()) % FOLDS
 
 
-def worst(c: Classifier, rows: list[tuple[str, int | None]], k: int = 8) -> list[str]:
-    per: dict[int | None, list[int | None]] = defaultdict(list)
-    for title, want in rows:
-        per[want].append(c.classify(title).item)
-    lines = []
-    ranked = sorted(per.items(), key=lambda kv: sum(g == kv[0] for g in kv[1]) / len(kv[1]))
-    for item, got in ranked[:k]:
-        ok = sum(g == item for g in got)
-        if ok == len(got):
-            break
-        wrong = Counter(g for g in got if g != item).most_common(2)
-        lines.append(f"  item {str(item):>4}: {ok}/{len(got)} right; taken for "
-                     + ", ".join(f"{w} ×{n}" for w, n in wrong))
-    return lines or ["  (every item fully right)"]
+def sealed(title: str) -> bool:
+    return zlib.crc32(title.encode()) % 10 < 3
 
 
-class Unindexed(Classifier):
-    """Baseline: every rule checked on every title (no first-two-characters index)."""
+def cross_validate(test: Sequence[Row], other: Sequence[Row]) -> list[tuple[str, int, Classification]]:
+    """Each fold of `test` answered by a model fitted on the other folds plus `other`."""
+    out = []
+    for k in range(FOLDS):
+        held = [r for r in test if fold_of(r[0]) == k]
+        train = list(other) + [r for r in test if fold_of(r[0]) != k]
+        c = Classifier(builtin_rules(), fit(train))
+        out += [(t, w, found) for (t, w), found in zip(held, c.classify_many([t for t, _ in held]))]
+    return out
 
-    def __init__(self, specs):  # type: ignore[no-untyped-def]
-        super().__init__(specs)
-        everything = list(range(len(self.rules)))
-        self._index = {k: everything for k in self._index}
+
+def answers(c: Classifier, rows: Sequence[Row]) -> list[tuple[str, int, Classification]]:
+    return [(t, w, found) for (t, w), found in zip(rows, c.classify_many([t for t, _ in rows]))]
+
+
+def figures(res: Sequence[tuple[str, int, Classification]]) -> str:
+    n = len(res)
+    review = sum(c.where == "review" for _, _, c in res)
+    right = sum(c.where != "review" and (c.item or 0) == w for _, w, c in res)
+    cat = sum(c.where != "review" and category_of(c.item) == category_of(w or None) for _, w, c in res)
+    answered = n - review
+    return (f"{n:>5}{right / n:>8.3f}{cat / n:>8.3f}{review / n:>9.1%}"
+            f"{(right / answered if answered else 0):>10.3f}")
+
+
+def confusion(res: Sequence[tuple[str, int, Classification]], k: int = 10) -> list[str]:
+    wrong = Counter((w, "review" if c.where == "review" else (c.item or 0)) for _, w, c in res
+                    if c.where == "review" or (c.item or 0) != w)
+    return [f"  {want:>2} → {got!s:<6} ×{n}" for (want, got), n in wrong.most_common(k)]
 
 
 def main() -> None:
-    c = default_classifier()
-    dev, holdout = load("qingdan_dev.csv"), load("qingdan_holdout.csv")
-    print("清单 classifier — item/category accuracy, precision/recall of 'is a 清单 post' (pos) and of null")
-    print(f"{'set':<22}{'n':>5}{'item':>8}{'categ.':>8}{'P(pos)':>9}{'R(pos)':>9}{'P(null)':>9}{'R(null)':>9}")
-    print(row("dev (all)", measure(c, dev)))
-    print(row("dev half A (even rows)", measure(c, dev[0::2])))
-    print(row("dev half B (odd rows)", measure(c, dev[1::2])))
-    print(row("held-out", measure(c, holdout)))
-    print("worst items on the dev set:")
-    print("\n".join(worst(c, dev)))
+    dev, real = load(DATA / "qingdan_dev.csv"), load(DATA / "qingdan_real_dev.csv")
+    holdout = load(ROOT / "bench" / "data" / "qingdan_holdout.csv")
+    print("清单 classifier — item / category accuracy, share abstained, accuracy on answered titles")
+    print(f"{'set':<34}{'n':>5}{'item':>8}{'categ.':>8}{'abstain':>9}{'answered':>10}")
+    t0 = time.perf_counter()
+    cv_dev = cross_validate(dev, real)
+    cv_real = cross_validate(real, dev)
+    fitting = time.perf_counter() - t0
+    base = rules_only()
+    lines = [
+        ("dev — rules alone", answers(base, dev)),
+        ("dev — rules + model (5-fold)", cv_dev),
+        ("real — rules alone", answers(base, real)),
+        ("  sealed part — rules alone", answers(base, [r for r in real if sealed(r[0])])),
+        ("real — rules + model (5-fold)", cv_real),
+        ("  of which seen by the rules' author", [r for r in cv_real if not sealed(r[0])]),
+        ("  of which sealed (never looked at)", [r for r in cv_real if sealed(r[0])]),
+        ("both — rules + model (5-fold)", cv_dev + cv_real),
+        ("held-out (item texts) — shipped", answers(Classifier(builtin_rules(), shipped_model()), holdout)),
+    ]
+    for name, res in lines:
+        print(f"{name:<34}{figures(res)}")
+    print(f"(10 model fits for the cross-validation: {fitting:.1f} s)")
+    print("most frequent errors, both sets by cross-validation (wanted → got; 0 = not a 清单 post):")
+    print("\n".join(confusion(cv_dev + cv_real)))
 
-    titles = [t for t, _ in dev + holdout]
+    titles = [t for t, _ in dev + real + holdout]
     titles = [f"{titles[i % len(titles)]}（{i // len(titles)}）" if i >= len(titles) else titles[i]
               for i in range(100_000)]
-    t0 = time.perf_counter()
-    for t in titles:
-        c.classify(t)
-    fast = time.perf_counter() - t0
-    base = Unindexed([r.spec for r in c.rules])
-    t0 = time.perf_counter()
-    for t in titles[:20_000]:
-        base.classify(t)
-    slow = (time.perf_counter() - t0) * 5
-    print(f"100,000 titles: {fast:.2f} s ({fast * 10:.1f} µs/title); every rule on every title: {slow:.2f} s "
-          f"(from 20,000) — {slow / fast:.1f}× slower")
+    full = Classifier(builtin_rules(), shipped_model())
+    timings = {}
+    for name, run in (("rules alone (baseline)", lambda: base.classify_many(titles)),
+                      ("rules + model, batch", lambda: full.classify_many(titles)),
+                      ("rules + model, one by one", lambda: [full.classify(t) for t in titles])):
+        t0 = time.perf_counter()
+        run()
+        timings[name] = time.perf_counter() - t0
+    baseline = timings["rules alone (baseline)"]
+    print("100,000 titles:")
+    for name, secs in timings.items():
+        print(f"  {name:<28}{secs:>6.2f} s  {100_000 / secs:>9,.0f} titles/s  {secs / baseline:>5.2f}× the rules' time")
 
 
 if __name__ == "__main__":

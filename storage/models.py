@@ -188,3 +188,18 @@ def include_in_comparison(name: str | None, type_: str, _parents: object = None)
     if type_ == "index":
         return name not in HAND_MADE_INDEXES
     return True
+
+
+class ClassifierModel(SQLModel, table=True):
+    """A 清单 title model refitted on the shipped labelled titles plus the office's manual
+    tags (`xxgk classify retrain`); the newest one is used by every process of the store."""
+
+    __tablename__ = "classifier_models"
+
+    id: int | None = Field(default=None, primary_key=True)
+    trained_at: datetime = Field(sa_type=LocalTime)
+    examples: int
+    office_examples: int
+    digest: str = Field(max_length=32)
+    blob: bytes = Field(sa_type=sa.LargeBinary)
+

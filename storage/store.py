@@ -19,7 +19,17 @@ from sqlalchemy.engine import Engine
 
 from aggregator.clock import local_now
 from storage.engine import make_engine, migrate
-from storage.models import Channel, ChannelLease, ChannelStateRow, Post, PostMetric, PostRevision, ServiceMark, SyncRun
+from storage.models import (
+    Channel,
+    ChannelLease,
+    ChannelStateRow,
+    ClassifierModel,
+    Post,
+    PostMetric,
+    PostRevision,
+    ServiceMark,
+    SyncRun,
+)
 from storage.search import (
     PG_FEW,
     ParsedQuery,
@@ -39,6 +49,7 @@ state_t: sa.Table = ChannelStateRow.__table__  # type: ignore[attr-defined]
 metrics_t: sa.Table = PostMetric.__table__  # type: ignore[attr-defined]
 leases_t: sa.Table = ChannelLease.__table__  # type: ignore[attr-defined]
 marks_t: sa.Table = ServiceMark.__table__  # type: ignore[attr-defined]
+models_t: sa.Table = ClassifierModel.__table__  # type: ignore[attr-defined]
 
 # Columns whose change makes a new revision (reads/likes are counts, not content).
 CONTENT_COLUMNS = ("title", "body", "published_at", "department", "attachments")
@@ -611,6 +622,43 @@ class Store:
                 .values(item=item, category=category, item_source="manual")
             ).rowcount
         return bool(done)
+
+    def manual_tags(self) -> list[tuple[str, int | None, str | None]]:
+        """Every post the office tagged by hand: `(title, item, source_column)`, oldest first."""
+        q = (sa.select(posts_t.c.title, posts_t.c.item, posts_t.c.source_column)
+             .where(posts_t.c.item_source == "manual").order_by(posts_t.c.id))
+        with self.engine.connect() as conn:
+            return [(r.title, r.item, r.source_column) for r in conn.execute(q)]
+
+    def save_model(self, blob: bytes, *, examples: int, office_examples: int, digest: str) -> int:
+        with self.engine.begin() as conn:
+            return int(conn.execute(models_t.insert().values(
+                trained_at=local_now(), examples=examples, office_examples=office_examples, digest=digest,
+                blob=blob).returning(models_t.c.id)).scalar_one())
+
+    def latest_model_id(self) -> int | None:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.max(models_t.c.id))).scalar_one_or_none()
+
+    def model_blob(self, model_id: int) -> bytes:
+        with self.engine.connect() as conn:
+            return bytes(conn.execute(sa.select(models_t.c.blob).where(models_t.c.id == model_id)).scalar_one())
+
+    def review_posts(self, start: datetime | None, end: datetime | None, *,
+                     limit: int = 200) -> tuple[int, list[dict[str, Any]]]:
+        """Posts published in [start, end) (None: unbounded) that neither the rules nor the model
+        could tag confidently (`item_source = "review"`): how many, and the newest `limit` of them."""
+        where = posts_t.c.item_source == "review"
+        if start is not None:
+            where = sa.and_(where, posts_t.c.published_at >= start)
+        if end is not None:
+            where = sa.and_(where, posts_t.c.published_at < end)
+        cols = (posts_t.c.id, posts_t.c.channel_id, posts_t.c.title, posts_t.c.url, posts_t.c.published_at)
+        with self.engine.connect() as conn:
+            n = conn.execute(sa.select(sa.func.count()).select_from(posts_t).where(where)).scalar_one()
+            rows = conn.execute(sa.select(*cols).where(where)
+                                .order_by(posts_t.c.published_at.desc(), posts_t.c.id.desc()).limit(limit))
+            return int(n), [dict(r._mapping) for r in rows]
 
     def iter_unreviewed(self, *, batch: int = 2000, body_chars: int = 120) -> Iterator[list[dict[str, Any]]]:
         """Batches of the posts not tagged by hand, with what the rules read."""

@@ -104,7 +104,7 @@ def coverage(
     """
     from aggregator.qingdan import items
     from aggregator.services.report import coverage as item_coverage
-    from aggregator.services.report import write_coverage_xlsx
+    from aggregator.services.report import needs_review, write_coverage_xlsx
     from aggregator.services.stats import StatsError, csv_text, markdown_table, period_of
 
     cfg = load(ctx)
@@ -115,8 +115,10 @@ def coverage(
     _needs_file(fmt, output)
     with open_store(cfg) as store:
         found = item_coverage(store, period)
+        review = needs_review(store, period)
     if fmt is StatsFormat.json:
-        emit(json.dumps({"items": [c.to_json() for c in found]}, ensure_ascii=False) + "\n", output)
+        emit(json.dumps({"items": [c.to_json() for c in found], "review": review.to_json()}, ensure_ascii=False)
+             + "\n", output)
         return
     if fmt is StatsFormat.xlsx:
         assert output is not None
@@ -140,6 +142,13 @@ def coverage(
     for r in rows:
         t.add_row(*[escape(str(x)) for x in r], style="red" if r[3] == 0 else None)
     consoles.out.print(t)
+    if review.count:
+        consoles.out.print(f"\n待复核 {review.count} 条（规则与学习模型都没有把握归类；用 xxgk tag 编号 事项 标注）：")
+        for p in review.posts[:20]:
+            day = p["published_at"].date().isoformat() if p["published_at"] else "日期不明"
+            consoles.out.print(escape(f"  {p['id']:>6}  {day}  {p['title']}"))
+        if review.count > 20:
+            consoles.out.print(f"  ……另有 {review.count - 20} 条，见 xxgk coverage --format json 或网页的清单覆盖页")
 
 
 def report(

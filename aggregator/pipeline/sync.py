@@ -23,7 +23,7 @@ import httpx
 
 from aggregator.config import ChannelConfig, HttpConfig
 from aggregator.pipeline.normalize import InvalidPost, key_of, normalise
-from aggregator.qingdan.classify import Classifier, default_classifier
+from aggregator.qingdan.classify import Classifier, default_classifier, source_of
 from connectors import ChannelError, Connector
 from connectors.base import ChannelState, Checkpoint, FetchContext, RawPost, Skipped
 from connectors.http import HostClock, PoliteTransport
@@ -135,10 +135,11 @@ def make_http_client(cfg: HttpConfig, counter: Callable[[httpx.Request], None],
 
 
 def classify(classifier: Classifier, channel: ChannelConfig, record: PostRecord) -> None:
-    """Set the post's 清单 item: the channel's `item = N`, else the rules."""
+    """Set the post's 清单 item: the channel's `item = N`, else the rules and the model
+    (`item_source` says which: channel | rule | model | review)."""
     found = classifier.classify(record.title, record.source_column, record.body, channel.item)
     record.item, record.category = found.item, found.category
-    record.item_source = "channel" if found.where == "channel" else "rule"
+    record.item_source = source_of(found)
 
 
 def _to_connector_state(s: StoredState) -> ChannelState:

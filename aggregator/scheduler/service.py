@@ -12,7 +12,10 @@ held, so a channel is synced once per due time however many workers look.
 On the 1st of each month (and at start, to catch up after a night the service
 was down) last month's statistics are written to `[service] export_dir`,
 once: the mark `export:YYYY-MM` is claimed by exactly one process. The
-weekly digest goes out on `[notify] digest`.
+weekly digest goes out on `[notify] digest`. Each night the 清单 title model is
+refitted if the office tagged or re-tagged posts since the last fit (one process:
+the mark `retrain:YYYY-MM-DD`), so posts synced the next day of a corrected form
+get the office's item.
 """
 
 from __future__ import annotations
@@ -123,6 +126,23 @@ class Scheduler:
         log.info("monthly export: %s", path)
         return path
 
+    def retrain(self) -> None:
+        from aggregator.services.classify import retrain_if_changed
+
+        name = f"retrain:{local_now().date().isoformat()}"
+        if not self.store.claim_mark(name, "fitting"):
+            return
+        try:
+            done = retrain_if_changed(self.store)
+        except Exception as exc:
+            log.exception("清单 model not refitted")
+            self.store.set_mark(name, f"failed: {exc}")
+            return
+        self.store.set_mark(name, f"model {done.model_id}" if done else "unchanged")
+        if done:
+            log.info("清单 model refitted: %d examples, %d of them the office's tags", done.examples,
+                     done.office_examples)
+
     def digest(self) -> None:
         from aggregator.services.notify import send_digest
 
@@ -144,6 +164,7 @@ class Scheduler:
         aps.add_job(self.tick, IntervalTrigger(seconds=tick, timezone=TIMEZONE), id="tick",
                     next_run_time=datetime.now(SHANGHAI))
         aps.add_job(self.monthly_export, CronTrigger(day=1, hour=0, minute=10, timezone=TIMEZONE), id="monthly")
+        aps.add_job(self.retrain, CronTrigger(hour=2, minute=30, timezone=TIMEZONE), id="retrain")
         if self.config.notify.digest and self.config.notify.urls:
             aps.add_job(self.digest, CronTrigger.from_crontab(self.config.notify.digest, timezone=TIMEZONE),
                         id="digest")

@@ -64,6 +64,25 @@ def coverage(store: Store, period: Period, *, newest: int = 0) -> list[ItemCover
     return out
 
 
+@dataclass(slots=True)
+class Review:
+    """Posts of the period that neither the rules nor the model could tag: the office's to-do."""
+
+    count: int
+    posts: list[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"count": self.count, "posts": [
+            {"id": p["id"], "channel": p["channel_id"], "title": p["title"], "url": p["url"],
+             "published_at": p["published_at"].date().isoformat() if p["published_at"] else None}
+            for p in self.posts]}
+
+
+def needs_review(store: Store, period: Period, *, limit: int = 50) -> Review:
+    count, posts = store.review_posts(period.start, period.end, limit=limit)
+    return Review(count, posts)
+
+
 # -- workbook -----------------------------------------------------------------------------------
 
 

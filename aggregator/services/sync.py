@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from aggregator.config import ChannelConfig, Config, classifier_for
+from aggregator.config import ChannelConfig, Config
 from aggregator.pipeline.sync import (
     ProgressFn,
     RequestCounter,
@@ -21,7 +21,9 @@ from aggregator.pipeline.sync import (
     progress_done,
     sync_channel,
 )
+from aggregator.qingdan.classify import source_of
 from aggregator.services.channels import register
+from aggregator.services.classify import classifier_of
 from connectors import ChannelError, Connector, connector_for
 from connectors.http import HostClock
 from storage.store import Lease, RunCounts, Store
@@ -120,7 +122,7 @@ def sync(
     register(config, store)
     holder = holder or holder_name("xxgk sync")
     counter = RequestCounter()
-    classifier = classifier_for(config)
+    classifier = classifier_of(config, store)
     results: list[RunResult] = []
     with make_http_client(config.http, counter, clock) as http:
         for ch in channels:
@@ -173,8 +175,8 @@ class ReclassifyResult:
 
 
 def reclassify(config: Config, store: Store) -> ReclassifyResult:
-    """Re-run the rules (and channel items) on every post not tagged by hand."""
-    classifier = classifier_for(config)
+    """Re-run the rules, the model (and channel items) on every post not tagged by hand."""
+    classifier = classifier_of(config, store)
     channel_items = {ch.id: ch.item for ch in config.channels}
     result = ReclassifyResult()
     for rows in store.iter_unreviewed():
@@ -182,7 +184,7 @@ def reclassify(config: Config, store: Store) -> ReclassifyResult:
         for row in rows:
             found = classifier.classify(row["title"], row["source_column"], row["body"],
                                         channel_items.get(row["channel_id"]))
-            source = "channel" if found.where == "channel" else "rule"
+            source = source_of(found)
             if found.item != row["item"] or row["item_source"] != source:
                 updates.append({"_id": row["id"], "item": found.item, "category": found.category,
                                 "item_source": source})

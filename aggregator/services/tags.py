@@ -43,18 +43,18 @@ def tag_text(item: int | None) -> str:
 
 
 WHERE_ZH = {"title": "标题", "column": "栏目", "body": "正文开头", "channel": "渠道设置", "manual": "人工标注",
-            "none": "—"}
+            "model": "学习模型（标题的字）", "review": "待复核", "none": "—"}
 
 
 def explain_post(config: Config, store: Store, post: dict[str, Any]) -> Classification:
     """Why a stored post has its item: a manual tag, else what the rules (or the channel) say now."""
-    from aggregator.config import classifier_for
     from aggregator.qingdan.classify import Classification
+    from aggregator.services.classify import classifier_of
 
     if post["item_source"] == "manual":
         return Classification(post["item"], post["category"], "manual tag", 100.0, (), "manual")
     channel = next((c for c in config.channels if c.id == post["channel_id"]), None)
-    return classifier_for(config).classify(post["title"], post["source_column"], post["body"],
+    return classifier_of(config, store).classify(post["title"], post["source_column"], post["body"],
                                            channel.item if channel else None)
 
 

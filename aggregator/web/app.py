@@ -342,7 +342,7 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
 
     @app.get("/coverage", response_class=HTMLResponse)
     def page_coverage(request: Request) -> HTMLResponse:
-        from aggregator.services.report import coverage
+        from aggregator.services.report import coverage, needs_review
         from aggregator.services.stats import StatsError
 
         try:
@@ -352,6 +352,7 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
         found = coverage(store, period)
         year = request.query_params.get("year") or academic_years(local_now().date())[0]
         return render(request, "coverage.html", found=found, period=period, year=year,
+                      review=needs_review(store, period),
                       gaps=sum(1 for c in found if not c.count), years=academic_years(local_now().date()))
 
     # -- channels ---------------------------------------------------------------------------------
@@ -469,14 +470,15 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
 
     @app.get("/api/coverage")
     def api_coverage(request: Request) -> JSONResponse:
-        from aggregator.services.report import coverage
+        from aggregator.services.report import coverage, needs_review
         from aggregator.services.stats import StatsError
 
         try:
-            found = coverage(store, period_from(request))
+            period = period_from(request)
         except StatsError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        return JSONResponse({"items": [c.to_json() for c in found]})
+        found = coverage(store, period)
+        return JSONResponse({"items": [c.to_json() for c in found], "review": needs_review(store, period).to_json()})
 
     return app
 
