@@ -17,13 +17,17 @@ Policy decisions are small pure functions (`retry_delay`, `blocked_reason`,
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import tempfile
 import threading
 import time
 import urllib.robotparser
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -370,3 +374,93 @@ def fetch_page(
         except httpx.TransportError as exc:
             raise FetchError(f"{current} could not be reached ({type(exc).__name__}: {exc})") from None
     raise FetchError(f"{url} redirects more than {MAX_REDIRECTS} times")
+
+
+@dataclass(slots=True)
+class Download:
+    """A file fetched to disk (`path`, a temporary file the caller moves or deletes)."""
+
+    url: str  # after redirects
+    status: int
+    path: Path | None = None
+    sha256: str = ""
+    size: int = 0
+    content_type: str | None = None
+    disposition: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+
+
+class TooLarge(FetchError):
+    """An attachment over the size cap: refused, nothing of it kept."""
+
+
+def download(
+    client: httpx.Client,
+    url: str,
+    *,
+    hosts: Iterable[str],
+    folder: Path,
+    max_bytes: int,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Download:
+    """GET a file within `hosts` into a temporary file in `folder`, hashing it as it streams:
+    a body over `max_bytes` (by its Content-Length, else as it arrives) is refused with
+    `TooLarge` and never held in memory. A 304 (conditional GET) or an HTTP error status
+    comes back without a file; connection problems raise `FetchError`."""
+    hosts = list(hosts)
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        if not host_allowed(current, hosts):
+            raise FetchError(f"{url} leads to {current}, outside this channel's hosts ({', '.join(hosts)}); "
+                             "if that host belongs to the site, add it to the channel's `hosts`")
+        try:
+            with client.stream("GET", current, headers=headers) as resp:
+                if resp.is_redirect and "location" in resp.headers:
+                    current = urljoin(current, resp.headers["location"])
+                    continue
+                got = Download(current, resp.status_code, content_type=resp.headers.get("content-type"),
+                               disposition=resp.headers.get("content-disposition"),
+                               etag=resp.headers.get("etag"), last_modified=resp.headers.get("last-modified"))
+                if resp.status_code == 304:
+                    got.not_modified, got.etag, got.last_modified = True, etag, last_modified
+                    return got
+                if resp.status_code >= 400:
+                    return got
+                declared = resp.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise TooLarge(f"{current} is {int(declared):,} bytes, over the {max_bytes:,}-byte cap; "
+                                   "not fetched (raise [attachments] max_bytes to keep it)", status=resp.status_code)
+                folder.mkdir(parents=True, exist_ok=True)
+                digest = hashlib.sha256()
+                fd, name = tempfile.mkstemp(dir=folder, prefix=".part-")
+                try:
+                    with os.fdopen(fd, "wb") as out:
+                        for chunk in resp.iter_bytes(1 << 16):
+                            got.size += len(chunk)
+                            if got.size > max_bytes:
+                                raise TooLarge(f"{current} is over the {max_bytes:,}-byte cap; not kept "
+                                               "(raise [attachments] max_bytes to keep it)", status=resp.status_code)
+                            digest.update(chunk)
+                            out.write(chunk)
+                except BaseException:
+                    os.unlink(name)
+                    raise
+                got.path, got.sha256 = Path(name), digest.hexdigest()
+                return got
+        except RobotsDisallowed as exc:
+            raise FetchError(f"{exc}; the site asks crawlers not to read it", blocked=True) from None
+        except httpx.TimeoutException:
+            raise FetchError(f"{current} did not answer in time (timeout); try again later or raise [http] timeout"
+                             ) from None
+        except httpx.TransportError as exc:
+            raise FetchError(f"{current} could not be reached ({type(exc).__name__}: {exc})") from None
+    raise FetchError(f"{url} redirects more than {MAX_REDIRECTS} times")
+

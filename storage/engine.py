@@ -121,5 +121,6 @@ def _upgrade(engine: Engine, start: str | None, head: str) -> None:
             from storage.search import rebuild_index
 
             posts = sa.table("posts", sa.column("id"), sa.column("title"), sa.column("body"),
-                             sa.column("department"), sa.column("attachments", sa.JSON()))
+                             sa.column("department"), sa.column("attachments", sa.JSON()),
+                             sa.column("attachment_text"))
             rebuild_index(conn, posts)

@@ -62,6 +62,8 @@ class Post(SQLModel, table=True):
     published_at: datetime | None = Field(default=None, sa_type=LocalTime)
     department: str | None = None
     attachments: list[dict[str, str]] = Field(default_factory=list, sa_type=JSONType)
+    # The text of the post's kept attachments, in sections headed 【附件：name】, as searched.
+    attachment_text: str | None = Field(default=None, sa_type=sa.Text)
     source_column: str | None = None
     type: str | None = Field(default=None, max_length=16)
     reads: int | None = None
@@ -202,4 +204,45 @@ class ClassifierModel(SQLModel, table=True):
     office_examples: int
     digest: str = Field(max_length=32)
     blob: bytes = Field(sa_type=sa.LargeBinary)
+
+
+class AttachmentFile(SQLModel, table=True):
+    """A kept attachment, stored once by its sha256 (the folder `[attachments] dir`)."""
+
+    __tablename__ = "attachment_files"
+    __table_args__ = (sa.Index("ix_attachment_files_text_status", "text_status"),)
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int = Field(sa_type=sa.BigInteger)
+    mime: str = Field(max_length=100)
+    kind: str = Field(max_length=16)  # pdf | docx | xlsx | doc | xls | wps | zip | rar | image | text | other
+    stored_at: datetime = Field(sa_type=LocalTime)
+    # pending | text | no_text_layer (a scanned PDF) | unsupported | failed | off
+    text_status: str = Field(max_length=16)
+    text: str | None = Field(default=None, sa_type=sa.Text)
+    pages: int | None = None
+    note: str | None = None  # why there is no text, in words for the office
+
+
+class PostAttachment(SQLModel, table=True):
+    """One attachment link of a post and what became of it: `kept` (sha256 names the copy),
+    `failed`/`refused`/`offhost` (error says why), `changed` (an older version: a newer row
+    of the same url holds the current one), `gone` (the source answers 404/410 now; the
+    copy stays), `removed` (the page no longer links it; the copy stays)."""
+
+    __tablename__ = "post_attachments"
+    __table_args__ = (sa.Index("ix_post_attachments_post", "post_id", "url"),
+                      sa.Index("ix_post_attachments_sha", "sha256"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int = Field(foreign_key="posts.id")
+    url: str
+    name: str
+    status: str = Field(max_length=16)
+    sha256: str | None = Field(default=None, foreign_key="attachment_files.sha256", max_length=64)
+    error: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    fetched_at: datetime | None = Field(default=None, sa_type=LocalTime)
+    checked_at: datetime | None = Field(default=None, sa_type=LocalTime)
 

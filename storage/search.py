@@ -2,7 +2,8 @@
 
 Chinese words are one or two characters, so word segmentation and trigram
 indexes both fail the office's first queries (招生, 预算). Here a post's
-normalised text (title, body, department, attachment names) is indexed twice
+normalised text (title, body, department, attachment names, the text of its
+kept attachments) is indexed twice
 (SEARCH_NOTES.md's scheme, with the single characters split off):
 
 - a *positional stream*: for each run of letters/digits/Han characters, its
@@ -99,17 +100,18 @@ def stream_tokens(fields: Iterable[str | None], chars: set[str]) -> list[str]:
 @dataclass(slots=True)
 class PostTokens:
     title: list[str]  # the title's stream
-    rest: list[str]  # the stream of body, department and attachment names
+    rest: list[str]  # the stream of body, department, attachment names and the attachments' text
     title_chars: list[str]  # sorted: a contentless index deletes with exactly what it was given
     chars: list[str]  # every character of the post, sorted
 
 
 def post_tokens(row: Mapping[str, Any]) -> PostTokens:
-    """A post row (title, body, department, attachments) → what it is indexed under."""
+    """A post row (title, body, department, attachments, attachment_text) → what it is indexed under."""
     title_chars: set[str] = set()
     title = stream_tokens([row["title"]], title_chars)
     chars = set(title_chars)
-    rest = stream_tokens(post_fields("", row.get("body"), row.get("department"), row.get("attachments"))[1:], chars)
+    fields = post_fields("", row.get("body"), row.get("department"), row.get("attachments"))[1:]
+    rest = stream_tokens([*fields, row.get("attachment_text")], chars)
     return PostTokens(title, rest, sorted(title_chars), sorted(chars))
 
 
@@ -663,7 +665,8 @@ def rebuild_index(conn: sa.Connection, posts: sa.TableClause, *, batch: int = 20
     before, after = backend.rebuild_statements()
     for statement in [*backend.clear(), *before]:
         conn.execute(sa.text(statement))
-    cols = (posts.c.id, posts.c.title, posts.c.body, posts.c.department, posts.c.attachments)
+    cols = (posts.c.id, posts.c.title, posts.c.body, posts.c.department, posts.c.attachments,
+            posts.c.attachment_text)
     n = last = 0
     while rows := conn.execute(sa.select(*cols).where(posts.c.id > last).order_by(posts.c.id)
                                .limit(batch)).mappings().all():
