@@ -105,8 +105,18 @@ class ServiceConfig(Strict):
     export_dir: str = "exports/monthly"  # last month's statistics land here on the 1st (relative to config.toml)
 
 
+class AttachmentsConfig(Strict):
+    """`[attachments]`: where kept attachments live and the limits on fetching and reading them."""
+
+    dir: str = "attachments"  # content-addressed copies (relative to config.toml)
+    max_bytes: int = Field(default=50_000_000, ge=10_000)  # larger attachments are refused, never read whole
+    extract_seconds: float = Field(default=60.0, gt=0, le=3600)  # time cap per document's text extraction
+    index_chars: int = Field(default=500_000, ge=1000)  # attachment text a post is searchable by (per post)
+
+
 class Config(Strict):
     store: StoreConfig = StoreConfig()
+    attachments: AttachmentsConfig = AttachmentsConfig()
     http: HttpConfig = HttpConfig()
     rules: RulesConfig = RulesConfig()
     notify: NotifyConfig = NotifyConfig()
@@ -131,7 +141,7 @@ def _where(path: Path, raw: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str, 
         if isinstance(channels, list) and loc[1] < len(channels) and isinstance(channels[loc[1]], dict):
             cid = channels[loc[1]].get("id")
         return _channel_where(path, loc[1], cid), loc[2:]
-    if loc and isinstance(loc[0], str) and loc[0] in ("store", "http", "rules", "notify", "service"):
+    if loc and isinstance(loc[0], str) and loc[0] in ("store", "http", "rules", "notify", "service", "attachments"):
         return f"{path}: [{loc[0]}]", loc[1:]
     return f"{path}", loc
 
@@ -259,8 +269,10 @@ def _resolve(cfg: Config, path: Path) -> Config:
     if rules.file:
         rules = rules.model_copy(update={"file": str((base / rules.file).resolve())})
     service = cfg.service.model_copy(update={"export_dir": str((base / cfg.service.export_dir).resolve())})
+    kept = os.environ.get("XXGK_ATTACHMENTS_DIR") or base / cfg.attachments.dir
+    attachments = cfg.attachments.model_copy(update={"dir": str(Path(kept).resolve())})
     return cfg.model_copy(update={"store": StoreConfig(url=url), "channels": channels, "source": path,
-                                  "rules": rules, "service": service})
+                                  "rules": rules, "service": service, "attachments": attachments})
 
 
 def classifier_for(cfg: Config, model: TitleModel | None = None) -> Classifier:

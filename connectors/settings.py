@@ -14,6 +14,7 @@ channel id, so the office fixes everything in one pass.
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -43,6 +44,9 @@ class ChannelSettings(Strict):
     since: date | None = None
     # Days without a new post after which the channel counts as stale (default per kind).
     expect_new_within: int | None = Field(default=None, ge=1, le=3650)
+    # What to do with a post's attachments: "index" keeps a copy and makes its text searchable,
+    # "list" keeps a copy only, "off" records the links the page gives and fetches nothing.
+    attachments: Literal["index", "list", "off"] = "index"
 
     @field_validator("url")
     @classmethod

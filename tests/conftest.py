@@ -88,3 +88,11 @@ def store(store_url: str) -> Iterator[Store]:
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture(autouse=True)
+def _attachments_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kept attachments land in the test's own folder, whatever config path a test gives
+    (many parse a config text under a made-up relative path)."""
+    monkeypatch.setenv("XXGK_ATTACHMENTS_DIR", str(tmp_path / "attachments"))
+

@@ -47,8 +47,9 @@ def test_links_and_redirects_off_the_channels_hosts_are_refused_before_connectin
             f"{other_port.url}/portal/info/1010/{posts[4].news_id}.htm")
         [r] = sync(_config(store_url, site.url + COLUMN), store)  # type: ignore[arg-type]
         assert sum(other_port.hits.values()) == 0
-    # Requests: the list, detail 5 (whose redirect is then refused) and detail 6 — nothing else.
-    assert r.requests == 3, r.requests
+    # Requests: the list, detail 5 (whose redirect is then refused), detail 6 and its attachment
+    # (on the channel's own host) — nothing else.
+    assert r.requests == 4, r.requests
     assert store.count_posts("news") == 6  # every entry kept: the off-site ones as links, the redirect from its list
     assert r.status == "partial" and "outside this channel's hosts" in (r.error or "")
 

@@ -110,7 +110,14 @@ def test_a_post_opens_and_scraped_script_never_runs(server: str, page: object) -
     p.goto(server + "/?q=实施细则")  # type: ignore[attr-defined]
     p.click("ol.hits li:first-child a.title")  # type: ignore[attr-defined]
     assert "/posts/" in p.url and "实施细则" in p.inner_text("h1")  # type: ignore[attr-defined]
+    # Its attachments: kept copies, with type and size, downloaded (never opened as a page).
+    rows = p.locator("section.attachments tbody tr")  # type: ignore[attr-defined]
+    assert rows.count() == 2 and "PDF" in rows.first.inner_text() and "KB" in rows.first.inner_text()
     shot(p, "post")
+    with p.expect_download() as got:  # type: ignore[attr-defined]
+        rows.first.locator("a[download]").click()
+    saved = got.value.path()
+    assert Path(saved).read_bytes().startswith(b"%PDF") and got.value.suggested_filename.endswith(".pdf")
     p.goto(server + "/?q=含脚本的测试帖子")  # type: ignore[attr-defined]
     p.click("ol.hits li:first-child a.title")  # type: ignore[attr-defined]
     p.wait_for_load_state("load")  # type: ignore[attr-defined]

@@ -278,7 +278,8 @@ def test_requests_to_one_host_keep_the_interval(site: SampleServer) -> None:
 
 def test_trs_and_webplus_presets_need_only_a_url(site: SampleServer, store_url: str, store: Store) -> None:
     results = by_id(sync(make_config(site, store_url), store, ["xxgk-notices", "jwc-notices"]))
-    assert results["xxgk-notices"].requests == 2 + 7  # index.html, index_1.html; createPageHTML says 2 pages
+    # index.html, index_1.html (createPageHTML says 2 pages), 7 articles, 4 of them with a PDF attachment
+    assert results["xxgk-notices"].requests == 2 + 7 + 4
     trs = {p["title"]: p for p in posts_of(store, "xxgk-notices")}
     report = trs[f"{SCHOOL}2024—2025学年信息公开工作年度报告"]
     assert report["published_at"] == datetime(2025, 6, 28, 10, 0) and report["department"] == "党政办公室"

@@ -187,10 +187,13 @@ def export(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="输出文件（默认标准输出；xlsx 必须指定）", show_default=False)
     ] = None,
+    attachments: Annotated[
+        bool, typer.Option("--attachments", help="同时列出每条帖子的附件（名称、状态、sha256、大小、类型）")
+    ] = False,
 ) -> None:
     """导出全部帖子及其字段，供其他工具使用。
 
-    例：xxgk export > posts.jsonl；xxgk export --format xlsx -o 全部帖子.xlsx
+    例：xxgk export > posts.jsonl；xxgk export --format xlsx -o 全部帖子.xlsx；xxgk export --attachments
     """
     from aggregator.services.export import export as export_posts
 
@@ -198,12 +201,12 @@ def export(
     _needs_file(fmt, output)
     with open_store(cfg) as store:
         if output is None:
-            n = export_posts(store, fmt.value, sys.stdout, None)
+            n = export_posts(store, fmt.value, sys.stdout, None, attachments=attachments)
         elif fmt is ExportFormat.xlsx:
-            n = export_posts(store, "xlsx", None, str(output))
+            n = export_posts(store, "xlsx", None, str(output), attachments=attachments)
         else:
             with open(output, "w", encoding="utf-8", newline="") as fh:
-                n = export_posts(store, fmt.value, fh, None)  # type: ignore[arg-type]
+                n = export_posts(store, fmt.value, fh, None, attachments=attachments)  # type: ignore[arg-type]
     consoles.err.print(f"已导出 {n} 条帖子" + (f" → {output}" if output else ""))
 
 

@@ -89,8 +89,14 @@ def run_with_progress(
             TimeElapsedColumn(),
         )
         with RichProgress(*columns, console=consoles.err) as bar:
-            return run_sync(cfg, store, ids, full=full, on_progress=BarProgress(bar))
-    return run_sync(cfg, store, ids, full=full, on_progress=PlainProgress())
+            return run_sync(cfg, store, ids, full=full, on_progress=BarProgress(bar), on_extract=_extracting)
+    return run_sync(cfg, store, ids, full=full, on_progress=PlainProgress(),
+                    on_extract=None if quiet else _extracting)
+
+
+def _extracting(n: int, of: int) -> None:
+    if n == 1 or n == of or n % 50 == 0:
+        consoles.err.print(f"读取附件文字：{n}/{of}")
 
 
 def sync(

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from aggregator.demo.attachments import with_attachments
 from aggregator.demo.files import rss_feed
 from aggregator.demo.server import Resource, html
 
@@ -250,6 +251,7 @@ def vsb_detail(p: SamplePost, *, base: str, tree: int, crumbs: list[str], charse
 <div class="footer">版权所有：{SCHOOL}</div></body></html>"""
 
 
+@with_attachments
 def portal_site(posts: list[SamplePost], *, per_page: int = 10) -> dict[str, Resource]:
     base = "/portal/"
     pages = vsb_a_list(posts, base=base, column="xwzx/xxyw", tree=1010, per_page=per_page, sidebar=[
@@ -295,6 +297,7 @@ def zsb_posts() -> list[SamplePost]:
     ]
 
 
+@with_attachments
 def zsb_site(posts: list[SamplePost], per_page: int = 6) -> dict[str, Resource]:
     base = "/zsb/"
     pages_ = [posts[i : i + per_page] for i in range(0, len(posts), per_page)]
@@ -358,6 +361,7 @@ def yjsy_posts() -> list[SamplePost]:
     ]
 
 
+@with_attachments
 def yjsy_site(posts: list[SamplePost], per_page: int = 4) -> dict[str, Resource]:
     base = "/yjsy/"
     pinned = [p for p in posts if p.pinned]
@@ -430,6 +434,7 @@ def cgzx_posts() -> list[SamplePost]:
     return posts
 
 
+@with_attachments
 def cgzx_site(posts: list[SamplePost], per_page: int = 6) -> dict[str, Resource]:
     base = "/cgzx/"
     chunks = [posts[i : i + per_page] for i in range(0, len(posts), per_page)]
@@ -481,6 +486,7 @@ def ccgp_posts() -> list[SamplePost]:
     ]
 
 
+@with_attachments
 def ccgp_site(posts: list[SamplePost], per_page: int = 3) -> dict[str, Resource]:
     base = "/ccgp/cggg/dfgg/zbgg/"
     chunks = [posts[i : i + per_page] for i in range(0, len(posts), per_page)]
@@ -541,6 +547,7 @@ def xxgk_posts() -> list[SamplePost]:
             for i, t in enumerate(titles)]
 
 
+@with_attachments
 def xxgk_trs_site(posts: list[SamplePost], per_page: int = 4) -> dict[str, Resource]:
     base = "/xxgk/gsgg/"
     chunks = [posts[i : i + per_page] for i in range(0, len(posts), per_page)]
@@ -586,6 +593,7 @@ def _jwc_meta(p: SamplePost) -> str:
 DEMO_MISSING_DETAIL = "/zsb/info/1021/5103.htm"
 
 
+@with_attachments
 def jwc_webplus_site(posts: list[SamplePost], per_page: int = 3) -> dict[str, Resource]:
     base = "/jwc/"
     chunks = [posts[i : i + per_page] for i in range(0, len(posts), per_page)]

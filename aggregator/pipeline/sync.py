@@ -177,12 +177,15 @@ def sync_channel(
     http_config: HttpConfig | None = None,
     classifier: Classifier | None = None,
     stop: threading.Event | None = None,
+    after_posts: Callable[[], list[str]] | None = None,
 ) -> RunResult:
     """Run one channel's connector into the store and record the run.
 
     When `stop` is set (SIGTERM), fetching stops at the next item: what was fetched is
     stored, the run is recorded as interrupted, and the next sync resumes (a checkpoint
-    is saved only after the posts it describes, so nothing is skipped)."""
+    is saved only after the posts it describes, so nothing is skipped). `after_posts`
+    (keeping the posts' attachments) runs once the posts are stored; each problem it
+    returns ("url: why") makes the run partial."""
     started = time.monotonic()
     http_config = http_config or HttpConfig()
     classifier = classifier or default_classifier()
@@ -261,6 +264,13 @@ def sync_channel(
         except Exception as exc:
             log.exception("channel %s: could not store the posts read before the failure", channel.id)
             error = f"{error}; and storing the posts read before it failed: {exc}"
+    kept_problems: list[str] = []
+    if after_posts is not None and status == "ok":
+        try:
+            kept_problems = after_posts()
+        except Exception as exc:  # the posts are stored; their attachments wait for the next sync
+            log.exception("channel %s: attachments not kept", channel.id)
+            kept_problems = [f"attachments not fetched ({type(exc).__name__}: {exc})"]
     counts.skipped = len(skips)
     counts.requests = requests.count
     notes = []
@@ -270,6 +280,8 @@ def sync_channel(
         # Stored, but outside every monthly count until someone dates it: never silently.
         notes.append(_list_message(f"stored with no publication date (left out of monthly counts) {len(undated)}",
                                    undated))
+    if kept_problems:
+        notes.append(_list_message(f"attachments not kept {len(kept_problems)}", kept_problems))
     if notes:
         error = "; ".join([error, *notes] if error else notes)
         if status == "ok":

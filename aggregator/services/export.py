@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any, Literal
 
 from aggregator.clock import iso_local
@@ -23,12 +23,17 @@ XLSX_HEADERS = {
     "id": ("编号", 8), "channel": ("渠道", 18), "key": ("标识", 24), "url": ("链接", 40),
     "title": ("标题", 60), "published_at": ("发布时间", 18), "item": ("清单事项", 9),
     "category": ("清单类别", 9), "type": ("公告类型", 12), "reads": ("阅读数", 9),
-    "likes": ("点赞数", 9), "department": ("发布部门", 18),
+    "likes": ("点赞数", 9), "department": ("发布部门", 18), "attachments": ("附件", 60),
 }
 
 
 def export_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A stored post as the contract's `export` object."""
+    """A stored post as the contract's `export` object (with `attachments` when the rows carry them)."""
+    extra = {"attachments": row["_attachments"]} if "_attachments" in row else {}
+    return {**_export_row(row), **extra}
+
+
+def _export_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "channel": row["channel_id"],
@@ -45,7 +50,7 @@ def export_row(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def write_jsonl(rows: Iterable[Mapping[str, Any]], out: IO[str]) -> int:
+def write_jsonl(rows: Iterable[Mapping[str, Any]], out: IO[str], fields: tuple[str, ...] = FIELDS) -> int:
     n = 0
     for row in rows:
         out.write(json.dumps(export_row(row), ensure_ascii=False) + "\n")
@@ -53,19 +58,22 @@ def write_jsonl(rows: Iterable[Mapping[str, Any]], out: IO[str]) -> int:
     return n
 
 
-def write_csv(rows: Iterable[Mapping[str, Any]], out: IO[str]) -> int:
+def write_csv(rows: Iterable[Mapping[str, Any]], out: IO[str], fields: tuple[str, ...] = FIELDS) -> int:
     """UTF-8 with a BOM, so Excel and WPS read the Chinese without an import dialog."""
     out.write("\ufeff")
-    writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\r\n")
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\r\n")
     writer.writeheader()
     n = 0
     for row in rows:
-        writer.writerow(export_row(row))
+        values = export_row(row)
+        if "attachments" in values:
+            values["attachments"] = _attachments_cell(values["attachments"])
+        writer.writerow(values)
         n += 1
     return n
 
 
-def write_xlsx(rows: Iterable[Mapping[str, Any]], path: str) -> int:
+def write_xlsx(rows: Iterable[Mapping[str, Any]], path: str, fields: tuple[str, ...] = FIELDS) -> int:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -73,12 +81,12 @@ def write_xlsx(rows: Iterable[Mapping[str, Any]], path: str) -> int:
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("全部帖子")
-    for i, name in enumerate(FIELDS, 1):
+    for i, name in enumerate(fields, 1):
         ws.column_dimensions[get_column_letter(i)].width = XLSX_HEADERS[name][1]
     ws.freeze_panes = "A2"
     bold = Font(bold=True)
     header = []
-    for name in FIELDS:
+    for name in fields:
         cell = WriteOnlyCell(ws, value=XLSX_HEADERS[name][0])
         cell.font = bold
         header.append(cell)
@@ -88,18 +96,56 @@ def write_xlsx(rows: Iterable[Mapping[str, Any]], path: str) -> int:
         values = export_row(row)
         date_cell = WriteOnlyCell(ws, value=row["published_at"])  # a real date, Shanghai time
         date_cell.number_format = "yyyy-mm-dd hh:mm"
-        ws.append([date_cell if f == "published_at" else values[f] for f in FIELDS])
+        if "attachments" in values:
+            values["attachments"] = _attachments_cell(values["attachments"])
+        ws.append([date_cell if f == "published_at" else values[f] for f in fields])
         n += 1
     wb.save(path)
     return n
 
 
-def export(store: Store, fmt: Format, out: IO[str] | None, path: str | None) -> int:
-    """Write every post; returns how many. XLSX needs a file path."""
-    rows = store.iter_posts()
+def export(store: Store, fmt: Format, out: IO[str] | None, path: str | None, *, attachments: bool = False) -> int:
+    """Write every post; returns how many. XLSX needs a file path. With `attachments`, each
+    post also lists its attachments (an extension of the contract's object: the field
+    `attachments`; in CSV/XLSX one more column)."""
+    rows: Iterable[Mapping[str, Any]] = store.iter_posts()
+    fields: tuple[str, ...] = FIELDS
+    if attachments:
+        rows = with_attachments(store, rows)
+        fields = (*FIELDS, "attachments")
     if fmt == "xlsx":
         if path is None:
             raise ValueError("xlsx is a binary file: give it a name with -o FILE.xlsx")
-        return write_xlsx(rows, path)
+        return write_xlsx(rows, path, fields)
     assert out is not None
-    return write_jsonl(rows, out) if fmt == "jsonl" else write_csv(rows, out)
+    return write_jsonl(rows, out, fields) if fmt == "jsonl" else write_csv(rows, out, fields)
+
+
+def attachment_entry(a: Mapping[str, Any]) -> dict[str, Any]:
+    return {"name": a["name"], "url": a["url"], "status": a["status"], "sha256": a["sha256"], "size": a["size"],
+            "type": a["mime"], "text": a["text_status"] if a["sha256"] else None,
+            "fetched_at": iso_local(a["fetched_at"])}
+
+
+def with_attachments(store: Store, rows: Iterable[Mapping[str, Any]], batch: int = 500
+                     ) -> Iterator[dict[str, Any]]:
+    """The posts, each with `_attachments`: its attachment rows (all versions), in batches."""
+    chunk: list[Mapping[str, Any]] = []
+
+    def flush() -> Iterator[dict[str, Any]]:
+        found = store.attachments_of([r["id"] for r in chunk])
+        for r in chunk:
+            yield {**r, "_attachments": [attachment_entry(a) for a in found.get(r["id"], [])]}
+        chunk.clear()
+
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= batch:
+            yield from flush()
+    yield from flush()
+
+
+def _attachments_cell(entries: list[dict[str, Any]]) -> str:
+    """One spreadsheet cell: `名称（状态，大小）；…`."""
+    return "；".join(f"{a['name']}（{a['status']}" + (f"，{a['size']:,} 字节" if a["size"] else "") + "）"
+                    for a in entries)

@@ -3,13 +3,14 @@ plus filters, to the contract's JSON shape."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from aggregator.clock import iso_local
-from storage.search import PG_FEW, SearchFilters, SearchResult, parse_query, snippet
+from storage.search import PG_FEW, SearchFilters, SearchResult, normalize, parse_query, snippet
 from storage.store import Store
 
 
@@ -57,14 +58,41 @@ class Search:
         }
 
     def snippets(self, store: Store) -> dict[int, str]:
-        """A piece of each result's body around its first hit, for people."""
+        """A piece of each result's body around its first hit, for people; a post found
+        by the text of an attachment shows that attachment's name and the piece of it."""
         out = {}
-        bodies = store.bodies([r["id"] for r in self.result.rows])
+        texts = store.texts([r["id"] for r in self.result.rows])
         for r in self.result.rows:
-            body = bodies.get(r["id"], "")
+            body, attached = texts.get(r["id"], ("", ""))
             title_hit = any(t in r["title"].casefold() for t in self.terms)
+            if not title_hit and attached and not _has(body, self.terms) and _has(attached, self.terms):
+                out[r["id"]] = attachment_snippet(attached, self.terms)
+                continue
             out[r["id"]] = "" if title_hit and not body else snippet(body, self.terms)
         return out
+
+
+def _has(text: str, terms: Sequence[str]) -> bool:
+    norm = normalize(text)
+    return any(t and t in norm for t in terms)
+
+
+_SECTION = re.compile(r"【附件：([^】\n]*)】\n")
+
+
+def attachment_snippet(text: str, terms: Sequence[str]) -> str:
+    r"""`附件《name》：…hit…` from a post's attachment text (sections headed 【附件：name】).
+
+    >>> attachment_snippet("【附件：名单.pdf】\n张三 鲲鹏学院\n【附件：表.docx】\n其他", ["鲲鹏"])
+    '附件《名单.pdf》：张三 【鲲鹏】学院…'
+    """
+    sections = [(m.group(1), m.end(), m.start()) for m in _SECTION.finditer(text)]
+    for i, (name, start, _) in enumerate(sections):
+        end = sections[i + 1][2] if i + 1 < len(sections) else len(text)
+        part = text[start:end]
+        if _has(part, terms):
+            return f"附件《{name}》：{snippet(part, terms)}"
+    return snippet(text, terms)
 
 
 def search(store: Store, q: str, *, channels: Sequence[str] = (), groups: Sequence[str] = (),

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from aggregator.config import ChannelConfig, Config
 from aggregator.pipeline.sync import (
@@ -109,6 +110,7 @@ def sync(
     stop: threading.Event | None = None,
     should_run: Callable[[ChannelConfig], bool] | None = None,
     clock: HostClock | None = None,
+    on_extract: Callable[[int, int], None] | None = None,
 ) -> list[RunResult]:
     """Sync the selected channels one after another; every channel gets a result.
 
@@ -117,7 +119,10 @@ def sync(
     not synced and its result names the holder. When `stop` is set the running channel
     ends as interrupted and the rest are not started. `should_run` is asked again once the
     lease is held (the scheduler: is the channel still due, or did another worker just sync it?);
-    a channel it declines gets no result. After each run, a change of health is alerted."""
+    a channel it declines gets no result. After each run, a change of health is alerted.
+
+    A channel's attachments are kept once its posts are stored (a `--full` sync re-checks
+    the kept ones); their text is read after every channel is done (`on_extract(n, of)`)."""
     channels = select_channels(config, ids)
     register(config, store)
     holder = holder or holder_name("xxgk sync")
@@ -143,7 +148,8 @@ def sync(
                         continue
                     result = sync_channel(store, ch, http, connector, full=full, requests=counter,
                                           on_progress=on_progress, http_config=config.http,
-                                          classifier=classifier, stop=stop)
+                                          classifier=classifier, stop=stop,
+                                          after_posts=_keeper(config, store, ch, http, full))
             except ChannelBusy as busy:
                 result = RunResult(id=ch.id, status="failed", error=str(busy))
                 progress_done(on_progress, ch, result)
@@ -154,7 +160,23 @@ def sync(
     written = sum(r.new + r.updated for r in results)
     if written:
         store.tidy_search(written)
+    if any(c.attachments == "index" for c in channels) and not (stop is not None and stop.is_set()):
+        from aggregator.services.attachments import extract_pending
+
+        report = extract_pending(store, config.attachments, on_file=on_extract)
+        for problem in report.failed:
+            log.warning("attachment text not read: %s", problem)
     return results
+
+
+def _keeper(config: Config, store: Store, ch: ChannelConfig, http: Any,
+            full: bool) -> Callable[[], list[str]] | None:
+    """What keeps the channel's attachments after its posts (None: the channel keeps none)."""
+    if ch.attachments == "off" or not ch.url:
+        return None
+    from aggregator.services.attachments import keep
+
+    return lambda: keep(store, ch, http, config.attachments, recheck=full).problems
 
 
 def _alert(config: Config, store: Store, ch: ChannelConfig) -> None:

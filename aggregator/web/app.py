@@ -20,12 +20,12 @@ import time
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 from xml.etree import ElementTree as ET
 
 import nh3
 from fastapi import FastAPI, Form, HTTPException, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
@@ -104,7 +104,7 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
         response: Response = await call_next(request)
-        if not request.url.path.startswith("/api/docs"):
+        if not request.url.path.startswith(("/api/docs", "/attachments/")):  # a kept copy sets its own (sandbox)
             response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
@@ -267,15 +267,38 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
         if post is None:
             return render(request, "error.html", 404, message=f"没有编号为 {post_id} 的帖子")
         revisions = store.revisions(post_id)
+        attachments = store.post_attachments(post_id)
         diffs = []
+        kept = [{"name": a["name"], "url": a["url"], "sha256": a["sha256"]} for a in attachments
+                if a["status"] in ("kept", "gone")]
         newer = post
         for rev in reversed(revisions):
+            # A revision an attachment change made lists files (with sha256): compare it with the
+            # files kept now; a content revision lists the page's links, like the post.
+            target = {**newer, "attachments": kept} if kept and _has_files(rev) and not _has_files(newer) else newer
             diffs.append({"valid_from": rev["valid_from"], "valid_to": rev["valid_to"],
-                          "lines": _diff(rev, newer)})
+                          "lines": _diff(rev, target)})
             newer = rev
         return render(request, "post.html", post=post, body=clean_body(post.get("body_html"), post.get("url")),
                       explain=explain_text(explain_post(config, store, post)), diffs=diffs,
-                      iso=iso_local, channel=names.get(post["channel_id"], post["channel_id"]))
+                      iso=iso_local, channel=names.get(post["channel_id"], post["channel_id"]),
+                      files=[_attachment_view(a) for a in attachments])
+
+    @app.get("/attachments/{link_id}")
+    def kept_copy(link_id: int) -> Response:
+        """The kept copy of an attachment, always as a download: never rendered, never sniffed."""
+        from aggregator.attachments.names import clean_name
+        from aggregator.services.attachments import file_path
+
+        row = store.attachment_link(link_id)
+        if row is None or not row["sha256"] or not file_path(Path(config.attachments.dir), row["sha256"]).exists():
+            return PlainTextResponse("没有保存这个附件的副本", status_code=404)
+        path = file_path(Path(config.attachments.dir), row["sha256"])
+        name = clean_name(row["name"])
+        return FileResponse(path, media_type=row["mime"] or "application/octet-stream", headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "Cache-Control": "private, max-age=86400"})
 
     @app.post("/posts/{post_id}/tag")
     def retag(request: Request, post_id: int, item: str = Form(...), csrf: str = Form("")) -> Response:
@@ -351,7 +374,7 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
             return render(request, "error.html", 400, message=str(exc))
         found = coverage(store, period)
         year = request.query_params.get("year") or academic_years(local_now().date())[0]
-        return render(request, "coverage.html", found=found, period=period, year=year,
+        return render(request, "coverage.html", found=found, period=period, year=year, names=names,
                       review=needs_review(store, period),
                       gaps=sum(1 for c in found if not c.count), years=academic_years(local_now().date()))
 
@@ -450,13 +473,15 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
 
     @app.get("/api/posts/{post_id}")
     def api_post(post_id: int) -> JSONResponse:
-        from aggregator.services.export import export_row
+        from aggregator.services.export import attachment_entry, export_row
 
         post = store.post_by_id(post_id)
         if post is None:
             return JSONResponse({"error": f"没有编号为 {post_id} 的帖子"}, status_code=404)
+        files = [{**attachment_entry(a), "download": f"/attachments/{a['id']}" if a["sha256"] else None}
+                 for a in store.post_attachments(post_id)]
         return JSONResponse({**export_row(post), "body": post["body"], "attachments": post["attachments"],
-                             "revisions": len(store.revisions(post_id))})
+                             "attachment_files": files, "revisions": len(store.revisions(post_id))})
 
     @app.get("/api/stats")
     def api_stats(request: Request, by: str = "channel,month") -> JSONResponse:
@@ -530,9 +555,45 @@ def _text_el(tag: str, text: str) -> ET.Element:
     return el
 
 
+ATTACHMENT_STATUS_ZH = {"kept": "已保存", "changed": "旧版本（来源已更换）", "gone": "来源已删除，副本保留",
+                        "removed": "页面已不再链接，副本保留", "failed": "下载失败", "refused": "已拒绝",
+                        "offhost": "站外链接，未下载", "listed": "未下载"}
+TEXT_STATUS_ZH = {"text": "文字已可检索", "pending": "文字待读取", "no_text_layer": "无文字层（扫描件）",
+                  "unsupported": "此格式不提取文字", "failed": "文字读取失败", "off": "未读取文字（本渠道只保存）"}
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "—"
+    return f"{n / 1_000_000:.1f} MB" if n >= 1_000_000 else f"{max(1, round(n / 1000))} KB"
+
+
+def _attachment_view(a: dict[str, Any]) -> dict[str, Any]:
+    from aggregator.attachments.names import KIND_ZH
+
+    status = ATTACHMENT_STATUS_ZH.get(a["status"], a["status"])
+    text = TEXT_STATUS_ZH.get(a["text_status"] or "", "") if a["sha256"] else ""
+    return {"id": a["id"], "name": a["name"], "url": a["url"], "kept": bool(a["sha256"]), "size": _size(a["size"]),
+            "kind": KIND_ZH.get(a["kind"] or "", "—"), "status": status, "text": text,
+            "note": a["note"] if a["text_status"] in ("no_text_layer", "failed") else a["error"],
+            "fetched_at": a["fetched_at"], "old": a["status"] == "changed"}
+
+
+def _has_files(version: dict[str, Any]) -> bool:
+    return any(a.get("sha256") for a in version.get("attachments") or ())
+
+
+def _attachment_lines(version: dict[str, Any], with_sha: bool) -> list[str]:
+    return [f"附件：{a.get('name', '')}" + (f"（sha256 {a['sha256'][:12]}…）" if with_sha and a.get("sha256") else "")
+            for a in version.get("attachments") or ()]
+
+
 def _diff(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str]]:
     """The changed lines between two versions of a post: ("-", line) removed, ("+", line) added."""
     out: list[tuple[str, str]] = []
+    with_sha = _has_files(old) and _has_files(new)
+    before, after = _attachment_lines(old, with_sha), _attachment_lines(new, with_sha)
+    out += [("-", line) for line in before if line not in after] + [("+", line) for line in after if line not in before]
     if old["title"] != new["title"]:
         out += [("-", f"标题：{old['title']}"), ("+", f"标题：{new['title']}")]
     if old.get("published_at") != new.get("published_at"):
