@@ -140,8 +140,11 @@ class Classifier:
         def words(ws: Sequence[str]) -> tuple[str, ...]:
             return tuple(norm(w) for w in ws)
 
+        # Highest priority first: a title's candidates, taken in index order, can stop at the first
+        # rule whose best possible score cannot beat the answer found so far.
+        ordered = sorted(specs, key=lambda spec: -spec.priority)
         rules = [_Rule(spec, words(spec.any), words(spec.all), words(spec.none), words(spec.ends), words(spec.starts))
-                 for spec in specs]
+                 for spec in ordered]
         # Index each word under its least common pair of characters: a title then
         # wakes only the few rules whose words could be in it (not every rule
         # with a word starting 大学…).
@@ -171,7 +174,8 @@ class Classifier:
         t = text if normed else norm(text)
         if len(t) < 2:
             return None
-        stem = strip_qualifiers(t)
+        stem: str | None = None
+        weight = _WHERE_WEIGHT[where]
         candidates: set[int] = set()
         # Every pair of adjacent characters, looked up in C (map) rather than a Python loop.
         for hit in map(self._index.get, map(operator.add, t, t[1:])):
@@ -181,10 +185,10 @@ class Classifier:
             return None
         best: Classification | None = None
         best_key: tuple[float, int] = (-1.0, 0)
-        for idx in candidates:
+        for idx in sorted(candidates):
             r = self.rules[idx]
-            if r.spec.priority < min_priority:
-                continue
+            if r.spec.priority < min_priority or (r.spec.priority + 1) * weight < best_key[0]:
+                break  # this rule and every later one score lower than the answer found
             matched: list[str] = []
             if r.any:
                 found = [w for w in r.any if w in t]
@@ -196,6 +200,7 @@ class Classifier:
                     continue
                 matched += r.all
             if r.ends:
+                stem = strip_qualifiers(t) if stem is None else stem
                 end = next((w for w in r.ends if stem.endswith(w)), None)
                 if end is None:
                     continue
@@ -208,7 +213,7 @@ class Classifier:
             if r.none and any(w in t for w in r.none):
                 continue
             longest = max(len(w) for w in matched)
-            score = (r.spec.priority + min(longest, 10) / 10) * _WHERE_WEIGHT[where]
+            score = (r.spec.priority + min(longest, 10) / 10) * weight
             key = (score, longest)
             if key > best_key:
                 best_key = key

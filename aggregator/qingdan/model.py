@@ -81,9 +81,12 @@ class TitleModel:
     intercept: np.ndarray
     meta: dict[str, Any]
     _names: list[str] = field(init=False, repr=False)
+    _shown: np.ndarray = field(init=False, repr=False)  # n-grams worth showing a reader as evidence
 
     def __post_init__(self) -> None:
         self._names = sorted(self.vocab, key=self.vocab.__getitem__)
+        # single characters and the ^ $ ends say little to a reader
+        self._shown = np.array([len(g) > 1 and "^" not in g and "$" not in g for g in self._names], dtype=bool)
 
     def _rows(self, normed: str) -> list[int]:
         return [i for i in map(self.vocab.get, normed_features(normed)) if i is not None]
@@ -116,12 +119,12 @@ class TitleModel:
 
     def evidence(self, o: Opinion) -> tuple[str, ...]:
         """The (at most three) n-grams of the title that pull hardest towards the model's answer."""
-        words = self._names  # single characters and the ^ $ ends say little to a reader
-        rows = list(dict.fromkeys(r for r in o.rows if len(words[r]) > 1 and not set(words[r]) & {"^", "$"}))
-        if not rows:
+        rows = np.unique(np.asarray(o.rows, dtype=np.int64))
+        rows = rows[self._shown[rows]]
+        if not rows.size:
             return ()
         pull = self.weights[rows, int(np.flatnonzero(self.classes == o.item)[0])]
-        return tuple(self._names[rows[i]] for i in np.argsort(-pull)[:3] if pull[i] > 0)
+        return tuple(self._names[rows[i]] for i in np.argsort(-pull, kind="stable")[:3] if pull[i] > 0)
 
     def to_bytes(self) -> bytes:
         out = io.BytesIO()
