@@ -24,7 +24,8 @@ import tempfile
 import threading
 import time
 import urllib.robotparser
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -318,20 +319,12 @@ class Page:
     not_modified: bool = False
 
 
-def fetch_page(
-    client: httpx.Client,
-    url: str,
-    *,
-    hosts: Iterable[str],
-    max_bytes: int = 10_000_000,
-    etag: str | None = None,
-    last_modified: str | None = None,
-) -> Page:
-    """GET a page within `hosts`. Raises `FetchError` (blocked=True for walls).
-
-    A 404 comes back as a `Page` with status 404, so callers decide whether it
-    ends an archive walk or fails a channel.
-    """
+@contextmanager
+def _get(client: httpx.Client, url: str, *, hosts: Iterable[str], etag: str | None = None,
+         last_modified: str | None = None) -> Iterator[tuple[str, httpx.Response]]:
+    """GET `url`, following redirects only within `hosts`: yields the final URL and its
+    streaming response. Robots.txt refusals, timeouts and connection problems — while
+    connecting or while the caller reads the body — become `FetchError`."""
     hosts = list(hosts)
     headers = {}
     if etag:
@@ -350,22 +343,8 @@ def fetch_page(
                 if resp.is_redirect and "location" in resp.headers:
                     current = urljoin(current, resp.headers["location"])
                     continue
-                if resp.status_code == 304:
-                    return Page(current, 304, "", etag, last_modified, not_modified=True)
-                body = bytearray()
-                for chunk in resp.iter_bytes():
-                    body.extend(chunk)
-                    if len(body) > max_bytes:
-                        raise FetchError(f"{current} is larger than {max_bytes:,} bytes; not read",
-                                         status=resp.status_code)
-                text = decode_html(bytes(body), resp.headers.get("content-type"))
-                status = resp.status_code
-                reason = blocked_reason(status, text)
-                if reason:
-                    raise FetchError(f"{current}: {reason}", status=status, blocked=True)
-                if status >= 400 and status != 404:
-                    raise FetchError(f"{current} answered HTTP {status}", status=status)
-                return Page(current, status, text, resp.headers.get("etag"), resp.headers.get("last-modified"))
+                yield current, resp
+                return
         except RobotsDisallowed as exc:
             raise FetchError(f"{exc}; the site asks crawlers not to read it", blocked=True) from None
         except httpx.TimeoutException:
@@ -374,6 +353,38 @@ def fetch_page(
         except httpx.TransportError as exc:
             raise FetchError(f"{current} could not be reached ({type(exc).__name__}: {exc})") from None
     raise FetchError(f"{url} redirects more than {MAX_REDIRECTS} times")
+
+
+def fetch_page(
+    client: httpx.Client,
+    url: str,
+    *,
+    hosts: Iterable[str],
+    max_bytes: int = 10_000_000,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Page:
+    """GET a page within `hosts`. Raises `FetchError` (blocked=True for walls).
+
+    A 404 comes back as a `Page` with status 404, so callers decide whether it
+    ends an archive walk or fails a channel.
+    """
+    with _get(client, url, hosts=hosts, etag=etag, last_modified=last_modified) as (current, resp):
+        if resp.status_code == 304:
+            return Page(current, 304, "", etag, last_modified, not_modified=True)
+        body = bytearray()
+        for chunk in resp.iter_bytes():
+            body.extend(chunk)
+            if len(body) > max_bytes:
+                raise FetchError(f"{current} is larger than {max_bytes:,} bytes; not read", status=resp.status_code)
+        text = decode_html(bytes(body), resp.headers.get("content-type"))
+        status = resp.status_code
+        reason = blocked_reason(status, text)
+        if reason:
+            raise FetchError(f"{current}: {reason}", status=status, blocked=True)
+        if status >= 400 and status != 404:
+            raise FetchError(f"{current} answered HTTP {status}", status=status)
+        return Page(current, status, text, resp.headers.get("etag"), resp.headers.get("last-modified"))
 
 
 @dataclass(slots=True)
@@ -410,57 +421,34 @@ def download(
     a body over `max_bytes` (by its Content-Length, else as it arrives) is refused with
     `TooLarge` and never held in memory. A 304 (conditional GET) or an HTTP error status
     comes back without a file; connection problems raise `FetchError`."""
-    hosts = list(hosts)
-    headers = {}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    current = url
-    for _ in range(MAX_REDIRECTS + 1):
-        if not host_allowed(current, hosts):
-            raise FetchError(f"{url} leads to {current}, outside this channel's hosts ({', '.join(hosts)}); "
-                             "if that host belongs to the site, add it to the channel's `hosts`")
+    with _get(client, url, hosts=hosts, etag=etag, last_modified=last_modified) as (current, resp):
+        got = Download(current, resp.status_code, content_type=resp.headers.get("content-type"),
+                       disposition=resp.headers.get("content-disposition"),
+                       etag=resp.headers.get("etag"), last_modified=resp.headers.get("last-modified"))
+        if resp.status_code == 304:
+            got.not_modified, got.etag, got.last_modified = True, etag, last_modified
+            return got
+        if resp.status_code >= 400:
+            return got
+        declared = resp.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise TooLarge(f"{current} is {int(declared):,} bytes, over the {max_bytes:,}-byte cap; "
+                           "not fetched (raise [attachments] max_bytes to keep it)", status=resp.status_code)
+        folder.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        fd, name = tempfile.mkstemp(dir=folder, prefix=".part-")
         try:
-            with client.stream("GET", current, headers=headers) as resp:
-                if resp.is_redirect and "location" in resp.headers:
-                    current = urljoin(current, resp.headers["location"])
-                    continue
-                got = Download(current, resp.status_code, content_type=resp.headers.get("content-type"),
-                               disposition=resp.headers.get("content-disposition"),
-                               etag=resp.headers.get("etag"), last_modified=resp.headers.get("last-modified"))
-                if resp.status_code == 304:
-                    got.not_modified, got.etag, got.last_modified = True, etag, last_modified
-                    return got
-                if resp.status_code >= 400:
-                    return got
-                declared = resp.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > max_bytes:
-                    raise TooLarge(f"{current} is {int(declared):,} bytes, over the {max_bytes:,}-byte cap; "
-                                   "not fetched (raise [attachments] max_bytes to keep it)", status=resp.status_code)
-                folder.mkdir(parents=True, exist_ok=True)
-                digest = hashlib.sha256()
-                fd, name = tempfile.mkstemp(dir=folder, prefix=".part-")
-                try:
-                    with os.fdopen(fd, "wb") as out:
-                        for chunk in resp.iter_bytes(1 << 16):
-                            got.size += len(chunk)
-                            if got.size > max_bytes:
-                                raise TooLarge(f"{current} is over the {max_bytes:,}-byte cap; not kept "
-                                               "(raise [attachments] max_bytes to keep it)", status=resp.status_code)
-                            digest.update(chunk)
-                            out.write(chunk)
-                except BaseException:
-                    os.unlink(name)
-                    raise
-                got.path, got.sha256 = Path(name), digest.hexdigest()
-                return got
-        except RobotsDisallowed as exc:
-            raise FetchError(f"{exc}; the site asks crawlers not to read it", blocked=True) from None
-        except httpx.TimeoutException:
-            raise FetchError(f"{current} did not answer in time (timeout); try again later or raise [http] timeout"
-                             ) from None
-        except httpx.TransportError as exc:
-            raise FetchError(f"{current} could not be reached ({type(exc).__name__}: {exc})") from None
-    raise FetchError(f"{url} redirects more than {MAX_REDIRECTS} times")
+            with os.fdopen(fd, "wb") as out:
+                for chunk in resp.iter_bytes(1 << 16):
+                    got.size += len(chunk)
+                    if got.size > max_bytes:
+                        raise TooLarge(f"{current} is over the {max_bytes:,}-byte cap; not kept "
+                                       "(raise [attachments] max_bytes to keep it)", status=resp.status_code)
+                    digest.update(chunk)
+                    out.write(chunk)
+        except BaseException:
+            os.unlink(name)
+            raise
+        got.path, got.sha256 = Path(name), digest.hexdigest()
+        return got
 
