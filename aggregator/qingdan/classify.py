@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import operator
 import tomllib
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aggregator.qingdan import category_of
-from aggregator.qingdan.model import Opinion, TitleModel, shipped_model
+from aggregator.qingdan.model import Opinion, TitleModel, norm, shipped_model
 
 # Pairs of characters in most titles ("某某大学关于…的通知"): never good index keys. Words of the
 # 清单's own vocabulary only — nothing that names a school or a province.
@@ -96,11 +95,6 @@ NO_MATCH = Classification(None, None, "no rule matched", 0.0, (), "none")
 def source_of(c: Classification) -> str:
     """What a stored post's `item_source` says decided: channel | rule | model | review."""
     return {"channel": "channel", "model": "model", "review": "review"}.get(c.where, "rule")
-
-
-def norm(text: str) -> str:
-    """NFKC (full-width → half-width), no spaces: rules and titles compare alike."""
-    return "".join(unicodedata.normalize("NFKC", text).split())
 
 
 def strip_qualifiers(text: str) -> str:

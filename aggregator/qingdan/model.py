@@ -46,8 +46,14 @@ FORMAT = 2
 _DIGITS = re.compile(r"\d+")
 
 
-def _norm(title: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", title).split())
+def norm(text: str) -> str:
+    """NFKC (full-width → half-width), no spaces: rules, model and titles compare alike."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def fold_digits(text: str) -> str:
+    """`2025年` and `2024年` are one form: every run of digits becomes `0`."""
+    return _DIGITS.sub("0", text)
 
 
 def features(title: str) -> list[str]:
@@ -56,12 +62,12 @@ def features(title: str) -> list[str]:
     >>> features("2024年预算")[:4]
     ['^', '0', '年', '预']
     """
-    return normed_features(_norm(title))
+    return normed_features(norm(title))
 
 
 def normed_features(text: str) -> list[str]:
     """`features` of a title already NFKC-normalised with spaces removed (the rules' `norm`)."""
-    t = "^" + _DIGITS.sub("0", text) + "$"
+    t = "^" + fold_digits(text) + "$"
     pairs = list(map(str.__add__, t, t[1:]))
     return [*t, *pairs, *map(str.__add__, pairs, t[2:])]
 
@@ -93,7 +99,7 @@ class TitleModel:
 
     def opinion(self, title: str, *, normed: bool = False) -> Opinion:
         """What the model says of a title (`normed`: already passed through the rules' `norm`)."""
-        rows = self._rows(title if normed else _norm(title))
+        rows = self._rows(title if normed else norm(title))
         logits = self.intercept.copy()
         if rows:
             logits += self.weights[rows].sum(axis=0) / np.sqrt(len(rows))
@@ -104,7 +110,7 @@ class TitleModel:
         """Many titles at once: one sparse product instead of a loop of small ones."""
         from scipy import sparse
 
-        rows = [self._rows(title if normed else _norm(title)) for title in titles]
+        rows = [self._rows(title if normed else norm(title)) for title in titles]
         counts = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
         indptr = np.concatenate([[0], np.cumsum(counts)])
         indices = np.fromiter(chain.from_iterable(rows), dtype=np.int32, count=int(indptr[-1]))

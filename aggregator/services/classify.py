@@ -10,14 +10,22 @@ into the office's rules file.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from aggregator.qingdan.classify import Classifier, norm, strip_qualifiers
-from aggregator.qingdan.model import OFFICE_WEIGHT, TitleModel, digest, fit, shipped_examples, shipped_model
+from aggregator.qingdan.classify import Classifier, strip_qualifiers
+from aggregator.qingdan.model import (
+    OFFICE_WEIGHT,
+    TitleModel,
+    digest,
+    fit,
+    fold_digits,
+    norm,
+    shipped_examples,
+    shipped_model,
+)
 from storage.store import Store
 
 if TYPE_CHECKING:
@@ -95,11 +103,8 @@ class Suggestion:
                 f'ends = ["{self.ending}"]\npriority = 70\n')
 
 
-_DIGITS = re.compile(r"\d+")
-
-
 def _form(title: str) -> str:
-    return _DIGITS.sub("0", strip_qualifiers(norm(title)))
+    return fold_digits(strip_qualifiers(norm(title)))
 
 
 def suggest(config: Config, store: Store, *, min_titles: int = 2, min_len: int = 4,
