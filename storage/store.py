@@ -640,17 +640,6 @@ class Store:
         with self.engine.connect() as conn:
             return [(r.id, list(r.attachments)) for r in conn.execute(q) if r.attachments]
 
-    def attachment_links(self, post_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-        """Every attachment row of these posts (all versions), oldest first."""
-        out: dict[int, list[dict[str, Any]]] = {}
-        with self.engine.connect() as conn:
-            for i in range(0, len(post_ids), _KEY_CHUNK):
-                q = (sa.select(links_t).where(links_t.c.post_id.in_(post_ids[i : i + _KEY_CHUNK]))
-                     .order_by(links_t.c.id))
-                for r in conn.execute(q).mappings():
-                    out.setdefault(r["post_id"], []).append(dict(r))
-        return out
-
     def add_attachment_link(self, post_id: int, url: str, name: str, status: str, **fields: Any) -> int:
         with self.engine.begin() as conn:
             return int(conn.execute(links_t.insert().values(post_id=post_id, url=url, name=name, status=status,
@@ -750,24 +739,20 @@ class Store:
         return self.attachments_of([post_id]).get(post_id, [])
 
     def attachments_of(self, post_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-        """`post_attachments` for many posts in one query per chunk (exports)."""
+        """`post_attachments` for many posts, one query per chunk (keeping, exports)."""
         out: dict[int, list[dict[str, Any]]] = {}
         with self.engine.connect() as conn:
             for i in range(0, len(post_ids), _KEY_CHUNK):
-                q = (sa.select(links_t, files_t.c.size, files_t.c.mime, files_t.c.kind, files_t.c.text_status,
-                               files_t.c.pages, files_t.c.note)
-                     .select_from(links_t.outerjoin(files_t, files_t.c.sha256 == links_t.c.sha256))
-                     .where(links_t.c.post_id.in_(post_ids[i : i + _KEY_CHUNK])).order_by(links_t.c.id))
+                chunk = post_ids[i : i + _KEY_CHUNK]
+                q = _links_with_files().where(links_t.c.post_id.in_(chunk)).order_by(links_t.c.id)
                 for r in conn.execute(q).mappings():
                     out.setdefault(r["post_id"], []).append(dict(r))
         return out
 
     def attachment_link(self, link_id: int) -> dict[str, Any] | None:
-        q = (sa.select(links_t, files_t.c.size, files_t.c.mime, files_t.c.kind)
-             .select_from(links_t.outerjoin(files_t, files_t.c.sha256 == links_t.c.sha256))
-             .where(links_t.c.id == link_id))
+        """One attachment row with its file (the web's download)."""
         with self.engine.connect() as conn:
-            row = conn.execute(q).mappings().first()
+            row = conn.execute(_links_with_files().where(links_t.c.id == link_id)).mappings().first()
             return None if row is None else dict(row)
 
     def attachment_usage(self) -> dict[str, int]:
@@ -878,6 +863,13 @@ class Store:
                 return
             yield from rows
             last_id = rows[-1]["id"]
+
+
+def _links_with_files() -> sa.Select[Any]:
+    """Attachment rows with what their kept file is (none for a link not kept)."""
+    return (sa.select(links_t, files_t.c.size, files_t.c.mime, files_t.c.kind, files_t.c.text_status,
+                      files_t.c.pages, files_t.c.note)
+            .select_from(links_t.outerjoin(files_t, files_t.c.sha256 == links_t.c.sha256)))
 
 
 def _index(conn: sa.Connection, dialect: str, rows: Sequence[dict[str, Any]]) -> None:

@@ -68,7 +68,7 @@ def keep(store: Store, ch: ChannelConfig, http: httpx.Client, cfg: AttachmentsCo
     _tidy_partials(root / ".tmp")
     hosts = hosts_of(ch)
     posts = store.posts_with_attachments(ch.id)
-    rows = store.attachment_links([pid for pid, _ in posts])
+    rows = store.attachments_of([pid for pid, _ in posts])
     text_status = "pending" if ch.attachments == "index" else "off"
     if ch.attachments == "index":
         store.queue_texts(ch.id)  # files kept while the channel only listed them
