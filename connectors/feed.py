@@ -19,7 +19,7 @@ from pydantic import Field, field_validator
 
 from connectors.base import ChannelError, Checkpoint, FetchContext, Item, RawPost, Skipped
 from connectors.html import Entry, block_text, entry_key, parse_detail, parse_html
-from connectors.http import FetchError, fetch_page, host_allowed, site_host
+from connectors.http import FetchError, fetch_page, host_allowed
 from connectors.presets import DetailSelectors, ListSelectors, known_preset, selectors_for
 from connectors.settings import ChannelSettings, WebSettings
 
@@ -56,7 +56,7 @@ class FeedConnector:
         if not isinstance(channel, FeedSettings) or channel.url is None:
             raise ChannelError(f"channel {channel.id}: a feed channel needs `url`")
         url = channel.url
-        hosts = [site_host(url), *channel.hosts]
+        hosts = channel.allowed_hosts
         try:
             page = fetch_page(ctx.http, url, hosts=hosts, max_bytes=ctx.max_bytes,
                               etag=None if ctx.full else ctx.state.etag,

@@ -35,7 +35,7 @@ from connectors.base import (
     Skipped,
 )
 from connectors.dates import MonthDay, parse_date, resolve_month_day
-from connectors.http import FetchError, Page, fetch_page, host_allowed, site_host
+from connectors.http import FetchError, Page, fetch_page, host_allowed
 from connectors.presets import DetailSelectors, ListSelectors, Selectors, known_preset, preset_problem, selectors_for
 from connectors.select import compile_spec
 from connectors.settings import ChannelSettings, WebSettings
@@ -516,7 +516,7 @@ class HtmlConnector:
 
     def hosts(self, ctx: FetchContext) -> list[str]:
         assert ctx.channel.url is not None
-        return [site_host(ctx.channel.url), *ctx.channel.hosts]
+        return ctx.channel.allowed_hosts
 
     def count(self, ctx: FetchContext) -> ListCount:
         """What the channel's list says of its own size, from its first page only (`xxgk audit`)."""

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from connectors.http import site_host
+
 DEFAULT_SCHEDULE = "0 * * * *"  # hourly
 
 
@@ -64,6 +66,11 @@ class ChannelSettings(Strict):
     @property
     def group_name(self) -> str:
         return self.group or self.display_name
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        """The hosts this channel's fetcher may read: its URL's host (with a non-default port) and `hosts`."""
+        return [site_host(self.url), *self.hosts] if self.url else list(self.hosts)
 
     @property
     def source(self) -> str | None:

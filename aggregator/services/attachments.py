@@ -26,15 +26,13 @@ import httpx
 
 from aggregator.attachments.names import best_name, kind_of, mime_of
 from aggregator.clock import local_now
-from connectors.http import FetchError, TooLarge, download, host_allowed, site_host
+from connectors.http import Download, FetchError, TooLarge, download, host_allowed
 from storage.store import Store
 
 if TYPE_CHECKING:
     from aggregator.config import AttachmentsConfig, ChannelConfig
 
 log = logging.getLogger(__name__)
-
-KEPT_STATES = ("kept", "gone", "removed")  # a copy is kept (the last two: no longer at the source)
 
 
 def file_path(root: Path, sha256: str) -> Path:
@@ -53,10 +51,6 @@ class KeepReport:
     problems: list[str] = field(default_factory=list)  # "url: why" — each makes the run partial
 
 
-def hosts_of(ch: ChannelConfig) -> list[str]:
-    return [site_host(ch.url), *ch.hosts] if ch.url else list(ch.hosts)
-
-
 def keep(store: Store, ch: ChannelConfig, http: httpx.Client, cfg: AttachmentsConfig, *,
          recheck: bool = False) -> KeepReport:
     """Fetch and keep the attachments of the channel's posts not kept yet (and, with
@@ -66,7 +60,7 @@ def keep(store: Store, ch: ChannelConfig, http: httpx.Client, cfg: AttachmentsCo
         return report
     root = Path(cfg.dir)
     _tidy_partials(root / ".tmp")
-    hosts = hosts_of(ch)
+    hosts = ch.allowed_hosts
     posts = store.posts_with_attachments(ch.id)
     rows = store.attachments_of([pid for pid, _ in posts])
     text_status = "pending" if ch.attachments == "index" else "off"
@@ -128,9 +122,10 @@ def _evidence(row: dict[str, Any]) -> dict[str, Any]:
             "fetched_at": row["fetched_at"].isoformat() if row["fetched_at"] else None}
 
 
-def _store_file(store: Store, got: Any, name_hint: str, root: Path, text_status: str,
+def _store_file(store: Store, got: Download, name_hint: str, root: Path, text_status: str,
                 report: KeepReport) -> tuple[str, str]:
     """Move a downloaded file into place (or drop it: the same bytes are kept already)."""
+    assert got.path is not None
     name = best_name(got.disposition, name_hint, got.url)
     target = file_path(root, got.sha256)
     if target.exists():
