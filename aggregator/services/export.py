@@ -29,12 +29,7 @@ XLSX_HEADERS = {
 
 def export_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """A stored post as the contract's `export` object (with `attachments` when the rows carry them)."""
-    extra = {"attachments": row["_attachments"]} if "_attachments" in row else {}
-    return {**_export_row(row), **extra}
-
-
-def _export_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {
+    out = {
         "id": row["id"],
         "channel": row["channel_id"],
         "key": row["key"],
@@ -48,9 +43,12 @@ def _export_row(row: Mapping[str, Any]) -> dict[str, Any]:
         "likes": row["likes"],
         "department": row["department"],
     }
+    if "_attachments" in row:
+        out["attachments"] = row["_attachments"]
+    return out
 
 
-def write_jsonl(rows: Iterable[Mapping[str, Any]], out: IO[str], fields: tuple[str, ...] = FIELDS) -> int:
+def write_jsonl(rows: Iterable[Mapping[str, Any]], out: IO[str]) -> int:
     n = 0
     for row in rows:
         out.write(json.dumps(export_row(row), ensure_ascii=False) + "\n")
@@ -65,10 +63,7 @@ def write_csv(rows: Iterable[Mapping[str, Any]], out: IO[str], fields: tuple[str
     writer.writeheader()
     n = 0
     for row in rows:
-        values = export_row(row)
-        if "attachments" in values:
-            values["attachments"] = _attachments_cell(values["attachments"])
-        writer.writerow(values)
+        writer.writerow(_sheet_row(row))
         n += 1
     return n
 
@@ -93,11 +88,9 @@ def write_xlsx(rows: Iterable[Mapping[str, Any]], path: str, fields: tuple[str, 
     ws.append(header)
     n = 0
     for row in rows:
-        values = export_row(row)
+        values = _sheet_row(row)
         date_cell = WriteOnlyCell(ws, value=row["published_at"])  # a real date, Shanghai time
         date_cell.number_format = "yyyy-mm-dd hh:mm"
-        if "attachments" in values:
-            values["attachments"] = _attachments_cell(values["attachments"])
         ws.append([date_cell if f == "published_at" else values[f] for f in fields])
         n += 1
     wb.save(path)
@@ -118,7 +111,7 @@ def export(store: Store, fmt: Format, out: IO[str] | None, path: str | None, *, 
             raise ValueError("xlsx is a binary file: give it a name with -o FILE.xlsx")
         return write_xlsx(rows, path, fields)
     assert out is not None
-    return write_jsonl(rows, out, fields) if fmt == "jsonl" else write_csv(rows, out, fields)
+    return write_jsonl(rows, out) if fmt == "jsonl" else write_csv(rows, out, fields)
 
 
 def attachment_entry(a: Mapping[str, Any]) -> dict[str, Any]:
@@ -145,7 +138,14 @@ def with_attachments(store: Store, rows: Iterable[Mapping[str, Any]], batch: int
     yield from flush()
 
 
+def _sheet_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """`export_row` for a spreadsheet: the attachments, if any, as one cell `名称（状态，大小）；…`."""
+    values = export_row(row)
+    if "attachments" in values:
+        values["attachments"] = _attachments_cell(values["attachments"])
+    return values
+
+
 def _attachments_cell(entries: list[dict[str, Any]]) -> str:
-    """One spreadsheet cell: `名称（状态，大小）；…`."""
     return "；".join(f"{a['name']}（{a['status']}" + (f"，{a['size']:,} 字节" if a["size"] else "") + "）"
                     for a in entries)
