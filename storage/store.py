@@ -781,6 +781,11 @@ class Store:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(sa.func.max(models_t.c.id))).scalar_one_or_none()
 
+    def model_digest(self, model_id: int) -> str:
+        """The digest of the training data a kept model was fitted on."""
+        with self.engine.connect() as conn:
+            return str(conn.execute(sa.select(models_t.c.digest).where(models_t.c.id == model_id)).scalar_one())
+
     def model_blob(self, model_id: int) -> bytes:
         with self.engine.connect() as conn:
             return bytes(conn.execute(sa.select(models_t.c.blob).where(models_t.c.id == model_id)).scalar_one())

@@ -73,18 +73,22 @@ def _training_set(store: Store) -> tuple[list[tuple[str, int]], list[float], int
 def retrain_if_changed(store: Store) -> Retrained | None:
     """Retrain when the office's tags changed since the store's newest model (the service
     runs this nightly); None when there is nothing new to learn."""
-    _, _, office, key = _training_set(store)
+    examples, weights, office, key = _training_set(store)
     model_id = store.latest_model_id()
     if model_id is None and office == 0:
         return None
-    if model_id is not None and TitleModel.from_bytes(store.model_blob(model_id)).meta.get("digest") == key:
+    if model_id is not None and store.model_digest(model_id) == key:
         return None
-    return retrain(store)
+    return _fit_and_keep(store, examples, weights, office, key)
 
 
 def retrain(store: Store) -> Retrained:
     """Refit on the shipped sets plus every manual tag (each counting `OFFICE_WEIGHT` times)."""
-    examples, weights, office, key = _training_set(store)
+    return _fit_and_keep(store, *_training_set(store))
+
+
+def _fit_and_keep(store: Store, examples: list[tuple[str, int]], weights: list[float], office: int,
+                  key: str) -> Retrained:
     model = fit(examples, weights, meta={"digest": key, "office_examples": office})
     model_id = store.save_model(model.to_bytes(), examples=len(examples), office_examples=office, digest=key)
     return Retrained(model_id, len(examples), office, key)
