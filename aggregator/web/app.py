@@ -291,9 +291,9 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
         from aggregator.services.attachments import file_path
 
         row = store.attachment_link(link_id)
-        if row is None or not row["sha256"] or not file_path(Path(config.attachments.dir), row["sha256"]).exists():
+        path = file_path(Path(config.attachments.dir), row["sha256"]) if row and row["sha256"] else None
+        if row is None or path is None or not path.exists():
             return PlainTextResponse("没有保存这个附件的副本", status_code=404)
-        path = file_path(Path(config.attachments.dir), row["sha256"])
         name = clean_name(row["name"])
         return FileResponse(path, media_type=row["mime"] or "application/octet-stream", headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
