@@ -133,6 +133,9 @@ class SyncRun(SQLModel, table=True):
     # Why a failed run failed: blocked (WAF, 403/412, captcha, robots.txt), unreachable
     # (connection, DNS, timeout, 404 on the list) or broken (the page no longer reads).
     failure: str | None = Field(default=None, max_length=16)
+    # What the run noticed that is no failure: the site's address changed (https, www, a new
+    # domain among the channel's hosts), a finding carried over from the last parse.
+    note: str | None = None
 
 
 class ChannelStateRow(SQLModel, table=True):
@@ -159,6 +162,13 @@ class ChannelLease(SQLModel, table=True):
     holder: str = Field(max_length=200)  # "xxgk serve on host (pid 123)"
     acquired_at: datetime = Field(sa_type=LocalTime)
     expires_at: datetime = Field(sa_type=LocalTime)
+    # Which process holds it: on the same host (and boot) a holder whose pid is gone, or is
+    # another process now (its start differs), is dead and loses the lease at once.
+    host: str | None = Field(default=None, max_length=200)
+    boot_id: str | None = Field(default=None, max_length=64)
+    pid: int | None = None
+    pid_start: str | None = Field(default=None, max_length=32)
+    renewed_at: datetime | None = Field(default=None, sa_type=LocalTime)
 
 
 class ServiceMark(SQLModel, table=True):
@@ -246,3 +256,45 @@ class PostAttachment(SQLModel, table=True):
     fetched_at: datetime | None = Field(default=None, sa_type=LocalTime)
     checked_at: datetime | None = Field(default=None, sa_type=LocalTime)
 
+
+
+class User(SQLModel, table=True):
+    """A named web account: `editor` tags posts; `admin` also syncs, accepts detected
+    selectors and manages users. The password is a scrypt hash."""
+
+    __tablename__ = "users"
+
+    name: str = Field(primary_key=True, max_length=64)
+    role: str = Field(max_length=16)
+    password_hash: str
+    created_at: datetime = Field(sa_type=LocalTime)
+    disabled: bool = False
+
+
+class Change(SQLModel, table=True):
+    """One write a person made (the audit log): who, when, what, before → after. Never
+    rewritten by a sync or a re-classification."""
+
+    __tablename__ = "changes"
+    __table_args__ = (sa.Index("ix_changes_target", "target", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=LocalTime)
+    actor: str = Field(max_length=200)  # a user name, or "cli:<os user>@<host>"
+    action: str = Field(max_length=32)  # tag | sync | accept | add-user | set-role | …
+    target: str = Field(max_length=200)  # post:123 | channel:portal-news | user:wang
+    before: str | None = None
+    after: str | None = None
+    address: str | None = Field(default=None, max_length=64)  # the web client's address
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed sign-in, counted per account and per address for the attempt limit."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (sa.Index("ix_login_failures_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=LocalTime)
+    account: str = Field(max_length=64)
+    address: str = Field(max_length=64)

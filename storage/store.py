@@ -7,7 +7,7 @@ backfill take seconds rather than minutes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -133,6 +133,17 @@ class StoredState:
 
 
 @dataclass(frozen=True, slots=True)
+class ProcessId:
+    """Which process on which machine (and boot) holds something: enough to tell, on the
+    same machine, that the holder is gone — or that its pid is another process's now."""
+
+    host: str
+    boot_id: str | None
+    pid: int
+    pid_start: str | None  # the process's start (clock ticks since boot), None where unknown
+
+
+@dataclass(frozen=True, slots=True)
 class Lease:
     """A channel's lease as the store holds it: `won` when the asker now holds it."""
 
@@ -141,6 +152,15 @@ class Lease:
     holder: str
     acquired_at: datetime
     expires_at: datetime
+    process: ProcessId | None = None  # None for a lease written before migration 0010
+    renewed_at: datetime | None = None  # when the holder was last seen alive
+
+
+def _lease(row: Any, won: bool) -> Lease:
+    process = (ProcessId(row.host, row.boot_id, row.pid, row.pid_start)
+               if row.host is not None and row.pid is not None else None)
+    return Lease(row.channel_id, won, row.holder, row.acquired_at, row.expires_at, process,
+                 row.renewed_at or row.acquired_at)
 
 
 @dataclass(slots=True)
@@ -284,41 +304,78 @@ class Store:
                                                                                      state_t.c.data))}
 
     # -- leases: one writer per channel ---------------------------------------------
-    def acquire_lease(self, channel_id: str, holder: str, ttl: float) -> Lease:
+    def acquire_lease(self, channel_id: str, holder: str, ttl: float, process: ProcessId | None = None) -> Lease:
         """Take the channel for `ttl` seconds unless another holder's lease is still live.
 
         One atomic statement on both stores (INSERT … ON CONFLICT DO UPDATE … WHERE the
         lease is expired or ours): two processes racing for a channel cannot both win.
-        The answer names the holder either way.
+        The answer names the holder either way (and which process it is, when known).
         """
         now = local_now()
-        values = {"channel_id": channel_id, "holder": holder, "acquired_at": now,
-                  "expires_at": now + timedelta(seconds=ttl)}
+        values: dict[str, Any] = {"channel_id": channel_id, "holder": holder, "acquired_at": now,
+                                  "expires_at": now + timedelta(seconds=ttl), "renewed_at": now}
+        if process is not None:
+            values.update(host=process.host, boot_id=process.boot_id, pid=process.pid, pid_start=process.pid_start)
         insert = (sqlite_insert if self.dialect == "sqlite" else pg_insert)(leases_t).values(**values)
+        refreshed = {c: insert.excluded[c] for c in ("host", "boot_id", "pid", "pid_start", "renewed_at")}
         stmt = insert.on_conflict_do_update(
             index_elements=[leases_t.c.channel_id],
             set_={"holder": insert.excluded.holder, "acquired_at": sa.case(
                       (leases_t.c.holder == insert.excluded.holder, leases_t.c.acquired_at),
                       else_=insert.excluded.acquired_at),
-                  "expires_at": insert.excluded.expires_at},
+                  "expires_at": insert.excluded.expires_at, **refreshed},
             where=sa.or_(leases_t.c.expires_at < now, leases_t.c.holder == holder),
         ).returning(leases_t.c.holder)
         with self.engine.begin() as conn:
             won = conn.execute(stmt).first() is not None
             row = conn.execute(sa.select(leases_t).where(leases_t.c.channel_id == channel_id)).first()
         assert row is not None
-        return Lease(channel_id, won, row.holder, row.acquired_at, row.expires_at)
+        return _lease(row, won)
 
     def release_lease(self, channel_id: str, holder: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(leases_t.delete().where(leases_t.c.channel_id == channel_id, leases_t.c.holder == holder))
+
+    def take_over(self, channel_id: str, dead: Lease) -> bool:
+        """Free a channel whose holder is known to be dead, and close the runs it left running as
+        interrupted, saying when the holder was last seen. Only that holder's lease is removed
+        (a live process that took the channel meanwhile keeps it); True when it was."""
+        seen = (dead.renewed_at or dead.acquired_at).isoformat(sep=" ", timespec="seconds")
+        with self.engine.begin() as conn:
+            gone = conn.execute(leases_t.delete().where(leases_t.c.channel_id == channel_id,
+                                                        leases_t.c.holder == dead.holder)).rowcount
+            if gone:
+                self._close_orphans(conn, channel_id, dead.renewed_at or dead.acquired_at,
+                                    f"同步中途停止：{dead.holder} 已不在运行（最后一次确认存活：{seen}）；"
+                                    "停止前已提交的帖子均已保存，下次同步会补全。")
+        return bool(gone)
+
+    def close_orphan_runs(self) -> int:
+        """Runs still marked running whose channel nobody holds (the process died and its lease
+        ran out): closed as interrupted at the lease's last renewal, or their start. Whoever
+        reads the runs calls this, so a killed run never reads 「进行中」 for ever."""
+        now = local_now()
+        live = sa.select(leases_t.c.channel_id).where(leases_t.c.expires_at >= now)
+        with self.engine.begin() as conn:
+            rows = conn.execute(sa.select(runs_t.c.channel_id, runs_t.c.started_at).where(
+                runs_t.c.status == "running", runs_t.c.channel_id.not_in(live))).all()
+            for channel_id, started in rows:
+                self._close_orphans(conn, channel_id, started,
+                                    f"同步中途停止（进程被终止或崩溃，{started.isoformat(sep=' ', timespec='seconds')}"
+                                    " 开始）；停止前已提交的帖子均已保存，下次同步会补全。")
+        return len(rows)
+
+    @staticmethod
+    def _close_orphans(conn: sa.Connection, channel_id: str, last_seen: datetime, why: str) -> None:
+        conn.execute(runs_t.update().where(runs_t.c.channel_id == channel_id, runs_t.c.status == "running")
+                     .values(status="interrupted", finished_at=last_seen, error=why))
 
     def leases(self) -> dict[str, Lease]:
         """Live leases, by channel."""
         now = local_now()
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(leases_t).where(leases_t.c.expires_at >= now)).all()
-        return {r.channel_id: Lease(r.channel_id, False, r.holder, r.acquired_at, r.expires_at) for r in rows}
+        return {r.channel_id: _lease(r, False) for r in rows}
 
     # -- marks: what the service has done once -------------------------------------
     def mark(self, name: str) -> str | None:
@@ -388,7 +445,7 @@ class Store:
             return int(key[0])
 
     def finish_run(self, run_id: int, status: str, counts: RunCounts, error: str | None,
-                   failure: str | None = None) -> datetime:
+                   failure: str | None = None, note: str | None = None) -> datetime:
         now = local_now()
         with self.engine.begin() as conn:
             conn.execute(
@@ -399,6 +456,7 @@ class Store:
                     finished_at=now,
                     error=error,
                     failure=failure,
+                    note=note,
                     fetched=counts.fetched,
                     new=counts.new,
                     updated=counts.updated,
@@ -450,6 +508,31 @@ class Store:
         with self.engine.connect() as conn:
             q = sa.select(posts_t.c.id).where(posts_t.c.channel_id == channel_id, posts_t.c.key == key)
             return conn.execute(q.limit(1)).first() is not None
+
+    def rekey_posts(self, channel_id: str, key_for: Callable[[str], str]) -> tuple[int, list[tuple[str, str]]]:
+        """Give every post of the channel the key `key_for` makes of its key now, in one transaction.
+        A post whose new key another post already has (or takes first) keeps its key: nothing is
+        merged; the pairs (kept key, the key it collides with) are returned with the count re-keyed."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(sa.select(posts_t.c.id, posts_t.c.key).where(posts_t.c.channel_id == channel_id)
+                                .order_by(posts_t.c.id)).all()
+            taken = {key for _id, key in rows}
+            moves: list[dict[str, Any]] = []
+            collisions: list[tuple[str, str]] = []
+            for post_id, key in rows:
+                new = key_for(key)
+                if new == key:
+                    continue
+                if new in taken:
+                    collisions.append((key, new))
+                    continue
+                taken.discard(key)
+                taken.add(new)
+                moves.append({"_id": post_id, "_key": new})
+            if moves:
+                conn.execute(posts_t.update().where(posts_t.c.id == sa.bindparam("_id"))
+                             .values(key=sa.bindparam("_key")), moves)
+        return len(moves), collisions
 
     def write_posts(self, channel_id: str, records: Sequence[PostRecord]) -> WriteResult:
         """Upsert a batch of one channel's posts in one transaction.

@@ -95,9 +95,10 @@ def test_urls_that_differ_only_in_spelling_are_one_post(store_url: str, store: S
     cfg = make_config(store_url, "a")
     one = RawPost(title="通知", url="https://WWW.example.edu.cn:443/info/1010/1.htm#top")
     two = RawPost(title="通知", url="https://www.example.edu.cn/info/1010/1.htm?utm_source=wechat")
-    [r] = sync(cfg, store, connectors={"table": lister([one, two])})
-    assert (r.fetched, r.new) == (2, 1)
-    assert store.get_post("a", "https://www.example.edu.cn/info/1010/1.htm") is not None
+    three = RawPost(title="通知", url="http://www.example.edu.cn/info/1010/1.htm")  # the scheme is no identity
+    [r] = sync(cfg, store, connectors={"table": lister([one, two, three])})
+    assert (r.fetched, r.new) == (3, 1)
+    assert store.get_post("a", "www.example.edu.cn/info/1010/1.htm") is not None
 
 
 def test_a_changed_post_is_one_new_revision_with_the_old_text_kept(store_url: str, store: Store) -> None:
@@ -105,7 +106,7 @@ def test_a_changed_post_is_one_new_revision_with_the_old_text_kept(store_url: st
     sync(cfg, store, connectors={"table": lister([notice(1, body="报名截止：5月20日")])})
     [r] = sync(cfg, store, connectors={"table": lister([notice(1, body="报名截止：5月25日（延期）")])})
     assert (r.new, r.updated) == (0, 1)
-    post = store.get_post("a", "https://www.example.edu.cn/info/1010/1001.htm")
+    post = store.get_post("a", "www.example.edu.cn/info/1010/1001.htm")
     assert post is not None and post["body"] == "报名截止：5月25日（延期）"
     assert [v["body"] for v in store.revisions(post["id"])] == ["报名截止：5月20日"]
     # Fetching the same version again is not an update and adds no revision.
@@ -223,7 +224,7 @@ def test_dates_are_stored_in_shanghai_time(store_url: str, store: Store) -> None
 def test_channel_item_tags_every_post_of_the_channel(store_url: str, store: Store) -> None:
     cfg = make_config(store_url, "cg", extra="item = 18")
     sync(cfg, store, connectors={"table": lister([notice(1)])})
-    post = store.get_post("cg", "https://www.example.edu.cn/info/1010/1001.htm")
+    post = store.get_post("cg", "www.example.edu.cn/info/1010/1001.htm")
     assert post is not None and (post["item"], post["category"], post["item_source"]) == (18, 3, "channel")
 
 

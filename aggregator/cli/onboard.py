@@ -72,7 +72,8 @@ def audit(
     ids: Annotated[list[str] | None, typer.Argument(help="渠道 id（默认：全部启用的渠道）", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
 ) -> None:
-    """核对完整性：只读取各渠道列表首页，比较网站自报总数（共N条）与库中帖子数；有缺口时退出码为 1。
+    """核对完整性：只读取各渠道列表首页，比较网站自报总数（共N条）与库中帖子数。
+    退出码：0 全部完整，1 有缺口，2 有渠道无法读取。
 
     例：xxgk audit；xxgk audit portal-news --json
     """
@@ -86,6 +87,7 @@ def audit(
         except UnknownChannel as exc:
             fail(f"配置中没有渠道 {', '.join(exc.unknown)}（已配置：{', '.join(exc.known) or '无'}）")
     trailing = [r for r in rows if r.gap is not None and r.gap > 0]
+    unread = [r for r in rows if r.unread]
     if as_json:
         print(json.dumps({"channels": [r.to_json() for r in rows]}, ensure_ascii=False))
     else:
@@ -102,6 +104,10 @@ def audit(
         if trailing:
             consoles.err.print(f"[red]{len(trailing)} 个渠道少于网站自报总数[/]：{', '.join(r.id for r in trailing)}"
                                " — 用 xxgk sync --full 补全")
+    if unread:  # a cron job must not read success from a check that could not be made
+        consoles.err.print(f"{len(unread)} 个渠道无法读取，未能核对：{', '.join(r.id for r in unread)}"
+                           " — 检查网址与网络后重试（xxgk channels 查看原因）")
+        raise typer.Exit(2)
     if trailing:
         raise typer.Exit(1)
 

@@ -43,7 +43,8 @@ class SampleServer:
     """`with SampleServer(pages) as server: server.url + "/portal/xwzx/xxyw.htm"`."""
 
     def __init__(self, pages: dict[str, Resource] | None = None, host: str = "127.0.0.1", port: int = 0,
-                 latency: float = 0.0) -> None:
+                 latency: float = 0.0, tls: tuple[str, str] | None = None) -> None:
+        """`tls=(certfile, keyfile)` serves HTTPS (a site that moved to https, in the tests)."""
         self.pages: dict[str, Resource] = dict(pages or {})
         self.hits: Counter[str] = Counter()
         self.latency = latency
@@ -104,13 +105,21 @@ class SampleServer:
 
         self._httpd = ThreadingHTTPServer((host, port), Handler)
         self._httpd.daemon_threads = True
+        self.scheme = "http"
+        if tls is not None:
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+            self.scheme = "https"
         # A short poll: shutdown() waits up to one poll interval (the default 0.5 s cost the suite ~19 s).
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{self.scheme}://{host!s}:{port}"
 
     def start(self) -> SampleServer:
         self._thread.start()

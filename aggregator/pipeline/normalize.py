@@ -10,7 +10,7 @@ import re
 
 from aggregator.clock import to_store
 from connectors.base import RawPost
-from connectors.urls import canonical_url, key_of
+from connectors.urls import NO_HOSTS, Identity, canonical_url, key_of
 from storage.store import PostRecord
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
@@ -48,18 +48,19 @@ def content_hash(record: PostRecord) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def post_key(raw: RawPost) -> str | None:
-    return key_of(raw.key, raw.url)
+def post_key(raw: RawPost, identity: Identity = NO_HOSTS) -> str | None:
+    return key_of(raw.key, raw.url, identity)
 
 
 class InvalidPost(ValueError):
     """A connector yielded a post that cannot be stored (no title, no key)."""
 
 
-def normalise(raw: RawPost) -> PostRecord:
-    """RawPost → PostRecord (classification fields are left for the pipeline)."""
+def normalise(raw: RawPost, identity: Identity = NO_HOSTS) -> PostRecord:
+    """RawPost → PostRecord (classification fields are left for the pipeline); the key as the
+    channel's `identity` spells addresses."""
     title = clean_title(raw.title or "")
-    key = post_key(raw)
+    key = post_key(raw, identity)
     where = raw.url or raw.key or repr(raw.title)
     if not key:
         raise InvalidPost(f"{where}: post has neither a key nor a URL")

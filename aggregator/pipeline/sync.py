@@ -27,6 +27,7 @@ from aggregator.qingdan.classify import Classifier, default_classifier, source_o
 from connectors import ChannelError, Connector
 from connectors.base import ChannelState, Checkpoint, FetchContext, RawPost, Skipped
 from connectors.http import HostClock, PoliteTransport
+from connectors.urls import Identity
 from storage.store import UNAVAILABLE, PostRecord, RunCounts, Store, StoredState
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class RunResult:
     finished_at: datetime | None = None
     site_total: int | None = None  # the count the channel's list states of itself (共N条), when it does
     failure: str | None = None  # for a failed run: blocked | unreachable | broken (ChannelError.failure)
+    note: str | None = None  # what the run noticed that is no failure (the site's address changed)
 
     @property
     def fetched(self) -> int:
@@ -80,6 +82,7 @@ class RunResult:
             "requests": self.requests,
             "error": self.error,
             "site_total": self.site_total,
+            "note": self.note,
         }
 
 
@@ -198,6 +201,9 @@ def sync_channel(
     run_id = store.start_run(channel.id, full=full)
     if on_progress:
         on_progress(Progress(channel, "start", counts))
+    identity = Identity.of(channel.allowed_hosts)
+    rekeyed = rekey(store, channel.id, identity)
+    origins: dict[str, int] = {}
 
     def flush() -> None:
         if batch:
@@ -210,7 +216,7 @@ def sync_channel(
             on_progress(Progress(channel, "progress", counts))
 
     def is_known(key_or_url: str) -> bool:
-        key = key_of(key_or_url, None)
+        key = key_of(key_or_url, None, identity)
         return key is not None and store.has_post(channel.id, key)
 
     ctx = FetchContext(
@@ -234,10 +240,14 @@ def sync_channel(
             if isinstance(item, RawPost):
                 counts.fetched += 1
                 try:
-                    record = normalise(item)
+                    record = normalise(item, identity)
                 except InvalidPost as exc:
                     skips.append(str(exc))
                     continue
+                if record.url:
+                    origin = _own_origin(record.url, identity)
+                    if origin:
+                        origins[origin] = origins.get(origin, 0) + 1
                 if record.published_at is None and record.extra.get("status") not in UNAVAILABLE:
                     undated.append(record.url or record.key)
                 classify(classifier, channel, record)
@@ -282,13 +292,59 @@ def sync_channel(
                                    undated))
     if kept_problems:
         notes.append(_list_message(f"attachments not kept {len(kept_problems)}", kept_problems))
+    if rekeyed:
+        notes.append(rekeyed)
+    moved = _moved(store, channel.id, origins)
     if notes:
         error = "; ".join([error, *notes] if error else notes)
         if status == "ok":
             status = "partial"
-    finished_at = store.finish_run(run_id, status, counts, error, failure)
+    finished_at = store.finish_run(run_id, status, counts, error, failure, moved)
     result = RunResult(id=channel.id, status=status, counts=counts, error=error,
                        seconds=time.monotonic() - started, finished_at=finished_at, site_total=site_total,
-                       failure=failure)
+                       failure=failure, note=moved)
     progress_done(on_progress, channel, result)
     return result
+
+
+def rekey(store: Store, channel_id: str, identity: Identity) -> str | None:
+    """Bring the channel's stored keys to `identity`'s spelling when it changed since they were made
+    (an upgrade from keys with schemes, or `url`/`hosts` edited): the mark `keys:{id}` holds the
+    identity the keys follow. Posts that would collide are left as they are and named (None: no problem)."""
+    mark = f"keys:{channel_id}"
+    if store.mark(mark) == identity.signature:
+        return None
+    moved, collisions = store.rekey_posts(channel_id, identity.key)
+    store.set_mark(mark, identity.signature)
+    if moved:
+        log.info("channel %s: %d stored keys re-spelt for %s", channel_id, moved, identity.signature)
+    if not collisions:
+        return None
+    return _list_message(
+        f"{len(collisions)} stored posts are one address spelt two ways (http/https, or two of the channel's "
+        "hosts) and were stored twice before; both kept, none merged — check them and delete the extra by hand",
+        [f"{old} = {new}" for old, new in collisions])
+
+
+def _own_origin(url: str, identity: Identity) -> str | None:
+    """`scheme://host` of a post's URL when the host is one of the channel's own."""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    return f"{scheme}://{host}" if host in identity.aliases else None
+
+
+def _moved(store: Store, channel_id: str, origins: dict[str, int]) -> str | None:
+    """The note, once, when the site's posts now live at another scheme or host than on the last
+    sync that saw any (the mark `origin:{id}`); their keys are the same, so nothing is counted twice."""
+    if not origins:
+        return None
+    now = max(origins, key=lambda o: (origins[o], o))
+    mark = f"origin:{channel_id}"
+    before = store.mark(mark)
+    if before == now:
+        return None
+    store.set_mark(mark, now)
+    if before is None:
+        return None
+    return (f"网站地址已由 {before} 变为 {now}：帖子按同一地址识别，已有的帖子未重复计入"
+            "（如网站迁到新域名，请把新旧域名都写进渠道的 hosts）")

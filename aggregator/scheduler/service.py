@@ -30,7 +30,8 @@ from pathlib import Path
 from aggregator.clock import SHANGHAI, local_now
 from aggregator.config import TIMEZONE, ChannelConfig, Config
 from aggregator.services.health import due_at
-from aggregator.services.sync import holder_name, sync
+from aggregator.services.leases import holder_name
+from aggregator.services.sync import sync
 from connectors.http import HostClock
 from storage.store import Store
 

@@ -31,6 +31,7 @@ class AuditRow:
     site_pages: int | None
     stored: int
     error: str | None = None
+    unread: bool = False  # the channel's list could not be read: nothing was checked
 
     @property
     def gap(self) -> int | None:
@@ -61,7 +62,7 @@ def audit(config: Config, store: Store, ids: Sequence[str] = ()) -> list[AuditRo
             try:
                 count = counter(ctx)
             except ChannelError as exc:
-                rows.append(AuditRow(ch.id, ch.display_name, None, None, stored, str(exc)))
+                rows.append(AuditRow(ch.id, ch.display_name, None, None, stored, str(exc), unread=True))
                 continue
             if count.total is not None:
                 store.save_state(ch.id, replace(state, data={**state.data, "site_total": count.total}))

@@ -110,6 +110,7 @@ def overview(config: Config, store: Store, now: datetime | None = None,
     from aggregator.services.health import due_at, health
 
     register(config, store)
+    store.close_orphan_runs()  # a run whose process died is closed as interrupted by whoever looks
     now = now or datetime.now(SHANGHAI)
     local = now.astimezone(SHANGHAI).replace(tzinfo=None)
     one = ids[0] if ids and len(ids) == 1 else None

@@ -63,6 +63,9 @@ def health(ch: ChannelConfig, runs: list[dict[str, Any]], *, newest_seen: dateti
     """The channel's state and why, from its runs (newest first) and its posts."""
     last = _last_finished(runs)
     if last is None:
+        cut = next((r for r in runs if r["status"] == "interrupted"), None)
+        if cut is not None:  # posts may be stored: say what happened, not 「尚未同步」
+            return Health("stale", f"尚未完成一次同步：{cut.get('error') or '上次同步中途停止'}")
         return Health("stale", "尚未同步")
     if last["status"] == "failed":
         kind = last.get("failure") or "broken"
@@ -116,7 +119,8 @@ def due_at(ch: ChannelConfig, runs: list[dict[str, Any]], now: datetime, jitter:
     None when disabled. A channel never synced is due at once; a failing one waits out its backoff."""
     if not ch.enabled:
         return None
-    started = [r for r in runs if r["status"] != "running"]
+    # A run cut short (killed, stopped) does not count: the channel is due again to finish it.
+    started = [r for r in runs if r["status"] not in ("running", "interrupted")]
     if not started:
         return now
     last_start: datetime = started[0]["started_at"]

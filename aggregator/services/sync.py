@@ -4,12 +4,8 @@ operations `xxgk sync`, the web's "sync now" and the scheduler share."""
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
-import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,55 +21,12 @@ from aggregator.pipeline.sync import (
 from aggregator.qingdan.classify import source_of
 from aggregator.services.channels import register
 from aggregator.services.classify import classifier_of
+from aggregator.services.leases import ChannelBusy, channel_lease, holder_name
 from connectors import ChannelError, Connector, connector_for
 from connectors.http import HostClock
-from storage.store import Lease, RunCounts, Store
+from storage.store import RunCounts, Store
 
 log = logging.getLogger(__name__)
-
-# A lease is taken for LEASE_TTL seconds and renewed every LEASE_TTL / 3 while the sync runs:
-# a killed process's channels are free again within LEASE_TTL.
-LEASE_TTL = 60.0
-
-
-def holder_name(role: str) -> str:
-    """Who holds a channel, in words a person can act on: `xxgk sync @ host pid 4242 #1a2b`."""
-    return f"{role} @ {socket.gethostname()} pid {os.getpid()} #{uuid.uuid4().hex[:4]}"
-
-
-class ChannelBusy(Exception):
-    """Another process is syncing the channel."""
-
-    def __init__(self, lease: Lease) -> None:
-        self.lease = lease
-        since = lease.acquired_at.isoformat(sep=" ", timespec="seconds")
-        super().__init__(f"正由 {lease.holder} 同步（自 {since} 起），本次未同步；稍后再试")
-
-
-@contextmanager
-def channel_lease(store: Store, channel_id: str, holder: str, ttl: float = LEASE_TTL) -> Iterator[Lease]:
-    """Hold the channel while the block runs (renewed in the background); raise
-    `ChannelBusy` naming the holder when another process has it."""
-    lease = store.acquire_lease(channel_id, holder, ttl)
-    if not lease.won:
-        raise ChannelBusy(lease)
-    done = threading.Event()
-
-    def renew() -> None:
-        while not done.wait(ttl / 3):
-            try:
-                store.acquire_lease(channel_id, holder, ttl)
-            except Exception:  # a transient store error: the next beat tries again
-                continue
-
-    beat = threading.Thread(target=renew, name=f"lease-{channel_id}", daemon=True)
-    beat.start()
-    try:
-        yield lease
-    finally:
-        done.set()
-        beat.join(timeout=5)
-        store.release_lease(channel_id, holder)
 
 
 class UnknownChannel(KeyError):

@@ -391,7 +391,8 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
     @app.post("/channels/{channel_id}/sync")
     def sync_now(request: Request, channel_id: str, csrf: str = Form("")) -> Response:
         """Start a sync of one channel in the background (under its lease, like any other sync)."""
-        from aggregator.services.sync import holder_name, sync
+        from aggregator.services.leases import holder_name
+        from aggregator.services.sync import sync
 
         require_admin(request, csrf)
         if channel_id not in names:

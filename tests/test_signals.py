@@ -1,0 +1,110 @@
+"""Signals the office can believe, driven from outside through the real `xxgk` process:
+one identity per post whatever the site's address, a 304 that clears nothing, and exit
+codes a cron job can trust."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aggregator.demo.server import SampleServer
+from aggregator.demo.sites import news_posts, portal_site
+from storage.store import Store
+from tests.helpers import run_xxgk
+
+COLUMN = "/portal/xwzx/xxyw.htm"
+
+
+def _config(path: Path, store_url: str, url: str, hosts: tuple[str, ...] = (), extra: str = "") -> Path:
+    listed = ", ".join(f'"{h}"' for h in hosts)
+    path.write_text(f'[store]\nurl = "{store_url}"\n[http]\nper_host_interval = 0.0\nretries = 0\n{extra}\n'
+                    f'[[channel]]\nid = "news"\nkind = "html"\nurl = "{url}"\npreset = "vsb"\nhosts = [{listed}]\n',
+                    encoding="utf-8")
+    return path
+
+
+def _sync(cfg: Path, *args: str, env: dict[str, str] | None = None) -> dict:
+    done = run_xxgk("--config", str(cfg), "sync", "--json", *args, env=env)
+    assert done.returncode in (0, 1), done.stderr
+    [result] = json.loads(done.stdout)["channels"]
+    return result
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1 and localhost (openssl), trusted by the syncs through SSL_CERT_FILE."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-keyout", str(key),
+                    "-out", str(cert), "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"], check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+@pytest.fixture()
+def pages() -> Iterator[dict]:
+    yield portal_site(news_posts(24), per_page=8)
+
+
+def test_a_site_moving_host_and_scheme_keeps_one_post_per_entry(
+        store_url: str, store: Store, tmp_path: Path, pages: dict, certificate: tuple[str, str]) -> None:
+    cert, _key = certificate
+    with SampleServer(pages) as plain, SampleServer(pages, tls=certificate) as secure:
+        port = plain.url.rsplit(":", 1)[1]
+        first = _sync(_config(tmp_path / "a.toml", store_url, plain.url + COLUMN))
+        assert first["status"] == "ok" and first["new"] == 24
+        # The same site under an alias of its host (declared in hosts), read whole again.
+        cfg = _config(tmp_path / "b.toml", store_url, f"http://localhost:{port}{COLUMN}", hosts=(f"127.0.0.1:{port}",))
+        moved = _sync(cfg, "--full")
+        assert (moved["status"], moved["new"]) == ("ok", 0), moved
+        assert "网站地址已由" in moved["note"] and f"http://localhost:{port}" in moved["note"]
+        assert store.count_posts("news") == 24
+        # Then over https, on another port listed among the channel's hosts.
+        secure_port = secure.url.rsplit(":", 1)[1]
+        cfg = _config(tmp_path / "c.toml", store_url, f"https://127.0.0.1:{secure_port}{COLUMN}",
+                      hosts=(f"127.0.0.1:{port}", f"localhost:{port}"))
+        https = _sync(cfg, "--full", env={"SSL_CERT_FILE": cert})
+        assert (https["status"], https["new"]) == ("ok", 0), https
+        assert "https://127.0.0.1" in https["note"]
+        again = _sync(cfg, "--full", env={"SSL_CERT_FILE": cert})
+        assert again["note"] is None  # said once
+        assert store.count_posts("news") == 24
+        assert secure.hits[COLUMN] >= 2
+
+
+def test_a_store_that_counted_a_post_twice_is_told_so_not_merged(store_url: str, store: Store,
+                                                                tmp_path: Path, pages: dict) -> None:
+    """Keys made before identity (with their scheme) are re-spelt once; one entry stored under two
+    spellings is named, both rows kept."""
+    from aggregator.config import load_config
+    from aggregator.pipeline.normalize import normalise
+    from aggregator.services.channels import register
+    from connectors.base import RawPost
+
+    with SampleServer(pages) as site:
+        cfg_path = _config(tmp_path / "a.toml", store_url, site.url + COLUMN)
+        url = site.url + "/portal/info/1010/9010.htm"
+        twice = [normalise(RawPost(title="同一条通知", url=u, key=u)) for u in (url, url.replace("http:", "https:"))]
+        register(load_config(cfg_path), store)
+        assert {r.key for r in twice} == {url.split("://")[1]}  # today's spelling is one key…
+        for record, old in zip(twice, (url, url.replace("http:", "https:")), strict=True):
+            record.key = old  # …as a store of the old spelling held it: two rows
+            store.write_posts("news", [record])
+        result = _sync(cfg_path)
+        assert result["status"] == "partial" and "stored twice" in result["error"]
+        assert store.count_posts("news") == 24 + 1  # nothing merged: the office decides
+
+
+def test_audit_exits_2_when_a_channel_cannot_be_read(store_url: str, tmp_path: Path) -> None:
+    from tests.helpers import free_port
+
+    cfg = _config(tmp_path / "a.toml", store_url, f"http://127.0.0.1:{free_port()}{COLUMN}")
+    done = run_xxgk("--config", str(cfg), "audit", "--json")
+    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+    [row] = json.loads(done.stdout)["channels"]
+    assert row["error"] and row["site_total"] is None
+    assert "news" in done.stderr
