@@ -114,6 +114,13 @@ class AttachmentsConfig(Strict):
     index_chars: int = Field(default=500_000, ge=1000)  # attachment text a post is searchable by (per post)
 
 
+class WebConfig(Strict):
+    """`[web]`: who may read the pages (writes always need an account: editors tag, admins the rest)."""
+
+    login_required: bool = False  # true: reading needs a signed-in account too (off the intranet)
+    login_attempts: int = Field(default=5, ge=1, le=100)  # failed sign-ins (per account, per address) before a wait
+
+
 class Config(Strict):
     store: StoreConfig = StoreConfig()
     attachments: AttachmentsConfig = AttachmentsConfig()
@@ -121,6 +128,7 @@ class Config(Strict):
     rules: RulesConfig = RulesConfig()
     notify: NotifyConfig = NotifyConfig()
     service: ServiceConfig = ServiceConfig()
+    web: WebConfig = WebConfig()
     # Validated one by one against each kind's own model (parse_config), not by this model.
     channels: tuple[ChannelSettings, ...] = Field(default=(), exclude=True)
     # Where the file was read from; relative paths in it are resolved against it.
@@ -141,7 +149,8 @@ def _where(path: Path, raw: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str, 
         if isinstance(channels, list) and loc[1] < len(channels) and isinstance(channels[loc[1]], dict):
             cid = channels[loc[1]].get("id")
         return _channel_where(path, loc[1], cid), loc[2:]
-    if loc and isinstance(loc[0], str) and loc[0] in ("store", "http", "rules", "notify", "service", "attachments"):
+    sections = ("store", "http", "rules", "notify", "service", "attachments", "web")
+    if loc and isinstance(loc[0], str) and loc[0] in sections:
         return f"{path}: [{loc[0]}]", loc[1:]
     return f"{path}", loc
 
@@ -164,7 +173,8 @@ def _model_at(loc: tuple[Any, ...], channel_model: type[BaseModel] | None) -> ty
     shape = tuple("#" if isinstance(p, int) else p for p in loc[:-1])
     top: dict[tuple[Any, ...], type[BaseModel]] = {(): Config, ("store",): StoreConfig, ("http",): HttpConfig,
                                                    ("rules",): RulesConfig, ("notify",): NotifyConfig,
-                                                   ("service",): ServiceConfig}
+                                                   ("service",): ServiceConfig, ("web",): WebConfig,
+                                                   ("attachments",): AttachmentsConfig}
     if shape in top:
         return top[shape]
     if channel_model is None or shape[:2] != ("channel", "#"):

@@ -589,10 +589,17 @@ class HtmlConnector:
     def fetch(self, ctx: FetchContext) -> Iterator[Item]:
         channel = html_settings(ctx)
         assert channel.url is not None
-        sel = selectors_for(channel)
+        sel, fingerprint = effective_selectors(channel, ctx.state.data)
         hosts = self.hosts(ctx)
         queue = RetryQueue(ctx.state.data.get("retry"), give_up_days=channel.retry_days)
         state = ctx.state
+        # What the last parse of page 1 found wrong with the selectors stands until a parse shows
+        # it gone: a list page answering 304 re-checks nothing. A changed config (or selectors the
+        # office accepted) is read afresh, never answered from the validators of the old one.
+        standing: list[str] = list(state.data.get("findings") or [])
+        findings: list[str] = []
+        detected: dict[str, str | None] | None = None
+        parsed_first = False
         today = local_now().date()
         # Details that failed on earlier syncs come first: a 304 on the list must not hide them.
         due = queue.due()
@@ -621,7 +628,8 @@ class HtmlConnector:
         first: Page | None = None
         while url and url not in visited:
             visited.add(url)
-            conditional = number == 1 and not complete_walk and not resume_to
+            conditional = (number == 1 and not complete_walk and not resume_to
+                           and state.data.get("parsed_with") == fingerprint)
             try:
                 page = fetch_page(ctx.http, url, hosts=hosts, max_bytes=ctx.max_bytes,
                                   etag=state.etag if conditional else None,
@@ -633,8 +641,11 @@ class HtmlConnector:
                 # Keep the resume point and the old validators: the next sync must retry this page.
                 yield Checkpoint(queue.into(state))
                 return
-            if page.not_modified:
-                yield Checkpoint(queue.into(state))  # 304: nothing new since the last sync
+            if page.not_modified:  # 304: nothing new since the last sync — and nothing re-checked
+                for finding in standing:
+                    yield Skipped(page.url, f"{finding} [not re-checked: the list page answered 304 Not Modified, "
+                                            "so this finding of the last parse still stands]")
+                yield Checkpoint(queue.into(state))
                 return
             if page.status == 404:
                 if number == 1:
@@ -648,12 +659,16 @@ class HtmlConnector:
             if number == 1:
                 count = list_count(root, page.text)
             entries = list_entries(root, page.url, sel)
+            if number == 1:
+                parsed_first = True
             if not entries and number == 1:
-                detected, note = _redetect(root, sel)
+                found, note = _redetect(root, sel)
                 if note:
-                    sel = detected
+                    configured, sel = sel.entry_configured, found
                     entries = list_entries(root, page.url, sel)
-                    if sel.entry_configured:
+                    if configured:
+                        findings.append(note)
+                        detected = {k: getattr(found, k) for k in DETECTED_FIELDS}
                         yield Skipped(page.url, note)
             nxt = next_page(root, page, channel.url, sel, number)
             pages_read += 1
@@ -720,6 +735,14 @@ class HtmlConnector:
                 if k not in ("backfill_next", "backfill_page", "walk_to")}
         if ended or state.data.get("walked"):
             data["walked"] = True
+        if parsed_first:  # page 1 read afresh: its findings replace the standing ones
+            data.update(findings=findings, parsed_with=fingerprint)
+            if detected:
+                data["detected"] = detected
+            else:
+                data.pop("detected", None)
+            if not findings:
+                data.pop("findings")
         if count is not None and count.total is not None:
             data["site_total"] = count.total
         if count is not None and count.pages is not None:
@@ -802,6 +825,29 @@ def _iso_date(value: str | None) -> datetime | date | None:
         return None
     parsed = datetime.fromisoformat(value)
     return parsed.date() if len(value) == 10 else parsed
+
+
+# What list detection decides, as `state.data["detected"]` records it and `accepted` applies it.
+DETECTED_FIELDS = ("entry", "scope", "link", "title", "date", "next")
+
+
+def effective_selectors(channel: HtmlSettings, data: dict[str, object]) -> tuple[Selectors, str]:
+    """The channel's selectors — with the detected ones the office accepted (`xxgk accept`), while
+    the config is the one they were accepted for — and a fingerprint of what they were made from."""
+    import hashlib
+
+    sel = selectors_for(channel)
+    configured = hashlib.sha1(repr(sel).encode()).hexdigest()[:16]
+    accepted = data.get("accepted")
+    if isinstance(accepted, dict) and accepted.get("for") == configured:
+        def text(name: str) -> str | None:
+            value = accepted.get(name)
+            return str(value) if value else None
+
+        sel = replace(sel, entry=text("entry") or sel.entry, scope=text("scope"), link=text("link") or sel.link,
+                      title=text("title"), date=text("date"), next=text("next"))
+        return sel, f"{configured}+{hashlib.sha1(repr(sel).encode()).hexdigest()[:16]}"
+    return sel, configured
 
 
 def _redetect(root: Element, sel: Selectors) -> tuple[Selectors, str | None]:

@@ -32,6 +32,7 @@ from storage.models import (
     ServiceMark,
     SyncRun,
 )
+from storage.people import People
 from storage.search import (
     PG_FEW,
     ParsedQuery,
@@ -204,6 +205,11 @@ class Store:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @property
+    def people(self) -> People:
+        """Web accounts, the audit log of their writes, failed sign-ins."""
+        return People(self.engine)
 
     # -- channels -----------------------------------------------------------
     def register_channels(self, records: Iterable[ChannelRecord]) -> None:

@@ -96,3 +96,12 @@ def _attachments_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     (many parse a config text under a made-up relative path)."""
     monkeypatch.setenv("XXGK_ATTACHMENTS_DIR", str(tmp_path / "attachments"))
 
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's headless Chromium for a module's browser tests (tests.helpers.chromium)."""
+    from tests.helpers import chromium
+
+    with chromium() as b:
+        yield b

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,3 +48,51 @@ def wait_until_up(base: str, tries: int = 100) -> None:
             return
         except OSError:
             time.sleep(0.1)
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def need_chromium() -> None:
+    """Skip (locally) when Debian's Chromium is missing; under CI a missing browser fails the tests."""
+    import pytest
+
+    if not Path(CHROMIUM).exists() and os.environ.get("CI", "").lower() not in ("true", "1"):
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)")
+
+
+def set_password(cfg: Path, password: str, *args: str) -> None:
+    """`xxgk admin set-password` (or `admin add-user …` when `args` say so), password on stdin."""
+    command = args or ("admin", "set-password")
+    done = subprocess.run([sys.executable, "-m", "aggregator", "--config", str(cfg), *command, "--password-stdin"],
+                          input=password + "\n", text=True, capture_output=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+
+
+@contextmanager
+def serving(cfg: Path, folder: Path) -> Iterator[str]:
+    """A real `xxgk serve --no-scheduler` on a free loopback port, its log in `folder/serve.log`."""
+    port = free_port()
+    with open(folder / "serve.log", "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "aggregator", "--config", str(cfg), "serve", "--no-scheduler",
+                                 "--port", str(port)], cwd=ROOT, stdout=log, stderr=log)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_up(url)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's headless Chromium, driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -112,7 +112,7 @@ def test_every_connector_kind_declares_its_settings() -> None:
 
 
 COMMANDS = ["sync", "channels", "search", "reindex", "export", "stats", "coverage", "report", "classify", "tag",
-            "reclassify", "probe", "audit", "serve", "worker", "demo", "admin"]
+            "reclassify", "probe", "audit", "accept", "serve", "worker", "demo", "admin"]
 
 
 def test_every_command_is_listed_and_has_help_with_an_example() -> None:

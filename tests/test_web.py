@@ -8,9 +8,6 @@ page are kept under `artifacts/screenshots/` (CI keeps them).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,10 +18,9 @@ import openpyxl
 import pytest
 
 from storage.store import PostRecord, Store
-from tests.helpers import ROOT, free_port, run_xxgk, wait_until_up
+from tests.helpers import ROOT, need_chromium, run_xxgk, serving, set_password
 
 pytestmark = pytest.mark.slow
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "screenshots"
 PASSWORD = "office-secret-2025"
 EVIL = ('<p>正文</p><script>window.pwned = 1</script><img src="x" onerror="window.pwned = 2">'
@@ -33,8 +29,7 @@ EVIL = ('<p>正文</p><script>window.pwned = 1</script><img src="x" onerror="win
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not Path(CHROMIUM).exists() and os.environ.get("CI", "").lower() not in ("true", "1"):
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)")
+    need_chromium()
     folder = tmp_path_factory.mktemp("web")
     demo = run_xxgk("demo", "--dir", str(folder), "--no-serve", timeout=300)
     assert demo.returncode == 0, demo.stderr[-2000:]
@@ -43,29 +38,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         store.write_posts("portal-news", [PostRecord(
             key="evil", title="含脚本的测试帖子", content_hash="evil", body="正文 段落", body_html=EVIL,
             url="https://www.example.edu.cn/info/1/evil.htm")])
-    done = subprocess.run([sys.executable, "-m", "aggregator", "--config", str(cfg), "admin", "set-password",
-                           "--password-stdin"], input=PASSWORD + "\n", text=True, capture_output=True, cwd=ROOT)
-    assert done.returncode == 0, done.stderr
-    port = free_port()
-    log = open(folder / "serve.log", "w")  # noqa: SIM115 — open for the server's whole life
-    proc = subprocess.Popen([sys.executable, "-m", "aggregator", "--config", str(cfg), "serve", "--no-scheduler",
-                             "--port", str(port)], cwd=ROOT, stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    wait_until_up(url)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
+    set_password(cfg, PASSWORD)
+    with serving(cfg, folder) as url:
+        yield url
 
 
 @pytest.fixture

@@ -198,10 +198,11 @@ def tag(
     post_id: Annotated[int, typer.Argument(help="帖子编号")],
     item: Annotated[str, typer.Argument(help="清单事项 1–50，或 none（不属于清单）")],
 ) -> None:
-    """人工标注帖子的清单事项；重新同步或 reclassify 都不会覆盖人工标注。
+    """人工标注帖子的清单事项；重新同步或 reclassify 都不会覆盖人工标注。操作人（系统用户@主机）记入修改记录。
 
     例：xxgk tag 1234 19；xxgk tag 1234 none
     """
+    from aggregator.services.accounts import cli_actor
     from aggregator.services.tags import TagError, parse_item, tag_text
     from aggregator.services.tags import tag as set_tag
 
@@ -209,7 +210,7 @@ def tag(
     try:
         value = parse_item(item)
         with open_store(cfg) as store:
-            set_tag(store, post_id, value)
+            set_tag(store, post_id, value, cli_actor())
     except TagError as exc:
         fail(str(exc))
     consoles.err.print(f"已标注：帖子 {post_id} → {tag_text(value)}（人工）")

@@ -112,7 +112,32 @@ def audit(
         raise typer.Exit(1)
 
 
-COMMANDS = (probe, audit)
+def accept(
+    ctx: typer.Context,
+    channel_id: Annotated[str, typer.Argument(help="渠道 id（配置的列表选择器已不匹配，上次同步按结构识别了列表）")],
+) -> None:
+    """接受上次同步自动识别出的列表选择器，作为该渠道的选择器（直到修改 config.toml 中该渠道的配置为止）；
+    之后的同步重新读取列表页核对，恢复正常后发送一次“已恢复”提醒。操作记入修改记录。
+
+    例：xxgk accept portal-news
+    """
+    from aggregator.services.accounts import cli_actor
+    from aggregator.services.channels import AcceptError, accept_detected
+
+    cfg = load(ctx)
+    if channel_id not in {ch.id for ch in cfg.channels}:
+        fail(f"配置中没有渠道 {channel_id}（已配置：{', '.join(ch.id for ch in cfg.channels) or '无'}）")
+    with open_store(cfg) as store:
+        try:
+            accepted = accept_detected(cfg, store, channel_id, cli_actor())
+        except AcceptError as exc:
+            fail(str(exc))
+    shown = "；".join(f"{k} = {v}" for k, v in accepted.items() if v and k != "for")
+    consoles.err.print(f"已接受渠道 {channel_id} 的列表选择器：{escape(shown)}\n"
+                       "下次同步将按此读取；要长期保留，请把它们写进 config.toml 的 [channel.list]。")
+
+
+COMMANDS = (probe, audit, accept)
 
 
 def register(app: typer.Typer) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from typing import Annotated
 
@@ -84,34 +85,119 @@ def worker(ctx: typer.Context) -> None:
         consoles.err.print("xxgk worker：已停止")
 
 
-admin = typer.Typer(help="管理员：设置网页写操作（改标注、立即同步）所需的密码。例：xxgk admin set-password",
-                    no_args_is_help=True)
+admin = typer.Typer(help="账号与修改记录：网页写操作需要账号（编辑可改标注；管理员还可同步、接受选择器、管理账号）。"
+                         "例：xxgk admin add-user wang --role editor", no_args_is_help=True)
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(typer.prompt("新密码", hide_input=True, confirmation_prompt="再输入一次"))
 
 
 @admin.command("set-password")
 def set_password(
     ctx: typer.Context,
+    user: Annotated[str, typer.Option("--user", help="账号（默认 admin；不存在时创建为管理员）")] = "admin",
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码（脚本用）")] = False,
 ) -> None:
-    """设置管理员密码（以 scrypt 哈希存入库中；也可用环境变量 XXGK_ADMIN_PASSWORD_HASH 提供哈希）。
+    """设置账号密码（scrypt 哈希存入库中），默认为管理员账号 admin；记入修改记录。
 
-    例：xxgk admin set-password；echo 'secret' | xxgk admin set-password --password-stdin
+    例：xxgk admin set-password；echo 'secret' | xxgk admin set-password --user wang --password-stdin
     """
-    import sys
-
     from aggregator.cli._common import fail
-    from aggregator.web.auth import set_password as store_password
+    from aggregator.services.accounts import AccountError, cli_actor, set_admin_password
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = typer.prompt("新密码", hide_input=True, confirmation_prompt="再输入一次")
-    if len(password) < 8:
-        fail("密码至少 8 个字符")
+    password = _read_password(password_stdin)
     cfg = load(ctx)
     with open_store(cfg) as store:
-        store_password(store, password)
-    consoles.err.print("管理员密码已设置。")
+        try:
+            set_admin_password(store, password, cli_actor(), user)
+        except AccountError as exc:
+            fail(str(exc))
+    consoles.err.print(f"账号 {user} 的密码已设置。")
+
+
+@admin.command("add-user")
+def add_user(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="用户名，如 wang")],
+    role: Annotated[str, typer.Option("--role", help="editor（编辑：改清单标注）、admin（管理员）或 viewer（只读）")]
+    = "editor",
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读取密码（脚本用）")] = False,
+) -> None:
+    """添加网页账号（已存在则改角色与密码）；记入修改记录。
+
+    例：xxgk admin add-user wang --role editor；echo 'secret' | xxgk admin add-user li --role admin --password-stdin
+    """
+    from aggregator.cli._common import fail
+    from aggregator.services.accounts import ROLE_ZH, AccountError, cli_actor, save_user
+
+    if role not in ROLE_ZH:
+        fail(f"--role 应为 editor、admin 或 viewer（收到 {role!r}）")
+    password = _read_password(password_stdin)
+    cfg = load(ctx)
+    with open_store(cfg) as store:
+        try:
+            before = save_user(store, name, role, password, cli_actor())
+        except AccountError as exc:
+            fail(str(exc))
+    consoles.err.print(f"账号 {name}（{ROLE_ZH[role]}）已{'添加' if before is None else '更新'}。")
+
+
+@admin.command("users")
+def users(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False) -> None:
+    """列出网页账号与角色。例：xxgk admin users"""
+    import json
+
+    from aggregator.services.accounts import ROLE_ZH
+
+    cfg = load(ctx)
+    with open_store(cfg) as store:
+        accounts = store.people.users()
+    if as_json:
+        print(json.dumps({"users": [{"name": a.name, "role": a.role, "disabled": a.disabled,
+                                     "created_at": a.created_at.isoformat()} for a in accounts]}, ensure_ascii=False))
+        return
+    for a in accounts:
+        consoles.out.print(f"{a.name}\t{ROLE_ZH.get(a.role, a.role)}{'（已停用）' if a.disabled else ''}")
+
+
+@admin.command("log")
+def log(
+    ctx: typer.Context,
+    target: Annotated[str | None, typer.Option("--target", help="只看一项：post:123、channel:ID、user:NAME")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table、json 或 csv（带 BOM，可直接用 Excel/WPS 打开）")]
+    = "table",
+    output: Annotated[str | None, typer.Option("-o", "--output", help="写入文件（默认标准输出）")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出（同 --format json）")] = False,
+) -> None:
+    """修改记录：每次人工写操作的操作人、时间、对象、修改前 → 修改后（改标注、立即同步、接受选择器、账号）。
+
+    例：xxgk admin log；xxgk admin log --target post:123；xxgk admin log --format csv -o 修改记录.csv
+    """
+    from aggregator.cli._common import fail
+    from aggregator.services.accounts import change_rows, changes, changes_csv, changes_text
+
+    fmt = "json" if as_json else fmt
+    if fmt not in ("table", "json", "csv"):
+        fail(f"--format 应为 table、json 或 csv（收到 {fmt!r}）")
+    cfg = load(ctx)
+    with open_store(cfg) as store:
+        rows = change_rows(changes(store, target))
+    if fmt == "json":
+        import json
+
+        text = json.dumps({"changes": rows}, ensure_ascii=False) + "\n"
+    else:
+        text = changes_csv(rows) if fmt == "csv" else changes_text(rows) + "\n"
+    if output:
+        from pathlib import Path
+
+        Path(output).write_text(text, encoding="utf-8")
+        consoles.err.print(f"已写入 {output}（{len(rows)} 条）")
+    else:
+        sys.stdout.write(text)
 
 
 COMMANDS = (serve, worker)

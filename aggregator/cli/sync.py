@@ -69,7 +69,10 @@ def result_line(r: RunResult) -> str:
         f"{STATUS_ZH.get(r.status, r.status)}：获取 {r.fetched}，新增 {r.new}，更新 {r.updated}，"
         f"请求 {r.requests} 次（{r.seconds:.1f} 秒）"
     )
-    return f"{line}\n    {escape(r.error)}" if r.error else line
+    for extra in (r.error, r.note):
+        if extra:
+            line += f"\n    {escape(extra)}"
+    return line
 
 
 def run_with_progress(
@@ -135,7 +138,7 @@ def sync(
                 str(r.new),
                 str(r.updated),
                 str(r.requests),
-                escape(r.error or ""),
+                escape("\n".join(x for x in (r.error, r.note) if x)),
             )
         consoles.out.print(table)
     if any(r.status != "ok" for r in results):

@@ -73,7 +73,8 @@ class RunResult:
         return self.counts.skipped
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """The contract's shape; `note` (an extension) only when the run has one."""
+        out = {
             "id": self.id,
             "status": self.status,
             "fetched": self.fetched,
@@ -82,8 +83,10 @@ class RunResult:
             "requests": self.requests,
             "error": self.error,
             "site_total": self.site_total,
-            "note": self.note,
         }
+        if self.note:
+            out["note"] = self.note
+        return out
 
 
 @dataclass(slots=True)

@@ -68,6 +68,8 @@ class ChannelRow:
     undated: int = 0  # stored without a publication date: outside every monthly count
     details_missing: int = 0  # stored from the list while the detail page could not be read
     syncing: str | None = None  # who holds the channel's lease now, if anyone
+    detected: dict[str, Any] | None = None  # list selectors found by shape where the configured ones matched nothing
+    accepted: dict[str, Any] | None = None  # detected selectors the office took as the channel's own
 
     @property
     def gap(self) -> int | None:
@@ -144,5 +146,52 @@ def overview(config: Config, store: Store, now: datetime | None = None,
             site_total=site_total, site_pages=states.get(ch.id, {}).get("site_pages"),
             undated=undated, details_missing=missing,
             syncing=leases[ch.id].holder if ch.id in leases else None,
+            detected=states.get(ch.id, {}).get("detected"), accepted=_accepted(states.get(ch.id, {})),
         ))
     return rows
+
+
+def _accepted(data: dict[str, Any]) -> dict[str, Any] | None:
+    accepted = data.get("accepted")
+    return {k: v for k, v in accepted.items() if k != "for"} if isinstance(accepted, dict) else None
+
+
+class AcceptError(ValueError):
+    """Nothing to accept, or the channel is syncing (the message says which and what to do)."""
+
+
+def accept_detected(config: Config, store: Store, channel_id: str, actor: str,
+                    address: str | None = None) -> dict[str, Any]:
+    """Take the list selectors the last sync found by shape as the channel's own, while its config
+    stays as it is (a config edit supersedes them). Done under the channel's lease, recorded in the
+    audit log with what the config said before; the next sync reads the list afresh with them."""
+    from dataclasses import replace
+
+    from aggregator.services.accounts import record
+    from aggregator.services.leases import ChannelBusy, channel_lease, holder_name
+    from connectors.html import DETECTED_FIELDS, HtmlSettings, effective_selectors
+
+    ch = config.channel(channel_id)
+    if not isinstance(ch, HtmlSettings):
+        raise AcceptError(f"渠道 {channel_id} 不是网页列表渠道，没有可接受的选择器")
+    register(config, store)
+    try:
+        with channel_lease(store, channel_id, holder_name(f"接受选择器（{actor}）"), config.service.lease):
+            state = store.load_state(channel_id)
+            detected = state.data.get("detected")
+            if not isinstance(detected, dict):
+                raise AcceptError(f"渠道 {channel_id} 没有自动识别出的选择器可接受：配置的选择器在上次同步时可用，"
+                                  "或尚未同步；先运行 xxgk sync")
+            configured, fingerprint = effective_selectors(ch, {})
+            accepted = {**{k: detected.get(k) for k in DETECTED_FIELDS}, "for": fingerprint}
+            store.save_state(channel_id, replace(state, data={**state.data, "accepted": accepted}))
+    except ChannelBusy as busy:
+        raise AcceptError(f"{busy}（正在同步时不能接受选择器）") from None
+    before = {k: getattr(configured, k) for k in DETECTED_FIELDS}
+    record(store, actor, "accept", f"channel:{channel_id}", _selectors_text(before), _selectors_text(detected),
+           address)
+    return accepted
+
+
+def _selectors_text(sel: dict[str, Any]) -> str:
+    return "；".join(f"{k} = {v}" for k, v in sel.items() if v and k != "for")

@@ -32,14 +32,22 @@ def parse_item(text: str) -> int | None:
     raise TagError(f"清单事项应为 1–{len(items())} 或 none，收到 {text!r}")
 
 
-def tag(store: Store, post_id: int, item: int | None) -> None:
-    """Tag a post by hand (item None = not a 清单 post)."""
-    if not store.set_manual_tag(post_id, item, category_of(item)):
+def tag(store: Store, post_id: int, item: int | None, actor: str, address: str | None = None) -> None:
+    """Tag a post by hand (item None = not a 清单 post), recorded in the audit log with the tag before."""
+    from aggregator.services.accounts import record
+
+    post = store.post_by_id(post_id)
+    if post is None or not store.set_manual_tag(post_id, item, category_of(item)):
         raise TagError(f"没有编号为 {post_id} 的帖子")
+    before = f"{tag_text(post['item'])}（{SOURCE_ZH.get(post['item_source'], post['item_source'])}）"
+    record(store, actor, "tag", f"post:{post_id}", before, f"{tag_text(item)}（人工标注）", address)
 
 
 def tag_text(item: int | None) -> str:
     return f"清单第 {item} 项" if item else "不属于清单"
+
+
+SOURCE_ZH = {"rule": "规则", "model": "学习模型", "channel": "渠道设置", "manual": "人工标注", "review": "待复核"}
 
 
 WHERE_ZH = {"title": "标题", "column": "栏目", "body": "正文开头", "channel": "渠道设置", "manual": "人工标注",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import math
 import shutil
 import tempfile
 import threading
@@ -33,6 +34,7 @@ from starlette.background import BackgroundTask
 
 from aggregator.clock import iso_local, local_now
 from aggregator.config import Config
+from aggregator.services.accounts import ROLE_ZH
 from aggregator.web import auth
 from storage.store import Store
 
@@ -114,22 +116,43 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
     def session_of(request: Request) -> auth.Session | None:
         return auth.read(request.cookies.get(auth.COOKIE), key)
 
+    @app.middleware("http")
+    async def login_wall(request: Request, call_next: Any) -> Response:
+        """`[web] login_required`: reading needs an account too (sign-in, static files and /healthz aside)."""
+        open_paths = ("/login", "/static/", "/healthz")
+        if config.web.login_required and not request.url.path.startswith(open_paths) and not session_of(request):
+            if request.url.path.startswith("/api/"):
+                return JSONResponse({"error": "需要登录"}, status_code=401)
+            return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        response: Response = await call_next(request)
+        return response
+
     def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         session = session_of(request)
         context.update(request=request, admin=bool(session and session.admin),
+                       editor=bool(session and session.may("editor")), user=session.user if session else None,
+                       role=ROLE_ZH.get(session.role, "") if session else "",
                        csrf=session.csrf if session else "", names=names, nav=name.split(".")[0])
         return templates.TemplateResponse(request, name, context, status_code=status)
 
-    def require_admin(request: Request, csrf: str) -> None:
-        """Every write: an admin session and its CSRF token (and, when the browser says, our own origin)."""
+    def require(request: Request, csrf: str, role: str = "admin") -> auth.Session:
+        """Every write: a session whose role reaches `role`, its CSRF token (and, when the browser
+        says, our own origin). The session, whose user the audit log records."""
         session = session_of(request)
-        if session is None or not session.admin:
-            raise HTTPException(403, "请先以管理员身份登录")
-        if not csrf or not auth.hmac.compare_digest(csrf, session.csrf):
+        if session is None:
+            raise HTTPException(403, "请先登录")
+        if not session.may(role):
+            raise HTTPException(403, f"账号 {session.user}（{ROLE_ZH.get(session.role, session.role)}）没有这项权限："
+                                     f"需要{ROLE_ZH[role]}")
+        if not auth.same_token(csrf, session.csrf):
             raise HTTPException(403, "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试")
         origin = request.headers.get("origin")
         if origin and origin != f"{request.url.scheme}://{request.url.netloc}":
             raise HTTPException(403, "跨站提交被拒绝")
+        return session
+
+    def address_of(request: Request) -> str:
+        return request.client.host if request.client else "unknown"
 
     # -- search ----------------------------------------------------------------------------------
     def searched(params: dict[str, Any], *, limit: int) -> Any:
@@ -279,8 +302,11 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
             diffs.append({"valid_from": rev["valid_from"], "valid_to": rev["valid_to"],
                           "lines": _diff(rev, target)})
             newer = rev
+        from aggregator.services.accounts import change_rows, changes
+
         return render(request, "post.html", post=post, body=clean_body(post.get("body_html"), post.get("url")),
                       explain=explain_text(explain_post(config, store, post)), diffs=diffs,
+                      changes=change_rows(changes(store, f"post:{post_id}")),
                       iso=iso_local, channel=names.get(post["channel_id"], post["channel_id"]),
                       files=[_attachment_view(a) for a in attachments])
 
@@ -304,9 +330,9 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
     def retag(request: Request, post_id: int, item: str = Form(...), csrf: str = Form("")) -> Response:
         from aggregator.services.tags import TagError, parse_item, tag
 
-        require_admin(request, csrf)
+        session = require(request, csrf, "editor")
         try:
-            tag(store, post_id, parse_item(item))
+            tag(store, post_id, parse_item(item), session.user, address_of(request))
         except TagError as exc:
             raise HTTPException(400, str(exc)) from None
         return RedirectResponse(f"/posts/{post_id}?tagged=1", status_code=303)
@@ -379,6 +405,19 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
                       gaps=sum(1 for c in found if not c.count), years=academic_years(local_now().date()))
 
     # -- channels ---------------------------------------------------------------------------------
+    @app.get("/changes.csv")
+    def download_changes(request: Request) -> Response:
+        """The audit log (every write, who, when, before → after) as CSV, for admins."""
+        from aggregator.services.accounts import change_rows, changes, changes_csv
+
+        session = session_of(request)
+        if session is None or not session.admin:
+            raise HTTPException(403, "修改记录只对管理员开放：请以管理员账号登录")
+        target = request.query_params.get("target") or None
+        text = changes_csv(change_rows(changes(store, target)))
+        return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": _attachment("修改记录.csv")})
+
     @app.get("/channels", response_class=HTMLResponse)
     def page_channels(request: Request) -> HTMLResponse:
         from aggregator.services.channels import overview
@@ -386,45 +425,73 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
         rows = overview(config, store)
         running = {cid for cid, t in syncing.items() if t.is_alive()}
         return render(request, "channels.html", rows=rows, running=running,
-                      started=request.query_params.get("started"))
+                      started=request.query_params.get("started"), accepted=request.query_params.get("accepted"))
 
     @app.post("/channels/{channel_id}/sync")
     def sync_now(request: Request, channel_id: str, csrf: str = Form("")) -> Response:
         """Start a sync of one channel in the background (under its lease, like any other sync)."""
+        from aggregator.services.accounts import record
         from aggregator.services.leases import holder_name
         from aggregator.services.sync import sync
 
-        require_admin(request, csrf)
+        session = require(request, csrf, "admin")
         if channel_id not in names:
             raise HTTPException(404, f"没有渠道 {channel_id}")
         if channel_id in syncing and syncing[channel_id].is_alive():
             return RedirectResponse(f"/channels?started={channel_id}", status_code=303)
+        record(store, session.user, "sync", f"channel:{channel_id}", None, "立即同步", address_of(request))
         worker = threading.Thread(target=sync, args=(config, store, [channel_id]),
-                                  kwargs={"holder": holder_name("网页“立即同步”")}, daemon=True)
+                                  kwargs={"holder": holder_name(f"网页“立即同步”（{session.user}）")}, daemon=True)
         syncing[channel_id] = worker
         worker.start()
         return RedirectResponse(f"/channels?started={channel_id}", status_code=303)
 
     # -- signing in -------------------------------------------------------------------------------
+    @app.post("/channels/{channel_id}/accept")
+    def accept(request: Request, channel_id: str, csrf: str = Form("")) -> Response:
+        """Take the list selectors found by shape as the channel's own (until its config changes)."""
+        from aggregator.services.channels import AcceptError, accept_detected
+
+        session = require(request, csrf, "admin")
+        if channel_id not in names:
+            raise HTTPException(404, f"没有渠道 {channel_id}")
+        try:
+            accept_detected(config, store, channel_id, session.user, address_of(request))
+        except AcceptError as exc:
+            raise HTTPException(409, str(exc)) from None
+        return RedirectResponse(f"/channels?accepted={channel_id}", status_code=303)
+
+    # -- signing in -------------------------------------------------------------------------------
     @app.get("/login", response_class=HTMLResponse)
     def page_login(request: Request) -> HTMLResponse:
-        return render(request, "login.html", configured=auth.password_hash(store) is not None)
+        from aggregator.services.accounts import configured
+
+        return render(request, "login.html", configured=configured(store),
+                      next=request.query_params.get("next", "/"))
 
     @app.post("/login")
-    def login(request: Request, password: str = Form(""), next: str = Form("/")) -> Response:
-        stored = auth.password_hash(store)
-        if stored is None or not auth.check_password(password, stored):
-            return render(request, "login.html", 401, configured=stored is not None, failed=True)
+    def login(request: Request, user: str = Form(""), password: str = Form(""), next: str = Form("/")) -> Response:
+        from aggregator.services.accounts import configured, sign_in
+
+        result = sign_in(store, config, user, password, address_of(request))
+        if result.account is None:
+            status = 429 if result.wait else 401
+            page = render(request, "login.html", status, configured=configured(store), failed=result.refused,
+                          login_name=user, next=next)
+            if result.wait:
+                page.headers["Retry-After"] = str(math.ceil(result.wait))
+            return page
         response = RedirectResponse(next if next.startswith("/") and not next.startswith("//") else "/",
                                     status_code=303)
-        response.set_cookie(auth.COOKIE, auth.sign(auth.new_session(True), key), max_age=auth.SESSION_SECONDS,
+        session = auth.new_session(result.account.name, result.account.role)
+        response.set_cookie(auth.COOKIE, auth.sign(session, key), max_age=auth.SESSION_SECONDS,
                             httponly=True, samesite="strict", secure=request.url.scheme == "https")
         return response
 
     @app.post("/logout")
     def logout(request: Request, csrf: str = Form("")) -> Response:
         session = session_of(request)
-        if session and auth.hmac.compare_digest(csrf, session.csrf):
+        if session and auth.same_token(csrf, session.csrf):
             response = RedirectResponse("/", status_code=303)
             response.delete_cookie(auth.COOKIE)
             return response

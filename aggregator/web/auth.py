@@ -1,11 +1,9 @@
-"""Who may write: the admin password, the signed session cookie and CSRF tokens.
+"""Who is signed in: the signed session cookie and CSRF tokens. Accounts, roles, passwords and
+the attempt limit are `aggregator.services.accounts`'.
 
-Reading is open on the bound interface; every write (a tag, "sync now") needs
-the admin signed in and the form's CSRF token. The password is kept as a
-scrypt hash — from `XXGK_ADMIN_PASSWORD_HASH`, else the store (set with
-`xxgk admin set-password`). The session is a cookie signed with HMAC-SHA256
-(the key from `XXGK_SECRET`, else one the store generates once and every
-process shares), HttpOnly, SameSite=Strict, Secure over HTTPS, and expiring.
+The session names the account and its role; it is a cookie signed with HMAC-SHA256 (the key
+from `XXGK_SECRET`, else one the store generates once and every process shares), HttpOnly,
+SameSite=Strict, Secure over HTTPS, and expiring. Every write needs the form's CSRF token.
 """
 
 from __future__ import annotations
@@ -23,36 +21,8 @@ from storage.store import Store
 
 COOKIE = "xxgk_session"
 SESSION_SECONDS = 8 * 3600
-_PASSWORD_MARK = "admin:password"
 _SECRET_MARK = "web:secret"
-_N, _R, _P = 2**14, 8, 1
-
-
-def hash_password(password: str) -> str:
-    """`scrypt$16384$8$1$<salt>$<hash>` (hashlib's scrypt, a fresh salt each time)."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
-    return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
-
-
-def check_password(password: str, stored: str) -> bool:
-    try:
-        kind, n, r, p, salt, digest = stored.split("$")
-        if kind != "scrypt":
-            return False
-        found = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p),
-                               dklen=len(digest) // 2)
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(found.hex(), digest)
-
-
-def set_password(store: Store, password: str) -> None:
-    store.set_mark(_PASSWORD_MARK, hash_password(password))
-
-
-def password_hash(store: Store) -> str | None:
-    return os.environ.get("XXGK_ADMIN_PASSWORD_HASH") or store.mark(_PASSWORD_MARK)
+_RANK = {"viewer": 0, "editor": 1, "admin": 2}
 
 
 def secret_key(store: Store) -> bytes:
@@ -67,9 +37,18 @@ def secret_key(store: Store) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    admin: bool
+    user: str
+    role: str  # viewer | editor | admin
     csrf: str
     expires: float
+
+    def may(self, role: str) -> bool:
+        """Whether the session's role reaches `role` (admin > editor > viewer)."""
+        return _RANK.get(self.role, -1) >= _RANK[role]
+
+    @property
+    def admin(self) -> bool:
+        return self.may("admin")
 
 
 def _b64(data: bytes) -> str:
@@ -81,7 +60,8 @@ def _unb64(text: str) -> bytes:
 
 
 def sign(session: Session, key: bytes) -> str:
-    body = _b64(json.dumps({"a": session.admin, "c": session.csrf, "e": session.expires}).encode())
+    body = _b64(json.dumps({"u": session.user, "r": session.role, "c": session.csrf,
+                            "e": session.expires}).encode())
     mac = _b64(hmac.new(key, body.encode(), hashlib.sha256).digest())
     return f"{body}.{mac}"
 
@@ -96,11 +76,15 @@ def read(cookie: str | None, key: bytes) -> Session | None:
         return None
     try:
         data = json.loads(_unb64(body))
-        session = Session(bool(data["a"]), str(data["c"]), float(data["e"]))
+        session = Session(str(data["u"]), str(data["r"]), str(data["c"]), float(data["e"]))
     except (ValueError, KeyError, TypeError):
-        return None
-    return session if session.expires > time.time() else None
+        return None  # a cookie of an earlier version (one admin password) signs in again
+    return session if session.expires > time.time() and session.role in _RANK else None
 
 
-def new_session(admin: bool) -> Session:
-    return Session(admin, secrets.token_urlsafe(24), time.time() + SESSION_SECONDS)
+def new_session(user: str, role: str) -> Session:
+    return Session(user, role, secrets.token_urlsafe(24), time.time() + SESSION_SECONDS)
+
+
+def same_token(given: str, expected: str) -> bool:
+    return bool(given) and hmac.compare_digest(given, expected)
