@@ -114,6 +114,12 @@ class AttachmentsConfig(Strict):
     index_chars: int = Field(default=500_000, ge=1000)  # attachment text a post is searchable by (per post)
 
 
+class ComplianceConfig(Strict):
+    """`[compliance]`: the office's own disclosure-deadline rules over the shipped ones (same id replaces)."""
+
+    rules: str | None = None  # a TOML file of [[rule]] tables, relative to config.toml
+
+
 class WebConfig(Strict):
     """`[web]`: who may read the pages (writes always need an account: editors tag, admins the rest)."""
 
@@ -129,6 +135,7 @@ class Config(Strict):
     notify: NotifyConfig = NotifyConfig()
     service: ServiceConfig = ServiceConfig()
     web: WebConfig = WebConfig()
+    compliance: ComplianceConfig = ComplianceConfig()
     # Validated one by one against each kind's own model (parse_config), not by this model.
     channels: tuple[ChannelSettings, ...] = Field(default=(), exclude=True)
     # Where the file was read from; relative paths in it are resolved against it.
@@ -149,7 +156,7 @@ def _where(path: Path, raw: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str, 
         if isinstance(channels, list) and loc[1] < len(channels) and isinstance(channels[loc[1]], dict):
             cid = channels[loc[1]].get("id")
         return _channel_where(path, loc[1], cid), loc[2:]
-    sections = ("store", "http", "rules", "notify", "service", "attachments", "web")
+    sections = ("store", "http", "rules", "notify", "service", "attachments", "web", "compliance")
     if loc and isinstance(loc[0], str) and loc[0] in sections:
         return f"{path}: [{loc[0]}]", loc[1:]
     return f"{path}", loc
@@ -174,6 +181,7 @@ def _model_at(loc: tuple[Any, ...], channel_model: type[BaseModel] | None) -> ty
     top: dict[tuple[Any, ...], type[BaseModel]] = {(): Config, ("store",): StoreConfig, ("http",): HttpConfig,
                                                    ("rules",): RulesConfig, ("notify",): NotifyConfig,
                                                    ("service",): ServiceConfig, ("web",): WebConfig,
+                                                   ("compliance",): ComplianceConfig,
                                                    ("attachments",): AttachmentsConfig}
     if shape in top:
         return top[shape]
@@ -279,10 +287,14 @@ def _resolve(cfg: Config, path: Path) -> Config:
     if rules.file:
         rules = rules.model_copy(update={"file": str((base / rules.file).resolve())})
     service = cfg.service.model_copy(update={"export_dir": str((base / cfg.service.export_dir).resolve())})
+    compliance = cfg.compliance
+    if compliance.rules:
+        compliance = compliance.model_copy(update={"rules": str((base / compliance.rules).resolve())})
     kept = os.environ.get("XXGK_ATTACHMENTS_DIR") or base / cfg.attachments.dir
     attachments = cfg.attachments.model_copy(update={"dir": str(Path(kept).resolve())})
     return cfg.model_copy(update={"store": StoreConfig(url=url), "channels": channels, "source": path,
-                                  "rules": rules, "service": service, "attachments": attachments})
+                                  "rules": rules, "service": service, "attachments": attachments,
+                                  "compliance": compliance})
 
 
 def classifier_for(cfg: Config, model: TitleModel | None = None) -> Classifier:
@@ -316,6 +328,13 @@ def parse_config(text: str, path: Path) -> Config:
     resolved = _resolve(cfg.model_copy(update={"channels": tuple(channels)}), path)
     if resolved.rules.file or resolved.rules.rule:
         classifier_for(resolved)  # refuse to start on a broken rule, like on any other key
+    if resolved.compliance.rules:
+        from aggregator.compliance.rules import RuleError, load_rules
+
+        try:
+            load_rules(Path(resolved.compliance.rules))
+        except RuleError as exc:
+            raise ConfigError([f"{path}: [compliance]: key `rules`: {exc}"]) from None
     return resolved
 
 

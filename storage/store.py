@@ -897,19 +897,11 @@ class Store:
 
     def iter_unreviewed(self, *, batch: int = 2000, body_chars: int = 120) -> Iterator[list[dict[str, Any]]]:
         """Batches of the posts not tagged by hand, with what the rules read."""
-        last_id = 0
         cols = (posts_t.c.id, posts_t.c.channel_id, posts_t.c.title, posts_t.c.source_column,
                 sa.func.substr(posts_t.c.body, 1, body_chars).label("body"), posts_t.c.item,
                 posts_t.c.item_source)
         not_manual = sa.or_(posts_t.c.item_source.is_(None), posts_t.c.item_source != "manual")
-        while True:
-            q = sa.select(*cols).where(posts_t.c.id > last_id, not_manual).order_by(posts_t.c.id).limit(batch)
-            with self.engine.connect() as conn:
-                rows = [dict(r._mapping) for r in conn.execute(q)]
-            if not rows:
-                return
-            yield rows
-            last_id = rows[-1]["id"]
+        yield from self._keyset(cols, [not_manual], batch)
 
     def update_items(self, updates: Sequence[dict[str, Any]]) -> None:
         """`[{"_id", "item", "category", "item_source"}, …]`, skipping manual tags."""
@@ -945,17 +937,38 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
 
+    def iter_texts(self, start: datetime | None, end: datetime | None, *, items: Sequence[int] | None = None,
+                   batch: int = 2000) -> Iterator[list[dict[str, Any]]]:
+        """Batches of posts published in [start, end) (either open; of `items` only, when given) with
+        what a compliance check reads: title, body, item, type, publication time, channel and URL."""
+        cols = (posts_t.c.id, posts_t.c.channel_id, posts_t.c.title, posts_t.c.body, posts_t.c.item,
+                posts_t.c.type, posts_t.c.published_at, posts_t.c.url)
+        where = []
+        if start is not None:
+            where.append(posts_t.c.published_at >= start)
+        if end is not None:
+            where.append(posts_t.c.published_at < end)
+        if items is not None:
+            where.append(posts_t.c.item.in_(list(items)))
+        yield from self._keyset(cols, where, batch)
+
     def iter_posts(self, *, batch: int = 2000) -> Iterator[dict[str, Any]]:
         """Every post in id order, streamed (an export of 1M posts stays flat in memory)."""
         cols = [c for c in posts_t.c if c.name not in ("body", "body_html")]
+        for rows in self._keyset(cols, [], batch):
+            yield from rows
+
+    def _keyset(self, cols: Sequence[Any], where: Sequence[Any], batch: int) -> Iterator[list[dict[str, Any]]]:
+        """Posts in id order, `batch` at a time: keyset pages work the same on both dialects and hold
+        no server cursor between them."""
         last_id = 0
-        while True:  # keyset pages: works the same on both dialects, no server cursor held
-            q = sa.select(*cols).where(posts_t.c.id > last_id).order_by(posts_t.c.id).limit(batch)
+        while True:
+            q = sa.select(*cols).where(posts_t.c.id > last_id, *where).order_by(posts_t.c.id).limit(batch)
             with self.engine.connect() as conn:
                 rows = [dict(r._mapping) for r in conn.execute(q)]
             if not rows:
                 return
-            yield from rows
+            yield rows
             last_id = rows[-1]["id"]
 
 

@@ -68,10 +68,12 @@ def _breaks(rule: str, importer: str, imported: str) -> bool:
         return _within(importer, "aggregator.pipeline") and _within(imported, "aggregator.services")
     if rule == "attachments":  # extraction hands its text to the pipeline; it never writes the store
         return _within(importer, "aggregator.attachments") and _within(imported, "storage")
+    if rule == "compliance":  # rules, dates and working days are pure: the service brings the posts
+        return _within(importer, "aggregator.compliance") and not _within(imported, "aggregator.compliance")
     raise AssertionError(rule)
 
 
-@pytest.mark.parametrize("rule", ["leaf", "connectors", "storage", "faces", "pipeline", "attachments"])
+@pytest.mark.parametrize("rule", ["leaf", "connectors", "storage", "faces", "pipeline", "attachments", "compliance"])
 def test_every_arrow_runs_one_way(rule: str) -> None:
     broken = sorted(f"{importer} imports {imported}" for importer, imports in MODULES.items()
                     for imported in imports if _breaks(rule, importer, imported))
@@ -111,8 +113,8 @@ def test_every_connector_kind_declares_its_settings() -> None:
         assert connector.settings.model_fields["kind"].default == kind
 
 
-COMMANDS = ["sync", "channels", "search", "reindex", "export", "stats", "coverage", "report", "classify", "tag",
-            "reclassify", "probe", "audit", "accept", "serve", "worker", "demo", "admin"]
+COMMANDS = ["sync", "channels", "search", "reindex", "export", "stats", "coverage", "report", "compliance", "classify",
+            "tag", "reclassify", "probe", "audit", "accept", "serve", "worker", "demo", "admin"]
 
 
 def test_every_command_is_listed_and_has_help_with_an_example() -> None:

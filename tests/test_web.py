@@ -181,3 +181,22 @@ def test_writes_without_sign_in_or_csrf_are_refused(server: str, page: object) -
 
 
 
+
+
+def test_the_compliance_page_shows_each_status_with_its_dates_and_source(server: str, page: object) -> None:
+    p = page
+    p.goto(server + "/compliance")  # type: ignore[attr-defined]
+    summary = p.inner_text("p.summary")  # type: ignore[attr-defined]
+    for status in ("逾期", "公示期不足", "缺失", "按时", "无法判断"):
+        assert status in summary, summary
+    late = p.inner_text("section.findings.late")  # type: ignore[attr-defined]
+    assert "合同签订日期 2025-06-10" in late and "政府采购法实施条例" in late
+    short = p.inner_text("section.findings.short")  # type: ignore[attr-defined]
+    assert "2025-06-03 至 2025-06-05" in short and "只有 3 个工作日" in short
+    p.click("section.findings.short a")  # type: ignore[attr-defined]
+    assert "/posts/" in p.url  # type: ignore[attr-defined]
+    p.goto(server + "/compliance")  # type: ignore[attr-defined]
+    shot(p, "compliance")
+    api = httpx.get(server + "/api/compliance", params={"year": "2024-2025"}, timeout=10).json()
+    assert api["year"] == "2024-2025" and {f["status"] for f in api["findings"]} >= {"late", "short", "ok"}
+    assert httpx.get(server + "/api/compliance", params={"on": "2025-13-01"}, timeout=10).status_code == 400

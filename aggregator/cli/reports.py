@@ -210,8 +210,58 @@ def export(
     consoles.err.print(f"已导出 {n} 条帖子" + (f" → {output}" if output else ""))
 
 
+def compliance(
+    ctx: typer.Context,
+    year: Annotated[str | None, typer.Option("--year", help="学年，如 2023-2024（默认：全部帖子）", show_default=False)]
+    = None,
+    on: Annotated[str | None, typer.Option("--on", help="按哪一天检查，YYYY-MM-DD（默认今天，北京时间）",
+                                           show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
+) -> None:
+    """信息公开时限检查：是否按时公开、公示期是否足够、年度报告是否按期；工作日按法定节假日与调休计算。
+
+    规则随包发布，可用 config.toml 的 [compliance] rules 文件覆盖或增补。无论结果如何退出码均为 0。
+
+    例：xxgk compliance --year 2024-2025；xxgk compliance --on 2025-11-01 --json
+    """
+    from datetime import date
+
+    from aggregator.compliance.check import STATUS_ZH
+    from aggregator.services.compliance import academic_year_range, run
+
+    cfg = load(ctx)
+    try:
+        as_of = date.fromisoformat(on) if on else None
+        if year:
+            academic_year_range(year)
+    except ValueError as exc:
+        fail(f"--on 应为 YYYY-MM-DD（收到 {on!r}）" if on and "学年" not in str(exc) else str(exc))
+    with open_store(cfg) as store:
+        found = run(cfg, store, year, as_of)
+    if as_json:
+        print(json.dumps(found.to_json(), ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    counts = found.counts()
+    summary = "，".join(f"{STATUS_ZH[s]} {counts[s]}" for s in STATUS_ZH if counts[s])
+    scope = f"截至 {found.as_of}" + (f"，{year} 学年" if year else "")
+    table = Table("状态", "规则", "事项", "帖子", "起算日", "期限", "说明",
+                  title=f"信息公开时限检查（{scope}）：{summary or '没有适用的帖子'}")
+    shown = [f for f in found.findings if f.status not in ("ok", "unknown")]
+    for f in shown:
+        what = f"{f.post.id} {f.post.title}" if f.post else f"{f.year} 学年"
+        table.add_row(STATUS_ZH[f.status], f.rule.id, str(f.item or "—"), escape(what),
+                      str(f.basis or "—"), str(f.due or "—"), escape(f.reason))
+    consoles.out.print(table)
+    if counts["unknown"]:
+        consoles.out.print(f"另有 {counts['unknown']} 条无法判断（正文未写明起算日期或公示期等），"
+                           "见 xxgk compliance --json 或网页 /compliance")
+
+
 def register(app: typer.Typer) -> None:
     app.command()(export)
     app.command("stats")(stats)
     app.command("coverage")(coverage)
     app.command("report")(report)
+    app.command("compliance")(compliance)

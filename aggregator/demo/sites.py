@@ -354,8 +354,10 @@ def yjsy_posts() -> list[SamplePost]:
         (7415, "关于{y}年硕士研究生调剂工作的通知", datetime(2024, 12, 20, 9, 0), False),
         (7414, "{s}{y}年接收推荐免试研究生章程", datetime(2024, 9, 12, 9, 0), False),
     ]
+    # The 拟录取名单 states its 公示 period with the year implied (what `xxgk compliance` counts: 10 working days).
+    bodies = {7418: "名单见附件，请下载附件查阅。公示时间：4月10日至4月23日。"}
     return [
-        SamplePost(i, t.format(s=SCHOOL, y=d.year), d, ["请下载附件查阅。"], department="研究生院",
+        SamplePost(i, t.format(s=SCHOOL, y=d.year), d, [bodies.get(i, "请下载附件查阅。")], department="研究生院",
                    attachments=[f"{t.format(s=SCHOOL, y=d.year)[:14]}.docx", "专业目录.pdf"], pinned=pin)
         for i, t, d, pin in items
     ]
@@ -414,6 +416,13 @@ _CG_ITEMS = [
 ]
 
 
+# Dates the notices state, for the compliance calendar: a tender whose documents are on offer for 4
+# working days (5 required: short), a result published within 2 working days of being fixed (ok),
+# a contract published a week after its signing (2 working days: late).
+_CG_DATES = {0: "获取招标文件时间：2025年7月8日至2025年7月11日", 1: "定标日期：2025年7月3日",
+             7: "合同签订日期：2025年6月10日"}
+
+
 def cgzx_posts() -> list[SamplePost]:
     posts = []
     for i, (code, title, method, budget, supplier, award) in enumerate(_CG_ITEMS):
@@ -428,6 +437,8 @@ def cgzx_posts() -> list[SamplePost]:
             lines.append(f"六、中标（成交）供应商：{supplier}")
         if award:
             lines.append(f"七、中标（成交）金额：{award:.2f}(元)")
+        if i in _CG_DATES:
+            lines.append(_CG_DATES[i])
         lines.append("联系人：采购与招投标管理中心 王老师 027-87651234")
         posts.append(SamplePost(6200 - i, f"{SCHOOL}{title}", datetime(2025, 7, 8, 9, 30) - timedelta(days=3 * i),
                                 lines, department="采购与招投标管理中心", title_attr=False))
@@ -541,8 +552,16 @@ def xxgk_posts() -> list[SamplePost]:
     titles = ["{s}2024—2025学年信息公开工作年度报告", "{s}2025年部门预算", "{s}2024年部门决算",
               "{s}关于拟任干部任前公示的公告", "{s}2025年收费项目及标准公示", "{s}学术不端行为处理结果公示",
               "{s}2025年重大建设项目公示"]
+    usual = ["根据有关规定，现予以公开。", "公开期限：自发布之日起30日。"]
+    # What the compliance calendar reads in their text: a budget published 50 days after its 批复 (late),
+    # final accounts 13 days after (ok), a 任前公示 of 3 working days (short), a fee notice signed on
+    # 4月10日 and published after 20 working days (late).
+    stated = {1: ["经学校主管部门于2025年4月30日批复，现将学校2025年部门预算予以公开。", *usual[1:]],
+              2: ["经学校主管部门于2025年5月28日批复，现将学校2024年部门决算予以公开。", *usual[1:]],
+              3: ["经学校党委研究，拟任以下同志为处级领导干部，现予公示。", "公示期：2025年6月3日至6月5日。"],
+              4: [*usual, "党政办公室", "二〇二五年四月十日"]}
     return [SamplePost(30000 + i, t.format(s=SCHOOL), datetime(2025, 6, 28, 10, 0) - timedelta(days=9 * i),
-                       ["根据有关规定，现予以公开。", "公开期限：自发布之日起30日。"], department="党政办公室",
+                       stated.get(i, usual), department="党政办公室",
                        attachments=[f"{t.format(s=SCHOOL)}.pdf"] if i % 2 == 0 else [])
             for i, t in enumerate(titles)]
 

@@ -12,8 +12,9 @@ held, so a channel is synced once per due time however many workers look.
 On the 1st of each month (and at start, to catch up after a night the service
 was down) last month's statistics are written to `[service] export_dir`,
 once: the mark `export:YYYY-MM` is claimed by exactly one process. The
-weekly digest goes out on `[notify] digest`. Each night the 清单 title model is
-refitted if the office tagged or re-tagged posts since the last fit (one process:
+weekly digest goes out on `[notify] digest`; at 08:00 each day the disclosure deadlines are
+checked and what became late, short or missing is alerted once (`services.compliance.daily`).
+Each night the 清单 title model is refitted if the office tagged or re-tagged posts since the last fit (one process:
 the mark `retrain:YYYY-MM-DD`), so posts synced the next day of a corrected form
 get the office's item.
 """
@@ -144,6 +145,18 @@ class Scheduler:
             log.info("清单 model refitted: %d examples, %d of them the office's tags", done.examples,
                      done.office_examples)
 
+    def compliance(self) -> None:
+        """The daily disclosure-deadline check: alerts what became late, short or missing, once each."""
+        from aggregator.services.compliance import daily
+
+        try:
+            report = daily(self.config, self.store)
+        except Exception:
+            log.exception("compliance check not run")
+            return
+        if report is not None:
+            log.info("compliance check: %s", dict(report.counts()))
+
     def digest(self) -> None:
         from aggregator.services.notify import send_digest
 
@@ -166,6 +179,7 @@ class Scheduler:
                     next_run_time=datetime.now(SHANGHAI))
         aps.add_job(self.monthly_export, CronTrigger(day=1, hour=0, minute=10, timezone=TIMEZONE), id="monthly")
         aps.add_job(self.retrain, CronTrigger(hour=2, minute=30, timezone=TIMEZONE), id="retrain")
+        aps.add_job(self.compliance, CronTrigger(hour=8, minute=0, timezone=TIMEZONE), id="compliance")
         if self.config.notify.digest and self.config.notify.urls:
             aps.add_job(self.digest, CronTrigger.from_crontab(self.config.notify.digest, timezone=TIMEZONE),
                         id="digest")

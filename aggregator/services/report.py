@@ -258,7 +258,20 @@ def report_data(store: Store, config: Config, year: str) -> dict[str, Any]:
                     w_prev.get(c, (0, 0))[1] if had_before else None) for c in wechat],
         "admissions": with_prev(g_now, g_prev, admissions),
         "coverage": coverage(store, period, newest=3),
+        "compliance": _compliance(store, config, year),
     }
+
+
+def _compliance(store: Store, config: Config, year: str) -> dict[str, Any]:
+    """The year's disclosure-deadline check, as of the day after its annual report fell due (or today)."""
+    from aggregator.clock import local_now
+    from aggregator.services.compliance import run
+
+    y2 = int(year[5:])
+    as_of = min(local_now().date(), date(y2, 11, 1))
+    found = run(config, store, year, as_of)
+    return {"as_of": as_of, "counts": found.counts(),
+            "problems": [f for f in found.findings if f.status in ("late", "short", "missing", "due")]}
 
 
 def report_markdown(data: dict[str, Any]) -> str:
@@ -286,6 +299,7 @@ def report_markdown(data: dict[str, Any]) -> str:
     lines += ["", "### （四）招生信息公开", ""]
     lines += [f"- {g}：{n} 篇（上学年 {'—' if p is None else p}，{c}）"
               for g, n, p, c in data["admissions"]] or ["（无）"]
+    lines += _compliance_lines(data["compliance"])
     missing = [c for c in data["coverage"] if c.count == 0]
     lines += ["", "## 附录：《高等学校信息公开事项清单》公开情况", "",
               f"50 项中本学年有公开记录的 {50 - len(missing)} 项，未见公开记录的 {len(missing)} 项"
@@ -296,6 +310,21 @@ def report_markdown(data: dict[str, Any]) -> str:
         links = "；".join(f"[{p['title']}]({p['url']})" if p["url"] else p["title"] for p in c.newest) or "—"
         lines.append(f"| {c.item} | {CATEGORY_NAMES[c.category]} | {items[c.item].text} | {c.count} | {links} |")
     return "\n".join(lines) + "\n"
+
+
+def _compliance_lines(c: dict[str, Any]) -> list[str]:
+    from aggregator.compliance.check import STATUS_ZH
+
+    counts = c["counts"]
+    summary = "，".join(f"{STATUS_ZH[s]} {counts[s]} 项" for s in STATUS_ZH if counts[s]) or "没有适用规则的帖子"
+    lines = ["", "### （五）公开时限", "",
+             f"按信息公开时限规则检查（截至 {c['as_of']}，工作日按法定节假日与调休计）：{summary}。"]
+    if c["problems"]:
+        lines += ["", "| 状态 | 帖子 | 起算日 | 期限 | 说明 |", "|---|---|---|---|---|"]
+        for f in c["problems"]:
+            what = f.post.title if f.post else f"{f.year} 学年 清单第 {f.item} 项"
+            lines.append(f"| {STATUS_ZH[f.status]} | {what} | {f.basis or '—'} | {f.due or '—'} | {f.reason} |")
+    return lines
 
 
 def write_report(store: Store, config: Config, year: str, path: Path) -> Path:

@@ -79,6 +79,9 @@ def clean_body(html: str | None, base: str | None = None) -> Markup:
     return Markup(nh3.clean(html, url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow"))
 
 
+PAGE_ROWS = 300  # findings listed per status on /compliance
+
+
 def academic_years(today: date) -> list[str]:
     start = today.year if today.month >= 9 else today.year - 1
     return [f"{y}-{y + 1}" for y in range(start, start - 6, -1)]
@@ -403,6 +406,40 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
         return render(request, "coverage.html", found=found, period=period, year=year, names=names,
                       review=needs_review(store, period),
                       gaps=sum(1 for c in found if not c.count), years=academic_years(local_now().date()))
+
+    # -- compliance -------------------------------------------------------------------------------
+    def compliance_of(request: Request) -> Any:
+        """The compliance check the query asks for (`year`: an academic year or empty; `on`: a day)."""
+        from aggregator.services.compliance import academic_year_range, run
+
+        year = request.query_params.get("year") or None
+        on = request.query_params.get("on") or None
+        try:
+            as_of = date.fromisoformat(on) if on else None
+            if year:
+                academic_year_range(year)
+        except ValueError:
+            raise HTTPException(400, f"参数 year 应为学年（如 2024-2025）、on 应为日期 YYYY-MM-DD（收到 "
+                                     f"year={year!r}, on={on!r}）") from None
+        return run(config, store, year, as_of)
+
+    @app.get("/compliance", response_class=HTMLResponse)
+    def page_compliance(request: Request) -> HTMLResponse:
+        from aggregator.compliance.check import STATUS_ZH
+
+        found = compliance_of(request)
+        groups: dict[str, list[Any]] = {}
+        for f in found.findings:  # a page of at most PAGE_ROWS per status; the API and CLI give all
+            shown = groups.setdefault(f.status, [])
+            if len(shown) < PAGE_ROWS:
+                shown.append(f)
+        return render(request, "compliance.html", report=found, groups=groups, status_zh=STATUS_ZH,
+                      counts=found.counts(), year=found.year or "", years=academic_years(local_now().date()),
+                      on=request.query_params.get("on") or "")
+
+    @app.get("/api/compliance")
+    def api_compliance(request: Request) -> JSONResponse:
+        return JSONResponse(compliance_of(request).to_json())
 
     # -- channels ---------------------------------------------------------------------------------
     @app.get("/changes.csv")
