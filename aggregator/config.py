@@ -120,6 +120,13 @@ class ComplianceConfig(Strict):
     rules: str | None = None  # a TOML file of [[rule]] tables, relative to config.toml
 
 
+class ReportConfig(Strict):
+    """`[report]`: what only the office knows, for the annual report's draft."""
+
+    facts: str | None = None  # a CSV/XLSX of 学年, 部分, 内容 rows (relative to config.toml)
+    school: str = ""  # the school's name, for the report's title
+
+
 class WebConfig(Strict):
     """`[web]`: who may read the pages (writes always need an account: editors tag, admins the rest)."""
 
@@ -136,6 +143,7 @@ class Config(Strict):
     service: ServiceConfig = ServiceConfig()
     web: WebConfig = WebConfig()
     compliance: ComplianceConfig = ComplianceConfig()
+    report: ReportConfig = ReportConfig()
     # Validated one by one against each kind's own model (parse_config), not by this model.
     channels: tuple[ChannelSettings, ...] = Field(default=(), exclude=True)
     # Where the file was read from; relative paths in it are resolved against it.
@@ -156,7 +164,7 @@ def _where(path: Path, raw: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str, 
         if isinstance(channels, list) and loc[1] < len(channels) and isinstance(channels[loc[1]], dict):
             cid = channels[loc[1]].get("id")
         return _channel_where(path, loc[1], cid), loc[2:]
-    sections = ("store", "http", "rules", "notify", "service", "attachments", "web", "compliance")
+    sections = ("store", "http", "rules", "notify", "service", "attachments", "web", "compliance", "report")
     if loc and isinstance(loc[0], str) and loc[0] in sections:
         return f"{path}: [{loc[0]}]", loc[1:]
     return f"{path}", loc
@@ -181,7 +189,7 @@ def _model_at(loc: tuple[Any, ...], channel_model: type[BaseModel] | None) -> ty
     top: dict[tuple[Any, ...], type[BaseModel]] = {(): Config, ("store",): StoreConfig, ("http",): HttpConfig,
                                                    ("rules",): RulesConfig, ("notify",): NotifyConfig,
                                                    ("service",): ServiceConfig, ("web",): WebConfig,
-                                                   ("compliance",): ComplianceConfig,
+                                                   ("compliance",): ComplianceConfig, ("report",): ReportConfig,
                                                    ("attachments",): AttachmentsConfig}
     if shape in top:
         return top[shape]
@@ -287,6 +295,9 @@ def _resolve(cfg: Config, path: Path) -> Config:
     if rules.file:
         rules = rules.model_copy(update={"file": str((base / rules.file).resolve())})
     service = cfg.service.model_copy(update={"export_dir": str((base / cfg.service.export_dir).resolve())})
+    report = cfg.report
+    if report.facts:
+        report = report.model_copy(update={"facts": str((base / report.facts).resolve())})
     compliance = cfg.compliance
     if compliance.rules:
         compliance = compliance.model_copy(update={"rules": str((base / compliance.rules).resolve())})
@@ -294,7 +305,7 @@ def _resolve(cfg: Config, path: Path) -> Config:
     attachments = cfg.attachments.model_copy(update={"dir": str(Path(kept).resolve())})
     return cfg.model_copy(update={"store": StoreConfig(url=url), "channels": channels, "source": path,
                                   "rules": rules, "service": service, "attachments": attachments,
-                                  "compliance": compliance})
+                                  "compliance": compliance, "report": report})
 
 
 def classifier_for(cfg: Config, model: TitleModel | None = None) -> Classifier:

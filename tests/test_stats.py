@@ -181,10 +181,13 @@ def test_cli_stats_coverage_and_report(loaded: tuple[Store, list, Path], store_u
     md = (tmp / "report.md").read_text(encoding="utf-8")
     n_cg = expected(posts, ("channel",), datetime(2022, 9, 1), datetime(2023, 9, 1))[("cg",)]
     n_cg_prev = expected(posts, ("channel",), datetime(2021, 9, 1), datetime(2022, 9, 1))[("cg",)]
-    assert f"本学年共发布政府采购信息公告 {n_cg} 条（上学年 {n_cg_prev} 条）" in md
-    assert "附录" in md and "| 49 |" in md
+    assert f"本学年共发布政府采购信息公告 {n_cg} 条（上学年 {n_cg_prev} 条，" in md
+    assert "《高等学校信息公开事项清单》公开情况" in md and "| 49 |" in md
+    # The parts only the office knows are marked, never invented.
+    assert "## 三、依申请公开和不予公开情况" in md and md.count("【待填写】") >= 6
     doc = Document(str(tmp / "report.docx"))
     assert any("政府采购信息公告" in p.text for p in doc.paragraphs) and len(doc.tables) >= 4
+    assert [p.text for p in doc.paragraphs if p.style.name == "Heading 1"][0] == "一、概述"
 
 
 def test_sqlite_groups_months_on_the_month_index(tmp_path: Path) -> None:

@@ -153,18 +153,29 @@ def coverage(
 
 def report(
     ctx: typer.Context,
-    year: Annotated[str, typer.Option("--year", help="学年，如 2022-2023")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="报告文件：.md 或 .docx")],
+    year: Annotated[str | None, typer.Option("--year", help="学年，如 2022-2023", show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="报告文件：.md 或 .docx", show_default=False)]
+    = None,
+    check: Annotated[str | None, typer.Option("--check", help="检查已完成的年度报告：文件（DOCX/PDF/HTML/文本）或网址",
+                                              show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="（--check）以 JSON 输出")] = False,
+    no_links: Annotated[bool, typer.Option("--no-links", help="（--check）不逐个访问报告中的链接")] = False,
 ) -> None:
-    """生成信息公开年度报告的数据草稿：各渠道、采购公告类型、微信推文与阅读、招生信息
-    及与上学年对比，附清单 50 项公开情况表。
+    """生成信息公开年度报告草稿（教育部要求的七个部分：概述、主动公开、依申请公开、评议、举报复议诉讼、
+    经验问题与改进、其他；数字来自库中，库中没有的内容读自 [report] facts 表或标“待填写”），
+    或用 --check 检查一份已完成的报告：报告期、七个部分是否齐全、所列数字与链接。
 
-    例：xxgk report --year 2022-2023 -o 2022-2023年报数据.docx
+    例：xxgk report --year 2022-2023 -o 2022-2023年度报告草稿.docx；xxgk report --check 年度报告.pdf --json
     """
+    if check is not None:
+        _check_report(ctx, check, as_json, not no_links)
+        return
     from aggregator.services.channels import register
-    from aggregator.services.report import write_report
+    from aggregator.services.report import FactsError, write_report
     from aggregator.services.stats import StatsError, academic_year
 
+    if year is None or output is None:
+        fail("生成草稿需要 --year 学年 和 -o 输出文件（.md 或 .docx）；检查已完成的报告用 --check 文件或网址")
     cfg = load(ctx)
     writable(output)
     if output.suffix.lower() not in (".md", ".docx"):
@@ -175,8 +186,49 @@ def report(
         fail(str(exc))
     with open_store(cfg) as store:
         register(cfg, store)
-        write_report(store, cfg, year, output)
+        try:
+            write_report(store, cfg, year, output)
+        except FactsError as exc:
+            fail(f"{exc}（[report] facts）")
     consoles.err.print(f"已写入 {output}")
+
+
+def _check_report(ctx: typer.Context, source: str, as_json: bool, links: bool) -> None:
+    """`report --check`: exit 0 when all seven parts and the period are there, 1 when any is missing,
+    2 when the report could not be read."""
+    from aggregator.compliance.annual_report import NUMERALS, PARTS
+    from aggregator.config import Config, config_path
+    from aggregator.services.reportcheck import ReportUnreadable, check
+
+    named = ctx.obj.get("config") if ctx.obj else None
+    cfg = load(ctx) if named or config_path(None).exists() else Config()
+    try:
+        found = check(cfg, source, links=links)
+    except ReportUnreadable as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(found.to_json(), ensure_ascii=False))
+    else:
+        period = f"{found.period[0]} 至 {found.period[1]}" if found.period else "未找到"
+        consoles.out.print(f"报告期：{period}")
+        for n, title, _ in PARTS:
+            head = found.sections.get(n)
+            name = f"{NUMERALS[n - 1]}、{title}"
+            shown = f"（{escape(head)}）" if head and head.strip() != name else ""
+            consoles.out.print(f"  {'✓' if head else '✗'} {name}{shown}")
+        consoles.out.print(f"数字 {len(found.figures)} 个：")
+        for f in found.figures:
+            value = int(f.value) if f.value == int(f.value) else f.value
+            consoles.out.print(escape(f"  [{NUMERALS[f.section - 1] if f.section else '—'}] {f.label}："
+                                      f"{f.qualifier or ''}{value} {f.unit}"))
+        answering = "未检查" if found.answering is None else f"{found.answering} 个可访问"
+        consoles.out.print(f"链接 {len(found.links)} 个（{answering}）")
+        for note in found.notes:
+            consoles.out.print(escape(note))
+        if found.missing:
+            consoles.err.print(f"缺少：{'；'.join(found.missing)}")
+    if found.missing:
+        raise typer.Exit(1)
 
 
 def export(

@@ -27,7 +27,7 @@ from connectors.procurement import PROCUREMENT_TYPES
 from storage.stats import channel_groups, count_by, item_counts, newest_of_item
 from storage.store import Store
 
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
 CATEGORY_NAMES = {1: "基本信息", 2: "招生考试信息", 3: "财务、资产及收费信息", 4: "人事师资信息", 5: "教学质量信息",
                   6: "学生管理服务信息", 7: "学风建设信息", 8: "学位、学科信息", 9: "对外交流与合作信息", 10: "其他"}
 
@@ -248,8 +248,10 @@ def report_data(store: Store, config: Config, year: str) -> dict[str, Any]:
     w_now = counts(period, ["channel"], wechat) if wechat else {}
     w_prev = counts(prev, ["channel"], wechat) if wechat else {}
     admissions = sorted({g for g in groups_of.values() if "招生" in g})
+    total_now = sum(v[0] for v in g_now.values())
     return {
-        "year": year, "period": period,
+        "year": year, "period": period, "had_before": had_before, "school": config.report.school,
+        "total": (total_now, sum(v[0] for v in g_prev.values()) if had_before else None),
         "groups": with_prev(g_now, g_prev, sorted(set(groups_of.values()))),
         "types": with_prev(t_now, t_prev, PROCUREMENT_TYPES),
         "procurement_total": (sum(v[0] for k, v in t_now.items() if k), sum(v[0] for k, v in t_prev.items() if k)
@@ -259,12 +261,12 @@ def report_data(store: Store, config: Config, year: str) -> dict[str, Any]:
         "admissions": with_prev(g_now, g_prev, admissions),
         "coverage": coverage(store, period, newest=3),
         "compliance": _compliance(store, config, year),
+        "facts": office_facts(Path(config.report.facts), year) if config.report.facts else {},
     }
 
 
 def _compliance(store: Store, config: Config, year: str) -> dict[str, Any]:
     """The year's disclosure-deadline check, as of the day after its annual report fell due (or today)."""
-    from aggregator.clock import local_now
     from aggregator.services.compliance import run
 
     y2 = int(year[5:])
@@ -274,41 +276,145 @@ def _compliance(store: Store, config: Config, year: str) -> dict[str, Any]:
             "problems": [f for f in found.findings if f.status in ("late", "short", "missing", "due")]}
 
 
+class FactsError(ValueError):
+    """The office's facts table could not be read (the message names the file, the row and what to fix)."""
+
+
+def office_facts(path: Path, year: str) -> dict[int, list[str]]:
+    """What only the office knows, by part (1–7), from its table: rows of 学年, 部分, 内容 (CSV in
+    UTF-8 or GBK, or the first sheet of an XLSX). 部分 is the part's number (三, 3) or its title."""
+    from aggregator.compliance.annual_report import part_named
+
+    rows = _table_rows(path)
+    if not rows:
+        return {}
+    header = [str(c or "").strip() for c in rows[0]]
+    try:
+        cols = [header.index(name) for name in ("学年", "部分", "内容")]
+    except ValueError:
+        raise FactsError(f"{path}：第一行应为列名 学年、部分、内容（收到 {'、'.join(header)}）") from None
+    out: dict[int, list[str]] = {}
+    for number, row in enumerate(rows[1:], start=2):
+        cells = [str(row[i]).strip() if i < len(row) and row[i] is not None else "" for i in cols]
+        if not any(cells) or cells[0].replace("—", "-").replace(" ", "") != year:
+            continue
+        part = part_named(cells[1])
+        if part is None:
+            raise FactsError(f"{path}：第 {number} 行的“部分”{cells[1]!r} 不是七个部分之一（写 一…七 或部分名称）")
+        if cells[2]:
+            out.setdefault(part, []).append(cells[2])
+    return out
+
+
+def _table_rows(path: Path) -> list[list[Any]]:
+    if not path.exists():
+        raise FactsError(f"{path}：找不到 [report] facts 指定的文件")
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True, data_only=True)
+        try:
+            return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            wb.close()
+    import csv
+    import io
+
+    raw = path.read_bytes()
+    for codec in ("utf-8-sig", "gb18030"):
+        try:
+            return list(csv.reader(io.StringIO(raw.decode(codec))))
+        except UnicodeDecodeError:
+            continue
+    raise FactsError(f"{path}：编码无法识别（请存为 UTF-8 或 GBK 的 CSV，或 XLSX）")
+
+
+_TODO = {
+    1: "学校信息公开工作的总体情况：组织机构与制度建设、主要举措与成效",
+    3: "收到信息公开申请的件数、办理结果（予以公开、部分公开、不予公开及其理由）、收费情况",
+    4: "师生员工和社会公众对学校信息公开工作的评议情况",
+    5: "因信息公开工作受到举报、申请行政复议、提起行政诉讼的件数及处理结果；没有则写“本学年未发生”",
+    6: "主要经验、存在的问题和改进措施",
+    7: "其他需要报告的事项；没有则写“无”",
+}
+
+
+def _office(data: dict[str, Any], part: int) -> list[str]:
+    """The office's own text for a part, else 「待填写」 with what the part must say — never invented."""
+    said = data["facts"].get(part)
+    return list(said) if said else [f"【待填写】{_TODO[part]}。"]
+
+
+def _versus(now: int, before: int | None, unit: str) -> str:
+    """`（上学年 80 条，增长 12.5%）`, or nothing when there is no previous year to compare."""
+    if before is None:
+        return ""
+    change = _change(now, before)
+    word = {"新增": "上学年为 0", "持平": "持平"}.get(change) or (f"增长 {change[1:]}" if change.startswith("+")
+                                                           else f"减少 {change[1:]}")
+    return f"（上学年 {before} {unit}，{word}）"
+
+
+def _table(header: list[str], rows: list[list[Any]], had_before: bool) -> list[str]:
+    """A Markdown table; the 上学年 and 变化 columns only when there is a previous year."""
+    keep = [i for i, h in enumerate(header) if had_before or h not in ("上学年", "变化", "上学年阅读量")]
+    head = [header[i] for i in keep]
+    rule = "|".join("---" if i == 0 else "---:" for i in range(len(head)))
+    lines = ["| " + " | ".join(head) + " |", f"|{rule}|"]
+    lines += ["| " + " | ".join(str(r[i]) for i in keep) + " |" for r in rows]
+    return lines
+
+
 def report_markdown(data: dict[str, Any]) -> str:
-    year = data["year"]
-    lines = [f"# 信息公开年度报告（{year}学年）数据草稿", "",
-             f"统计期间：{data['period'].start:%Y年%m月%d日}至{data['period'].end - timedelta(days=1):%Y年%m月%d日}，"
-             "按发布时间（北京时间）计。以下数字由 xxgk 自动汇总，请核对后使用。", "",
-             "## 一、主动公开情况", "", "### （一）各渠道发布信息", "",
-             "| 渠道分组 | 本学年 | 上学年 | 变化 |", "|---|---:|---:|---:|"]
-    lines += [f"| {g} | {n} | {'—' if p is None else p} | {c} |" for g, n, p, c in data["groups"]]
+    """The draft in the Ministry's seven parts (教办厅函〔2018〕80号)."""
+    year, period, had_before = data["year"], data["period"], data["had_before"]
+    span = year.replace("-", "—")
+    last = period.end - timedelta(days=1)
+    total_now, total_prev = data["total"]
+    lines = [f"# {data['school']}{span}学年信息公开工作年度报告（草稿）", "",
+             f"报告期为{period.start:%Y年%-m月%-d日}至{last:%Y年%-m月%-d日}。本草稿的数字由 xxgk 按发布时间（北京时间）"
+             "从各渠道汇总，请核对后使用；标「待填写」处为库中没有、须由学校填写的内容。", "",
+             "## 一、概述", "", *_office(data, 1), "",
+             f"本学年学校通过各渠道主动公开信息 {total_now} 条{_versus(total_now, total_prev, '条')}。", "",
+             "## 二、主动公开情况", "", "### （一）各渠道发布信息", ""]
+    parts = [f"{g}发布信息 {n} 条" for g, n, _, _ in data["groups"] if n]
+    lines += [f"本学年各渠道共主动公开信息 {total_now} 条，其中" + "，".join(parts) + "。" if parts
+              else "本学年各渠道没有发布记录。", ""]
+    lines += _table(["渠道分组", "本学年", "上学年", "变化"], [[g, n, "—" if p is None else p, c]
+                                                          for g, n, p, c in data["groups"]], had_before)
     now_total, prev_total = data["procurement_total"]
+    by_type = [f"{t} {n} 条" for t, n, _, _ in data["types"] if n]
     lines += ["", "### （二）政府采购信息公告", "",
-              f"本学年共发布政府采购信息公告 {now_total} 条"
-              + (f"（上学年 {prev_total} 条）。" if prev_total is not None else "。"),
-              "", "| 公告类型 | 本学年 | 上学年 | 变化 |", "|---|---:|---:|---:|"]
-    lines += [f"| {t} | {n} | {'—' if p is None else p} | {c} |" for t, n, p, c in data["types"]]
+              f"本学年共发布政府采购信息公告 {now_total} 条{_versus(now_total, prev_total, '条')}"
+              + (f"，其中{'，'.join(by_type)}。" if by_type else "。"), ""]
+    lines += _table(["公告类型", "本学年", "上学年", "变化"], [[t, n, "—" if p is None else p, c]
+                                                          for t, n, p, c in data["types"]], had_before)
     lines += ["", "### （三）微信公众号", ""]
     if data["wechat"]:
-        lines += ["| 公众号 | 推文 | 累计阅读量 | 上学年阅读量 |", "|---|---:|---:|---:|"]
-        lines += [f"| {n} | {c} | {r} | {'—' if p is None else p} |" for n, c, r, p in data["wechat"]]
-        posts, reads = sum(w[1] for w in data["wechat"]), sum(w[2] for w in data["wechat"])
-        lines += ["", f"合计推文 {posts} 条，累计阅读量 {reads} 次。"]
+        for name, count, reads, before in data["wechat"]:
+            lines.append(f"{name}推送推文 {count} 篇，累计阅读量 {reads} 次"
+                         + (f"（上学年阅读量 {before} 次）。" if before is not None else "。"))
+        lines += ["", "【待填写】各公众号的关注人数、视频号作品数与播放量（库中尚无这些数据）。"]
     else:
         lines.append("（未配置微信公众号渠道）")
     lines += ["", "### （四）招生信息公开", ""]
-    lines += [f"- {g}：{n} 篇（上学年 {'—' if p is None else p}，{c}）"
-              for g, n, p, c in data["admissions"]] or ["（无）"]
+    lines += [f"{g}发布招生信息 {n} 条{_versus(n, p, '条')}。" for g, n, p, _ in data["admissions"]] or ["（无）"]
     lines += _compliance_lines(data["compliance"])
     missing = [c for c in data["coverage"] if c.count == 0]
-    lines += ["", "## 附录：《高等学校信息公开事项清单》公开情况", "",
-              f"50 项中本学年有公开记录的 {50 - len(missing)} 项，未见公开记录的 {len(missing)} 项"
-              + (f"（第 {'、'.join(str(c.item) for c in missing)} 项，需说明）。" if missing else "。"), "",
-              "| 事项 | 类别 | 内容 | 条数 | 最新发布 |", "|---:|---|---|---:|---|"]
+    lines += ["", "### （六）《高等学校信息公开事项清单》公开情况", "",
+              f"清单 50 项中本学年有公开记录的 {50 - len(missing)} 项，未见公开记录的 {len(missing)} 项"
+              + (f"（第 {'、'.join(str(c.item) for c in missing)} 项，需逐项说明）。" if missing else "。"), "",
+              "| 事项 | 类别 | 内容 | 条数 | 最新发布 | 栏目链接 |", "|---:|---|---|---:|---|---|"]
     items = qingdan_items()
     for c in data["coverage"]:
-        links = "；".join(f"[{p['title']}]({p['url']})" if p["url"] else p["title"] for p in c.newest) or "—"
-        lines.append(f"| {c.item} | {CATEGORY_NAMES[c.category]} | {items[c.item].text} | {c.count} | {links} |")
+        newest = c.newest[0] if c.newest else None
+        link = f"[{newest['title']}]({newest['url']})" if newest and newest.get("url") else "—"
+        day = c.latest.date().isoformat() if c.latest else "—"
+        lines.append(f"| {c.item} | {CATEGORY_NAMES[c.category]} | {items[c.item].text} | {c.count} | {day} | {link} |")
+    from aggregator.compliance.annual_report import NUMERALS, PARTS
+
+    for part, title, _ in PARTS[2:]:
+        lines += ["", f"## {NUMERALS[part - 1]}、{title}", "", *_office(data, part)]
     return "\n".join(lines) + "\n"
 
 
@@ -356,12 +462,13 @@ def _write_docx(data: dict[str, Any], path: Path) -> None:
             table.style = "Table Grid"
             for i, row in enumerate(rows):
                 for j, text in enumerate(row):
-                    table.cell(i, j).text = _LINK.sub(r"\1", text)
+                    table.cell(i, j).text = _LINK.sub(r"\1（\2）", text)  # the link stays readable in Word
             continue
         for ln in lines:
             if ln.startswith("#"):
+                # '#' the title, '##' the seven parts (Heading 1), '###' their sections: Word's navigation pane
                 level = len(ln) - len(ln.lstrip("#"))
-                doc.add_heading(ln.lstrip("# "), level=min(level, 3))
+                doc.add_heading(ln.lstrip("# "), level=min(level - 1, 3))
             elif ln.startswith("- "):
                 doc.add_paragraph(ln[2:], style="List Bullet")
             else:
