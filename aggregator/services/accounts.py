@@ -100,23 +100,11 @@ _CSV_FIELDS = (("at", "时间"), ("actor", "操作人"), ("action_zh", "操作")
                ("after", "修改后"), ("address", "来源地址"))
 
 
-def _cell(value: object) -> str:
-    """A cell a spreadsheet shows as text: a leading = + - @ (a formula) is quoted with '."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def changes_csv(rows: list[dict[str, str | None]]) -> str:
     """UTF-8 with a BOM (Excel and WPS open it as is), formula-looking cells neutralised."""
-    import csv
-    import io
+    from aggregator.services.sheets import csv_text
 
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow([zh for _, zh in _CSV_FIELDS])
-    for r in rows:
-        writer.writerow([_cell(r[k]) for k, _ in _CSV_FIELDS])
-    return "\ufeff" + buf.getvalue()
+    return csv_text([zh for _, zh in _CSV_FIELDS], ([r[k] for k, _ in _CSV_FIELDS] for r in rows))
 
 
 def changes_text(rows: list[dict[str, str | None]]) -> str:

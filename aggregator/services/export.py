@@ -6,7 +6,6 @@ flat (openpyxl's write-only mode for XLSX).
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any, Literal
@@ -57,42 +56,36 @@ def write_jsonl(rows: Iterable[Mapping[str, Any]], out: IO[str]) -> int:
 
 
 def write_csv(rows: Iterable[Mapping[str, Any]], out: IO[str], fields: tuple[str, ...] = FIELDS) -> int:
-    """UTF-8 with a BOM, so Excel and WPS read the Chinese without an import dialog."""
-    out.write("\ufeff")
-    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\r\n")
-    writer.writeheader()
+    """UTF-8 with a BOM, so Excel and WPS read the Chinese without an import dialog; a cell that
+    would run as a formula is neutralised (`services.sheets`)."""
+    from aggregator.services.sheets import csv_writer
+
+    writer = csv_writer(out)
+    writer.writerow(fields)
     n = 0
     for row in rows:
-        writer.writerow(_sheet_row(row))
+        values = _sheet_row(row)
+        writer.writerow([values.get(f) for f in fields])
         n += 1
     return n
 
 
 def write_xlsx(rows: Iterable[Mapping[str, Any]], path: str, fields: tuple[str, ...] = FIELDS) -> int:
+    """Streamed (write-only) XLSX: a bold frozen header with filters, real dates, text kept text."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+
+    from aggregator.services.sheets import filters, header_row, xlsx_cell
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("全部帖子")
-    for i, name in enumerate(fields, 1):
-        ws.column_dimensions[get_column_letter(i)].width = XLSX_HEADERS[name][1]
-    ws.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for name in fields:
-        cell = WriteOnlyCell(ws, value=XLSX_HEADERS[name][0])
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
+    header_row(ws, [XLSX_HEADERS[f][0] for f in fields], [XLSX_HEADERS[f][1] for f in fields], write_only=True)
     n = 0
     for row in rows:
         values = _sheet_row(row)
-        date_cell = WriteOnlyCell(ws, value=row["published_at"])  # a real date, Shanghai time
-        date_cell.number_format = "yyyy-mm-dd hh:mm"
-        ws.append([date_cell if f == "published_at" else values[f] for f in fields])
+        ws.append([xlsx_cell(ws, row["published_at"], "yyyy-mm-dd hh:mm") if f == "published_at"  # Shanghai time
+                   else xlsx_cell(ws, values[f]) for f in fields])
         n += 1
+    filters(ws, len(fields), n)
     wb.save(path)
     return n
 

@@ -93,10 +93,12 @@ def _sheet(wb: Any, title: str, header: Sequence[str], rows: Sequence[Sequence[A
     from openpyxl.chart import BarChart, Reference
     from openpyxl.styles import Alignment, Font, PatternFill
 
+    from aggregator.services.sheets import filters, xlsx_rows
+
     ws = wb.create_sheet(title)
     ws.append(list(header))
-    for row in rows:
-        ws.append(list(row))
+    xlsx_rows(ws, rows)  # a channel or a title that looks like a formula stays text
+    filters(ws, len(header), len(rows))
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDEBF7")
     for cell in ws[1]:

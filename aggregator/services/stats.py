@@ -8,8 +8,6 @@ keeps; a range is a plain `published_at` interval on its index.
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import re
 from collections.abc import Sequence
@@ -17,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from aggregator.services.sheets import csv_text
 from storage.stats import DIMENSIONS, channel_groups, count_by
 from storage.store import Store
 
@@ -153,16 +152,6 @@ def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 # -- formats ----------------------------------------------------------------------------------
-
-
-def csv_text(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> str:
-    """Chinese headers and a BOM, so Excel and WPS open it right."""
-    buf = io.StringIO()
-    buf.write("\ufeff")
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(header)
-    w.writerows(rows)
-    return buf.getvalue()
 
 
 def markdown_table(header: Sequence[Any], rows: Sequence[Sequence[Any]], text_columns: int) -> str:

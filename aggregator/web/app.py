@@ -10,9 +10,7 @@ CSRF token (`aggregator.web.auth`).
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import math
 import shutil
 import tempfile
@@ -233,32 +231,19 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
         if fmt not in ("csv", "xlsx"):
             raise HTTPException(404)
         found = searched(search_params(request), limit=100_000)
+        from aggregator.services.sheets import csv_text, workbook_bytes
+
         header = ["标题", "渠道", "发布日期", "清单事项", "链接"]
-        lines = [[r["title"], names.get(r["channel_id"], r["channel_id"]),
-                  r["published_at"].strftime("%Y-%m-%d") if r["published_at"] else "",
+        lines = [[r["title"], names.get(r["channel_id"], r["channel_id"]), r["published_at"],
                   f"第{r['item']}项" if r["item"] else "", r["url"] or ""] for r in found.result.rows]
         stamp = local_now().strftime("%Y%m%d-%H%M")
         if fmt == "csv":
-            buf = io.StringIO()
-            writer = csv.writer(buf)
-            writer.writerow(header)
-            writer.writerows([[_csv_safe(c) for c in row] for row in lines])
-            return Response("\ufeff" + buf.getvalue(), media_type="text/csv; charset=utf-8",
+            text = csv_text(header, ([*row[:2], row[2].strftime("%Y-%m-%d") if row[2] else "", *row[3:]]
+                                     for row in lines))
+            return Response(text, media_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": f'attachment; filename="search-{stamp}.csv"'})
-        import openpyxl
-
-        wb = openpyxl.Workbook()
-        ws = wb.active
-        assert ws is not None
-        ws.title = "检索结果"
-        ws.append(header)
-        for row in lines:
-            ws.append([_csv_safe(c) for c in row])
-        for col, width in zip("ABCDE", (60, 24, 12, 10, 60), strict=True):
-            ws.column_dimensions[col].width = width
-        out = io.BytesIO()
-        wb.save(out)
-        return Response(out.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        body = workbook_bytes("检索结果", header, lines, (60, 24, 12, 10, 60), {2: "yyyy-mm-dd"})
+        return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f'attachment; filename="search-{stamp}.xlsx"'})
 
     @app.get("/feed.atom")
@@ -639,13 +624,6 @@ class TtlCache:
 
 def _list(value: str | None) -> list[str]:
     return [v for v in (value or "").split(",") if v]
-
-
-def _csv_safe(value: object) -> object:
-    """A cell a spreadsheet will not run as a formula (`=…`, `+…`, `-…`, `@…` from a scraped title)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 def _attachment(filename: str) -> str:
