@@ -1,8 +1,9 @@
-"""The web face: the ASGI app `xxgk serve` runs (`app.create_app`).
+"""The web face: the ASGI app `xxgk serve` runs (`app.create_app`, which only assembles).
 
-Server-rendered pages (Jinja2 in `templates/`, one stylesheet in `static/`, no
-JavaScript) — `/` search with facets, `/posts/{id}`, `/stats`, `/coverage`,
-`/channels`, `/feed.atom` — and the JSON API under `/api/`. Like the CLI, it
-calls `aggregator.services` (and `aggregator.config`); `auth.py` keeps the
-admin password, the signed session and CSRF. No core module imports it.
+Server-rendered pages (Jinja2 in `templates/`, one stylesheet in `static/`, no JavaScript) and the
+JSON API under `/api/`, one router per page group in `routes/` (search, posts, reports,
+channels, accounts); `site.py` the context every route reaches through its request (config,
+store, templates, the signed-in account, the write checks); `views.py` what pages show (snippets,
+safe links, sanitised bodies, diffs, facets, the chart). Like the CLI, it calls
+`aggregator.services`; `auth.py` keeps the signed session and CSRF. No core module imports it.
 """

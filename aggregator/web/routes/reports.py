@@ -1,0 +1,159 @@
+"""The numbers the office signs: `/stats` (and its XLSX/CSV), `/coverage`, `/compliance`, and
+their JSON under `/api/`."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.background import BackgroundTask
+
+from aggregator.clock import local_now
+from aggregator.web.site import Site, site_of
+from aggregator.web.views import PAGE_ROWS, academic_years, attachment_header, bar_chart
+
+router = APIRouter()
+
+
+def period_from(request: Request) -> Any:
+    from aggregator.services.stats import period_of
+
+    qp = request.query_params
+    year = qp.get("year") or (None if qp.get("from") or qp.get("to") else academic_years(local_now().date())[0])
+    return period_of(year, qp.get("from") or None, qp.get("to") or None)
+
+
+@router.get("/stats", response_class=HTMLResponse)
+def page_stats(request: Request) -> HTMLResponse:
+    site = site_of(request)
+    from aggregator.services.stats import StatsError, stats
+
+    try:
+        period = period_from(request)
+    except StatsError as exc:
+        return site.render(request, "error.html", 400, message=str(exc))
+    store, names = site.store, site.names
+    by_month, cats, types, reads = site.stats_cache.get((period.label,), lambda: (
+        stats(store, ["channel", "month"], period, channel_names=names), stats(store, ["category"], period),
+        stats(store, ["type"], period), stats(store, ["channel"], period, channel_names=names)))
+    months = period.months()
+    grid: dict[str, dict[str, int]] = {}
+    for r in by_month.rows:
+        grid.setdefault(r["channel"], {})[r["month"]] = r["count"]
+    totals = {m: sum(grid[c].get(m, 0) for c in grid) for m in months}
+    query = urlencode({k: v for k, v in request.query_params.items() if k in ("year", "from", "to")})
+    return site.render(request, "stats.html", period=period, months=months, grid=grid, totals=totals,
+                  chart=bar_chart(months, [totals[m] for m in months]), cats=cats.rows,
+                  types=[r for r in types.rows if r["type"]], reads=[r for r in reads.rows if r["reads"]],
+                  query=query, years=academic_years(local_now().date()), params=request.query_params)
+
+
+@router.get("/stats.{fmt}")
+def download_stats(request: Request, fmt: str) -> Response:
+    site = site_of(request)
+    from aggregator.services.report import write_workbook
+    from aggregator.services.stats import StatsError, stats, to_csv
+
+    try:
+        period = period_from(request)
+    except StatsError as exc:
+        raise HTTPException(400, str(exc)) from None
+    name = f"统计-{period.label}"
+    if fmt == "csv":
+        text = to_csv(stats(site.store, ["channel", "month"], period, channel_names=site.names))
+        return Response("\ufeff" + text, media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": attachment_header(f"{name}.csv")})
+    if fmt != "xlsx":
+        raise HTTPException(404)
+    folder = Path(tempfile.mkdtemp(prefix="xxgk-stats-"))
+    path = write_workbook(site.store, site.config, period, folder / "stats.xlsx")
+    return FileResponse(path, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": attachment_header(f"{name}.xlsx")},
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+
+
+@router.get("/coverage", response_class=HTMLResponse)
+def page_coverage(request: Request) -> HTMLResponse:
+    site = site_of(request)
+    from aggregator.services.report import coverage, needs_review
+    from aggregator.services.stats import StatsError
+
+    try:
+        period = period_from(request)
+    except StatsError as exc:
+        return site.render(request, "error.html", 400, message=str(exc))
+    found = coverage(site.store, period)
+    year = request.query_params.get("year") or academic_years(local_now().date())[0]
+    return site.render(request, "coverage.html", found=found, period=period, year=year, names=site.names,
+                  review=needs_review(site.store, period),
+                  gaps=sum(1 for c in found if not c.count), years=academic_years(local_now().date()))
+
+
+@router.get("/api/stats")
+def api_stats(request: Request, by: str = "channel,month") -> JSONResponse:
+    site = site_of(request)
+    from aggregator.services.stats import StatsError, parse_dims, stats
+
+    try:
+        table = stats(site.store, parse_dims(by), period_from(request))
+    except StatsError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    return JSONResponse(table.to_json())
+
+
+@router.get("/api/coverage")
+def api_coverage(request: Request) -> JSONResponse:
+    site = site_of(request)
+    from aggregator.services.report import coverage, needs_review
+    from aggregator.services.stats import StatsError
+
+    try:
+        period = period_from(request)
+    except StatsError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    found = coverage(site.store, period)
+    return JSONResponse({"items": [c.to_json() for c in found], "review": needs_review(site.store, period).to_json()})
+
+
+def compliance_of(site: Site, request: Request) -> Any:
+    """The compliance check the query asks for (`year`: an academic year or empty; `on`: a day)."""
+    from aggregator.services.compliance import academic_year_range, run
+
+    year = request.query_params.get("year") or None
+    on = request.query_params.get("on") or None
+    try:
+        as_of = date.fromisoformat(on) if on else None
+        if year:
+            academic_year_range(year)
+    except ValueError:
+        raise HTTPException(400, f"参数 year 应为学年（如 2024-2025）、on 应为日期 YYYY-MM-DD（收到 "
+                                 f"year={year!r}, on={on!r}）") from None
+    return run(site.config, site.store, year, as_of)
+
+
+@router.get("/compliance", response_class=HTMLResponse)
+def page_compliance(request: Request) -> HTMLResponse:
+    site = site_of(request)
+    from aggregator.compliance.check import STATUS_ZH
+
+    found = compliance_of(site, request)
+    by_status: dict[str, list[Any]] = {}
+    for f in found.findings:  # a page of at most PAGE_ROWS per status; the API and CLI give all
+        shown = by_status.setdefault(f.status, [])
+        if len(shown) < PAGE_ROWS:
+            shown.append(f)
+    return site.render(request, "compliance.html", report=found, groups=by_status, status_zh=STATUS_ZH,
+                  counts=found.counts(), year=found.year or "", years=academic_years(local_now().date()),
+                  on=request.query_params.get("on") or "")
+
+
+@router.get("/api/compliance")
+def api_compliance(request: Request) -> JSONResponse:
+    site = site_of(request)
+    return JSONResponse(compliance_of(site, request).to_json())

@@ -1,0 +1,157 @@
+"""Search: the `/` page with facets, its CSV/XLSX downloads, the Atom feed of any search, and
+`/api/search` (the CLI's `search --json` shape)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+from xml.etree import ElementTree as ET
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from aggregator.clock import iso_local, local_now
+from aggregator.web.site import Site, site_of
+from aggregator.web.views import FILTERS, PAGE_SIZE, academic_years, facet_view, list_param, text_el
+
+router = APIRouter()
+
+
+def searched(site: Site, params: dict[str, Any], *, limit: int) -> Any:
+    """A search for a download or a feed: bad parameters are a 400 saying which, never a 500."""
+    from aggregator.services.search import SearchError
+    from aggregator.services.stats import StatsError
+
+    try:
+        return run_search(site, params, limit=limit, offset=0, facets=False)
+    except (SearchError, StatsError, ValueError) as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+def run_search(site: Site, params: dict[str, Any], *, limit: int, offset: int, facets: bool) -> Any:
+    from aggregator.services.search import search
+    from aggregator.services.stats import academic_year
+
+    date_from, date_to = params.get("from") or None, params.get("to") or None
+    if params.get("year") and not (date_from or date_to):
+        period = academic_year(params["year"])
+        assert period.start is not None and period.end is not None
+        date_from = period.start.date().isoformat()
+        date_to = date.fromordinal(period.end.date().toordinal() - 1).isoformat()
+    if params.get("month") and not (date_from or date_to):
+        y, m = (int(x) for x in params["month"].split("-"))
+        date_from = date(y, m, 1).isoformat()
+        date_to = date.fromordinal(date(y + m // 12, m % 12 + 1, 1).toordinal() - 1).isoformat()
+    return search(site.store, params.get("q", ""), channels=list_param(params.get("channel")),
+                  groups=list_param(params.get("group")), items=list_param(params.get("item")),
+                  categories=list_param(params.get("category")), types=list_param(params.get("type")),
+                  date_from=date_from, date_to=date_to, limit=limit, offset=offset,
+                  order="relevance" if params.get("sort") == "relevance" else "newest", facets=facets)
+
+
+def search_params(request: Request) -> dict[str, Any]:
+    qp = request.query_params
+    out: dict[str, Any] = {"q": qp.get("q", "")[:2000], "sort": qp.get("sort", "")}
+    for f in FILTERS:
+        if qp.get(f):
+            out[f] = qp.get(f)
+    return out
+
+
+@router.get("/", response_class=HTMLResponse)
+def page_search(request: Request, page: int = Query(1, ge=1, le=10_000)) -> HTMLResponse:
+    site = site_of(request)
+    from aggregator.services.search import SearchError
+    from aggregator.services.stats import StatsError
+
+    params = search_params(request)
+    error = None
+    facets: dict[str, list[tuple[object, int]]] = {}
+    try:
+        found = run_search(site, params, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, facets=False)
+        # Facet counts of a common one-character query walk most of the store: paging through
+        # the same search reuses them for a while (the total and the rows are always fresh).
+        key = tuple(sorted((k, v) for k, v in params.items() if k != "sort"))
+        facets = site.facet_cache.get(
+            key, lambda: run_search(site, params, limit=0, offset=0, facets=True).result.facets)
+    except (SearchError, StatsError, ValueError) as exc:
+        found, error = None, str(exc)
+    rows, snippets, total = [], {}, 0
+    if found is not None:
+        rows, total = found.result.rows, found.result.total
+        snippets = found.snippets(site.store)
+
+    def link(**change: Any) -> str:
+        merged = {k: v for k, v in {**params, **change}.items() if v not in (None, "")}
+        return "/?" + urlencode(merged) if merged else "/"
+
+    query = urlencode({k: v for k, v in params.items() if v})
+    pages = max(1, -(-total // PAGE_SIZE))
+    return site.render(request, "search.html", params=params, rows=rows, snippets=snippets, total=total,
+                  facets=facet_view(facets, site.names, site.groups), link=link, page=page, pages=pages,
+                  query=query, error=error, iso=iso_local, years=academic_years(local_now().date()))
+
+
+@router.get("/search.{fmt}")
+def download_search(request: Request, fmt: str) -> Response:
+    """The result list of any search as CSV (UTF-8 with BOM, opens cleanly in Excel/WPS) or XLSX."""
+    site = site_of(request)
+    if fmt not in ("csv", "xlsx"):
+        raise HTTPException(404)
+    found = searched(site, search_params(request), limit=100_000)
+    from aggregator.services.sheets import csv_text, workbook_bytes
+
+    header = ["标题", "渠道", "发布日期", "清单事项", "链接"]
+    lines = [[r["title"], site.names.get(r["channel_id"], r["channel_id"]), r["published_at"],
+              f"第{r['item']}项" if r["item"] else "", r["url"] or ""] for r in found.result.rows]
+    stamp = local_now().strftime("%Y%m%d-%H%M")
+    if fmt == "csv":
+        text = csv_text(header, ([*row[:2], row[2].strftime("%Y-%m-%d") if row[2] else "", *row[3:]]
+                                 for row in lines))
+        return Response(text, media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="search-{stamp}.csv"'})
+    body = workbook_bytes("检索结果", header, lines, (60, 24, 12, 10, 60), {2: "yyyy-mm-dd"})
+    return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="search-{stamp}.xlsx"'})
+
+
+@router.get("/feed.atom")
+def feed(request: Request) -> Response:
+    """An Atom feed of any search (the same parameters as `/`), newest first."""
+    site = site_of(request)
+    params = {**search_params(request), "sort": ""}
+    found = searched(site, params, limit=50)
+    ns = "http://www.w3.org/2005/Atom"
+    root = ET.Element("feed", xmlns=ns)
+    base = str(request.base_url).rstrip("/")
+    ET.SubElement(root, "title").text = f"信息公开聚合：{params.get('q') or '全部'}"
+    ET.SubElement(root, "id").text = f"{base}/feed.atom?{urlencode(params)}"
+    ET.SubElement(root, "updated").text = iso_local(local_now())
+    ET.SubElement(root, "link", href=f"{base}/?{urlencode(params)}")
+    for r in found.result.rows:
+        entry = ET.SubElement(root, "entry")
+        ET.SubElement(entry, "title").text = r["title"]
+        ET.SubElement(entry, "id").text = f"{base}/posts/{r['id']}"
+        ET.SubElement(entry, "link", href=f"{base}/posts/{r['id']}")
+        ET.SubElement(entry, "updated").text = iso_local(r["published_at"]) or iso_local(local_now())
+        ET.SubElement(entry, "author").append(text_el("name", site.names.get(r["channel_id"], r["channel_id"])))
+    body = ET.tostring(root, encoding="unicode", xml_declaration=False)
+    return Response('<?xml version="1.0" encoding="utf-8"?>\n' + body,
+                    media_type="application/atom+xml; charset=utf-8")
+
+
+@router.get("/api/search")
+def api_search(request: Request, limit: int = Query(20, ge=0, le=1000),
+               offset: int = Query(0, ge=0)) -> JSONResponse:
+    """The CLI's `search --json` shape: `{"total", "results": [{id, channel, title, url, published_at, item,
+    category}]}`; parameters as the `/` page (q, channel, group, item, category, type, from, to, year, sort)."""
+    site = site_of(request)
+    from aggregator.services.search import SearchError
+    from aggregator.services.stats import StatsError
+
+    try:
+        found = run_search(site, search_params(request), limit=limit, offset=offset, facets=False)
+    except (SearchError, StatsError, ValueError) as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    return JSONResponse(found.to_json())
