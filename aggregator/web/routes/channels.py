@@ -26,6 +26,15 @@ def page_channels(request: Request) -> HTMLResponse:
                   started=request.query_params.get("started"), accepted=request.query_params.get("accepted"))
 
 
+def _admin_on(request: Request, csrf: str, channel_id: str) -> Any:
+    """An admin's write on a configured channel (a 404 for one the config does not name)."""
+    site = site_of(request)
+    session = site.require(request, csrf, "admin")
+    if channel_id not in site.names:
+        raise HTTPException(404, f"没有渠道 {channel_id}")
+    return session
+
+
 @router.post("/channels/{channel_id}/sync")
 def sync_now(request: Request, channel_id: str, csrf: str = Form("")) -> Response:
     """Start a sync of one channel in the background (under its lease, like any other sync)."""
@@ -34,9 +43,7 @@ def sync_now(request: Request, channel_id: str, csrf: str = Form("")) -> Respons
     from aggregator.services.leases import holder_name
     from aggregator.services.sync import sync
 
-    session = site.require(request, csrf, "admin")
-    if channel_id not in site.names:
-        raise HTTPException(404, f"没有渠道 {channel_id}")
+    session = _admin_on(request, csrf, channel_id)
     if channel_id in site.syncing and site.syncing[channel_id].is_alive():
         return RedirectResponse(f"/channels?started={channel_id}", status_code=303)
     record(site.store, session.user, "sync", f"channel:{channel_id}", None, "立即同步", site.address_of(request))
@@ -53,9 +60,7 @@ def accept(request: Request, channel_id: str, csrf: str = Form("")) -> Response:
     site = site_of(request)
     from aggregator.services.channels import AcceptError, accept_detected
 
-    session = site.require(request, csrf, "admin")
-    if channel_id not in site.names:
-        raise HTTPException(404, f"没有渠道 {channel_id}")
+    session = _admin_on(request, csrf, channel_id)
     try:
         accept_detected(site.config, site.store, channel_id, session.user, site.address_of(request))
     except AcceptError as exc:

@@ -22,22 +22,22 @@ router = APIRouter()
 
 
 def period_from(request: Request) -> Any:
-    from aggregator.services.stats import period_of
+    from aggregator.services.stats import StatsError, period_of
 
     qp = request.query_params
     year = qp.get("year") or (None if qp.get("from") or qp.get("to") else academic_years(local_now().date())[0])
-    return period_of(year, qp.get("from") or None, qp.get("to") or None)
+    try:
+        return period_of(year, qp.get("from") or None, qp.get("to") or None)
+    except StatsError as exc:  # a 400 naming the parameter, as a page or as JSON under /api/
+        raise HTTPException(400, str(exc)) from None
 
 
 @router.get("/stats", response_class=HTMLResponse)
 def page_stats(request: Request) -> HTMLResponse:
     site = site_of(request)
-    from aggregator.services.stats import StatsError, stats
+    from aggregator.services.stats import stats
 
-    try:
-        period = period_from(request)
-    except StatsError as exc:
-        return site.render(request, "error.html", 400, message=str(exc))
+    period = period_from(request)
     store, names = site.store, site.names
     by_month, cats, types, reads = site.stats_cache.get((period.label,), lambda: (
         stats(store, ["channel", "month"], period, channel_names=names), stats(store, ["category"], period),
@@ -58,12 +58,9 @@ def page_stats(request: Request) -> HTMLResponse:
 def download_stats(request: Request, fmt: str) -> Response:
     site = site_of(request)
     from aggregator.services.report import write_workbook
-    from aggregator.services.stats import StatsError, stats, to_csv
+    from aggregator.services.stats import stats, to_csv
 
-    try:
-        period = period_from(request)
-    except StatsError as exc:
-        raise HTTPException(400, str(exc)) from None
+    period = period_from(request)
     name = f"统计-{period.label}"
     if fmt == "csv":
         text = to_csv(stats(site.store, ["channel", "month"], period, channel_names=site.names))
@@ -82,12 +79,8 @@ def download_stats(request: Request, fmt: str) -> Response:
 def page_coverage(request: Request) -> HTMLResponse:
     site = site_of(request)
     from aggregator.services.report import coverage, needs_review
-    from aggregator.services.stats import StatsError
 
-    try:
-        period = period_from(request)
-    except StatsError as exc:
-        return site.render(request, "error.html", 400, message=str(exc))
+    period = period_from(request)
     found = coverage(site.store, period)
     year = request.query_params.get("year") or academic_years(local_now().date())[0]
     return site.render(request, "coverage.html", found=found, period=period, year=year, names=site.names,
@@ -111,12 +104,8 @@ def api_stats(request: Request, by: str = "channel,month") -> JSONResponse:
 def api_coverage(request: Request) -> JSONResponse:
     site = site_of(request)
     from aggregator.services.report import coverage, needs_review
-    from aggregator.services.stats import StatsError
 
-    try:
-        period = period_from(request)
-    except StatsError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=400)
+    period = period_from(request)
     found = coverage(site.store, period)
     return JSONResponse({"items": [c.to_json() for c in found], "review": needs_review(site.store, period).to_json()})
 
