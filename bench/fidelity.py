@@ -46,7 +46,8 @@ from aggregator.demo.sites import (  # noqa: E402
 )
 from aggregator.services.channels import overview  # noqa: E402
 from aggregator.services.sync import sync  # noqa: E402
-from connectors.html import block_text, detail_date, parse_html, select_value  # noqa: E402
+from connectors.dom import select_value  # noqa: E402
+from connectors.html import block_text, detail_date, parse_html  # noqa: E402
 from connectors.http import Page  # noqa: E402
 from connectors.presets import GENERIC_DETAIL, Selectors  # noqa: E402
 from storage.store import Store  # noqa: E402

@@ -66,10 +66,10 @@ def in_process(server: SampleServer, n: int, workers: int, tmp: str) -> None:
             time.sleep(0.2)
         wall = time.perf_counter() - t
         sched.stop()
-        d = sched.due_delays
+        d = list(sched.due_delays)
         print(f"1. {n} channels due at once, {workers} sync threads: all synced in {wall:.1f} s")
         print(f"   due → fetching: p50 {statistics.median(d):.2f} s, p95 {pct(d, 0.95):.2f} s, max {max(d):.2f} s")
-        ticks = sched.tick_seconds
+        ticks = list(sched.tick_seconds)
         print(f"   tick (pick the due channels): {statistics.median(ticks) * 1000:.1f} ms median over {len(ticks)}")
 
         now = local_now()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from connectors.dates import MonthDay, parse_date
-from connectors.html import Element, _in_sidebar, _text
+from connectors.dom import Element, in_sidebar, node_text, select_node, select_value
 
 # Markers each CMS leaves in its pages (SITES.md), strongest first.
 FINGERPRINTS: dict[str, tuple[str, ...]] = {
@@ -117,7 +117,7 @@ def detect_list(root: Element) -> DetectedList | None:
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "#", "mailto:")):
             continue
-        if any(p.tag in _NOT_ENTRY for p in a.iterancestors()) or _in_sidebar(a):
+        if any(p.tag in _NOT_ENTRY for p in a.iterancestors()) or in_sidebar(a):
             continue
         entry = _entry_of(a, root)
         if entry is None:
@@ -135,7 +135,7 @@ def detect_list(root: Element) -> DetectedList | None:
         mean_chars = sum(len(t) for t in titles) / len(titles)
         if mean_chars < 6:
             continue  # menus and pagers: short words
-        dated = sum(_date_in(_text(m).replace(t, " ")) for m, t in zip(members, titles, strict=True))
+        dated = sum(_date_in(node_text(m).replace(t, " ")) for m, t in zip(members, titles, strict=True))
         score = len(members) * (1 + dated / len(members)) * min(mean_chars, 40)
         if best is None or score > best[0]:
             best = (score, members)
@@ -148,7 +148,7 @@ def detect_list(root: Element) -> DetectedList | None:
     entry_css = f"{_css_for(parent)} > {first.tag}{_css_class(first)}"
     anchors = [m if m.tag == "a" else next(m.iter("a"), None) for m in members]
     with_title = sum(1 for a in anchors if a is not None and (a.get("title") or "").strip())
-    dated = sum(_date_in(_text(m).replace(_anchor_title(m), " ")) for m in members)
+    dated = sum(_date_in(node_text(m).replace(_anchor_title(m), " ")) for m in members)
     return DetectedList(
         entry=entry_css,
         title="a@title" if with_title >= 0.8 * len(members) else None,
@@ -163,20 +163,18 @@ def _anchor_title(entry: Element) -> str:
     a = entry if entry.tag == "a" else next(entry.iter("a"), None)
     if a is None:
         return ""
-    return (a.get("title") or "").strip() or _text(a)
+    return (a.get("title") or "").strip() or node_text(a)
 
 
 def _date_selector(members: list[Element]) -> str | None:
     """A child selector that holds each entry's date on its own (`span.date`, `em`), or None
     when the date is spread over several elements or sits beside the link as bare text."""
-    from connectors.html import select_value
-
     votes: dict[str, int] = {}
     for m in members:
         for el in m.iter():
             if el is m or not isinstance(el.tag, str) or el.tag == "a":
                 continue
-            if _date_in(_text(el)) and len(_text(el)) <= 25:
+            if _date_in(node_text(el)) and len(node_text(el)) <= 25:
                 for css in (el.tag + _css_class(el), f"{el.tag}:last-child"):
                     votes[css] = votes.get(css, 0) + 1
                 break
@@ -190,7 +188,7 @@ def _date_selector(members: list[Element]) -> str | None:
 
 def _next_selector(root: Element) -> str | None:
     for a in root.iter("a"):
-        text = _text(a)
+        text = node_text(a)
         if text in _NEXT_WORDS or text.startswith(("下一页", "下页")):
             return "a:-soup-contains('下一页')@href, a:-soup-contains('下页')@href"
     return None
@@ -203,17 +201,15 @@ def detect_body(root: Element) -> str | None:
     """A CSS selector for the article text of a detail page the generic selectors miss: the element
     under which most paragraph text (not link text) gathers, outside sidebars and navigation
     (Readability's idea, measured in characters). None when no block holds 100 characters."""
-    from connectors.html import select_node
-
     scores: dict[int, float] = {}
     nodes: dict[int, Element] = {}
     for el in root.iter("p", "br", "td", "li", "div", "span", "font"):
-        if not isinstance(el.tag, str) or any(p.tag in _NOT_ENTRY for p in el.iterancestors()) or _in_sidebar(el):
+        if not isinstance(el.tag, str) or any(p.tag in _NOT_ENTRY for p in el.iterancestors()) or in_sidebar(el):
             continue
         own = "".join(el.xpath("text()")).strip()
         if el.tag == "p" or len(own) >= 20:
-            weight = float(len(_text(el)) if el.tag == "p" else len(own))
-            links = sum(len(_text(a)) for a in el.iter("a"))
+            weight = float(len(node_text(el)) if el.tag == "p" else len(own))
+            links = sum(len(node_text(a)) for a in el.iter("a"))
             weight -= links
             parent = el.getparent()
             for up, share in ((parent, 1.0), (parent.getparent() if parent is not None else None, 0.5)):

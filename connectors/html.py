@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from functools import cache
-from typing import ClassVar, Literal, TypeAlias
+from typing import ClassVar, Literal
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import lxml.html
@@ -35,13 +35,12 @@ from connectors.base import (
     Skipped,
 )
 from connectors.dates import MonthDay, parse_date, resolve_month_day
+from connectors.dom import Element, candidates, in_sidebar, node_text, select_node, select_value
 from connectors.http import FetchError, Page, fetch_page, host_allowed
 from connectors.presets import DetailSelectors, ListSelectors, Selectors, known_preset, preset_problem, selectors_for
-from connectors.select import compile_spec
 from connectors.settings import ChannelSettings, WebSettings
 from connectors.urls import canonical_url
 
-Element: TypeAlias = lxml.html.HtmlElement
 _ATTACHMENT_EXT = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|zip|rar|7z|wps|et|txt|csv|ofd)$", re.I)
 # The value stays on the label's line and is not itself the next label: an empty
 # "来源：" followed by "发布日期：…" or a body sentence names no department.
@@ -52,7 +51,6 @@ _ANCHOR_HEADING = "h4, h3, h2, h5, .title, .tit"
 # Page counts of JS pagers: ccgp `Pager({size:N, …})`, TRS `createPageHTML(N, cur, …)`.
 _PAGER_SIZE = re.compile(r"(?:Pager\(\s*\{\s*size\s*:|createPageHTML\(|\bcountPage\s*=)\s*(\d+)")
 _NOISE = ("script", "style", "noscript", "iframe", "input", "select", "button", "textarea")
-_SIDEBAR = ("aside", "nav", "header", "footer")
 _BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol",
                      "section", "article", "blockquote", "pre", "dd", "dt", "hr"})
 _CRUMB_SPLIT = re.compile(r"\s*(?:>>|»|>|＞|→|/)\s*")
@@ -99,10 +97,6 @@ def parse_html(text: str) -> Element:
     return root
 
 
-def _text(node: Element) -> str:
-    return " ".join(node.text_content().split())
-
-
 def block_text(node: Element) -> str:
     """Text with a line break at every block element (paragraphs survive)."""
     parts: list[str] = []
@@ -131,45 +125,6 @@ def block_text(node: Element) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _candidates(root: Element, spec: str) -> Iterator[tuple[Element, str | None]]:
-    for xpath, attr in compile_spec(spec):
-        if xpath is None:
-            yield root, attr
-        else:
-            for node in xpath(root):
-                yield node, attr
-
-
-def select_value(root: Element, spec: str | None) -> str | None:
-    """The first alternative of `spec` that yields non-empty text or attribute."""
-    if not spec:
-        return None
-    for node, attr in _candidates(root, spec):
-        value = node.get(attr) if attr else _text(node)
-        if value and value.strip():
-            return value.strip()
-    return None
-
-
-def select_node(root: Element, spec: str | None) -> Element | None:
-    if not spec:
-        return None
-    return next((node for node, _ in _candidates(root, spec)), None)
-
-
-# "side", "sidebar", "leftside", "right_side" — but not "inside" (`insideCon` is a common main column).
-_SIDE_NAME = re.compile(r"(?<!in)side", re.I)
-
-
-def _in_sidebar(node: Element) -> bool:
-    for parent in node.iterancestors():
-        if parent.tag in _SIDEBAR:
-            return True
-        if _SIDE_NAME.search(f"{parent.get('class', '')} {parent.get('id', '')}"):
-            return True
-    return False
-
-
 def list_entries(root: Element, page_url: str, sel: Selectors) -> list[Entry]:
     """The entries of the main list, in page order; sidebars and filler rows dropped."""
     scope = root
@@ -179,8 +134,8 @@ def list_entries(root: Element, page_url: str, sel: Selectors) -> list[Entry]:
             raise ChannelError(f"scope selector `{sel.scope}` matched nothing on {page_url} — did the site change?")
         scope = found
     nodes: list[Element] = []
-    for n, _ in _candidates(scope, sel.entry):  # alternatives may match the same rows twice
-        if not any(n is m for m in nodes) and not _in_sidebar(n):
+    for n, _ in candidates(scope, sel.entry):  # alternatives may match the same rows twice
+        if not any(n is m for m in nodes) and not in_sidebar(n):
             nodes.append(n)
     groups: dict[str, list[Element]] = {}
     tree = root.getroottree()
@@ -200,7 +155,7 @@ def list_entries(root: Element, page_url: str, sel: Selectors) -> list[Entry]:
                  or select_value(node, link_css) or "")
         when = parse_date(select_value(node, sel.date))
         if when is None:  # the date before the link, split over two elements, or bare text beside it
-            when = parse_date(_text(node).replace(title, " ")) if title else None
+            when = parse_date(node_text(node).replace(title, " ")) if title else None
         entries.append(Entry(url, title, when, entry_key(url)))
     return entries
 
@@ -228,9 +183,9 @@ def list_count(root: Element, page_text: str) -> ListCount:
     ...            '<span class="p_t">1/7</span></div>'), "")
     ListCount(total=62, pages=7)
     """
-    pager_text = " ".join(_text(n) for n in _PAGER(root))
+    pager_text = " ".join(node_text(n) for n in _PAGER(root))
     total = pages = None
-    m = _TOTAL.search(pager_text) or _TOTAL.search(_text(root)[-3000:])
+    m = _TOTAL.search(pager_text) or _TOTAL.search(node_text(root)[-3000:])
     if m:
         total = int(next(g for g in m.groups() if g))
     m = _PAGES.search(pager_text)
@@ -260,14 +215,14 @@ def _breadcrumb(root: Element) -> str | None:
     found = _CURRENT(root)
     if found:
         node = found[0]
-        if len(_text(node)) < 8 and node.getparent() is not None:
+        if len(node_text(node)) < 8 and node.getparent() is not None:
             node = node.getparent()
     else:
         found = _CRUMB_CLASSES(root)
         if not found:
             return None
         node = found[0]
-    text = re.sub(r"^.*?当前位置\s*[:：]?\s*", "", _text(node))
+    text = re.sub(r"^.*?当前位置\s*[:：]?\s*", "", node_text(node))
     parts = [p.strip() for p in _CRUMB_SPLIT.split(text) if p.strip()]
     parts = [p for p in parts if p not in ("首页", "网站首页", "正文", "正文内容")]
     return ">".join(parts) or None
@@ -278,7 +233,7 @@ def _attachments(root: Element, page_url: str, spec: str) -> list[Attachment]:
     any link to an office/PDF file. VSB links have no extension: the name is the
     anchor text ("附件1 …docx")."""
     anchors: list[Element] = []
-    for node, _ in _candidates(root, spec) if spec else ():
+    for node, _ in candidates(root, spec) if spec else ():
         anchors.extend([node] if node.tag == "a" else node.iter("a"))
     anchors.extend(a for a in root.iter("a") if _ATTACHMENT_EXT.search(urlsplit(a.get("href", "")).path))
     found: dict[str, Attachment] = {}
@@ -287,7 +242,7 @@ def _attachments(root: Element, page_url: str, spec: str) -> list[Attachment]:
         if not href or href.startswith("javascript:"):
             continue
         url = urljoin(page_url, href)
-        name = _text(a).strip("【】[] ") or url.rsplit("/", 1)[-1]
+        name = node_text(a).strip("【】[] ") or url.rsplit("/", 1)[-1]
         found.setdefault(url, Attachment(name=name, url=url))
     return list(found.values())
 
@@ -382,12 +337,12 @@ def page_labels(root: Element) -> set[str]:
         found.update(_fold(p) for p in crumb.split(">"))
     head = root.find(".//title")
     if head is not None:
-        parts = _TITLE_SPLIT.split(_text(head))
+        parts = _TITLE_SPLIT.split(node_text(head))
         if len(parts) > 1:  # "文章标题-通知公告-某某大学": every part but the first is a column or the site
             found.update(_fold(p) for p in parts[1:])
     for node in root.iter("h1", "h2", "h3"):  # a sidebar's heading is its column
-        if _in_sidebar(node):
-            found.add(_fold(_text(node)))
+        if in_sidebar(node):
+            found.add(_fold(node_text(node)))
     found.discard("")
     return found
 
@@ -676,7 +631,7 @@ class HtmlConnector:
             if not entries:
                 if number == 1:
                     found = root.find(".//title")
-                    title = _text(found) if found is not None else "no <title>"
+                    title = node_text(found) if found is not None else "no <title>"
                     raise ChannelError(
                         f"list selector `{sel.entry}` matched 0 entries on {page.url} (page title: {title!r}) "
                         "— did the site change? Check [channel.list] entry"

@@ -11,7 +11,8 @@ import re
 from typing import ClassVar, Literal
 
 from connectors.base import FetchContext, RawPost
-from connectors.html import Element, Entry, HtmlConnector, HtmlSettings, parse_html
+from connectors.dom import Element
+from connectors.html import Entry, HtmlConnector, HtmlSettings, parse_html
 from connectors.http import Page
 from connectors.money import parse_money
 from connectors.settings import ChannelSettings

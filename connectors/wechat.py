@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 from aggregator.clock import from_timestamp
 from connectors.base import FetchContext, Item, RawPost, Skipped
 from connectors.dates import MonthDay, parse_date
+from connectors.dom import Element, select_node, select_value
 from connectors.files import (
     Truncated,
     import_new_files,
@@ -32,7 +33,7 @@ from connectors.files import (
     iter_xlsx,
     mtime,
 )
-from connectors.html import Element, block_text, parse_html, sanitize, select_node, select_value
+from connectors.html import block_text, parse_html, sanitize
 from connectors.settings import ChannelSettings, FileSettings
 
 SUFFIXES = (".json", ".xlsx", ".html", ".htm", ".mhtml")

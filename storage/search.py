@@ -153,10 +153,6 @@ class ParsedQuery:
     empty_terms: int = 0  # terms with nothing searchable (punctuation, emoji only)
     terms: list[str] = field(default_factory=list)  # normalised positive terms, for highlighting
 
-    @property
-    def has_terms(self) -> bool:
-        return bool(self.groups)
-
 
 def parse_query(q: str, *, max_len: int = 2000) -> ParsedQuery:
     """Any input is safe: quotes, FTS operators, SQL and emoji are only ever text."""

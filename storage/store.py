@@ -738,10 +738,6 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(links_t.update().where(links_t.c.id == link_id).values(**fields))
 
-    def has_attachment_file(self, sha256: str) -> bool:
-        with self.engine.connect() as conn:
-            return conn.execute(sa.select(files_t.c.sha256).where(files_t.c.sha256 == sha256)).first() is not None
-
     def add_attachment_file(self, sha256: str, *, size: int, mime: str, kind: str, text_status: str) -> None:
         """Record a kept file once; a file kept "list only" before is queued for text when
         a channel that indexes links it."""

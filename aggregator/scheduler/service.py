@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -37,6 +38,7 @@ from connectors.http import HostClock
 from storage.store import Store
 
 log = logging.getLogger(__name__)
+METRICS = 10_000
 
 
 class Scheduler:
@@ -55,8 +57,9 @@ class Scheduler:
         # Per-host politeness across the channels this process syncs at once.
         self.clock = HostClock(config.http.per_host_interval)
         self.ticks = 0
-        self.tick_seconds: list[float] = []  # how long each tick took to pick its channels (bench/service.py)
-        self.due_delays: list[float] = []  # seconds from a channel's due time to its sync starting
+        # The last METRICS ticks' cost and due-to-start delays (bench/service.py): bounded for a service's life.
+        self.tick_seconds: deque[float] = deque(maxlen=METRICS)  # how long each tick took to pick its channels
+        self.due_delays: deque[float] = deque(maxlen=METRICS)  # seconds from a channel's due time to its sync starting
 
     # -- the tick -----------------------------------------------------------------------
     def due(self, now: datetime | None = None) -> list[tuple[ChannelConfig, datetime]]:
