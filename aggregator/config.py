@@ -1,4 +1,4 @@
-"""Load and validate `config.toml` (the schema is DESIGN.md's config contract).
+"""Load and validate `config.toml` (the schema: docs/config.md).
 
 Every problem in a file is reported at once, one line each, naming the file,
 the `[[channel]]` id, the key and what was expected — an office admin edits

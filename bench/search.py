@@ -10,7 +10,7 @@ the words of jieba's dictionary at their corpus frequencies (349k words), the
 office's own vocabulary (招生, 预算, …), rare terms (巡视整改, 呈贡校区) and
 project codes. Each post has a topic: a few phrases it keeps coming back to,
 as real notices do. The mix is calibrated on real official text: a
-600-character stretch of the 清单's item texts or of SITES.md repeats its
+600-character stretch of the 清单's item texts or of a description of real sites repeats its
 character pairs so that distinct/total ≈ 0.60; independent words give 0.95,
 and index size follows that figure (the bench prints the generated text's).
 

@@ -1,6 +1,6 @@
 """Channel connectors: one module per channel kind, each yielding `RawPost`s.
 
-`REGISTRY` maps each channel kind of the config (DESIGN.md) to its connector
+`REGISTRY` maps each channel kind of the config (docs/config.md) to its connector
 class; each class names its settings model (`settings`), which is what the
 config assembler validates that kind's `[[channel]]` tables against.
 """

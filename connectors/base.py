@@ -67,7 +67,7 @@ class RawPost:
     department: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
     column: str | None = None  # the source's own column path, e.g. "信息公开>招生考试信息"
-    type: str | None = None  # procurement announcement type (DESIGN.md)
+    type: str | None = None  # procurement announcement type (README.md, "Procurement fields")
     reads: int | None = None
     likes: int | None = None
     counts_at: datetime | None = None  # when reads/likes were observed (an export file's time)

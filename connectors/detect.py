@@ -18,7 +18,7 @@ from datetime import date, datetime
 from connectors.dates import MonthDay, parse_date
 from connectors.dom import Element, in_sidebar, node_text, select_node, select_value
 
-# Markers each CMS leaves in its pages (SITES.md), strongest first.
+# Markers each CMS leaves in its pages (docs/sites.md), strongest first.
 FINGERPRINTS: dict[str, tuple[str, ...]] = {
     "vsb-legacy": ('class="winstyle', "class=\"timestyle"),
     "vsb": ("_showDynClickBatch", "pb_sys_common", 'frag="窗口', "vsb_content", "/system/resource/", "line_u"),

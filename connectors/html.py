@@ -3,7 +3,7 @@
 Walks the list newest first, fetches detail pages only for entries the store
 does not have, and stops at the first page that brings nothing new
 (`--full` walks every page, resumable from its last checkpoint). See
-SITES.md for the page shapes this reads. Pages are parsed by lxml and read
+docs/sites.md for the page shapes this reads. Pages are parsed by lxml and read
 with compiled selectors (`connectors.select`).
 """
 
@@ -375,7 +375,7 @@ def agree(detail: str, listed: str) -> bool:
 
 def choose_title(detail: str | None, listed: str, labels: set[str]) -> str:
     """The detail page's title when it agrees with the list's and is no column or site name;
-    else the list's (DESIGN.md: titles)."""
+    else the list's (README.md: titles)."""
     if not detail:
         return listed
     if not listed:
@@ -492,7 +492,7 @@ class HtmlConnector:
 
     def from_list(self, ctx: FetchContext, entry: Entry, reason: str) -> RawPost:
         """A post as its list entry shows it, for when its detail page cannot be read:
-        stored (title, date, URL) and marked, never dropped (DESIGN.md: degrade, never drop)."""
+        stored (title, date, URL) and marked, never dropped (README.md: degrade, never drop)."""
         post = RawPost(title=_ELLIPSIS.sub("", entry.title) or entry.title, url=entry.url, key=entry.key,
                        published_at=entry.date if not isinstance(entry.date, MonthDay) else None,
                        complete=False,  # never overwrites a post an earlier sync read whole
@@ -844,7 +844,7 @@ def _walk_page(entries: list[Entry], seen: set[str], ctx: FetchContext,
     """One list page against the walk so far: the entries to read, and whether an
     incremental walk has reached what the store already held.
 
-    The walk rules (DESIGN.md): an entry seen earlier in this run (a pinned 置顶 notice
+    The walk rules (README.md): an entry seen earlier in this run (a pinned 置顶 notice
     recurring at its own date, a repeated or re-dated entry) is neither read again nor
     taken for the store's edge — it never stops a walk. An incremental walk stops on a
     page where an entry the store held before this run follows a new one (known

@@ -128,7 +128,7 @@ def decode_html(content: bytes, content_type: str | None = None) -> str:
 def blocked_reason(status: int, text: str) -> str | None:
     """Why a response is a wall rather than content, or None.
 
-    Seen on real sites (SITES.md §0): 瑞数 `$_ts` shells with HTTP 202/412,
+    Seen on real sites (docs/sites.md): 瑞数 `$_ts` shells with HTTP 202/412,
     VSB's HTTP 488, ccgp's "频繁访问", 403 firewall pages, campus-only pages.
     """
     head = text[:20000]

@@ -1,5 +1,5 @@
 """List and detail selectors of the CMSs university and government sites run on
-(SITES.md), so that most real channels need only a URL and `preset = "…"`.
+(docs/sites.md), so that most real channels need only a URL and `preset = "…"`.
 
 A selector is CSS (cssselect, plus soupsieve's `:-soup-contains('…')` through
 `connectors.select`), optionally `@attr`; a comma list means "the first of

@@ -1,6 +1,6 @@
 """`procurement` channels: an `html` channel whose posts are 采购 announcements.
 
-Every post gets a canonical `type` (DESIGN.md's table) — from the title's
+Every post gets a canonical `type` (README.md, "Procurement fields") — from the title's
 ending first, then the source column, then the body — and, where the page
 has them, 项目编号, 采购人, 采购方式, 预算金额 and 中标（成交）金额 in yuan, 供应商.
 """
@@ -18,7 +18,7 @@ from connectors.money import parse_money
 from connectors.settings import ChannelSettings
 
 OTHER = "其他"
-# The canonical announcement types (DESIGN.md), in the order statistics and the report list them.
+# The canonical announcement types (README.md), in the order statistics and the report list them.
 PROCUREMENT_TYPES = ("采购意向", "招标公告", "磋商谈判公告", "询价公告", "单一来源公示", "中标成交公告", "更正公告",
                      "终止公告", "合同公告", "验收公告", OTHER)
 # (type, pattern on the end of a title or a column name), most specific first:
@@ -39,7 +39,7 @@ _END_PATTERNS = [(t, re.compile(f"(?:{p})$")) for t, p in _ENDINGS]
 _ANY_PATTERNS = [(t, re.compile(p)) for t, p in _ENDINGS if t != "招标公告"]
 _QUALIFIER = re.compile(r"[（(][^（）()]{1,12}[）)]$")  # "（第二次）", "(二次)"
 _BRACKETS = re.compile(r"[（）()【】\[\]〔〕\s]")
-# ccgp channel codes in URLs (SITES.md §5.1).
+# ccgp channel codes in URLs (docs/sites.md).
 _CCGP_CODES = {
     "gkzb": "招标公告", "yqzbgg": "招标公告", "zgysgg": "招标公告", "jzxtpgg": "磋商谈判公告",
     "jzxcs": "磋商谈判公告", "xjgg": "询价公告", "dylygg": "单一来源公示", "zbgg": "中标成交公告",
@@ -118,7 +118,7 @@ def amount_yuan(text: str | None) -> float | None:
     return parse_money(text)
 
 
-# Field → labels as pages write them (SITES.md §5.3, §7), read "label：value".
+# Field → labels as pages write them (docs/sites.md), read "label：value".
 _LABELS: dict[str, tuple[str, ...]] = {
     "project_code": ("项目编号", "采购项目编号", "招标编号", "采购编号"),
     "buyer": ("采购人名称", "采购单位名称", "采购人", "采购单位"),
@@ -139,7 +139,7 @@ def _pairs(root: Element) -> dict[str, str]:
             label = label.rstrip("：: ")
             if label and value and label not in pairs:
                 pairs[label] = value
-    # ccgp marks fields by class (SITES.md §5.3) rather than by a label cell.
+    # ccgp marks fields by class (docs/sites.md) rather than by a label cell.
     for cls, label in (("code-winningSupplierName", "中标供应商"), ("code-summaryPrice", "中标金额"),
                        ("code-00004", "项目编号"), ("code-00003", "项目名称"), ("code-00014", "采购人名称")):
         for node in root.find_class(cls):

@@ -31,7 +31,7 @@ class Strict(BaseModel):
 
 
 class ChannelSettings(Strict):
-    """The keys every channel kind shares (DESIGN.md's config contract)."""
+    """The keys every channel kind shares (docs/config.md)."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str | None = None

@@ -4,7 +4,7 @@ Chinese words are one or two characters, so word segmentation and trigram
 indexes both fail the office's first queries (招生, 预算). Here a post's
 normalised text (title, body, department, attachment names, the text of its
 kept attachments) is indexed twice
-(SEARCH_NOTES.md's scheme, with the single characters split off):
+(the scheme README.md's search semantics describe, with the single characters split off):
 
 - a *positional stream*: for each run of letters/digits/Han characters, its
   overlapping character pairs in order, and between two runs a *boundary*

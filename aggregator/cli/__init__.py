@@ -1,4 +1,4 @@
-"""The `xxgk` command (DESIGN.md's CLI contract): a thin face over `aggregator.services`.
+"""The `xxgk` command (docs/cli.md): a thin face over `aggregator.services`.
 
 One module per command group; each imports its heavy parts (SQLAlchemy, lxml,
 openpyxl, …) inside the command, so `xxgk --help` and a cron line that fails

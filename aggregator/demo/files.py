@@ -1,4 +1,4 @@
-"""Sample export files and a feed, shaped like what offices really get (SITES.md §9, DESIGN.md):
+"""Sample export files and a feed, shaped like what offices really get (docs/sites.md):
 
 - wechat-article-exporter JSON (`aid`, `link`, `create_time`, `readNum`, `oldLikeNum`, …),
 - its XLSX (sheet 微信公众号文章, Chinese headers) exported later, with newer counts,

@@ -1,4 +1,4 @@
-"""Sample sites shaped like the real ones (SITES.md), for tests, `xxgk demo` and bench.
+"""Sample sites shaped like the real ones (docs/sites.md), for tests, `xxgk demo` and bench.
 
 A fictional university, 东湖科技大学, publishes on:
 - `/portal/`  its portal, 博达 VSB family A: `li#line_u…` list, pb_sys pager

@@ -1,6 +1,6 @@
 """The sync pipeline: connector → normalise → classify → store, for one channel.
 
-Rules it keeps (DESIGN.md, issue #2):
+Rules it keeps (README.md, "Web channels"):
 - posts are committed in batches, and a connector's `Checkpoint` state is
   saved only after every post yielded before it is committed — a crash makes
   the next sync re-fetch, never skip;

@@ -1,7 +1,7 @@
 """Each channel's health, derived from its run history and what the store holds, and
 when the scheduler should next sync it.
 
-States (DESIGN.md): `ok`; `stale` (nothing new for longer than the channel's
+States (README.md, "The service"): `ok`; `stale` (nothing new for longer than the channel's
 `expect_new_within`); `incomplete` (details missing, undated posts, fewer stored
 than the site's own count, or a partial last run); `broken` (the page no longer
 reads); `blocked` (WAF, 403/412, captcha, robots.txt); `unreachable` (connection,
