@@ -52,7 +52,7 @@ _RUN = re.compile(r"[^\W_]+")
 
 
 # NFKC's own images of full-width ASCII (，→ , Ａ→A) and the ideographic space: Chinese text
-# is full of these, and CPython's normalize() is slow (~0.3 ms a post) on any text that is
+# is full of these, and CPython's unicodedata.normalize() is slow (~0.3 ms a post) on any text that is
 # not already normalised. Mapped first, most text passes the quick check untouched.
 _FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
 
@@ -61,7 +61,7 @@ def _half_width(m: re.Match[str]) -> str:
     return " " if m[0] == "\u3000" else chr(ord(m[0]) - 0xFEE0)
 
 
-def normalize(text: str) -> str:
+def fold(text: str) -> str:
     """The one normalisation of index and query: NFKC (full-width → half-width), case-folded."""
     text = _FULL_WIDTH.sub(_half_width, text)
     if not unicodedata.is_normalized("NFKC", text):
@@ -70,7 +70,7 @@ def normalize(text: str) -> str:
 
 
 def runs(text: str) -> list[str]:
-    return _RUN.findall(normalize(text))
+    return _RUN.findall(fold(text))
 
 
 def _stream(parts: Sequence[str], tokens: list[str]) -> None:
@@ -181,7 +181,7 @@ def parse_query(q: str, *, max_len: int = 2000) -> ParsedQuery:
             parsed.exclude.append(tokens)
             pending_or = False
             continue
-        parsed.terms.append(normalize(text).strip())
+        parsed.terms.append(fold(text).strip())
         if pending_or:
             parsed.groups[-1].append(tokens)
         else:
@@ -689,7 +689,7 @@ def snippet(text: str | None, parsed_terms: Sequence[str], width: int = 36) -> s
     """A piece of `text` around the first hit, the hit in 【】."""
     if not text:
         return ""
-    norm = normalize(text)
+    norm = fold(text)
     src = text if len(norm) == len(text) else norm
     hits = [(norm.find(t), t) for t in parsed_terms if t and norm.find(t) >= 0]
     if not hits:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from aggregator.cli import app
 from aggregator.services.search import SearchError, search
-from storage.search import PG_FEW, normalize
+from storage.search import PG_FEW, fold
 from storage.store import ChannelRecord, PostRecord, Store
 from tests.helpers import write_config
 
@@ -45,13 +45,13 @@ def corpus(n: int = 400, seed: int = 7) -> list[PostRecord]:
 
 def truth(posts: list[dict], q: str) -> set[int]:  # type: ignore[type-arg]
     """LIKE '%q%' over the normalised fields (separators folded to one space both sides)."""
-    def fold(s: str) -> str:
-        return " ".join("".join(c if c.isalnum() else " " for c in normalize(s)).split())
-    needle = fold(q)
+    def spaced(s: str) -> str:
+        return " ".join("".join(c if c.isalnum() else " " for c in fold(s)).split())
+    needle = spaced(q)
     hits = set()
     for p in posts:
         fields = [p["title"], p["body"], p["department"] or "", *(a["name"] for a in p["attachments"])]
-        if any(needle in fold(f) for f in fields):
+        if any(needle in spaced(f) for f in fields):
             hits.add(p["id"])
     return hits
 
@@ -241,7 +241,7 @@ def test_normalize_is_nfkc_casefold() -> None:
                                     0xF900, 0x0301, 0x00DF]) + "招生预算abcABC123 ，。"
     samples += ["".join(rnd.choice(pool) for _ in range(40)) for _ in range(300)]
     for s in samples:
-        assert normalize(s) == unicodedata.normalize("NFKC", s).casefold(), s
+        assert fold(s) == unicodedata.normalize("NFKC", s).casefold(), s
 
 
 def test_facets_and_snippets(store: Store) -> None:

@@ -195,3 +195,35 @@ def test_accepting_the_detected_selectors_is_recorded_and_recovers_the_channel(
         assert _sync(edited)["status"] == "ok"  # the same text: still the config it was accepted for
         other = _config(tmp_path / "a.toml", store_url, site.url + COLUMN, extra=notify, entry="ul.gone li")
         assert _sync(other)["status"] == "partial"
+
+
+def test_a_lease_holder_is_dead_only_when_this_machine_can_tell() -> None:
+    """Same machine: a pid that is gone, or is another process now, or a machine rebooted since, is dead.
+    Another machine (or another pid namespace, a container) is never judged: its TTL rules."""
+    import subprocess
+    import sys
+    from dataclasses import replace
+    from datetime import datetime
+
+    from aggregator.services.leases import _started, is_dead, this_process
+    from storage.store import Lease
+
+    me = this_process()
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        alive = replace(me, pid=child.pid, pid_start=_started(child.pid))
+        now = datetime(2026, 1, 1)
+
+        def lease(process: object) -> Lease:
+            return Lease("news", False, "xxgk sync @ somewhere", now, now, process)  # type: ignore[arg-type]
+
+        assert not is_dead(lease(alive), me)
+        assert is_dead(lease(replace(alive, pid_start="1")), me)  # the pid is another process now
+        assert is_dead(lease(replace(alive, boot_id="rebooted")), me)
+        assert not is_dead(lease(replace(alive, host="other-host")), me)
+        assert not is_dead(lease(None), me)  # a lease from before holders said who they are
+    finally:
+        child.kill()
+        child.wait()
+    assert is_dead(lease(alive), me)  # gone
+    assert not is_dead(lease(replace(alive, host="other-host")), me)

@@ -68,7 +68,6 @@ def classify(
     例：xxgk classify 1234 --explain；xxgk classify --title "某某大学2024年部门预算" --json；
     xxgk classify --titles titles.txt --json；xxgk classify retrain
     """
-    from aggregator.qingdan.classify import Classification
 
     if target == "train":  # needs no config: the shipped sets only
         _train(output, as_json)
@@ -106,17 +105,13 @@ def classify(
     if title is not None:
         found = classifier.classify(title, column, None, channel_item)
     elif post_id is not None:
+        from aggregator.services.tags import explain_post
+
         with open_store(cfg) as store:
             post = store.post_by_id(post_id)
-        if post is None:
-            fail(f"没有编号为 {post_id} 的帖子")
-        post_channel = next((c for c in cfg.channels if c.id == post["channel_id"]), None)
-        if post["item_source"] == "manual":
-            found = Classification(post["item"], post["category"], "manual tag", 100.0, (), "manual")
-        else:
-            found = classifier.classify(
-                post["title"], post["source_column"], post["body"], post_channel.item if post_channel else None
-            )
+            if post is None:
+                fail(f"没有编号为 {post_id} 的帖子")
+            found = explain_post(cfg, store, post)
         if not as_json and found.item != post["item"] and found.where != "manual":
             consoles.err.print(f"注意：库中记为 {post['item'] or '不属于清单'}；规则变化后请运行 xxgk reclassify")
     else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -27,13 +27,11 @@ def demo(
 
     例：xxgk demo；xxgk demo --dir /tmp/xxgk-demo --no-serve
     """
-    from rich.table import Table
-
     from aggregator.cli.sync import run_with_progress
     from aggregator.demo import demo_config
     from aggregator.demo.server import Resource, SampleServer
     from aggregator.demo.sites import DEMO_MISSING_DETAIL, sample_pages
-    from aggregator.services.channels import STATUS_ZH, overview
+    from aggregator.services.channels import overview
 
     pages = sample_pages()
     missing = pages[DEMO_MISSING_DETAIL]
@@ -50,23 +48,7 @@ def demo(
             results = run_with_progress(cfg, store)
             rows = {r.id: r for r in overview(cfg, store)}
             completed = store.count_posts() == held
-    table = Table("渠道", "名称", "分组", "第一轮", "状态", "帖子数", "网站自报", "请求",
-                  title="示例同步结果（第二轮）")
-    for r in results:
-        o = rows[r.id]
-        colour = {"ok": "green", "partial": "yellow"}.get(r.status, "red")
-        before = first[r.id]
-        table.add_row(
-            r.id,
-            escape(o.name),
-            escape(o.group),
-            f"{STATUS_ZH[before.status]}，新增 {before.new}",
-            f"[{colour}]{STATUS_ZH[r.status]}[/]",
-            str(o.posts),
-            _site_count(o),
-            str(r.requests),
-        )
-    consoles.out.print(table)
+    _print_rounds(first, results, rows)
     consoles.out.print(
         f"共 {sum(o.posts for o in rows.values())} 条帖子，已存入 {directory / 'xxgk.db'}"
         f"（第二轮补全 {sum(r.updated for r in results)} 条，{'无重复' if completed else '[red]出现重复[/]'}）。"
@@ -100,6 +82,23 @@ def _serve(cfg: Config, port: int) -> None:
         consoles.out.print(f"[bold]打开浏览器查看：http://127.0.0.1:{port}/[/]（Ctrl-C 退出；"
                            f"完整服务：xxgk --config {cfg.source} serve）")
         uvicorn.run(create_app(cfg, store), host="127.0.0.1", port=port, log_level="warning")
+
+
+def _print_rounds(first: dict[str, Any], results: list[Any], rows: dict[str, Any]) -> None:
+    """Each channel's two rounds: the first round's outcome, the second's, posts and the site's count."""
+    from rich.table import Table
+
+    from aggregator.services.channels import STATUS_ZH
+
+    table = Table("渠道", "名称", "分组", "第一轮", "状态", "帖子数", "网站自报", "请求",
+                  title="示例同步结果（第二轮）")
+    for r in results:
+        o = rows[r.id]
+        colour = {"ok": "green", "partial": "yellow"}.get(r.status, "red")
+        before = first[r.id]
+        table.add_row(r.id, escape(o.name), escape(o.group), f"{STATUS_ZH[before.status]}，新增 {before.new}",
+                      f"[{colour}]{STATUS_ZH[r.status]}[/]", str(o.posts), _site_count(o), str(r.requests))
+    consoles.out.print(table)
 
 
 def _site_count(o: ChannelRow) -> str:

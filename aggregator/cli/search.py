@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -42,7 +42,6 @@ def search(
 
     例：xxgk search 招生；xxgk search "拟录取 名单" --from 2024-09-01 --json；xxgk search 预算 OR 决算 --item 19
     """
-    from aggregator.clock import iso_local
     from aggregator.services.search import SearchError
     from aggregator.services.search import search as run_search
 
@@ -68,7 +67,14 @@ def search(
             print(json.dumps(found.to_json(), ensure_ascii=False))
             return
         snippets = found.snippets(store)
+    _print_hits(query, found, snippets)
+
+
+def _print_hits(query: str, found: Any, snippets: dict[int, str]) -> None:
+    """The hits as a table: id, channel, time, item, title with its snippet."""
     from rich.table import Table
+
+    from aggregator.clock import iso_local
 
     table = Table(
         "编号", "渠道", "发布时间", "清单", "标题 / 摘要", title=f"“{escape(query)}”共 {found.result.total} 条"

@@ -80,7 +80,7 @@ class ReportCheck:
         }
 
 
-def normalise(text: str) -> str:
+def unbroken(text: str) -> str:
     """Full-width digits, letters and punctuation of numbers made plain; lines that a PDF or a
     narrow page broke inside a sentence joined again (a heading stays on its own line)."""
     text = text.translate({ord(f): ord(h) for f, h in zip("０１２３４５６７８９．％", "0123456789.%", strict=True)})
@@ -135,7 +135,7 @@ def _number(n: str) -> int | None:
 
 def read(text: str, source: str = "") -> ReportCheck:
     """What a report's text holds: period, parts, figures, links."""
-    text = normalise(text)
+    text = unbroken(text)
     lines = text.split("\n")
     sections: dict[int, str | None] = {n: None for n, _, _ in PARTS}
     figures: list[Figure] = []

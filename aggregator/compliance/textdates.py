@@ -44,7 +44,7 @@ def _cn(number: str) -> int:
     return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
 
 
-def normalise(text: str) -> str:
+def numerals_to_digits(text: str) -> str:
     """Dates written in Chinese numerals (二〇二五年六月一日, as 落款 are) in digits; spaces folded."""
     def digits(m: re.Match[str]) -> str:
         year = "".join(str(_CN_DIGITS[c]) for c in m.group(1))
@@ -88,7 +88,7 @@ _APPROVED = re.compile(rf"{FULL}[^。；;\n]{{0,30}}?批复")
 
 def basis_date(text: str, basis: str) -> date | None:
     """The date a `within` rule counts from, as the post's text states it (None: it states none)."""
-    text = normalise(text)
+    text = numerals_to_digits(text)
     found = labelled(text, BASIS_LABELS[basis])
     if found is not None:
         return found
@@ -114,7 +114,7 @@ _STATED = re.compile(r"(?:为期|公示期为?|公示|期限为?)\s*(?P<n>\d{1,2
 def period(text: str, year: int, labels: tuple[str, ...] = POSTING_LABELS) -> Period | None:
     """The period a 公示 states after one of `labels` (its start's year, when implied, is `year`,
     the post's own); None when the text states none."""
-    text = normalise(text)
+    text = numerals_to_digits(text)
     length = r"(?:为?\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*个(?:工作)?日\s*[（(，,：:]?\s*)?"
     head = f"(?:{'|'.join(map(re.escape, labels))}){_AFTER_LABEL}{length}"
     m = re.search(head + _START + f"(?:{_TO}{_END})?", text)

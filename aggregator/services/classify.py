@@ -48,11 +48,27 @@ def model_for(store: Store) -> TitleModel:
         return _cached[key]
 
 
+# (config, model, classifier) by their ids; holding the config and the model keeps their ids theirs.
+_classifiers: dict[tuple[int, int], tuple[Config, TitleModel, Classifier]] = {}
+
+
 def classifier_of(config: Config, store: Store) -> Classifier:
-    """The built-in and office rules with this store's model."""
+    """The built-in and office rules with this store's model — built once per config and model in a
+    process (the scheduler syncs one channel at a time, and each asked for it afresh)."""
     from aggregator.config import classifier_for
 
-    return classifier_for(config, model_for(store))
+    model = model_for(store)
+    key = (id(config), id(model))
+    with _cache_lock:
+        found = _classifiers.get(key)
+    if found is not None and found[0] is config and found[1] is model:
+        return found[2]
+    built = classifier_for(config, model)
+    with _cache_lock:
+        if len(_classifiers) >= 8:
+            _classifiers.clear()
+        _classifiers[key] = (config, model, built)
+    return built
 
 
 @dataclass(slots=True)

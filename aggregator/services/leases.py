@@ -4,7 +4,8 @@ A lease records the holder's host, boot and process (pid and the process's start
 is renewed every third of its TTL while the sync runs. On the same host, a holder whose
 process is gone — or whose pid now belongs to another process, or whose machine has
 rebooted since — is dead, and the next sync takes the channel over at once, closing the run
-it left running as interrupted. A holder on another host is trusted until its TTL runs out.
+it left running as interrupted. A holder on another host — or in another container, another pid
+namespace — is trusted until its TTL runs out.
 """
 
 from __future__ import annotations
@@ -49,8 +50,19 @@ def _started(pid: int) -> str | None:
     return stat[stat.rindex(")") + 2:].split()[19]
 
 
+@cache
+def _machine() -> str:
+    """Where a pid means one process: the host name and this process's pid namespace (two containers
+    may share a host name and a kernel, never a pid namespace)."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return socket.gethostname()
+    return f"{socket.gethostname()} {namespace}"
+
+
 def this_process() -> ProcessId:
-    return ProcessId(socket.gethostname(), _boot_id(), os.getpid(), _started(os.getpid()))
+    return ProcessId(_machine(), _boot_id(), os.getpid(), _started(os.getpid()))
 
 
 def _alive(pid: int) -> bool:

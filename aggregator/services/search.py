@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from aggregator.clock import iso_local
-from storage.search import PG_FEW, SearchFilters, SearchResult, normalize, parse_query, snippet
+from storage.search import PG_FEW, SearchFilters, SearchResult, fold, parse_query, snippet
 from storage.store import Store
 
 
@@ -73,7 +73,7 @@ class Search:
 
 
 def _has(text: str, terms: Sequence[str]) -> bool:
-    norm = normalize(text)
+    norm = fold(text)
     return any(t and t in norm for t in terms)
 
 

@@ -89,11 +89,7 @@ def sync(
             try:
                 connector = connector_for(ch.kind, connectors)
             except ChannelError as exc:
-                run_id = store.start_run(ch.id, full=full)
-                finished = store.finish_run(run_id, "failed", RunCounts(), str(exc))
-                result = RunResult(id=ch.id, status="failed", error=str(exc), finished_at=finished)
-                progress_done(on_progress, ch, result)
-                results.append(result)
+                results.append(_unsyncable(store, ch, str(exc), full, on_progress))
                 continue
             try:
                 with channel_lease(store, ch.id, holder, config.service.lease):
@@ -110,16 +106,32 @@ def sync(
                 continue
             results.append(result)
             _alert(config, store, ch)
+    _after_all(config, store, channels, results, stopped=stop is not None and stop.is_set(), on_extract=on_extract)
+    return results
+
+
+def _after_all(config: Config, store: Store, channels: Sequence[ChannelConfig], results: Sequence[RunResult], *,
+               stopped: bool, on_extract: Callable[[int, int], None] | None) -> None:
+    """Once every channel is done: the search index tidied after many writes, and the kept
+    attachments' text read (not when the sync was stopped)."""
     written = sum(r.new + r.updated for r in results)
     if written:
         store.tidy_search(written)
-    if any(c.attachments == "index" for c in channels) and not (stop is not None and stop.is_set()):
+    if any(c.attachments == "index" for c in channels) and not stopped:
         from aggregator.services.attachments import extract_pending
 
         report = extract_pending(store, config.attachments, on_file=on_extract)
         for problem in report.failed:
             log.warning("attachment text not read: %s", problem)
-    return results
+
+
+def _unsyncable(store: Store, ch: ChannelConfig, why: str, full: bool, on_progress: ProgressFn | None) -> RunResult:
+    """A channel no connector can read (an unknown kind): recorded as a failed run, saying why."""
+    run_id = store.start_run(ch.id, full=full)
+    finished = store.finish_run(run_id, "failed", RunCounts(), why)
+    result = RunResult(id=ch.id, status="failed", error=why, finished_at=finished)
+    progress_done(on_progress, ch, result)
+    return result
 
 
 def _keeper(config: Config, store: Store, ch: ChannelConfig, http: Any,

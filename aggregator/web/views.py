@@ -34,7 +34,7 @@ def href(url: object) -> str:
     return text if urlsplit(text).scheme.lower() in ("http", "https") else ""
 
 
-def clean_body(html: str | None, base: str | None = None) -> Markup:
+def safe_body(html: str | None, base: str | None = None) -> Markup:
     """Scraped HTML as the page shows it: links and images made absolute against the post's own
     address (they point at the university's site, not at us), then sanitised again (nh3 allow-list)."""
     if not html:

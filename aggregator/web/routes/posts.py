@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTex
 
 from aggregator.clock import iso_local
 from aggregator.web.site import site_of
-from aggregator.web.views import attachment_view, clean_body, diff_lines, has_files
+from aggregator.web.views import attachment_view, diff_lines, has_files, safe_body
 
 router = APIRouter()
 
@@ -39,7 +39,7 @@ def page_post(request: Request, post_id: int) -> HTMLResponse:
         newer = rev
     from aggregator.services.accounts import change_rows, changes
 
-    return site.render(request, "post.html", post=post, body=clean_body(post.get("body_html"), post.get("url")),
+    return site.render(request, "post.html", post=post, body=safe_body(post.get("body_html"), post.get("url")),
                   explain=explain_text(explain_post(site.config, site.store, post)), diffs=diffs,
                   changes=change_rows(changes(site.store, f"post:{post_id}")),
                   iso=iso_local, channel=site.names.get(post["channel_id"], post["channel_id"]),
