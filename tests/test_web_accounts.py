@@ -111,6 +111,28 @@ def test_a_viewer_reads_but_cannot_write(server: str, browser: object) -> None:
         assert "wang" in log.text and "修改清单标注" in log.text
 
 
+def test_an_admin_manages_accounts_on_the_page(server: str, browser: object) -> None:
+    p = _page(browser)
+    _sign_in(p, server, "admin")
+    p.click("header a:has-text('账号')")  # type: ignore[attr-defined]
+    assert "wang" in p.inner_text("table.users")  # type: ignore[attr-defined]
+    p.fill("form.adduser input[name=name]", "zhou")  # type: ignore[attr-defined]
+    p.select_option("form.adduser select[name=role]", "editor")  # type: ignore[attr-defined]
+    p.fill("form.adduser input[name=password]", "zhou-editor-2025")  # type: ignore[attr-defined]
+    p.click("form.adduser button")  # type: ignore[attr-defined]
+    assert "已保存账号 zhou" in p.inner_text("main")  # type: ignore[attr-defined]
+    row = next(r for r in p.locator("table.users tr").all_inner_texts() if r.startswith("zhou"))  # type: ignore[attr-defined]
+    assert "编辑" in row
+    assert any("admin" in r and "添加账号" in r and "user:zhou" in r
+               for r in p.locator("main table").last.locator("tr").all_inner_texts())  # type: ignore[attr-defined]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    p.screenshot(path=str(SHOTS / "users.png"), full_page=True)  # type: ignore[attr-defined]
+    p.context.close()  # type: ignore[attr-defined]
+    with httpx.Client(base_url=server, timeout=10) as zhou:
+        assert zhou.post("/login", data={"user": "zhou", "password": "zhou-editor-2025"}).status_code == 303
+        assert zhou.get("/users").status_code == 403  # an editor does not manage accounts
+
+
 def test_the_sixth_wrong_password_in_a_minute_is_refused_without_a_check(server: str, browser: object) -> None:
     p = _page(browser)
     for _ in range(5):

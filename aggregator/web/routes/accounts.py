@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -52,3 +53,33 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
         response.delete_cookie(auth.COOKIE)
         return response
     raise HTTPException(403, "CSRF 校验失败")
+
+
+@router.get("/users", response_class=HTMLResponse)
+def page_users(request: Request) -> HTMLResponse:
+    """The accounts and their roles, with the form to add one or change a role (admins)."""
+    from aggregator.services.accounts import ROLE_ZH, change_rows, changes
+
+    site = site_of(request)
+    session = site.session_of(request)
+    if session is None or not session.admin:
+        raise HTTPException(403, "账号管理只对管理员开放：请以管理员账号登录")
+    log = [c for c in change_rows(changes(site.store)) if str(c["target"]).startswith("user:")][:50]
+    return site.render(request, "users.html", accounts=site.store.people.users(), roles=ROLE_ZH, log=log,
+                       saved=request.query_params.get("saved"))
+
+
+@router.post("/users")
+def save_user(request: Request, name: str = Form(""), role: str = Form("editor"), password: str = Form(""),
+              csrf: str = Form("")) -> Response:
+    """Add an account, or change its role (and its password, when one is given); recorded."""
+    from aggregator.services.accounts import AccountError
+    from aggregator.services.accounts import save_user as save
+
+    site = site_of(request)
+    session = site.require(request, csrf, "admin")
+    try:
+        save(site.store, name.strip(), role, password or None, session.user, site.address_of(request))
+    except AccountError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return RedirectResponse(f"/users?saved={quote(name.strip())}", status_code=303)
