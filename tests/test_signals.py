@@ -227,3 +227,22 @@ def test_a_lease_holder_is_dead_only_when_this_machine_can_tell() -> None:
         child.wait()
     assert is_dead(lease(alive), me)  # gone
     assert not is_dead(lease(replace(alive, host="other-host")), me)
+
+
+def test_a_burst_of_failed_sign_ins_is_refused_before_any_check_and_alerted_once(
+        store_url: str, store: Store, tmp_path: Path, hook: object) -> None:
+    from aggregator.config import load_config
+    from aggregator.services.accounts import save_user, sign_in
+
+    cfg_path = tmp_path / "a.toml"
+    cfg_path.write_text(f'[store]\nurl = "{store_url}"\n[notify]\nurls = ["{hook.url}"]\ndigest = ""\n'  # type: ignore[attr-defined]
+                        '[web]\nlogin_attempts = 3\n', encoding="utf-8")
+    cfg = load_config(cfg_path)
+    save_user(store, "wang", "editor", "right-password-1", "test")
+    for _ in range(3):
+        assert sign_in(store, cfg, "wang", "wrong", "192.0.2.9").refused == "用户名或密码不正确"
+    refused = sign_in(store, cfg, "wang", "right-password-1", "192.0.2.9")
+    assert refused.account is None and refused.wait > 50 and "次数过多" in (refused.refused or "")
+    other = sign_in(store, cfg, "wang", "right-password-1", "192.0.2.10")  # the account waits, from anywhere
+    assert other.account is None and other.wait > 0
+    assert len(hook.received) == 1 and "wang" in hook.received[0]["message"]  # type: ignore[attr-defined]
