@@ -200,3 +200,26 @@ def test_the_compliance_page_shows_each_status_with_its_dates_and_source(server:
     api = httpx.get(server + "/api/compliance", params={"year": "2024-2025"}, timeout=10).json()
     assert api["year"] == "2024-2025" and {f["status"] for f in api["findings"]} >= {"late", "short", "ok"}
     assert httpx.get(server + "/api/compliance", params={"on": "2025-13-01"}, timeout=10).status_code == 400
+
+
+def test_the_api_docs_render_with_every_request_outside_the_app_refused(server: str, page: object) -> None:
+    """Offices run on intranets: /api/docs loads nothing from a CDN."""
+    from urllib.parse import urlsplit
+
+    p = page
+    outside: list[str] = []
+
+    def only_the_app(route: object) -> None:
+        url = route.request.url  # type: ignore[attr-defined]
+        if urlsplit(url).netloc == urlsplit(server).netloc:
+            route.continue_()  # type: ignore[attr-defined]
+        else:
+            outside.append(url)
+            route.abort()  # type: ignore[attr-defined]
+
+    p.route("**/*", only_the_app)  # type: ignore[attr-defined]
+    p.goto(server + "/api/docs")  # type: ignore[attr-defined]
+    p.wait_for_selector(".swagger-ui .info .title", timeout=15000)  # type: ignore[attr-defined]
+    assert "xxgk" in p.inner_text(".swagger-ui .info .title")  # type: ignore[attr-defined]
+    assert p.locator(".opblock").count() >= 5 and outside == []  # type: ignore[attr-defined]
+    shot(p, "api-docs")

@@ -35,16 +35,34 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
     """The app over one open store; `scheduler` when this process also runs it (for /healthz)."""
     from aggregator import __version__
 
-    app = FastAPI(title="xxgk 信息公开聚合", version=__version__, docs_url="/api/docs",
+    app = FastAPI(title="xxgk 信息公开聚合", version=__version__, docs_url=None,
                   openapi_url="/api/openapi.json", redoc_url=None)
     app.state.site = Site(config, store, scheduler)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    _offline_docs(app)
     app.middleware("http")(login_wall)
     app.middleware("http")(security_headers)  # added last: outermost, so every answer carries the headers
     app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
     for group in (search, posts, reports, channels, accounts):
         app.include_router(group.router)
     return app
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """`/api/docs`: Swagger UI served from the app's own files (the swagger-ui-bundle-v2 package) —
+    offices run on intranets, and FastAPI's default page loads it from a CDN."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/api/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="xxgk 信息公开聚合 · API",
+                                   swagger_js_url="/api/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/api/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/api/docs-assets/favicon-32x32.png")
 
 
 async def security_headers(request: Request, call_next: Any) -> Response:
