@@ -223,3 +223,12 @@ def test_the_api_docs_render_with_every_request_outside_the_app_refused(server: 
     assert "xxgk" in p.inner_text(".swagger-ui .info .title")  # type: ignore[attr-defined]
     assert p.locator(".opblock").count() >= 5 and outside == []  # type: ignore[attr-defined]
     shot(p, "api-docs")
+
+
+def test_a_malformed_parameter_is_a_chinese_400_page_not_framework_json(server: str) -> None:
+    page = httpx.get(server + "/posts/abc", timeout=10)
+    assert page.status_code == 400 and "出错了" in page.text and "post_id 应为整数" in page.text
+    assert "detail" not in page.text and page.headers["content-type"].startswith("text/html")
+    api = httpx.get(server + "/api/posts/abc", timeout=10)
+    assert api.status_code == 400 and "post_id 应为整数" in api.json()["error"]
+    assert httpx.get(server + "/", params={"page": "0"}, timeout=10).status_code == 400

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -43,6 +44,7 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
     app.middleware("http")(login_wall)
     app.middleware("http")(security_headers)  # added last: outermost, so every answer carries the headers
     app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, bad_parameter)  # type: ignore[arg-type]
     for group in (search, posts, reports, channels, accounts):
         app.include_router(group.router)
     return app
@@ -93,3 +95,17 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
     return site_of(request).render(request, "error.html", exc.status_code, message=exc.detail)
+
+
+_KIND_ZH = {"int_parsing": "整数", "int_type": "整数", "missing": "必填", "greater_than_equal": "不小于下限的数",
+            "less_than_equal": "不大于上限的数"}
+
+
+def bad_parameter(request: Request, exc: RequestValidationError) -> Response:
+    """A malformed parameter (`/posts/abc`, `?page=0`) is the site's own 400 page in Chinese, never
+    the framework's JSON: it names the parameter and what it should be."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(x) for x in error.get("loc", ())[1:]) or "参数"
+        parts.append(f"{where} 应为{_KIND_ZH.get(error.get('type', ''), '有效的值')}（收到 {error.get('input')!r}）")
+    return http_error(request, HTTPException(400, "；".join(parts) or "请求参数有误"))
