@@ -232,3 +232,18 @@ def test_a_malformed_parameter_is_a_chinese_400_page_not_framework_json(server: 
     api = httpx.get(server + "/api/posts/abc", timeout=10)
     assert api.status_code == 400 and "post_id 应为整数" in api.json()["error"]
     assert httpx.get(server + "/", params={"page": "0"}, timeout=10).status_code == 400
+
+
+def test_stats_and_coverage_open_on_the_newest_year_with_posts(server: str, page: object) -> None:
+    p = page
+    for path in ("/stats", "/coverage"):
+        p.goto(server + path)  # type: ignore[attr-defined]
+        options = p.locator("select[name=year] option").all_inner_texts()  # type: ignore[attr-defined]
+        chosen = p.locator("select[name=year] option:checked").inner_text()  # type: ignore[attr-defined]
+        newer = options[:options.index(chosen)]
+        assert not chosen.endswith("（0 条）") and all(o.endswith("（0 条）") for o in newer), (path, options)
+        assert newer, "the current academic year has no posts in the demo: the page must not open on it"
+        year = chosen.split("（")[0]
+        assert f"{year}学年" in p.inner_text("h1"), path  # type: ignore[attr-defined]
+        rows = httpx.get(server + "/api/stats", params={"year": year, "by": "channel"}, timeout=10).json()["rows"]
+        assert sum(r["count"] for r in rows) == int(chosen.split("（")[1].split(" ")[0])

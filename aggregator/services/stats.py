@@ -54,6 +54,22 @@ def academic_year(label: str) -> Period:
     return Period(datetime(y, 9, 1), datetime(y + 1, 9, 1), f"{y}-{y + 1}学年")
 
 
+def years_with_posts(store: Store, today: date, back: int = 6) -> list[tuple[str, int]]:
+    """The last `back` academic years up to the one `today` is in, newest first, each with how many
+    posts it has (what a page's year list shows, and which year it opens on)."""
+    first = today.year if today.month >= 9 else today.year - 1
+    out = []
+    for y in range(first, first - back, -1):
+        n = count_by(store, [], datetime(y, 9, 1), datetime(y + 1, 9, 1)).get((), (0, 0))[0]
+        out.append((f"{y}-{y + 1}", n))
+    return out
+
+
+def opening_year(years: list[tuple[str, int]]) -> str:
+    """The newest year that has posts (the current one when none has): a page opens on data."""
+    return next((y for y, n in years if n), years[0][0])
+
+
 def date_range(date_from: str | None, date_to: str | None) -> Period:
     def parse(v: str, key: str) -> date:
         try:

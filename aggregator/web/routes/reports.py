@@ -15,17 +15,21 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
 from aggregator.clock import local_now
+from aggregator.services.stats import opening_year, years_with_posts
 from aggregator.web.site import Site, site_of
 from aggregator.web.views import PAGE_ROWS, academic_years, attachment_header, bar_chart
 
 router = APIRouter()
 
 
-def period_from(request: Request) -> Any:
+def period_from(request: Request, default_year: str | None = None) -> Any:
+    """The period the query asks for: `year`, else `from`/`to`, else `default_year` (the pages: the newest
+    year with posts), else the current academic year (the API, as it always answered)."""
     from aggregator.services.stats import StatsError, period_of
 
     qp = request.query_params
-    year = qp.get("year") or (None if qp.get("from") or qp.get("to") else academic_years(local_now().date())[0])
+    year = qp.get("year") or (None if qp.get("from") or qp.get("to")
+                              else default_year or academic_years(local_now().date())[0])
     try:
         return period_of(year, qp.get("from") or None, qp.get("to") or None)
     except StatsError as exc:  # a 400 naming the parameter, as a page or as JSON under /api/
@@ -37,7 +41,8 @@ def page_stats(request: Request) -> HTMLResponse:
     site = site_of(request)
     from aggregator.services.stats import stats
 
-    period = period_from(request)
+    years = site.stats_cache.get(("years",), lambda: years_with_posts(site.store, local_now().date()))
+    period = period_from(request, opening_year(years))
     store, names = site.store, site.names
     by_month, cats, types, reads = site.stats_cache.get((period.label,), lambda: (
         stats(store, ["channel", "month"], period, channel_names=names), stats(store, ["category"], period),
@@ -51,7 +56,7 @@ def page_stats(request: Request) -> HTMLResponse:
     return site.render(request, "stats.html", period=period, months=months, grid=grid, totals=totals,
                   chart=bar_chart(months, [totals[m] for m in months]), cats=cats.rows,
                   types=[r for r in types.rows if r["type"]], reads=[r for r in reads.rows if r["reads"]],
-                  query=query, years=academic_years(local_now().date()), params=request.query_params)
+                  query=query, years=years, params=request.query_params, year=period.label.removesuffix("学年"))
 
 
 @router.get("/stats.{fmt}")
@@ -80,12 +85,13 @@ def page_coverage(request: Request) -> HTMLResponse:
     site = site_of(request)
     from aggregator.services.report import coverage, needs_review
 
-    period = period_from(request)
+    years = site.stats_cache.get(("years",), lambda: years_with_posts(site.store, local_now().date()))
+    period = period_from(request, opening_year(years))
     found = coverage(site.store, period)
-    year = request.query_params.get("year") or academic_years(local_now().date())[0]
+    year = request.query_params.get("year") or opening_year(years)
     return site.render(request, "coverage.html", found=found, period=period, year=year, names=site.names,
                   review=needs_review(site.store, period),
-                  gaps=sum(1 for c in found if not c.count), years=academic_years(local_now().date()))
+                  gaps=sum(1 for c in found if not c.count), years=years)
 
 
 @router.get("/api/stats")
