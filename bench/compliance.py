@@ -16,7 +16,6 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
+from scratch import pg_schema  # noqa: E402  (bench/scratch.py, beside this script)
 
 from aggregator.config import parse_config  # noqa: E402
 from aggregator.qingdan import category_of  # noqa: E402
@@ -95,21 +95,11 @@ def main() -> None:
         measure("sqlite", f"sqlite:///{tmp}/bench.db", args.posts)
     if args.no_pg:
         return
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    engine = sa.create_engine(args.pg)
     try:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # noqa: BLE001 — a bench without PostgreSQL still reports SQLite
+        with pg_schema(args.pg) as url:
+            measure("postgresql", url, args.posts)
+    except sa.exc.OperationalError as exc:  # a bench without PostgreSQL still reports SQLite
         print(f"postgresql: not measured ({str(exc).splitlines()[0]})")
-        return
-    try:
-        measure("postgresql", f"{args.pg}?options=-csearch_path%3D{schema}", args.posts)
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
-
 
 if __name__ == "__main__":
     main()

@@ -19,7 +19,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
+from scratch import pg_schema  # noqa: E402  (bench/scratch.py, beside this script)
 
 from aggregator.config import parse_config  # noqa: E402
 from aggregator.qingdan import category_of  # noqa: E402
@@ -123,16 +123,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run("SQLite", f"sqlite:///{tmp}/s.db", args.posts, tmp)
         if not args.no_pg:
-            schema = f"bench_{uuid.uuid4().hex[:8]}"
-            admin = sa.create_engine(args.pg)
-            with admin.begin() as conn:
-                conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-            try:
-                run("PostgreSQL", f"{args.pg}?options=-csearch_path%3D{schema}", args.posts, tmp)
-            finally:
-                with admin.begin() as conn:
-                    conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-                admin.dispose()
+            with pg_schema(args.pg) as url:
+                run("PostgreSQL", url, args.posts, tmp)
 
 
 if __name__ == "__main__":

@@ -96,3 +96,15 @@ def chromium() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+def one_channel(path: Path, store_url: str, store: object, channel: str) -> Path:
+    """A config at `path` with one html channel `channel` (never fetched: port 9), registered in `store`,
+    so a test can write that channel's posts straight into the store."""
+    from aggregator.config import load_config
+    from aggregator.services.channels import register
+
+    path.write_text(f'[store]\nurl = "{store_url}"\n[[channel]]\nid = "{channel}"\nkind = "html"\n'
+                    'url = "http://127.0.0.1:9/x.htm"\npreset = "vsb"\n', encoding="utf-8")
+    register(load_config(path), store)  # type: ignore[arg-type]
+    return path

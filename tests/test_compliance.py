@@ -13,7 +13,7 @@ from aggregator.compliance.check import Subject, annual, posting, within
 from aggregator.compliance.rules import Rule, RuleError, load_rules
 from aggregator.compliance.textdates import basis_date, period
 from storage.store import PostRecord, Store
-from tests.helpers import run_xxgk
+from tests.helpers import one_channel, run_xxgk
 
 RULES = {r.id: r for r in load_rules()}
 CADRE, ADMISSION = RULES["cadre-posting-5-workdays"], RULES["graduate-admission-posting-10-workdays"]
@@ -98,13 +98,7 @@ def test_the_office_file_overrides_and_extends_the_rules(tmp_path: Path) -> None
 
 @pytest.fixture
 def filled(store_url: str, store: Store, tmp_path: Path) -> Path:
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[store]\nurl = "{store_url}"\n[[channel]]\nid = "xxgk"\nkind = "html"\n'
-                   'url = "http://127.0.0.1:9/x.htm"\npreset = "vsb"\n', encoding="utf-8")
-    from aggregator.config import load_config
-    from aggregator.services.channels import register
-
-    register(load_config(cfg), store)
+    cfg = one_channel(tmp_path / "config.toml", store_url, store, "xxgk")
     store.write_posts("xxgk", [
         PostRecord(key="a", title="关于拟任干部任前公示的公告", content_hash="a", item=25, category=5,
                    body="公示期：2023年9月28日至2023年10月8日。", published_at=datetime(2023, 9, 28, 9)),

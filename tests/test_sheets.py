@@ -13,20 +13,14 @@ import openpyxl
 import pytest
 
 from storage.store import PostRecord, Store
-from tests.helpers import run_xxgk, serving
+from tests.helpers import one_channel, run_xxgk, serving
 
 HOSTILE = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(1,2)", "\t=1", "=cmd|' /C calc'!A0"]
 
 
 @pytest.fixture
 def hostile(store_url: str, store: Store, tmp_path: Path) -> Path:
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(f'[store]\nurl = "{store_url}"\n[[channel]]\nid = "news"\nkind = "html"\n'
-                   'url = "http://127.0.0.1:9/x.htm"\npreset = "vsb"\n', encoding="utf-8")
-    from aggregator.config import load_config
-    from aggregator.services.channels import register
-
-    register(load_config(cfg), store)
+    cfg = one_channel(tmp_path / "config.toml", store_url, store, "news")
     store.write_posts("news", [PostRecord(key=f"k{i}", title=t, content_hash=str(i), body="正文",
                                           department=t, published_at=datetime(2024, 10, 1 + i, 9), item=2,
                                           category=1) for i, t in enumerate(HOSTILE)])

@@ -22,9 +22,6 @@ PARTS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (7, "其他", ("其他", "其它")),
 )
 NUMERALS = "一二三四五六七八九十"
-UNITS = ("万人次", "万件次", "人次", "件次", "万人", "万次", "万字", "万条", "万篇", "条", "篇", "期", "人", "次", "件",
-         "项", "个", "份", "场")
-QUALIFIERS = ("超过", "超", "逾", "近", "约", "余", "多")
 
 _HEADING = re.compile(rf"^\s*(?:第\s*)?(?P<n>[{NUMERALS}]{{1,2}}|\d{{1,2}})\s*(?:部分)?\s*[、.．,，:：\s]\s*"
                       r"(?P<title>\S.{0,40})$")
@@ -161,7 +158,7 @@ def _heading_part(line: str) -> int | None:
     if m:
         part = _part_of(m["title"])
         number = _number(m["n"])
-        if part is not None and (number is None or abs(number - part) <= 1 or number == part):
+        if part is not None and (number is None or abs(number - part) <= 1):  # a part misnumbered by one still counts
             return part
         return None
     bare = stripped.rstrip("：:")

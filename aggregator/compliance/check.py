@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from aggregator.clock import iso_local
 from aggregator.compliance import workdays
 from aggregator.compliance.rules import Rule
 from aggregator.compliance.textdates import BASIS_ZH, POSTING_LABELS, basis_date, period
@@ -55,7 +56,7 @@ class Finding:
         published = p.published_at if p else None
         return {"rule": self.rule.id, "kind": self.rule.kind, "item": self.item, "status": self.status,
                 "post_id": p.id if p else None, "title": p.title if p else None,
-                "published_at": published.isoformat() + "+08:00" if published else None,
+                "published_at": iso_local(published),
                 "basis": self.basis.isoformat() if self.basis else None,
                 "due": self.due.isoformat() if self.due else None, "workdays": self.workdays,
                 "required": self.rule.days if self.rule.kind != "annual" else None, "reason": self.reason}

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,6 @@ class Rule:
     labels: tuple[str, ...] = ()  # posting: the labels its period follows (default: 公示期, 公示时间, …)
     due: str | None = None  # annual: MM-DD after the academic year
     confirmed: bool = False  # the source's article was checked against its text
-    origin: str = field(default="shipped", compare=False)
 
     def governs(self, title: str, item: int | None, kind: str | None) -> bool:
         """Whether a post (its title, 清单 item, procurement type) falls under the rule: any of
@@ -76,8 +75,7 @@ def _rule(raw: dict[str, Any], where: str) -> Rule:
             unit=raw.get("unit", "workdays"), items=tuple(int(i) for i in raw.get("items", ())),
             all_items=bool(raw.get("all_items", False)), types=tuple(raw.get("types", ())),
             titles=tuple(raw.get("titles", ())), none=tuple(raw.get("none", ())), basis=raw.get("basis"),
-            labels=tuple(raw.get("labels", ())), due=raw.get("due"), confirmed=bool(raw.get("confirmed", False)),
-            origin=where)
+            labels=tuple(raw.get("labels", ())), due=raw.get("due"), confirmed=bool(raw.get("confirmed", False)))
     except (TypeError, ValueError) as exc:
         raise RuleError(f"{label}: {exc}") from None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 _CN_DIGITS = {"〇": 0, "○": 0, "零": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
               "八": 8, "九": 9}
@@ -60,10 +61,23 @@ def _date(y: str | int, m: str | int, d: str | int) -> date | None:
         return None
 
 
+@cache
+def _labelled_pattern(labels: tuple[str, ...]) -> re.Pattern[str]:
+    """A full date right after one of `labels` (compiled once per label set: a check reads every post)."""
+    return re.compile(f"(?:{'|'.join(map(re.escape, labels))}){_AFTER_LABEL}{FULL}")
+
+
+@cache
+def _period_pattern(labels: tuple[str, ...]) -> re.Pattern[str]:
+    """A period `X至Y` after one of `labels`, with an optional `为期N个工作日` between them."""
+    length = r"(?:为?\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*个(?:工作)?日\s*[（(，,：:]?\s*)?"
+    head = f"(?:{'|'.join(map(re.escape, labels))}){_AFTER_LABEL}{length}"
+    return re.compile(head + _START + f"(?:{_TO}{_END})?")
+
+
 def labelled(text: str, labels: tuple[str, ...]) -> date | None:
     """The first full date right after one of `labels`."""
-    pattern = re.compile(f"(?:{'|'.join(map(re.escape, labels))}){_AFTER_LABEL}{FULL}")
-    for m in pattern.finditer(text):
+    for m in _labelled_pattern(labels).finditer(text):
         found = _date(m["y"], m["m"], m["d"])
         if found:
             return found
@@ -115,9 +129,7 @@ def period(text: str, year: int, labels: tuple[str, ...] = POSTING_LABELS) -> Pe
     """The period a 公示 states after one of `labels` (its start's year, when implied, is `year`,
     the post's own); None when the text states none."""
     text = numerals_to_digits(text)
-    length = r"(?:为?\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*个(?:工作)?日\s*[（(，,：:]?\s*)?"
-    head = f"(?:{'|'.join(map(re.escape, labels))}){_AFTER_LABEL}{length}"
-    m = re.search(head + _START + f"(?:{_TO}{_END})?", text)
+    m = _period_pattern(labels).search(text)
     if m is None:
         return None
     start = _date(m["y"] or year, m["m"], m["d"])

@@ -49,9 +49,10 @@ def _decode(raw: bytes) -> str:
         return raw.decode("gb18030", errors="replace")
 
 
-def _file_text(path: Path, name: str, base: str | None = None) -> tuple[str, list[str]]:
-    """A document's text and the hyperlinks it carries (a page's anchors, resolved against `base`, the
-    page's address; DOCX relationships), besides URLs written in the text."""
+def _file_text(path: Path, name: str, base: str | None = None) -> tuple[str, list[str], list[str]]:
+    """A document's text, the hyperlinks it carries (a page's anchors, resolved against `base`, the
+    page's address; DOCX relationships) besides URLs written in the text, and — for a page — the
+    PDF/DOCX documents it links (where a page that only announces its report keeps it)."""
     from urllib.parse import urljoin
 
     from aggregator.attachments.extract import extract
@@ -61,7 +62,8 @@ def _file_text(path: Path, name: str, base: str | None = None) -> tuple[str, lis
     if _looks_html(path):
         text, anchors = _html_text(path.read_bytes())
         hrefs = [urljoin(base, h) if base else h for h, _ in anchors if h and not h.startswith(("#", "javascript:"))]
-        return text, [h for h in hrefs if h.startswith(("http://", "https://"))]
+        hrefs = [h for h in hrefs if h.startswith(("http://", "https://"))]
+        return text, hrefs, [h for h in hrefs if h.lower().endswith((".pdf", ".docx"))]
     if kind == "other" and b"\x00" not in path.read_bytes()[:4096]:
         kind = "text"  # .md, .txt under another name: plain text
     if kind not in ("pdf", "docx", "text"):
@@ -76,7 +78,7 @@ def _file_text(path: Path, name: str, base: str | None = None) -> tuple[str, lis
 
         rels = Document(str(path)).part.rels.values()
         links = [r.target_ref for r in rels if r.reltype.endswith("/hyperlink") and r.is_external]
-    return got.text, links
+    return got.text, links, []
 
 
 def _looks_html(path: Path) -> bool:
@@ -127,23 +129,14 @@ def check(config: Config, source: str, *, links: bool = True) -> ReportCheck:
             path, name = Path(source), Path(source).name
             if not path.is_file():
                 raise ReportUnreadable(f"{source}：没有这个文件")
-        base = source if source.startswith(("http://", "https://")) else None
-        text, found_links = _file_text(path, name, base)
+        text, found_links, documents = _file_text(path, name, source if source.startswith("http") else None)
         result = read(text, source)
-        if _looks_html(path) and sum(1 for v in result.sections.values() if v) < 2:
-            # A page that links its report as an attachment: read the attachment instead.
-            from urllib.parse import urljoin
-
-            _, anchors = _html_text(path.read_bytes())
-            for href, label in anchors:
-                target = urljoin(source, href) if source.startswith("http") else href
-                if ("报告" in label or href.lower().endswith((".pdf", ".docx"))) and \
-                        target.startswith(("http://", "https://")) and target.lower().endswith((".pdf", ".docx")):
-                    attached, attached_name = _fetch(client, target, folder)
-                    text, found_links = _file_text(attached, attached_name, target)
-                    result = read(text, source)
-                    result.notes.append(f"报告正文读自页面所附的 {attached_name}")
-                    break
+        if documents and sum(1 for v in result.sections.values() if v) < 2:
+            # A page that only announces its report and links it as an attachment: read the attachment.
+            attached, attached_name = _fetch(client, documents[0], folder)
+            text, found_links, _ = _file_text(attached, attached_name, documents[0])
+            result = read(text, source)
+            result.notes.append(f"报告正文读自页面所附的 {attached_name}")
         every = list(dict.fromkeys([*result.links, *found_links]))
         result.links = every
         if links and every:

@@ -26,22 +26,24 @@ def csv_cell(value: object) -> object:
     return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
 
-def csv_writer(out: IO[str]) -> Any:
+class SafeCsvWriter:
+    """A CSV writer whose every cell goes through `csv_cell`."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self._raw = csv.writer(out, lineterminator="\r\n")
+
+    def writerow(self, row: Iterable[object]) -> None:
+        self._raw.writerow([csv_cell(c) for c in row])
+
+    def writerows(self, rows: Iterable[Iterable[object]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def csv_writer(out: IO[str]) -> SafeCsvWriter:
     """A CSV writer on `out` after the BOM; its rows' cells are neutralised (`csv_cell`)."""
     out.write("\ufeff")
-    raw = csv.writer(out, lineterminator="\r\n")
-
-    class Safe:
-        @staticmethod
-        def writerow(row: Iterable[object]) -> None:
-            raw.writerow([csv_cell(c) for c in row])
-
-        @staticmethod
-        def writerows(rows: Iterable[Iterable[object]]) -> None:
-            for row in rows:
-                raw.writerow([csv_cell(c) for c in row])
-
-    return Safe()
+    return SafeCsvWriter(out)
 
 
 def csv_text(header: Sequence[object], rows: Iterable[Sequence[object]]) -> str:
