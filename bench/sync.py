@@ -113,8 +113,9 @@ def extract_cpu_ms(n: int) -> float:
     """The connector's and pipeline's own work per detail page, no network."""
     from aggregator.demo.sites import vsb_detail
     from aggregator.pipeline.normalize import normalise
-    from connectors.html import Entry, entry_key, parse_detail
+    from connectors.html import entry_key, parse_detail
     from connectors.http import Page
+    from connectors.listwalk import Entry
     from connectors.presets import selectors_for
     from storage.store import ChannelRecord
 

@@ -18,8 +18,9 @@ import feedparser
 from pydantic import Field, field_validator
 
 from connectors.base import ChannelError, Checkpoint, FetchContext, Item, RawPost, Skipped
-from connectors.html import Entry, block_text, entry_key, parse_detail, parse_html
+from connectors.html import block_text, entry_key, parse_detail, parse_html
 from connectors.http import FetchError, fetch_page, host_allowed
+from connectors.listwalk import Entry
 from connectors.presets import DetailSelectors, ListSelectors, known_preset, selectors_for
 from connectors.settings import ChannelSettings, WebSettings
 

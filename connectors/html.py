@@ -10,9 +10,9 @@ with compiled selectors (`connectors.select`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 from functools import cache
 from typing import ClassVar, Literal
@@ -37,6 +37,7 @@ from connectors.base import (
 from connectors.dates import MonthDay, parse_date, resolve_month_day
 from connectors.dom import Element, candidates, in_sidebar, node_text, select_node, select_value
 from connectors.http import FetchError, Page, fetch_page, host_allowed
+from connectors.listwalk import Entry, ListCount, RetryQueue, WalkState, before, count_gap, walk_page
 from connectors.presets import DetailSelectors, ListSelectors, Selectors, known_preset, preset_problem, selectors_for
 from connectors.settings import ChannelSettings, WebSettings
 from connectors.urls import canonical_url
@@ -58,14 +59,6 @@ _CURRENT = etree.XPath("//*[text()[contains(., '当前位置')]]")
 _CRUMB_CLASSES = etree.XPath(
     "//*[contains(@class, 'currentloc') or contains(@class, 'breadcrumb') or contains(@class, 'position')"
     " or contains(@class, 'location')]")
-
-
-@dataclass(slots=True)
-class Entry:
-    url: str
-    title: str
-    date: datetime | date | MonthDay | None
-    key: str
 
 
 def entry_key(url: str) -> str:
@@ -166,14 +159,6 @@ _TOTAL = re.compile(r"(?:共\s*(\d+)\s*条|总共\s*(\d+)\s*(?:条|记录|篇)|�
 _PAGES = re.compile(r"(?:共\s*(\d+)\s*页|(?<![\d/.-])1\s*/\s*(\d+)(?![\d/.-]))")
 _PAGER = etree.XPath("//*[contains(@class, 'pb_sys') or contains(@class, 'pag') or contains(@class, 'fanye')"
                      " or contains(@id, 'fanye') or contains(@class, 'p_t')]")
-
-
-@dataclass(frozen=True, slots=True)
-class ListCount:
-    """A list's own statement of its size: records, pages, or both (None when silent)."""
-
-    total: int | None = None
-    pages: int | None = None
 
 
 def list_count(root: Element, page_text: str) -> ListCount:
@@ -542,244 +527,211 @@ class HtmlConnector:
             yield post
 
     def fetch(self, ctx: FetchContext) -> Iterator[Item]:
-        channel = html_settings(ctx)
-        assert channel.url is not None
-        sel, fingerprint = effective_selectors(channel, ctx.state.data)
-        hosts = self.hosts(ctx)
-        queue = RetryQueue(ctx.state.data.get("retry"), give_up_days=channel.retry_days)
-        state = ctx.state
+        walk = ListWalk(self, ctx)
+        yield from walk.start()
+        while walk.url and walk.url not in walk.visited:
+            page = yield from walk.load(walk.url)
+            if page is None:
+                return  # stopped where it could not read on; the state says where to resume
+            if not (yield from walk.step(page)):
+                break
+        yield from walk.finish()
+
+
+class ListWalk:
+    """One sync's walk down a channel's list, one page per `step`.
+
+    What it keeps between syncs is a `WalkState` (`saved`); the rest is this walk's own:
+    the page it is on, the keys it has met, what page 1 said of the list's size.
+    """
+
+    def __init__(self, connector: HtmlConnector, ctx: FetchContext) -> None:
+        self.connector, self.ctx = connector, ctx
+        self.channel = html_settings(ctx)
+        assert self.channel.url is not None
+        self.home: str = self.channel.url
+        self.sel, self.fingerprint = effective_selectors(self.channel, ctx.state.data)
+        self.hosts = connector.hosts(ctx)
+        self.queue = RetryQueue(ctx.state.data.get("retry"), give_up_days=self.channel.retry_days)
+        self.state = ctx.state
+        self.saved = WalkState.of(ctx.state.data)
         # What the last parse of page 1 found wrong with the selectors stands until a parse shows
         # it gone: a list page answering 304 re-checks nothing. A changed config (or selectors the
         # office accepted) is read afresh, never answered from the validators of the old one.
-        standing: list[str] = list(state.data.get("findings") or [])
-        findings: list[str] = []
-        detected: dict[str, str | None] | None = None
-        parsed_first = False
-        today = local_now().date()
-        # Details that failed on earlier syncs come first: a 304 on the list must not hide them.
-        due = queue.due()
-        if due:
-            yield from self._read(ctx, sel, due, queue)
-        for retry in queue.waiting():
-            yield Skipped(retry.url, "detail page still missing (stored from the list); "
-                                     f"next try after {retry.next_at.replace('T', ' ')}")
-        state = queue.into(state)
-        yield Checkpoint(state)
+        self.standing = list(self.saved.findings)
+        self.findings: list[str] = []
+        self.detected: dict[str, str | None] | None = None
+        self.parsed_first = False
+        self.today = local_now().date()
         # Until one walk has reached the end of the list (`walked`), every sync walks on to the end —
         # resuming where an interrupted first sync stopped — however much of it the store holds:
         # a first sync stopped by SIGTERM or a crash must not leave the archive's tail unread.
-        complete_walk = ctx.full or not state.data.get("walked")
-        backfill_from = state.data.get("backfill_next") if complete_walk else None
-        url, number = (backfill_from, int(state.data.get("backfill_page", 1))) if backfill_from else (channel.url, 1)
-        seen: set[str] = set()
-        # An incremental walk interrupted after page k must reach page k + 1 this time (see below).
-        resume_to = 0 if complete_walk else int(state.data.get("walk_to", 0))
-        must_reach = resume_to
-        visited: set[str] = set()
-        empty_run = 0
-        rows = pages_read = 0  # list rows read (a pinned entry each time it shows) and pages read
-        count: ListCount | None = None
-        ended = False  # the walk reached the pager's end (not stopped early by the walk rules or an error)
-        first: Page | None = None
-        while url and url not in visited:
-            visited.add(url)
-            conditional = (number == 1 and not complete_walk and not resume_to
-                           and state.data.get("parsed_with") == fingerprint)
-            try:
-                page = fetch_page(ctx.http, url, hosts=hosts, max_bytes=ctx.max_bytes,
-                                  etag=state.etag if conditional else None,
-                                  last_modified=state.last_modified if conditional else None)
-            except FetchError as exc:
-                if number == 1 or exc.blocked:
-                    raise ChannelError(f"list page {exc}", failure=exc.failure) from None
-                yield Skipped(url, f"list page not read, walk stopped here: {exc}")
-                # Keep the resume point and the old validators: the next sync must retry this page.
-                yield Checkpoint(queue.into(state))
-                return
-            if page.not_modified:  # 304: nothing new since the last sync — and nothing re-checked
-                for finding in standing:
-                    yield Skipped(page.url, f"{finding} [not re-checked: the list page answered 304 Not Modified, "
-                                            "so this finding of the last parse still stands]")
-                yield Checkpoint(queue.into(state))
-                return
-            if page.status == 404:
-                if number == 1:
-                    raise ChannelError(f"list page {url} answered HTTP 404 — has the column moved? "
-                                       "Check the channel url", failure="unreachable")
-                ended = True
-                break  # archives end with a 404
-            if number == 1 or first is None:
-                first = page
-            root = parse_html(page.text)
-            if number == 1:
-                count = list_count(root, page.text)
-            entries = list_entries(root, page.url, sel)
-            if number == 1:
-                parsed_first = True
-            if not entries and number == 1:
-                found, note = _redetect(root, sel)
-                if note:
-                    configured, sel = sel.entry_configured, found
-                    entries = list_entries(root, page.url, sel)
-                    if configured:
-                        findings.append(note)
-                        detected = {k: getattr(found, k) for k in DETECTED_FIELDS}
-                        yield Skipped(page.url, note)
-            nxt = next_page(root, page, channel.url, sel, number)
-            pages_read += 1
-            rows += len(entries)
-            if not entries:
-                if number == 1:
-                    found = root.find(".//title")
-                    title = node_text(found) if found is not None else "no <title>"
-                    raise ChannelError(
-                        f"list selector `{sel.entry}` matched 0 entries on {page.url} (page title: {title!r}) "
-                        "— did the site change? Check [channel.list] entry"
-                    )
-                # A page of separators or filler does not end a walk whose pager goes on —
-                # but a numbered pager past the archive's end (three empty pages) does.
-                empty_run += 1
-                yield Skipped(page.url, "list page has no usable entries; the walk went on to the next page")
-                if nxt is None or (sel.pages and empty_run >= 3):
-                    ended = True
-                    break
-                url, number = nxt, number + 1
+        self.complete = ctx.full or not self.saved.walked
+        self.backfill_from = self.saved.backfill_next if self.complete else None
+        self.url: str | None = self.backfill_from or self.home
+        self.number = self.saved.backfill_page if self.backfill_from else 1
+        # An incremental walk interrupted after page k must reach page k + 1 this time (see `_committed`).
+        self.resume_to = 0 if self.complete else self.saved.walk_to
+        self.must_reach = self.resume_to
+        self.seen: set[str] = set()
+        self.visited: set[str] = set()
+        self.empty_run = 0
+        self.rows = self.pages_read = 0  # list rows read (a pinned entry each time it shows) and pages read
+        self.count: ListCount | None = None
+        self.ended = False  # the walk reached the pager's end (not stopped early by the walk rules or an error)
+        self.first: Page | None = None
+
+    def _checkpoint(self) -> Checkpoint:
+        return Checkpoint(self.queue.into(replace(self.state, data=self.saved.into(self.state.data))))
+
+    def start(self) -> Iterator[Item]:
+        """Details that failed on earlier syncs come first: a 304 on the list must not hide them."""
+        due = self.queue.due()
+        if due:
+            yield from self.connector._read(self.ctx, self.sel, due, self.queue)
+        for retry in self.queue.waiting():
+            yield Skipped(retry.url, "detail page still missing (stored from the list); "
+                                     f"next try after {retry.next_at.replace('T', ' ')}")
+        yield self._checkpoint()
+
+    def load(self, url: str) -> Generator[Item, None, Page | None]:
+        """List page `number`, or None when the walk must stop here (said so, resumable)."""
+        self.visited.add(url)
+        conditional = (self.number == 1 and not self.complete and not self.resume_to
+                       and self.saved.parsed_with == self.fingerprint)
+        try:
+            page = fetch_page(self.ctx.http, url, hosts=self.hosts, max_bytes=self.ctx.max_bytes,
+                              etag=self.state.etag if conditional else None,
+                              last_modified=self.state.last_modified if conditional else None)
+        except FetchError as exc:
+            if self.number == 1 or exc.blocked:
+                raise ChannelError(f"list page {exc}", failure=exc.failure) from None
+            yield Skipped(url, f"list page not read, walk stopped here: {exc}")
+            # Keep the resume point and the old validators: the next sync must retry this page.
+            yield self._checkpoint()
+            return None
+        if page.not_modified:  # 304: nothing new since the last sync — and nothing re-checked
+            for finding in self.standing:
+                yield Skipped(page.url, f"{finding} [not re-checked: the list page answered 304 Not Modified, "
+                                        "so this finding of the last parse still stands]")
+            yield self._checkpoint()
+            return None
+        if page.status == 404 and self.number == 1:
+            raise ChannelError(f"list page {url} answered HTTP 404 — has the column moved? "
+                               "Check the channel url", failure="unreachable")
+        return page
+
+    def step(self, page: Page) -> Generator[Item, None, bool]:
+        """Read one list page and its new entries' details; False when the walk ends here."""
+        if page.status == 404:
+            self.ended = True
+            return False  # archives end with a 404
+        if self.number == 1 or self.first is None:
+            self.first = page
+        root = parse_html(page.text)
+        entries = yield from self._entries(root, page)
+        nxt = next_page(root, page, self.home, self.sel, self.number)
+        self.pages_read += 1
+        self.rows += len(entries)
+        if not entries:
+            # A page of separators or filler does not end a walk whose pager goes on —
+            # but a numbered pager past the archive's end (three empty pages) does.
+            self.empty_run += 1
+            yield Skipped(page.url, "list page has no usable entries; the walk went on to the next page")
+            if nxt is None or (self.sel.pages and self.empty_run >= 3):
+                self.ended = True
+                return False
+            self.url, self.number = nxt, self.number + 1
+            return True
+        self.empty_run = 0
+        self._resolve_month_days(entries)
+        go_on = yield from self._read_page(entries, nxt)
+        if go_on:
+            self.ended = nxt is None
+            self.url, self.number = nxt, self.number + 1
+        return go_on
+
+    def _entries(self, root: Element, page: Page) -> Generator[Item, None, list[Entry]]:
+        """The page's list entries; on page 1, the list found by its shape when the selector finds none."""
+        if self.number == 1:
+            self.count = list_count(root, page.text)
+            self.parsed_first = True
+        entries = list_entries(root, page.url, self.sel)
+        if entries or self.number != 1:
+            return entries
+        found, note = _redetect(root, self.sel)
+        if note:
+            configured, self.sel = self.sel.entry_configured, found
+            entries = list_entries(root, page.url, self.sel)
+            if configured:
+                self.findings.append(note)
+                self.detected = {k: getattr(found, k) for k in DETECTED_FIELDS}
+                yield Skipped(page.url, note)
+        if not entries:
+            title_node = root.find(".//title")
+            title = node_text(title_node) if title_node is not None else "no <title>"
+            raise ChannelError(f"list selector `{self.sel.entry}` matched 0 entries on {page.url} "
+                               f"(page title: {title!r}) — did the site change? Check [channel.list] entry")
+        return entries
+
+    def _resolve_month_days(self, entries: list[Entry]) -> None:
+        ceiling: date | None = None  # [MM-DD] list dates: newest first, so never after the entry above
+        for e in entries:
+            if isinstance(e.date, MonthDay):
+                e.date = resolve_month_day(e.date, ceiling, self.today)
+            if isinstance(e.date, datetime):
+                ceiling = e.date.date()
+            elif isinstance(e.date, date):
+                ceiling = e.date
+
+    def _read_page(self, entries: list[Entry], nxt: str | None) -> Generator[Item, None, bool]:
+        """Store what is new on the page and checkpoint; False when the walk may stop here."""
+        since = self.channel.since
+        # A backfill re-reads every page (that is how it records revisions);
+        # an incremental sync reads only what the store does not hold.
+        fresh, reached = walk_page(entries, self.seen, self.ctx, self.complete)
+        if since:
+            fresh = [e for e in fresh if not before(e.date, since)]
+        for item in self.connector._read(self.ctx, self.sel, fresh, self.queue):
+            if isinstance(item, RawPost) and since and before(item.published_at, since):
                 continue
-            empty_run = 0
-            ceiling: date | None = None  # [MM-DD] list dates: newest first, so never after the entry above
-            for e in entries:
-                if isinstance(e.date, MonthDay):
-                    e.date = resolve_month_day(e.date, ceiling, today)
-                if isinstance(e.date, datetime):
-                    ceiling = e.date.date()
-                elif isinstance(e.date, date):
-                    ceiling = e.date
-            # A backfill re-reads every page (that is how it records revisions);
-            # an incremental sync reads only what the store does not hold.
-            fresh, reached = _walk_page(entries, seen, ctx, complete_walk)
-            if channel.since:
-                fresh = [e for e in fresh if not _before(e.date, channel.since)]
-            for item in self._read(ctx, sel, fresh, queue):
-                if isinstance(item, RawPost) and channel.since and _before(item.published_at, channel.since):
-                    continue
-                yield item
-            all_old = channel.since is not None and all(_before(e.date, channel.since) for e in entries)
-            if complete_walk:
-                state = replace(state, data={**state.data, "backfill_next": nxt, "backfill_page": number + 1})
-                yield Checkpoint(queue.into(state))  # a killed walk resumes after this page
-                if all_old:
-                    ended = True
-                    break
-            else:
-                # The page's posts are committed now (a stopped or killed sync keeps them); the
-                # state keeps its old validators until the walk is done, and says how far this walk
-                # must go: a walk killed after page k has stored new posts the next walk will find
-                # "known" on page 1 — it must still read on to page k + 1 before it may stop.
-                must_reach = max(must_reach, number + 1)
-                state = replace(state, data={**state.data, "walk_to": must_reach})
-                yield Checkpoint(queue.into(state))
-                if (reached and number >= resume_to) or all_old:
-                    break
-            ended = nxt is None
-            url, number = nxt, number + 1
-        if ended and count is not None and not backfill_from and not channel.since:
-            gap = _count_gap(count, rows, pages_read)
+            yield item
+        all_old = since is not None and all(before(e.date, since) for e in entries)
+        if self.complete:
+            self.saved.backfill_next, self.saved.backfill_page = nxt, self.number + 1
+            yield self._checkpoint()  # a killed walk resumes after this page
+            if all_old:
+                self.ended = True
+            return not all_old
+        # The page's posts are committed now (a stopped or killed sync keeps them); the
+        # state keeps its old validators until the walk is done, and says how far this walk
+        # must go: a walk killed after page k has stored new posts the next walk will find
+        # "known" on page 1 — it must still read on to page k + 1 before it may stop.
+        self.must_reach = max(self.must_reach, self.number + 1)
+        self.saved.walk_to = self.must_reach
+        yield self._checkpoint()
+        return not ((reached and self.number >= self.resume_to) or all_old)
+
+    def finish(self) -> Iterator[Item]:
+        """The list's own count checked against the walk, and the state the next sync starts from."""
+        if self.ended and self.count is not None and not self.backfill_from and not self.channel.since:
+            gap = count_gap(self.count, self.rows, self.pages_read)
             if gap:
-                yield Skipped(channel.url, gap)
-        data = {k: v for k, v in queue.into(state).data.items()
-                if k not in ("backfill_next", "backfill_page", "walk_to")}
-        if ended or state.data.get("walked"):
-            data["walked"] = True
-        if parsed_first:  # page 1 read afresh: its findings replace the standing ones
-            data.update(findings=findings, parsed_with=fingerprint)
-            if detected:
-                data["detected"] = detected
-            else:
-                data.pop("detected", None)
-            if not findings:
-                data.pop("findings")
-        if count is not None and count.total is not None:
-            data["site_total"] = count.total
-        if count is not None and count.pages is not None:
-            data["site_pages"] = count.pages
-        if backfill_from or first is None:
-            yield Checkpoint(replace(state, data=data))
+                yield Skipped(self.home, gap)
+        saved = self.saved
+        saved.backfill_next, saved.backfill_page, saved.walk_to = None, 1, 0
+        saved.walked = saved.walked or self.ended
+        if self.parsed_first:  # page 1 read afresh: its findings replace the standing ones
+            saved.findings, saved.parsed_with, saved.detected = self.findings, self.fingerprint, self.detected
+        if self.count is not None:
+            saved.site_total = self.count.total if self.count.total is not None else saved.site_total
+            saved.site_pages = self.count.pages if self.count.pages is not None else saved.site_pages
+        data = saved.into(self.queue.into(self.state).data)
+        if self.backfill_from or self.first is None:
+            yield Checkpoint(replace(self.state, data=data))
         else:
-            yield Checkpoint(ChannelState(cursor=state.cursor, etag=first.etag, last_modified=first.last_modified,
-                                          seen=state.seen, data=data))
-
-
-@dataclass(slots=True)
-class Retry:
-    """A detail page that could not be read: its list entry, and when to try again."""
-
-    url: str
-    title: str
-    date: str | None  # ISO, from the list
-    tries: int
-    first_failed: str  # ISO, Shanghai
-    next_at: str
-    reason: str
-
-
-class RetryQueue:
-    """Detail pages to read again, kept in the channel state (`data["retry"]`) between syncs.
-
-    The first retry is on the next sync; after that the wait doubles from an hour,
-    capped at a day. After `give_up_days` a page is given up with its reason recorded
-    (the post stays stored from its list entry).
-    """
-
-    def __init__(self, saved: object, *, give_up_days: int) -> None:
-        self.items: dict[str, Retry] = {}
-        if isinstance(saved, dict):
-            for key, value in saved.items():
-                try:
-                    self.items[key] = Retry(**value)
-                except TypeError:
-                    continue  # a queue written by another version: the posts are stored, drop the entry
-        self.give_up_days = give_up_days
-        self.now = local_now()
-
-    def due(self) -> list[Entry]:
-        return [Entry(r.url, r.title, _iso_date(r.date), key) for key, r in self.items.items()
-                if r.next_at <= self.now.isoformat()]
-
-    def waiting(self) -> list[Retry]:
-        return [r for r in self.items.values() if r.next_at > self.now.isoformat()]
-
-    def done(self, key: str) -> None:
-        self.items.pop(key, None)
-
-    def failed(self, entry: Entry, reason: str) -> tuple[str, bool]:
-        """Record a failure: the note the run reports for it, and whether it stays queued."""
-        from datetime import timedelta
-
-        old = self.items.get(entry.key)
-        tries = (old.tries if old else 0) + 1
-        first = old.first_failed if old else self.now.isoformat()
-        if datetime.fromisoformat(first) < self.now - timedelta(days=self.give_up_days):
-            self.items.pop(entry.key, None)
-            return (f"gave up after {tries} tries since {first[:10]} ({self.give_up_days} days): {reason}; "
-                    "the post stays stored from its list entry"), False
-        wait = timedelta(0) if tries == 1 else min(timedelta(hours=2 ** (tries - 2)), timedelta(days=1))
-        listed = entry.date.isoformat() if isinstance(entry.date, (datetime, date)) else None
-        self.items[entry.key] = Retry(entry.url, entry.title, listed, tries, first,
-                                      (self.now + wait).isoformat(), reason)
-        return f"{reason}; stored from the list, retried on the next sync (try {tries})", True
-
-    def into(self, state: ChannelState) -> ChannelState:
-        data = {k: v for k, v in state.data.items() if k != "retry"}
-        if self.items:
-            data["retry"] = {k: asdict(r) for k, r in self.items.items()}
-        return replace(state, data=data)
-
-
-def _iso_date(value: str | None) -> datetime | date | None:
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value)
-    return parsed.date() if len(value) == 10 else parsed
+            yield Checkpoint(ChannelState(cursor=self.state.cursor, etag=self.first.etag,
+                                          last_modified=self.first.last_modified, seen=self.state.seen, data=data))
 
 
 # What list detection decides, as `state.data["detected"]` records it and `accepted` applies it.
@@ -818,50 +770,3 @@ def _redetect(root: Element, sel: Selectors) -> tuple[Selectors, str | None]:
     return new, (f"list selector `{sel.entry}` matched nothing; the list was found by its shape as "
                  f"`{found.entry}` ({found.entries} entries) — set [channel.list] entry = \"{found.entry}\" "
                  "(or run `xxgk probe` on the page)")
-
-
-def _count_gap(count: ListCount, rows: int, walked: int) -> str | None:
-    """What a complete walk missed by the list's own count (None when nothing)."""
-    if count.total is not None and rows < count.total:
-        return (f"the list says 共{count.total}条 but the walk found {rows} entries on {walked} pages: "
-                f"{count.total - rows} missing — check the pager (list.next / list.pages) and the entry selector")
-    if count.pages is not None and walked < count.pages:
-        return (f"the list says it has {count.pages} pages but the walk read {walked}: "
-                f"{count.pages - walked} not read — check the pager (list.next / list.pages)")
-    return None
-
-
-def _before(value: object, since: date) -> bool:
-    if isinstance(value, datetime):
-        return value.date() < since
-    if isinstance(value, date):
-        return value < since
-    return False
-
-
-def _walk_page(entries: list[Entry], seen: set[str], ctx: FetchContext,
-               complete_walk: bool = False) -> tuple[list[Entry], bool]:
-    """One list page against the walk so far: the entries to read, and whether an
-    incremental walk has reached what the store already held.
-
-    The walk rules (README.md): an entry seen earlier in this run (a pinned 置顶 notice
-    recurring at its own date, a repeated or re-dated entry) is neither read again nor
-    taken for the store's edge — it never stops a walk. An incremental walk stops on a
-    page where an entry the store held before this run follows a new one (known
-    entries *above* the new ones are pinned items), or where nothing is new and some
-    entry was already held. `--full` reads every entry and never stops here; a walk that
-    must reach the end (`complete_walk`: no walk has yet) reads the new ones and never stops.
-    """
-    fresh: list[Entry] = []
-    reached = met_new = held = False
-    for e in entries:
-        if e.key in seen:
-            continue
-        seen.add(e.key)
-        if ctx.full or not ctx.is_known(e.key):
-            fresh.append(e)
-            met_new = True
-        else:
-            held = True
-            reached = reached or met_new
-    return fresh, not complete_walk and (reached or (held and not fresh))

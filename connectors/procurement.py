@@ -12,8 +12,9 @@ from typing import ClassVar, Literal
 
 from connectors.base import FetchContext, RawPost
 from connectors.dom import Element
-from connectors.html import Entry, HtmlConnector, HtmlSettings, parse_html
+from connectors.html import HtmlConnector, HtmlSettings, parse_html
 from connectors.http import Page
+from connectors.listwalk import Entry
 from connectors.money import parse_money
 from connectors.settings import ChannelSettings
 

@@ -149,8 +149,9 @@ def test_a_main_column_named_inside_is_not_a_sidebar() -> None:
     ("供稿单位： 党委宣传部 | 点击：", "党委宣传部"),
 ])
 def test_department_comes_from_its_own_line_only(info: str, department: str | None) -> None:
-    from connectors.html import Entry, HtmlSettings, parse_detail
+    from connectors.html import HtmlSettings, parse_detail
     from connectors.http import Page
+    from connectors.listwalk import Entry
     from connectors.presets import selectors_for
 
     html = f'<html><body><h1>关于开展安全检查的通知</h1><div class="byline"><p>{info}</p></div>' \

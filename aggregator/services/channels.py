@@ -9,6 +9,7 @@ from typing import Any
 
 from aggregator.clock import SHANGHAI, iso_local
 from aggregator.config import TIMEZONE, ChannelConfig, Config
+from connectors.listwalk import WalkState
 from storage.store import ChannelRecord, Store
 
 # How a run ended, in the office's words.
@@ -129,7 +130,8 @@ def overview(config: Config, store: Store, now: datetime | None = None,
         o = known[ch.id]
         runs = history.get(ch.id, [])
         undated, missing = gaps.get(ch.id, (0, 0))
-        site_total = states.get(ch.id, {}).get("site_total")
+        walk = WalkState.of(states.get(ch.id, {}))
+        site_total = walk.site_total
         gap = None if site_total is None else max(0, site_total - o.posts)
         h = health(ch, runs, newest_seen=newest.get(ch.id), undated=undated, details_missing=missing, gap=gap,
                    now=local)
@@ -143,10 +145,10 @@ def overview(config: Config, store: Store, now: datetime | None = None,
             status=o.last_run_status, error=o.last_error,
             next_run=nxt.isoformat(timespec="seconds") if nxt else None,
             state=h.state, reason=h.reason, last_error=last_error,
-            site_total=site_total, site_pages=states.get(ch.id, {}).get("site_pages"),
+            site_total=site_total, site_pages=walk.site_pages,
             undated=undated, details_missing=missing,
             syncing=leases[ch.id].holder if ch.id in leases else None,
-            detected=states.get(ch.id, {}).get("detected"), accepted=_accepted(states.get(ch.id, {})),
+            detected=walk.detected, accepted=_accepted(states.get(ch.id, {})),
         ))
     return rows
 
@@ -178,8 +180,8 @@ def accept_detected(config: Config, store: Store, channel_id: str, actor: str,
     try:
         with channel_lease(store, channel_id, holder_name(f"接受选择器（{actor}）"), config.service.lease):
             state = store.load_state(channel_id)
-            detected = state.data.get("detected")
-            if not isinstance(detected, dict):
+            detected = WalkState.of(state.data).detected
+            if detected is None:
                 raise AcceptError(f"渠道 {channel_id} 没有自动识别出的选择器可接受：配置的选择器在上次同步时可用，"
                                   "或尚未同步；先运行 xxgk sync")
             configured, fingerprint = effective_selectors(ch, {})
