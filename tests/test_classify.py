@@ -128,8 +128,13 @@ def test_explain_names_the_rule_and_the_words(synced: tuple[Path, SampleServer],
     store = Store.open(store_url)
     pid = _post_id(store, f"{SCHOOL}学术不端行为处理结果公示")
     store.close()
-    out = CliRunner().invoke(app, ["--config", str(cfg_path), "classify", str(pid), "--explain"]).stdout
+    out = CliRunner().invoke(app, ["--config", str(cfg_path), "classify", "explain", str(pid)]).stdout
     assert "第 42 项" in out and "学术不端查处" in out and "学术不端" in out and "得分" in out
+    # The spellings before the subcommands still answer the same.
+    assert CliRunner().invoke(app, ["--config", str(cfg_path), "classify", str(pid), "--explain"]).stdout == out
+    as_json = [CliRunner().invoke(app, ["--config", str(cfg_path), *args]).stdout
+               for args in (["classify", "explain", str(pid), "--json"], ["classify", "--json", str(pid)])]
+    assert as_json[0] == as_json[1] and json.loads(as_json[0])["item"] == 42
 
 
 def test_classify_titles_file_answers_line_by_line(tmp_path: Path) -> None:
@@ -141,3 +146,9 @@ def test_classify_titles_file_answers_line_by_line(tmp_path: Path) -> None:
     assert [(x["title"], x["item"]) for x in lines] == [("东湖科技大学2025年部门预算", 19), ("学校召开会议", None)]
     assert set(lines[0]) == {"title", "item", "category", "rule", "score"}
     assert not (tmp_path / "x.db").exists()  # classifying titles does not need the store
+    new = CliRunner().invoke(app, ["--config", str(cfg), "classify", "title", "--titles", str(titles)]).stdout
+    assert new == out
+    one = CliRunner().invoke(app, ["--config", str(cfg), "classify", "title", "东湖科技大学2025年部门预算", "--json"])
+    assert json.loads(one.stdout)["item"] == 19
+    assert one.stdout == CliRunner().invoke(app, ["--config", str(cfg), "classify", "--title",
+                                                  "东湖科技大学2025年部门预算", "--json"]).stdout

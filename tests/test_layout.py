@@ -169,8 +169,11 @@ def test_every_connector_kind_declares_its_settings() -> None:
         assert connector.settings.model_fields["kind"].default == kind
 
 
-COMMANDS = ["sync", "channels", "search", "reindex", "export", "stats", "coverage", "report", "compliance", "classify",
-            "tag", "reclassify", "probe", "audit", "accept", "serve", "worker", "demo", "admin"]
+# The command groups (`classify`, `admin`) come after the plain commands, as typer lists them.
+COMMANDS = ["sync", "channels", "search", "reindex", "export", "stats", "coverage", "report", "compliance",
+            "tag", "reclassify", "probe", "audit", "accept", "serve", "worker", "demo", "classify", "admin"]
+SUBCOMMANDS = {"classify": ["explain", "title", "train", "retrain", "suggest"],
+               "admin": ["set-password", "add-user", "users", "log"]}
 
 
 def test_every_command_is_listed_and_has_help_with_an_example() -> None:
@@ -181,6 +184,9 @@ def test_every_command_is_listed_and_has_help_with_an_example() -> None:
     for command in COMMANDS:
         result = CliRunner().invoke(app, [command, "--help"])
         assert result.exit_code == 0 and "例：" in result.stdout, command
+        for sub in SUBCOMMANDS.get(command, []):
+            result = CliRunner().invoke(app, [command, sub, "--help"])
+            assert result.exit_code == 0 and "例：" in result.stdout, f"{command} {sub}"
 
 
 def test_version_is_the_package_version() -> None:

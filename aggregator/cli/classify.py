@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from aggregator.cli._common import consoles, escape, fail, load, open_store, writable
 
@@ -37,89 +38,129 @@ def explain_line(c: Classification) -> str:
     return f"{item}\n  {decided}：{c.rule}\n  依据：{where}；{label}：{words}\n  得分：{c.score:.2f}"
 
 
-ACTIONS = ("train", "retrain", "suggest")
+class _ClassifyGroup(TyperGroup):
+    """`xxgk classify 1234 --explain` (the spelling before the subcommands) is `classify explain 1234`."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:  # click's types, as typer re-exports them
+        if args and args[0].isdigit():
+            args = ["explain", *args]
+        return super().resolve_command(ctx, args)
 
 
+classify_app = typer.Typer(
+    cls=_ClassifyGroup, invoke_without_command=True, no_args_is_help=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="以 JSON 输出")]
+# The explanation is always printed now; `--explain` stays accepted for the spellings before the subcommands.
+ExplainFlag = Annotated[bool, typer.Option("--explain", hidden=True, help="旧写法，可省略")]
+ChannelOption = Annotated[
+    str | None, typer.Option("--channel", help="按该渠道的设置判断（渠道 item、渠道名作栏目）", show_default=False)]
+TitlesOption = Annotated[
+    Path | None, typer.Option("--titles", help="每行一个标题的文件（- 为标准输入）", show_default=False)]
+
+
+def _json(ctx: typer.Context, as_json: bool) -> bool:
+    """`--json` given to the subcommand, or to `classify` before it."""
+    parent = ctx.parent.params if ctx.parent is not None else {}
+    return as_json or bool(parent.get("as_json"))
+
+
+@classify_app.callback()
 def classify(
     ctx: typer.Context,
-    target: Annotated[
-        str | None,
-        typer.Argument(help="已入库帖子的编号；或 train / retrain / suggest（见下）", show_default=False),
-    ] = None,
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="train：模型写到此文件（默认随包保存）", show_default=False)
-    ] = None,
-    explain: Annotated[bool, typer.Option("--explain", help="说明依据：规则、匹配词、得分")] = False,
-    title: Annotated[str | None, typer.Option("--title", help="不入库，直接判断一个标题", show_default=False)] = None,
-    titles: Annotated[
-        Path | None, typer.Option("--titles", help="每行一个标题的文件（- 为标准输入）", show_default=False)
-    ] = None,
-    channel: Annotated[
-        str | None, typer.Option("--channel", help="按该渠道的设置判断（渠道 item、渠道名作栏目）", show_default=False)
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
+    title: Annotated[str | None, typer.Option("--title", help="同 classify title TEXT", show_default=False)] = None,
+    titles: TitlesOption = None,
+    channel: ChannelOption = None,
+    as_json: JsonFlag = False,
+    _explain: ExplainFlag = False,
 ) -> None:
     """判断帖子或标题属于清单第几项，并说明依据（规则，或学习模型；都没有把握时为“待复核”）。
 
-    xxgk classify train：用随包的标注标题重新训练学习模型（可复现）；
-    xxgk classify retrain：用随包标注加上本库的人工标注重新训练，之后同步与 reclassify 都用它；
-    xxgk classify suggest：根据人工更正，列出可加入规则文件的规则（标题形式与事项）。
+    子命令：explain（已入库的帖子）、title（标题）、train、retrain、suggest。
+    旧写法仍可用：xxgk classify 1234 --explain 即 classify explain 1234；
+    xxgk classify --title 文本 / --titles 文件 即 classify title。
 
-    例：xxgk classify 1234 --explain；xxgk classify --title "某某大学2024年部门预算" --json；
-    xxgk classify --titles titles.txt --json；xxgk classify retrain
+    例：xxgk classify explain 1234；xxgk classify title "某某大学2024年部门预算" --json；
+    xxgk classify title --titles titles.txt --json；xxgk classify retrain
     """
+    if ctx.invoked_subcommand is not None:
+        return
+    if title is None and titles is None:
+        fail("请给出子命令：explain 帖子编号、title 标题、train、retrain 或 suggest（xxgk classify --help）")
+    _titles(load(ctx), [title] if title is not None else [], titles, channel, as_json)
 
-    if target == "train":  # needs no config: the shipped sets only
-        _train(output, as_json)
-        return
+
+@classify_app.command("explain")
+def explain_command(
+    ctx: typer.Context,
+    post_id: Annotated[int, typer.Argument(help="已入库帖子的编号")],
+    as_json: JsonFlag = False,
+    _explain: ExplainFlag = False,
+) -> None:
+    """已入库的帖子属于清单第几项，依据（规则、匹配词、得分）是什么。
+
+    例：xxgk classify explain 1234；xxgk classify explain 1234 --json
+    """
+    from aggregator.services.tags import explain_post
+
+    as_json = _json(ctx, as_json)
     cfg = load(ctx)
-    post_id: int | None = None
-    if target in ACTIONS:
-        _action(cfg, target, as_json)
+    with open_store(cfg) as store:
+        post = store.post_by_id(post_id)
+        if post is None:
+            fail(f"没有编号为 {post_id} 的帖子")
+        found = explain_post(cfg, store, post)
+    if as_json:
+        print(json.dumps(found.to_json(), ensure_ascii=False))
         return
-    if target is not None:
-        if not target.isdigit():
-            fail(f"不认识的参数 {target!r}：应为帖子编号，或 {' / '.join(ACTIONS)}")
-        post_id = int(target)
-    classifier = _classifier(cfg)
+    if found.item != post["item"] and found.where != "manual":
+        consoles.err.print(f"注意：库中记为 {post['item'] or '不属于清单'}；规则变化后请运行 xxgk reclassify")
+    consoles.out.print(escape(explain_line(found)))
+
+
+@classify_app.command("title")
+def title_command(
+    ctx: typer.Context,
+    text: Annotated[list[str] | None, typer.Argument(help="一个或多个标题", show_default=False)] = None,
+    titles: TitlesOption = None,
+    channel: ChannelOption = None,
+    as_json: JsonFlag = False,
+    _explain: ExplainFlag = False,
+) -> None:
+    """不入库，判断标题属于清单第几项（多个标题时每行输出一个 JSON）。
+
+    例：xxgk classify title "某某大学2024年部门预算"；xxgk classify title --titles titles.txt --channel xxgk
+    """
+    if not text and titles is None:
+        fail("请给出标题，或用 --titles 指定每行一个标题的文件")
+    _titles(load(ctx), list(text or []), titles, channel, _json(ctx, as_json))
+
+
+def _titles(cfg: Config, texts: list[str], titles: Path | None, channel: str | None, as_json: bool) -> None:
+    """Classify the titles given and those of the file (one JSON line each when there are several)."""
     ch = None
     if channel is not None:
         try:
             ch = cfg.channel(channel)
         except KeyError:
             fail(f"没有 id 为 {channel} 的渠道（已配置：{', '.join(c.id for c in cfg.channels)}）")
-    column = ch.display_name if ch else None
-    channel_item = ch.item if ch else None
     if titles is not None:
         try:
             stream = sys.stdin if str(titles) == "-" else open(titles, encoding="utf-8-sig")
         except OSError as exc:
             fail(f"无法读取标题文件 {titles}（{exc.strerror}）：请检查路径，或用 - 从标准输入读取")
         with stream:
-            for line in stream:
-                text = line.strip()
-                if text:
-                    found = classifier.classify(text, column, None, channel_item)
-                    print(json.dumps({"title": text, **found.to_json()}, ensure_ascii=False))
-        return
-    if title is not None:
-        found = classifier.classify(title, column, None, channel_item)
-    elif post_id is not None:
-        from aggregator.services.tags import explain_post
-
-        with open_store(cfg) as store:
-            post = store.post_by_id(post_id)
-            if post is None:
-                fail(f"没有编号为 {post_id} 的帖子")
-            found = explain_post(cfg, store, post)
-        if not as_json and found.item != post["item"] and found.where != "manual":
-            consoles.err.print(f"注意：库中记为 {post['item'] or '不属于清单'}；规则变化后请运行 xxgk reclassify")
-    else:
-        fail("请给出帖子编号、--title 或 --titles")
-    if as_json:
-        print(json.dumps(found.to_json(), ensure_ascii=False))
-    elif explain or post_id is not None or title is not None:
-        consoles.out.print(escape(explain_line(found)))
+            texts += [line.strip() for line in stream if line.strip()]
+    classifier = _classifier(cfg)
+    column, channel_item = (ch.display_name, ch.item) if ch else (None, None)
+    for text in texts:
+        found = classifier.classify(text, column, None, channel_item)
+        if titles is not None or len(texts) > 1:
+            print(json.dumps({"title": text, **found.to_json()}, ensure_ascii=False))
+        elif as_json:
+            print(json.dumps(found.to_json(), ensure_ascii=False))
+        else:
+            consoles.out.print(escape(explain_line(found)))
 
 
 def _classifier(cfg: Config) -> Classifier:
@@ -136,6 +177,38 @@ def _classifier(cfg: Config) -> Classifier:
         return classifier_for(cfg, shipped_model())
     with open_store(cfg) as store:
         return classifier_of(cfg, store)
+
+
+@classify_app.command("train")
+def train_command(
+    ctx: typer.Context,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="模型写到此文件（默认随包保存）",
+                                                show_default=False)] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """用随包的标注标题重新训练学习模型（可复现，不需要配置文件）。
+
+    例：xxgk classify train；xxgk classify train -o model.npz --json
+    """
+    _train(output, _json(ctx, as_json))
+
+
+@classify_app.command("retrain")
+def retrain_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """用随包标注加上本库的人工标注重新训练学习模型，之后同步与 reclassify 都用它。
+
+    例：xxgk classify retrain
+    """
+    _action(load(ctx), "retrain", _json(ctx, as_json))
+
+
+@classify_app.command("suggest")
+def suggest_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """根据人工更正，列出可加入规则文件的规则（标题形式与事项）。
+
+    例：xxgk classify suggest；xxgk classify suggest --json
+    """
+    _action(load(ctx), "suggest", _json(ctx, as_json))
 
 
 def _train(output: Path | None, as_json: bool) -> None:
@@ -233,6 +306,6 @@ def reclassify(
 
 
 def register(app: typer.Typer) -> None:
-    app.command()(classify)
+    app.add_typer(classify_app, name="classify")
     app.command()(tag)
     app.command()(reclassify)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -25,7 +25,7 @@ from aggregator.config import ChannelConfig, HttpConfig
 from aggregator.pipeline.normalize import InvalidPost, key_of, normalise
 from aggregator.qingdan.classify import Classifier, default_classifier, source_of
 from connectors import ChannelError, Connector
-from connectors.base import ChannelState, Checkpoint, FetchContext, RawPost, Skipped
+from connectors.base import ChannelState, Checkpoint, FetchContext, Item, RawPost, Skipped
 from connectors.http import HostClock, PoliteTransport
 from connectors.urls import Identity
 from storage.store import UNAVAILABLE, PostRecord, RunCounts, Store, StoredState
@@ -194,120 +194,138 @@ def sync_channel(
     returns ("url: why") makes the run partial."""
     started = time.monotonic()
     http_config = http_config or HttpConfig()
-    classifier = classifier or default_classifier()
-    counts = RunCounts()
-    requests = requests or RequestCounter()
-    requests.count = 0
-    skips: list[str] = []
-    undated: list[str] = []
-    batch: list[PostRecord] = []
+    run = _Run(store, channel, classifier or default_classifier(), requests or RequestCounter(), on_progress)
     run_id = store.start_run(channel.id, full=full)
-    if on_progress:
-        on_progress(Progress(channel, "start", counts))
-    identity = Identity.of(channel.allowed_hosts)
-    rekeyed = rekey(store, channel.id, identity)
-    origins: dict[str, int] = {}
-
-    def flush() -> None:
-        if batch:
-            written = store.write_posts(channel.id, batch)
-            counts.new += written.new
-            counts.updated += written.updated
-            batch.clear()
-        counts.requests = requests.count
-        if on_progress:
-            on_progress(Progress(channel, "progress", counts))
-
-    def is_known(key_or_url: str) -> bool:
-        key = key_of(key_or_url, None, identity)
-        return key is not None and store.has_post(channel.id, key)
-
-    ctx = FetchContext(
-        channel=channel,
-        http=http,
-        state=_to_connector_state(store.load_state(channel.id)),
-        full=full,
-        is_known=is_known,
-        max_bytes=http_config.max_bytes,
-        concurrency=http_config.concurrency,
-    )
-    status: Status = "ok"
-    error: str | None = None
-    failure: str | None = None
-    site_total: int | None = ctx.state.data.get("site_total")
-    try:
-        for item in connector.fetch(ctx):
-            if stop is not None and stop.is_set():
-                status, error = "interrupted", "同步被停止（服务关闭）；已获取的帖子均已保存，下次同步会继续。"
-                break
-            if isinstance(item, RawPost):
-                counts.fetched += 1
-                try:
-                    record = normalise(item, identity)
-                except InvalidPost as exc:
-                    skips.append(str(exc))
-                    continue
-                if record.url:
-                    origin = _own_origin(record.url, identity)
-                    if origin:
-                        origins[origin] = origins.get(origin, 0) + 1
-                if record.published_at is None and record.extra.get("status") not in UNAVAILABLE:
-                    undated.append(record.url or record.key)
-                classify(classifier, channel, record)
-                batch.append(record)
-                if len(batch) >= BATCH_SIZE:
-                    flush()
-            elif isinstance(item, Skipped):
-                skips.append(str(item))
-            elif isinstance(item, Checkpoint):
-                flush()  # the posts first, then the state that says they are in
-                store.save_state(channel.id, _to_stored_state(item.state))
-                site_total = item.state.data.get("site_total", site_total)
-            else:
-                raise TypeError(f"connector yielded {type(item).__name__}, not a post, skip or checkpoint")
-        flush()
-    except ChannelError as exc:
-        status, error, failure = "failed", str(exc), exc.failure
-    except Exception as exc:  # a bug or an outage in one channel must not stop the others
-        log.exception("channel %s: unexpected error", channel.id)
-        status, error, failure = "failed", f"unexpected error ({type(exc).__name__}): {exc}", "broken"
-    if status in ("failed", "interrupted"):
-        try:
-            flush()  # keep every post read before the failure
-        except Exception as exc:
-            log.exception("channel %s: could not store the posts read before the failure", channel.id)
-            error = f"{error}; and storing the posts read before it failed: {exc}"
-    kept_problems: list[str] = []
-    if after_posts is not None and status == "ok":
-        try:
-            kept_problems = after_posts()
-        except Exception as exc:  # the posts are stored; their attachments wait for the next sync
-            log.exception("channel %s: attachments not kept", channel.id)
-            kept_problems = [f"attachments not fetched ({type(exc).__name__}: {exc})"]
-    counts.skipped = len(skips)
-    counts.requests = requests.count
-    notes = []
-    if skips:
-        notes.append(_skips_message(skips))
-    if undated:
-        # Stored, but outside every monthly count until someone dates it: never silently.
-        notes.append(_list_message(f"stored with no publication date (left out of monthly counts) {len(undated)}",
-                                   undated))
-    if kept_problems:
-        notes.append(_list_message(f"attachments not kept {len(kept_problems)}", kept_problems))
-    if rekeyed:
-        notes.append(rekeyed)
-    moved = _moved(store, channel.id, origins)
+    run.progress("start")
+    rekeyed = rekey(store, channel.id, run.identity)
+    ctx = FetchContext(channel=channel, http=http, state=_to_connector_state(store.load_state(channel.id)),
+                       full=full, is_known=run.is_known, max_bytes=http_config.max_bytes,
+                       concurrency=http_config.concurrency)
+    run.site_total = ctx.state.data.get("site_total")
+    status, error, failure = run.consume(connector.fetch(ctx), stop)
+    kept_problems = _keep_attachments(channel, after_posts) if after_posts is not None and status == "ok" else []
+    run.counts.skipped = len(run.skips)
+    run.counts.requests = run.requests.count
+    notes = run.notes(kept_problems, rekeyed)
+    moved = _moved(store, channel.id, run.origins)
     if notes:
         error = "; ".join([error, *notes] if error else notes)
         if status == "ok":
             status = "partial"
-    finished_at = store.finish_run(run_id, status, counts, error, failure, moved)
-    result = RunResult(id=channel.id, status=status, counts=counts, error=error,
-                       seconds=time.monotonic() - started, finished_at=finished_at, site_total=site_total,
+    finished_at = store.finish_run(run_id, status, run.counts, error, failure, moved)
+    result = RunResult(id=channel.id, status=status, counts=run.counts, error=error,
+                       seconds=time.monotonic() - started, finished_at=finished_at, site_total=run.site_total,
                        failure=failure, note=moved)
     progress_done(on_progress, channel, result)
     return result
+
+
+class _Run:
+    """One channel's sync as it goes: the posts waiting to be written, what was skipped or stored
+    undated, the hosts the posts came from."""
+
+    def __init__(self, store: Store, channel: ChannelConfig, classifier: Classifier, requests: RequestCounter,
+                 on_progress: ProgressFn | None) -> None:
+        self.store, self.channel, self.classifier = store, channel, classifier
+        self.requests, self.on_progress = requests, on_progress
+        requests.count = 0
+        self.counts = RunCounts()
+        self.identity = Identity.of(channel.allowed_hosts)
+        self.skips: list[str] = []
+        self.undated: list[str] = []
+        self.batch: list[PostRecord] = []
+        self.origins: dict[str, int] = {}
+        self.site_total: int | None = None
+
+    def progress(self, phase: Literal["start", "progress"]) -> None:
+        if self.on_progress:
+            self.on_progress(Progress(self.channel, phase, self.counts))
+
+    def flush(self) -> None:
+        if self.batch:
+            written = self.store.write_posts(self.channel.id, self.batch)
+            self.counts.new += written.new
+            self.counts.updated += written.updated
+            self.batch.clear()
+        self.counts.requests = self.requests.count
+        self.progress("progress")
+
+    def is_known(self, key_or_url: str) -> bool:
+        key = key_of(key_or_url, None, self.identity)
+        return key is not None and self.store.has_post(self.channel.id, key)
+
+    def consume(self, items: Iterable[Item], stop: threading.Event | None) -> tuple[Status, str | None, str | None]:
+        """Store what the connector yields: status, error and failure class of the fetch."""
+        status: Status = "ok"
+        error = failure = None
+        try:
+            for item in items:
+                if stop is not None and stop.is_set():
+                    status, error = "interrupted", "同步被停止（服务关闭）；已获取的帖子均已保存，下次同步会继续。"
+                    break
+                self.take(item)
+            self.flush()
+        except ChannelError as exc:
+            status, error, failure = "failed", str(exc), exc.failure
+        except Exception as exc:  # a bug or an outage in one channel must not stop the others
+            log.exception("channel %s: unexpected error", self.channel.id)
+            status, error, failure = "failed", f"unexpected error ({type(exc).__name__}): {exc}", "broken"
+        if status in ("failed", "interrupted"):
+            try:
+                self.flush()  # keep every post read before the failure
+            except Exception as exc:
+                log.exception("channel %s: could not store the posts read before the failure", self.channel.id)
+                error = f"{error}; and storing the posts read before it failed: {exc}"
+        return status, error, failure
+
+    def take(self, item: Item) -> None:
+        if isinstance(item, RawPost):
+            self.counts.fetched += 1
+            try:
+                record = normalise(item, self.identity)
+            except InvalidPost as exc:
+                self.skips.append(str(exc))
+                return
+            origin = _own_origin(record.url, self.identity) if record.url else None
+            if origin:
+                self.origins[origin] = self.origins.get(origin, 0) + 1
+            if record.published_at is None and record.extra.get("status") not in UNAVAILABLE:
+                self.undated.append(record.url or record.key)
+            classify(self.classifier, self.channel, record)
+            self.batch.append(record)
+            if len(self.batch) >= BATCH_SIZE:
+                self.flush()
+        elif isinstance(item, Skipped):
+            self.skips.append(str(item))
+        elif isinstance(item, Checkpoint):
+            self.flush()  # the posts first, then the state that says they are in
+            self.store.save_state(self.channel.id, _to_stored_state(item.state))
+            self.site_total = item.state.data.get("site_total", self.site_total)
+        else:
+            raise TypeError(f"connector yielded {type(item).__name__}, not a post, skip or checkpoint")
+
+    def notes(self, kept_problems: list[str], rekeyed: str | None) -> list[str]:
+        """What the run must say beside its counts (each makes an ok run partial)."""
+        notes = []
+        if self.skips:
+            notes.append(_skips_message(self.skips))
+        if self.undated:
+            # Stored, but outside every monthly count until someone dates it: never silently.
+            notes.append(_list_message(
+                f"stored with no publication date (left out of monthly counts) {len(self.undated)}", self.undated))
+        if kept_problems:
+            notes.append(_list_message(f"attachments not kept {len(kept_problems)}", kept_problems))
+        if rekeyed:
+            notes.append(rekeyed)
+        return notes
+
+
+def _keep_attachments(channel: ChannelConfig, after_posts: Callable[[], list[str]]) -> list[str]:
+    try:
+        return after_posts()
+    except Exception as exc:  # the posts are stored; their attachments wait for the next sync
+        log.exception("channel %s: attachments not kept", channel.id)
+        return [f"attachments not fetched ({type(exc).__name__}: {exc})"]
 
 
 def rekey(store: Store, channel_id: str, identity: Identity) -> str | None:
