@@ -106,7 +106,7 @@ def store_size(folder: Path, links: int) -> None:
                 t0 = time.perf_counter()
                 (result,) = sync(cfg, store)
                 seconds = time.perf_counter() - t0
-                usage = store.attachment_usage()
+                usage = store.attachments.usage()
             kept = sum(f.stat().st_size for f in (home / "attachments").rglob("*") if f.is_file()) \
                 if (home / "attachments").exists() else 0
             results[mode] = (seconds, (home / "x.db").stat().st_size, kept, usage, result.status)
@@ -115,7 +115,7 @@ def store_size(folder: Path, links: int) -> None:
     print(f"{'':<26}{'attachments = off':>20}{'attachments = index':>22}")
     print(f"{'sync time':<26}{off[0]:>18.1f} s{on[0]:>20.1f} s   ({on[0] / off[0]:.1f}×)")
     print(f"{'database':<26}{off[1] / 1e6:>17.2f} MB{on[1] / 1e6:>19.2f} MB")
-    print(f"{'files kept':<26}{'—':>20}{on[2] / 1e6:>19.2f} MB   ({on[3]['files']:,} files for {on[3]['links']:,} links)")
+    print(f"{'files kept':<26}{'—':>20}{on[2] / 1e6:>19.2f} MB   ({on[3].files:,} files for {on[3].links:,} links)")
     print(f"per 1,000 attachments: {on[2] * per / 1e6:.2f} MB of files + {(on[1] - off[1]) * per / 1e6:.2f} MB "
           f"of database (text, search index, rows); status {on[4]}")
 

@@ -29,7 +29,8 @@ from scratch import pg_schema  # noqa: E402  (bench/scratch.py, beside this scri
 from aggregator.config import parse_config  # noqa: E402
 from aggregator.qingdan import category_of  # noqa: E402
 from aggregator.services.compliance import run  # noqa: E402
-from storage.store import ChannelRecord, Store, posts_t  # noqa: E402
+from storage.store import ChannelRecord, Store  # noqa: E402
+from storage.tables import posts_t  # noqa: E402
 
 FILLER = "根据学校有关规定，经研究决定，现将有关事项公告如下。请各单位认真组织落实，如有疑问请与联系人联系。" * 3
 KINDS = [  # (title, item, type, body tail)
@@ -44,7 +45,7 @@ KINDS = [  # (title, item, type, body tail)
 
 
 def fill(store: Store, n: int) -> None:
-    store.register_channels([ChannelRecord("xxgk", "信息公开网", "html", "信息公开网", None, True)])
+    store.channels.register([ChannelRecord("xxgk", "信息公开网", "html", "信息公开网", None, True)])
     rnd = random.Random(7)
     start = datetime(2021, 9, 1)
     span = 3 * 365 * 24 * 3600
@@ -74,7 +75,7 @@ def measure(label: str, url: str, n: int) -> None:
         fill(store, n)
         print(f"{label}: {n:,} posts loaded in {time.perf_counter() - t0:.1f} s")
         t0 = time.perf_counter()
-        read = sum(len(rows) for rows in store.iter_texts(None, None))
+        read = sum(len(rows) for rows in store.posts.iter_texts(None, None))
         baseline = time.perf_counter() - t0
         t0 = time.perf_counter()
         report = run(cfg, store, None, date(2024, 11, 1))

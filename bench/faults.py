@@ -39,13 +39,13 @@ def one(sc: Scenario | None) -> tuple[bool, int, float, str]:
                 cfg = parse_config(f'[store]\nurl = "sqlite:///{tmp}/f.db"\n[http]\n{HTTP}[[channel]]\nid = "news"\n'
                                    f'kind = "html"\nurl = "{site.url}{COLUMN}"\npreset = "vsb"\n', Path("b.toml"))
                 [r] = sync(cfg, store)
-            return r.status == "ok", 12 - store.count_posts("news"), time.perf_counter() - t, r.status
+            return r.status == "ok", 12 - store.posts.count("news"), time.perf_counter() - t, r.status
         try:
             first, second, elsewhere = run_scenario(sc, f"sqlite:///{tmp}/f.db", store)
         except AssertionError as exc:
             return False, -1, time.perf_counter() - t, f"unexpected: {exc}"
-        keys = [r["key"] for r in store.iter_posts()]
-        whole = [k for k in keys if (store.get_post("news", k) or {}).get("extra", {}).get("detail") != "missing"]
+        keys = [r["key"] for r in store.posts.iter_rows()]
+        whole = [k for k in keys if (p := store.posts.get("news", k)) is not None and p.extra.get("detail") != "missing"]
         lost = 12 - len(set(whole)) + (len(keys) - len(set(keys)))
         survived = (first.status == sc.status and sc.says in (first.error or "") and second.status == "ok"
                     and elsewhere == 0 and lost == 0)

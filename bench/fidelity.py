@@ -89,7 +89,7 @@ def big_portal(posts: int, new: int) -> None:
             t = time.perf_counter()
             [inc] = sync(cfg, store)
             inc_s = time.perf_counter() - t
-            stored = store.count_posts("p")
+            stored = store.posts.count("p")
     print(f"   first sync:       {first.status}, {first.new} new, {first.requests} requests, {first_s:.1f} s, "
           f"site says {first.site_total}, stored {stored - inc.new}")
     print(f"   incremental sync: {inc.status}, {inc.new} new, {inc.requests} requests, {inc_s:.2f} s")

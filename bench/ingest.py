@@ -34,7 +34,8 @@ import sqlalchemy as sa  # noqa: E402
 from aggregator.config import parse_config  # noqa: E402
 from aggregator.services.sync import sync  # noqa: E402
 from connectors.base import ChannelState, Checkpoint, FetchContext, Item, RawPost  # noqa: E402
-from storage.store import Store, posts_t  # noqa: E402
+from storage.store import Store  # noqa: E402
+from storage.tables import posts_t  # noqa: E402
 
 BODY = "为进一步做好学校信息公开工作，根据《高等学校信息公开办法》和《高等学校信息公开事项清单》要求，现将有关事项通知如下。" * 4
 START = datetime(2023, 9, 1, 8, 0)

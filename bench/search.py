@@ -140,7 +140,7 @@ class Loaded:
 
 def load(url: str, posts: Iterator[tuple[str, PostRecord]]) -> Loaded:
     store = Store.open(url)
-    store.register_channels([ChannelRecord(f"ch{i}", f"渠道{i}", "html", f"分组{i % 3}", None, True) for i in range(10)])
+    store.channels.register([ChannelRecord(f"ch{i}", f"渠道{i}", "html", f"分组{i % 3}", None, True) for i in range(10)])
     t = time.perf_counter()
     out = Loaded(store, 0.0)
     ratios = []
@@ -151,9 +151,9 @@ def load(url: str, posts: Iterator[tuple[str, PostRecord]]) -> Loaded:
             ratios.append(distinct_pairs((rec.body or "")[:600]))
         batch.setdefault(channel, []).append(rec)
         if len(batch[channel]) >= 2000:
-            store.write_posts(channel, batch.pop(channel))
+            store.posts.write(channel, batch.pop(channel))
     for channel, recs in batch.items():
-        store.write_posts(channel, recs)
+        store.posts.write(channel, recs)
     out.seconds = time.perf_counter() - t
     out.distinct = statistics.mean(ratios)
     return out
@@ -272,7 +272,7 @@ def run_sqlite(args: argparse.Namespace) -> None:
         with store.engine.connect() as conn:
             without = used_bytes(conn)
         t = time.perf_counter()
-        store.reindex()
+        store.posts.reindex()
         build_s = time.perf_counter() - t
         with store.engine.connect() as conn:
             rebuilt = used_bytes(conn)
@@ -305,7 +305,7 @@ def measure_sqlite(store: Store, args: argparse.Namespace, *, build_trigram: boo
     if has_tri and not args.no_trigram:
         with store.engine.connect() as conn:
             columns["FTS5 trigram"] = bench_trigram(conn, args.runs)
-    posts_n = store.count_posts()
+    posts_n = store.posts.count()
     store.close()
     table(f"SQLite {posts_n:,} posts", columns)
     ours, like = columns["ours (pairs+chars)"], columns["LIKE scan"]
@@ -329,7 +329,7 @@ def run_postgres(args: argparse.Namespace) -> None:
             conn.execute(sa.text("ANALYZE"))
             synced = conn.execute(sa.text("SELECT pg_total_relation_size('post_search')")).scalar_one()
         t = time.perf_counter()
-        store.reindex()
+        store.posts.reindex()
         build_s = time.perf_counter() - t
         with store.engine.begin() as conn:
             conn.execute(sa.text("ANALYZE"))

@@ -62,7 +62,7 @@ def in_process(server: SampleServer, n: int, workers: int, tmp: str) -> None:
         sched = Scheduler(cfg, store)
         t = time.perf_counter()
         sched.start()
-        while sum(1 for h in store.run_history(limit_per_channel=1).values() if h) < n:
+        while sum(1 for h in store.runs.history(limit_per_channel=1).values() if h) < n:
             time.sleep(0.2)
         wall = time.perf_counter() - t
         sched.stop()
@@ -80,7 +80,7 @@ def in_process(server: SampleServer, n: int, workers: int, tmp: str) -> None:
         t = time.perf_counter()
         for _ in range(20):
             for ch in cfg.channels:  # the naive way: one history query per channel
-                due_at(ch, store.run_history(channel_id=ch.id).get(ch.id, []), now)
+                due_at(ch, store.runs.history(channel_id=ch.id).get(ch.id, []), now)
         naive = (time.perf_counter() - t) / 20
         print(f"2. one look for due channels over {n}: {ours * 1000:.1f} ms (one grouped query) beside "
               f"{naive * 1000:.1f} ms (a query per channel) — {naive / ours:.1f}× ")
@@ -97,7 +97,7 @@ def serve_process(server: SampleServer, n: int, workers: int, tmp: str) -> None:
             while True:
                 time.sleep(0.5)
                 try:
-                    done = sum(1 for h in store.run_history(limit_per_channel=1).values() if h)
+                    done = sum(1 for h in store.runs.history(limit_per_channel=1).values() if h)
                 except Exception:
                     continue
                 if done >= n:

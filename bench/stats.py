@@ -33,14 +33,15 @@ from aggregator.config import parse_config  # noqa: E402
 from aggregator.qingdan import category_of  # noqa: E402
 from aggregator.services.report import coverage, write_workbook  # noqa: E402
 from aggregator.services.stats import academic_year, stats  # noqa: E402
-from storage.store import ChannelRecord, Store, posts_t  # noqa: E402
+from storage.store import ChannelRecord, Store  # noqa: E402
+from storage.tables import posts_t  # noqa: E402
 
 CONFIG = "".join(f'[[channel]]\nid = "ch{i}"\nkind = "html"\ngroup = "分组{i % 4}"\nurl = "https://x.edu.cn/{i}.htm"\n'
                  f'preset = "vsb"\n' for i in range(10))
 
 
 def fill(store: Store, n: int) -> None:
-    store.register_channels([ChannelRecord(f"ch{i}", f"渠道{i}", "html", f"分组{i % 4}", None, True) for i in range(10)])
+    store.channels.register([ChannelRecord(f"ch{i}", f"渠道{i}", "html", f"分组{i % 4}", None, True) for i in range(10)])
     rnd = random.Random(5)
     start = datetime(2021, 9, 1)
     span = 3 * 365 * 24 * 3600

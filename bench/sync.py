@@ -128,15 +128,15 @@ def extract_cpu_ms(n: int) -> float:
              for p in news_posts(n)]
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(f"sqlite:///{tmp}/x.db")
-        store.register_channels([ChannelRecord("p", "p", "html", "g", None, True)])
+        store.channels.register([ChannelRecord("p", "p", "html", "g", None, True)])
         cpu0 = time.process_time()
         batch = []
         for page, entry in pages:
             batch.append(normalise(parse_detail(page, entry, sel)))
             if len(batch) == 500:
-                store.write_posts("p", batch)
+                store.posts.write("p", batch)
                 batch = []
-        store.write_posts("p", batch)
+        store.posts.write("p", batch)
         cpu = time.process_time() - cpu0
         store.close()
     return 1000 * cpu / n

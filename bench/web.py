@@ -46,7 +46,7 @@ CHANNELS = [f"ch{i}" for i in range(12)]
 def build(url: str, n: int) -> None:
     rnd = random.Random(7)
     with Store.open(url) as store:
-        store.register_channels(ChannelRecord(c, f"渠道{c}", "html", f"分组{int(c[2:]) % 4}", None, True)
+        store.channels.register(ChannelRecord(c, f"渠道{c}", "html", f"分组{int(c[2:]) % 4}", None, True)
                                 for c in CHANNELS)
         start = datetime(2020, 9, 1)
         for b in range(0, n, 5000):
@@ -60,9 +60,9 @@ def build(url: str, n: int) -> None:
                     category=None if item is None else {7: 2, 11: 2, 18: 3, 19: 3, 37: 6, 32: 5}[item],
                     published_at=start + timedelta(minutes=i * 25), url=f"https://www.example.edu.cn/info/{i}.htm"))
             for ch, rows in batch.items():
-                store.write_posts(ch, rows)
+                store.posts.write(ch, rows)
             print(f"\r   building the store: {min(n, b + 5000):,} posts", end="", flush=True)
-        store.tidy_search(n)
+        store.posts.tidy_search(n)
     print()
 
 
@@ -71,7 +71,7 @@ def writer(url: str, stop: threading.Event, written: list[int]) -> None:
     with Store.open(url) as store:
         i = 0
         while not stop.is_set():
-            store.write_posts("ch0", [PostRecord(key=f"live{i + k}", title=f"新通知{i + k}招生工作安排", body="正文",
+            store.posts.write("ch0", [PostRecord(key=f"live{i + k}", title=f"新通知{i + k}招生工作安排", body="正文",
                                                  content_hash=f"l{i + k}", published_at=datetime.now())
                                       for k in range(10)])
             i += 10

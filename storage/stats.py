@@ -22,7 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.models import MONTH_INDEX
-from storage.store import Store, channels_t, posts_t
+from storage.store import Store
+from storage.tables import channels_t, posts_t
 
 __all__ = ["DIMENSIONS", "MONTH_INDEX", "channel_groups", "count_by", "count_query", "item_counts", "month_expr",
            "month_text", "newest_of_item"]

@@ -28,6 +28,7 @@ from aggregator.demo.attachments import docx_bytes, pdf_bytes, scanned_pdf_bytes
 from aggregator.demo.server import Resource, SampleServer
 from aggregator.demo.sites import OWNER, SamplePost, portal_site
 from aggregator.services.attachments import file_path
+from storage.records import AttachmentUsage
 from storage.store import Store
 from tests.helpers import free_port, wait_until_up, write_config
 
@@ -97,7 +98,7 @@ def _cli(cfg: Path, *args: str, code: int = 0) -> str:
 
 
 def _post(store: Store, title: str) -> int:
-    return next(r["id"] for r in store.iter_posts() if r["title"] == title)
+    return next(r["id"] for r in store.posts.iter_rows() if r["title"] == title)
 
 
 def test_attachments_are_kept_once_and_searchable(tmp_path: Path, store_url: str, site: SampleServer) -> None:
@@ -106,16 +107,16 @@ def test_attachments_are_kept_once_and_searchable(tmp_path: Path, store_url: str
     assert result["status"] == "ok", result
     store = Store.open(store_url)
     first = _post(store, "2025年硕士研究生拟录取名单公示")
-    rows = store.post_attachments(first)
-    assert [(r["name"], r["status"], r["kind"]) for r in rows] == [
+    rows = store.attachments.of_post(first)
+    assert [(r.name, r.status, r.kind) for r in rows] == [
         ("2025年硕士研究生拟录取名单.pdf", "kept", "pdf"), ("招生简章（含专业目录）.docx", "kept", "docx")]
-    assert rows[0]["pages"] == 3 and rows[0]["text_status"] == "text"
+    assert rows[0].pages == 3 and rows[0].text_status == "text"
     # Four links, three distinct files: the same PDF behind two links is kept once.
-    assert store.attachment_usage() == {"files": 3, "links": 4, "bytes": len(PDF) + len(DOCX) + len(XLSX)}
+    assert store.attachments.usage() == AttachmentUsage(files=3, bytes=len(PDF) + len(DOCX) + len(XLSX), links=4)
     kept = [p for p in (tmp_path / "attachments").rglob("*") if p.is_file()]
-    assert sorted(p.name for p in kept) == sorted(r["sha256"] for r in [*rows, *store.post_attachments(
+    assert sorted(p.name for p in kept) == sorted(r.sha256 for r in [*rows, *store.attachments.of_post(
         _post(store, "2025年学生收费标准公示"))])
-    assert file_path(tmp_path / "attachments", rows[0]["sha256"]).read_bytes() == PDF
+    assert file_path(tmp_path / "attachments", rows[0].sha256).read_bytes() == PDF
 
     # A two-character word only the PDF carries finds both posts that link it, and the
     # snippet names the attachment; the DOCX's table and the XLSX's cells are searchable too.
@@ -135,7 +136,7 @@ def test_attachments_are_kept_once_and_searchable(tmp_path: Path, store_url: str
     lines = [json.loads(x) for x in _cli(cfg, "export", "--attachments").splitlines()]
     listed = next(x for x in lines if x["id"] == first)["attachments"]
     assert [(a["name"], a["status"], a["size"], a["sha256"]) for a in listed][0] == (
-        "2025年硕士研究生拟录取名单.pdf", "kept", len(PDF), rows[0]["sha256"])
+        "2025年硕士研究生拟录取名单.pdf", "kept", len(PDF), rows[0].sha256)
     assert "attachments" not in json.loads(_cli(cfg, "export").splitlines()[0])  # the contract's shape
     store.close()
 
@@ -146,7 +147,7 @@ def test_a_changed_or_gone_attachment_keeps_every_version(tmp_path: Path, store_
     _cli(cfg, "sync")
     store = Store.open(store_url)
     first = _post(store, "2025年硕士研究生拟录取名单公示")
-    old_sha = store.post_attachments(first)[0]["sha256"]
+    old_sha = store.attachments.of_post(first)[0].sha256
 
     new_pdf = pdf_bytes(["2025年硕士研究生拟录取名单（更正）", "计算机学院 鲲鹏 张三 复试成绩 88.0 凤凰"])
     site.pages[JSP + "91010"] = Resource(new_pdf, "application/octet-stream",
@@ -154,28 +155,28 @@ def test_a_changed_or_gone_attachment_keeps_every_version(tmp_path: Path, store_
     del site.pages[JSP + "91020"]  # the 收费标准 is taken down
     _cli(cfg, "sync", "--full")
 
-    rows = store.post_attachments(first)
-    versions = [(r["status"], r["sha256"]) for r in rows if r["url"].endswith("91010")]
+    rows = store.attachments.of_post(first)
+    versions = [(r.status, r.sha256) for r in rows if r.url.endswith("91010")]
     assert versions[0] == ("changed", old_sha) and versions[1][0] == "kept" and versions[1][1] != old_sha
     root = tmp_path / "attachments"
     assert file_path(root, old_sha).read_bytes() == PDF and file_path(root, versions[1][1]).read_bytes() == new_pdf
     # The post's revision says which file it published until now.
-    revisions = store.revisions(first)
-    assert revisions and any(a.get("sha256") == old_sha for a in revisions[-1]["attachments"])
+    revisions = store.posts.revisions(first)
+    assert revisions and any(a.get("sha256") == old_sha for a in revisions[-1].attachments)
     # The new version's text is searched; the DOCX, unchanged, was asked with its validators (304).
     assert [r["title"] for r in json.loads(_cli(cfg, "search", "凤凰", "--json"))["results"]] == [
         "2025年硕士研究生拟录取名单公示"]
 
     fees = _post(store, "2025年学生收费标准公示")
-    gone = store.post_attachments(fees)[0]
-    assert gone["status"] == "gone" and file_path(root, gone["sha256"]).exists()
-    assert len(store.revisions(fees)) == 1
+    gone = store.attachments.of_post(fees)[0]
+    assert gone.status == "gone" and file_path(root, gone.sha256).exists()
+    assert len(store.posts.revisions(fees)) == 1
     # The post page shows both versions and the revision names the file it replaced.
     with served(cfg) as client:
         page = client.get(f"/posts/{first}").text
         assert "旧版本（来源已更换）" in page and f"sha256 {old_sha[:12]}" in page
         assert "来源已删除，副本保留" in client.get(f"/posts/{fees}").text
-        assert client.get(f"/attachments/{gone['id']}").content == XLSX
+        assert client.get(f"/attachments/{gone.id}").content == XLSX
     store.close()
 
 
@@ -216,11 +217,11 @@ def test_an_oversized_attachment_is_refused_without_holding_it(tmp_path: Path, s
     assert peak < 20 << 20  # the 60 MB never sat in memory
     assert result["status"] == "partial" and "91020" in result["error"] and "cap" in result["error"]
     store = Store.open(store_url)
-    row = store.post_attachments(_post(store, "2025年学生收费标准公示"))[0]
-    assert row["status"] == "refused" and row["sha256"] is None and "max_bytes" in row["error"]
+    row = store.attachments.of_post(_post(store, "2025年学生收费标准公示"))[0]
+    assert row.status == "refused" and row.sha256 is None and "max_bytes" in row.error
     # Nothing of it is left on disk; every other attachment and post is kept.
     assert not [p for p in (tmp_path / "attachments" / ".tmp").iterdir()]
-    assert store.attachment_usage()["files"] == 2 and store.count_posts() == 3
+    assert store.attachments.usage().files == 2 and store.posts.count() == 3
     store.close()
 
 
@@ -235,10 +236,10 @@ def test_scanned_pdfs_archive_bombs_and_hostile_names(tmp_path: Path, store_url:
     cfg = _config(tmp_path, store_url, site.url)
     assert json.loads(_cli(cfg, "sync", "--json"))["channels"][0]["status"] == "ok"
     store = Store.open(store_url)
-    scanned, docx = store.post_attachments(_post(store, "2025年硕士研究生拟录取名单公示"))
-    assert (scanned["name"], scanned["text_status"], scanned["pages"]) == ("passwd.pdf", "no_text_layer", 2)
-    assert "扫描件" in scanned["note"]
-    assert docx["status"] == "kept" and docx["text_status"] == "failed" and "压缩炸弹" in docx["note"]
+    scanned, docx = store.attachments.of_post(_post(store, "2025年硕士研究生拟录取名单公示"))
+    assert (scanned.name, scanned.text_status, scanned.pages) == ("passwd.pdf", "no_text_layer", 2)
+    assert "扫描件" in scanned.note
+    assert docx.status == "kept" and docx.text_status == "failed" and "压缩炸弹" in docx.note
     assert not (tmp_path / "etc").exists()
     store.close()
 
@@ -250,14 +251,14 @@ def test_off_fetches_nothing_and_list_keeps_without_reading(tmp_path: Path, stor
     assert not [k for k in site.hits if "download.jsp" in k]
     store = Store.open(store_url)
     first = _post(store, "2025年硕士研究生拟录取名单公示")
-    assert [a["name"] for a in store.post_by_id(first)["attachments"]] == ["拟录取名单", "招生简章"]  # type: ignore[index]
+    assert [a["name"] for a in store.posts.by_id(first).attachments] == ["拟录取名单", "招生简章"]
     store.close()
 
     cfg = _config(tmp_path, store_url, site.url, mode="list")
     _cli(cfg, "sync")
     store = Store.open(store_url)
-    rows = store.post_attachments(first)
-    assert [r["status"] for r in rows] == ["kept", "kept"] and {r["text_status"] for r in rows} == {"off"}
+    rows = store.attachments.of_post(first)
+    assert [r.status for r in rows] == ["kept", "kept"] and {r.text_status for r in rows} == {"off"}
     assert json.loads(_cli(cfg, "search", "鲲鹏", "--json"))["total"] == 0
     # Switched to "index", the files kept already are read — not fetched again.
     cfg = _config(tmp_path, store_url, site.url, mode="index")
@@ -299,14 +300,14 @@ def _check_served(client: httpx.Client, store: Store) -> None:
     first = _post(store, "2025年硕士研究生拟录取名单公示")
     page = client.get(f"/posts/{first}").text
     assert "2025年硕士研究生拟录取名单.pdf" in page and "PDF" in page and "文字已可检索" in page
-    link = store.post_attachments(first)[0]["id"]
+    link = store.attachments.of_post(first)[0].id
     got = client.get(f"/attachments/{link}")
     assert got.status_code == 200 and got.content == PDF
     assert got.headers["content-type"] == "application/pdf"
     assert got.headers["content-disposition"].startswith("attachment; filename*=UTF-8''")
     assert got.headers["x-content-type-options"] == "nosniff" and "sandbox" in got.headers["content-security-policy"]
-    hostile = store.post_attachments(_post(store, "2025年学生收费标准公示"))[0]
-    served = client.get(f"/attachments/{hostile['id']}")
+    hostile = store.attachments.of_post(_post(store, "2025年学生收费标准公示"))[0]
+    served = client.get(f"/attachments/{hostile.id}")
     assert served.headers["content-type"] == "application/octet-stream"  # an HTML body is never served as HTML
     assert client.get("/attachments/999999").status_code == 404
     api = client.get(f"/api/posts/{first}").json()["attachment_files"]

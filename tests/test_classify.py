@@ -85,27 +85,27 @@ def synced(tmp_path: Path, store_url: str) -> tuple[Path, SampleServer]:
 
 
 def _post_id(store: Store, title: str) -> int:
-    return next(r["id"] for r in store.iter_posts() if r["title"] == title)
+    return next(r["id"] for r in store.posts.iter_rows() if r["title"] == title)
 
 
 def test_a_manual_tag_survives_a_full_resync_and_reclassify(synced: tuple[Path, SampleServer], store_url: str) -> None:
     cfg_path, _ = synced
     store = Store.open(store_url)
     budget = _post_id(store, f"{SCHOOL}2025年部门预算公开")
-    assert store.post_by_id(budget)["item"] == 19  # type: ignore[index]
+    assert store.posts.by_id(budget).item == 19
     runner = CliRunner()
     assert runner.invoke(app, ["--config", str(cfg_path), "tag", str(budget), "20"]).exit_code == 0
     assert runner.invoke(app, ["--config", str(cfg_path), "sync", "portal-news", "--full"]).exit_code == 0
     result = runner.invoke(app, ["--config", str(cfg_path), "reclassify", "--json"])
-    assert json.loads(result.stdout)["checked"] == store.count_posts() - 1
-    post = store.post_by_id(budget)
-    assert post is not None and (post["item"], post["category"], post["item_source"]) == (20, 3, "manual")
+    assert json.loads(result.stdout)["checked"] == store.posts.count() - 1
+    post = store.posts.by_id(budget)
+    assert post is not None and (post.item, post.category, post.item_source) == (20, 3, "manual")
     explain = runner.invoke(app, ["--config", str(cfg_path), "classify", str(budget), "--json"])
     assert json.loads(explain.stdout) == {"item": 20, "category": 3, "rule": "manual tag", "score": 100.0}
     # "none" is a tag too: this post discloses nothing, whatever the rules say.
     assert runner.invoke(app, ["--config", str(cfg_path), "tag", str(budget), "none"]).exit_code == 0
-    post = store.post_by_id(budget)
-    assert post is not None and (post["item"], post["item_source"]) == (None, "manual")
+    post = store.posts.by_id(budget)
+    assert post is not None and (post.item, post.item_source) == (None, "manual")
     store.close()
 
 
@@ -117,7 +117,7 @@ def test_reclassify_reports_what_a_rule_change_moved(synced: tuple[Path, SampleS
     store = Store.open(store_url)
     result = reclassify(parse_config(cfg_path.read_text(encoding="utf-8"), cfg_path), store)
     assert result.changed == 2  # the portal's and the 信息公开网's 部门预算
-    assert result.checked == store.count_posts()
+    assert result.checked == store.posts.count()
     again = reclassify(parse_config(cfg_path.read_text(encoding="utf-8"), cfg_path), store)
     assert again.changed == 0
     store.close()

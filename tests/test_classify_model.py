@@ -80,7 +80,7 @@ def test_retrain_learns_the_office_corrections_and_never_overwrites_them(tmp_pat
     cfg = write_config(tmp_path / "c.toml", store_url, CHANNEL.format(path=csv_path))
     _cli(cfg, "sync", "oa")
     store = Store.open(store_url)
-    ids = {r["title"]: r["id"] for r in store.iter_posts()}
+    ids = {r["title"]: r["id"] for r in store.posts.iter_rows()}
     before = json.loads(_cli(cfg, "classify", "--title", NEW_TITLE, "--json"))
     assert before["item"] != 21
     for place in PLACES:
@@ -100,8 +100,8 @@ def test_retrain_learns_the_office_corrections_and_never_overwrites_them(tmp_pat
     # A new post of the corrected form, synced after the retrain, gets the office's item.
     _csv(csv_path, [p + FORM for p in PLACES] + ["后勤集团召开2025年工作会议", NEW_TITLE])
     _cli(cfg, "sync", "oa")
-    new = store.post_by_id(next(r["id"] for r in store.iter_posts() if r["title"] == NEW_TITLE))
-    assert new is not None and (new["item"], new["item_source"]) == (21, "model")
+    new = store.posts.by_id(next(r["id"] for r in store.posts.iter_rows() if r["title"] == NEW_TITLE))
+    assert new is not None and (new.item, new.item_source) == (21, "model")
 
     # The corrections survive a re-classification, a full re-sync and another retrain.
     first = ids[PLACES[0] + FORM]
@@ -110,9 +110,9 @@ def test_retrain_learns_the_office_corrections_and_never_overwrites_them(tmp_pat
     _cli(cfg, "sync", "oa", "--full")
     _cli(cfg, "classify", "retrain")
     for place in PLACES:
-        post = store.post_by_id(ids[place + FORM])
-        assert post is not None and post["item_source"] == "manual"
-        assert post["item"] == (None if place == PLACES[0] else 21)
+        post = store.posts.by_id(ids[place + FORM])
+        assert post is not None and post.item_source == "manual"
+        assert post.item == (None if place == PLACES[0] else 21)
     store.close()
 
 
@@ -153,19 +153,19 @@ def test_the_service_refits_the_model_once_the_office_has_tagged(tmp_path: Path,
     scheduler = Scheduler(parse_config(cfg.read_text(encoding="utf-8"), cfg), store)
     try:
         scheduler.retrain()  # nothing tagged: nothing fitted
-        assert store.latest_model_id() is None
-        _cli(cfg, "tag", str(next(r["id"] for r in store.iter_posts())), "21")
+        assert store.models.latest_id() is None
+        _cli(cfg, "tag", str(next(r["id"] for r in store.posts.iter_rows())), "21")
         scheduler.retrain()  # the night's mark is taken: one fit per night, whoever asks
-        assert store.latest_model_id() is None
+        assert store.models.latest_id() is None
         with store.engine.begin() as conn:  # the next night
             conn.execute(sa.text("DELETE FROM service_marks"))
         scheduler.retrain()
-        first = store.latest_model_id()
+        first = store.models.latest_id()
         assert first is not None
         with store.engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM service_marks"))
         scheduler.retrain()  # the tags did not change since: no new model
-        assert store.latest_model_id() == first
+        assert store.models.latest_id() == first
     finally:
         scheduler.pool.shutdown()
         store.close()

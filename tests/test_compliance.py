@@ -99,7 +99,7 @@ def test_the_office_file_overrides_and_extends_the_rules(tmp_path: Path) -> None
 @pytest.fixture
 def filled(store_url: str, store: Store, tmp_path: Path) -> Path:
     cfg = one_channel(tmp_path / "config.toml", store_url, store, "xxgk")
-    store.write_posts("xxgk", [
+    store.posts.write("xxgk", [
         PostRecord(key="a", title="关于拟任干部任前公示的公告", content_hash="a", item=25, category=5,
                    body="公示期：2023年9月28日至2023年10月8日。", published_at=datetime(2023, 9, 28, 9)),
         PostRecord(key="b", title="食堂食材配送服务项目合同公告", content_hash="b", item=18, category=3, type="合同公告",

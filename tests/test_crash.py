@@ -29,25 +29,25 @@ def test_killing_a_sync_midway_and_syncing_again_gives_a_complete_store(store_ur
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and stored < 300:
             time.sleep(0.05)
-            stored = store.count_posts()
+            stored = store.posts.count()
             assert victim.poll() is None, victim.stderr.read().decode() if victim.stderr else ""
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=10)
     assert 300 <= stored < TOTAL, "the kill must land mid-sync"
-    assert store.runs()[-1]["status"] == "running"
+    assert store.runs.all()[-1].status == "running"
 
     # The killed process's lease has not expired (the worker's [service] lease is 5 s), but its holder
     # is gone from this machine: a sync started at once takes the channel over and completes the store.
     done = subprocess.run([*cmd, "fast"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert store.count_posts() == TOTAL
-    keys = {row["key"] for row in store.iter_posts()}
+    assert store.posts.count() == TOTAL
+    keys = {row["key"] for row in store.posts.iter_rows()}
     assert keys == {f"news-{i}" for i in range(TOTAL)}
-    runs = store.runs()
-    assert [r["status"] for r in runs] == ["interrupted", "ok"]
-    assert "已不在运行" in runs[0]["error"] and "crash_worker slow" in runs[0]["error"]
-    assert runs[0]["finished_at"] <= runs[1]["started_at"]  # closed at the holder's last sign of life
-    assert store.load_state("news").cursor == str(TOTAL)
+    runs = store.runs.all()
+    assert [r.status for r in runs] == ["interrupted", "ok"]
+    assert "已不在运行" in runs[0].error and "crash_worker slow" in runs[0].error
+    assert runs[0].finished_at <= runs[1].started_at  # closed at the holder's last sign of life
+    assert store.channels.load_state("news").cursor == str(TOTAL)
 
 
 # -- SIGKILL at random points of real `xxgk sync` runs, store compared whole with a clean run's --------------
@@ -58,13 +58,13 @@ SEEDS = (11, 23, 37)
 def _dump(store: Store) -> dict[str, tuple]:
     """Everything a sync decides about each post: fields, tag and its revisions' texts (not clock times)."""
     out = {}
-    for row in store.iter_posts():
-        p = store.get_post(row["channel_id"], row["key"])
+    for row in store.posts.iter_rows():
+        p = store.posts.get(row["channel_id"], row["key"])
         assert p is not None
-        revisions = tuple((r["title"], r["body"], r["published_at"]) for r in store.revisions(p["id"]))
+        revisions = tuple((r.title, r.body, r.published_at) for r in store.posts.revisions(p.id))
         # Keys without the loopback server's port, which differs between runs.
-        out[p["key"].split("/", 3)[-1]] = (p["title"], p["published_at"], p["body"], p["department"], p["item"], p["category"],
-                         tuple(a["name"] for a in p["attachments"]), p["extra"].get("detail"), revisions)
+        out[p.key.split("/", 3)[-1]] = (p.title, p.published_at, p.body, p.department, p.item, p.category,
+                         tuple(a["name"] for a in p.attachments), p.extra.get("detail"), revisions)
     return out
 
 

@@ -77,7 +77,7 @@ def run_scenario(sc: Scenario, store_url: str, store: Store) -> tuple[object, ob
                            Path("faults.toml"))
         site.faults[sc.path] = sc.fault(site)
         [first] = sync(cfg, store)
-        stored_first = store.count_posts("news")
+        stored_first = store.posts.count("news")
         del site.faults[sc.path]
         [second] = sync(cfg, store)
         assert stored_first == sc.stored, (sc.name, stored_first, first.error)
@@ -91,9 +91,9 @@ def test_a_fault_is_reported_survived_and_healed(sc: Scenario, store_url: str, s
     assert sc.path.rsplit("/", 1)[-1] in (first.error or "")  # type: ignore[attr-defined]
     assert elsewhere == 0  # no request ever left the channel's hosts
     assert second.status == "ok", second.error  # type: ignore[attr-defined]
-    keys = [r["key"] for r in store.iter_posts()]
+    keys = [r["key"] for r in store.posts.iter_rows()]
     assert len(keys) == len(set(keys)) == 12  # nothing lost, nothing twice
-    complete = [p for p in (store.get_post("news", k) for k in keys) if p and p["extra"].get("detail") != "missing"]
+    complete = [p for p in (store.posts.get("news", k) for k in keys) if p and p.extra.get("detail") != "missing"]
     assert len(complete) == 12  # every stub from the faulty run was completed
 
 
@@ -121,7 +121,7 @@ def test_a_page_whose_header_lies_about_its_charset_is_read_right(store_url: str
                            Path("charset.toml"))
         [r] = sync(cfg, store)
     assert r.status == "ok", r.error
-    titles = {store.get_post("news", k["key"])["title"] for k in store.iter_posts()}  # type: ignore[index]
+    titles = {store.posts.get("news", k["key"]).title for k in store.posts.iter_rows()}
     assert p.title in titles and q.title in titles and not any("�" in t for t in titles)
 
 

@@ -31,8 +31,8 @@ def config(server: SampleServer, store_url: str, channel: str = "", *, url: str 
 
 def stored(store: Store, channel: str = "news") -> dict[str, dict]:
     """The channel's posts by their URL's last part (`9003.htm`)."""
-    posts = [store.get_post(r["channel_id"], r["key"]) for r in store.iter_posts() if r["channel_id"] == channel]
-    return {p["url"].rsplit("/", 1)[-1]: p for p in posts if p}  # type: ignore[index]
+    posts = [store.posts.get(r["channel_id"], r["key"]) for r in store.posts.iter_rows() if r["channel_id"] == channel]
+    return {p.url.rsplit("/", 1)[-1]: p for p in posts if p}
 
 
 def detail_page(p: SamplePost, **swap: str) -> Resource:
@@ -48,10 +48,10 @@ def detail_page(p: SamplePost, **swap: str) -> Resource:
 
 def age_retries(store: Store, **when: str) -> None:
     """Move the channel's retry queue back in time (the clock is real; the test does not wait)."""
-    state = store.load_state("news")
+    state = store.channels.load_state("news")
     for entry in state.data["retry"].values():
         entry.update(when)
-    store.save_state("news", state)
+    store.channels.save_state("news", state)
 
 
 @pytest.fixture
@@ -81,9 +81,9 @@ def test_a_detail_page_that_fails_is_stored_from_the_list_and_completed_later(
     assert (first.status, first.new) == ("partial", 6)
     assert path in (first.error or "") and "stored from the list" in (first.error or "")
     stub = stored(store)[f"{broken.news_id}.htm"]
-    assert stub["title"] == broken.title and stub["published_at"] == datetime.combine(broken.published.date(),
+    assert stub.title == broken.title and stub.published_at == datetime.combine(broken.published.date(),
                                                                                         datetime.min.time())
-    assert stub["extra"]["detail"] == "missing" and str(failure) in stub["extra"]["detail_error"]
+    assert stub.extra["detail"] == "missing" and str(failure) in stub.extra["detail_error"]
 
     # Still failing: the list is unchanged (304), but the run says the detail is missing.
     [again] = sync(cfg, store)
@@ -99,9 +99,9 @@ def test_a_detail_page_that_fails_is_stored_from_the_list_and_completed_later(
     [healed] = sync(cfg, store)
     assert (healed.status, healed.new, healed.updated) == ("ok", 0, 1), healed.error
     post = stored(store)[f"{broken.news_id}.htm"]
-    assert post["published_at"] == broken.published and post["body"].startswith(broken.paragraphs[0])
-    assert "detail" not in post["extra"] and store.revisions(post["id"]) == []
-    assert store.count_posts("news") == 6
+    assert post.published_at == broken.published and post.body.startswith(broken.paragraphs[0])
+    assert "detail" not in post.extra and store.posts.revisions(post.id) == []
+    assert store.posts.count("news") == 6
     # Nothing left to retry: the next quiet sync is one request and ok.
     [quiet] = sync(cfg, store)
     assert (quiet.status, quiet.requests) == ("ok", 1)
@@ -116,8 +116,8 @@ def test_a_detail_that_never_returns_is_given_up_after_retry_days(
     age_retries(store, first_failed="2020-01-01T00:00:00")  # as if the first failure were long ago
     [r] = sync(cfg, store)
     assert r.status == "partial" and "gave up after 2 tries since 2020-01-01" in (r.error or "")
-    assert "retry" not in store.load_state("news").data
-    assert stored(store)[f"{posts[0].news_id}.htm"]["extra"]["detail"] == "missing"  # kept, marked
+    assert "retry" not in store.channels.load_state("news").data
+    assert stored(store)[f"{posts[0].news_id}.htm"].extra["detail"] == "missing"  # kept, marked
     [after] = sync(cfg, store)
     assert after.status == "ok"
 
@@ -153,12 +153,12 @@ def test_dates_fall_back_from_labelled_text_to_meta_to_the_url(
 
     [r] = sync(config(site, store_url), store)
     got = stored(store)
-    assert got[f"{p[0].news_id}.htm"]["published_at"] == datetime(2025, 3, 10)
-    assert got[f"{p[1].news_id}.htm"]["published_at"] == datetime(2021, 4, 15, 10, 0)
-    assert got[f"{p[2].news_id}.htm"]["published_at"] == datetime(2024, 11, 5, 8, 30)
-    assert got["t20230105_4521.html"]["published_at"] == datetime(2023, 1, 5)
+    assert got[f"{p[0].news_id}.htm"].published_at == datetime(2025, 3, 10)
+    assert got[f"{p[1].news_id}.htm"].published_at == datetime(2021, 4, 15, 10, 0)
+    assert got[f"{p[2].news_id}.htm"].published_at == datetime(2024, 11, 5, 8, 30)
+    assert got["t20230105_4521.html"].published_at == datetime(2023, 1, 5)
     undated = got[f"{p[4].news_id}.htm"]
-    assert undated["published_at"] is None and undated["title"] == p[4].title
+    assert undated.published_at is None and undated.title == p[4].title
     assert r.status == "partial" and "no publication date" in (r.error or "")
     assert f"/info/1010/{p[4].news_id}.htm" in (r.error or "")
     assert r.new == 6
@@ -178,7 +178,7 @@ def test_a_sidebar_heading_or_column_name_is_never_a_title(
     site.pages[f"/portal/info/1010/{posts[3].news_id}.htm"] = detail_page(
         posts[3], title='<h1 class="title">通知公告</h1>')
     sync(config(site, store_url), store)
-    titles = {k: p["title"] for k, p in stored(store).items()}
+    titles = {k: p.title for k, p in stored(store).items()}
     assert sorted(titles.values()) == sorted(p.title for p in posts)
 
 
@@ -196,7 +196,7 @@ def test_full_walks_past_a_page_with_no_usable_entries(store_url: str, store: St
     pages[middle] = html(text)
     with SampleServer(pages) as server:
         [r] = sync(config(server, store_url), store, full=True)
-        assert store.count_posts("news") == 10
+        assert store.posts.count("news") == 10
         assert r.status == "partial" and middle in (r.error or "") and "no usable entries" in (r.error or "")
         assert {f"{p.news_id}.htm" for p in posts[10:]} <= set(stored(store))
 
@@ -229,7 +229,7 @@ def test_a_feed_guid_with_tracking_parts_is_known_on_the_next_sync(store_url: st
         [second] = sync(cfg, store)
         assert (second.status, second.new) == ("ok", 1)
         assert server.hits["/a/1.htm"] == 0 and server.hits["/a/2.htm"] == 0 and server.hits["/a/3.htm"] == 1
-        assert store.count_posts("f") == 3
+        assert store.posts.count("f") == 3
 
 
 def test_a_store_keyed_by_raw_guids_is_rekeyed_by_the_migration(store_url: str) -> None:
@@ -250,7 +250,7 @@ def test_a_store_keyed_by_raw_guids_is_rekeyed_by_the_migration(store_url: str) 
              {"k": "https://x.edu.cn/a/2.htm#c"}, {"k": "https://x.edu.cn/a/2.htm"}])
     engine.dispose()
     with Store.open(store_url) as store:
-        keys = sorted(r["key"] for r in store.iter_posts())
+        keys = sorted(r["key"] for r in store.posts.iter_rows())
     # Renamed where free; a collision leaves both rows as they were.
     assert keys == ["MzA3:1:1", "https://x.edu.cn/a/1.htm", "https://x.edu.cn/a/2.htm", "https://x.edu.cn/a/2.htm#c"]
 
@@ -310,17 +310,17 @@ def test_procurement_amounts_units_and_methods_as_real_notices_write_them(store_
                            'preset = "vsb"\n', Path("cg.toml"))
         [r] = sync(cfg, store)
         assert (r.status, r.new) == ("ok", 4), r.error
-    got = {p["title"].removeprefix(SCHOOL): p for p in stored(store, "cg").values()}
+    got = {p.title.removeprefix(SCHOOL): p for p in stored(store, "cg").values()}
     tender = got["实验室设备采购项目公告"]
-    assert tender["type"] == "磋商谈判公告"  # the title is silent; the body's 采购方式 decides
-    assert tender["extra"]["budget"] == 480000.0 and tender["extra"]["project_code"] == "DHKJ-2026-CG001"
-    assert tender["extra"]["method"] == "竞争性磋商"
-    award = got["教材采购项目结果公告"]["extra"]
+    assert tender.type == "磋商谈判公告"  # the title is silent; the body's 采购方式 decides
+    assert tender.extra["budget"] == 480000.0 and tender.extra["project_code"] == "DHKJ-2026-CG001"
+    assert tender.extra["method"] == "竞争性磋商"
+    award = got["教材采购项目结果公告"].extra
     assert award["award"] == 37500.0  # the total, not the 125 元/套 unit price
     assert award["supplier"] == "武汉书香图书有限公司" and award["project_code"] == "DHKJ-2026-CG002"
-    assert got["物业服务项目"]["type"] == "询价公告" and got["物业服务项目"]["extra"]["budget"] == 125000.0
-    assert got["网络设备采购项目"]["type"] == "单一来源公示"
-    assert got["网络设备采购项目"]["extra"]["budget"] == 1250000.0
+    assert got["物业服务项目"].type == "询价公告" and got["物业服务项目"].extra["budget"] == 125000.0
+    assert got["网络设备采购项目"].type == "单一来源公示"
+    assert got["网络设备采购项目"].extra["budget"] == 1250000.0
 
 
 @pytest.mark.parametrize(("text", "yuan"), [
@@ -371,16 +371,16 @@ def test_the_vsb_preset_finds_lists_by_their_shape(shape: str, posts: list[Sampl
     [r] = sync(config(site, store_url), store)
     assert (r.status, r.new, r.site_total) == ("ok", 6, 6), r.error
     got = stored(store)
-    assert sorted(p["title"] for p in got.values()) == sorted(p.title for p in posts)
-    assert all(p["published_at"] == q.published for p, q in zip(
-        sorted(got.values(), key=lambda p: p["url"]), sorted(posts, key=lambda p: p.news_id), strict=True))
+    assert sorted(p.title for p in got.values()) == sorted(p.title for p in posts)
+    assert all(p.published_at == q.published for p, q in zip(
+        sorted(got.values(), key=lambda p: p.url), sorted(posts, key=lambda p: p.news_id), strict=True))
 
 
 def test_a_config_that_overrides_one_preset_key_keeps_the_others(
         posts: list[SamplePost], site: SampleServer, store_url: str, store: Store) -> None:
     [r] = sync(config(site, store_url, '[channel.list]\ndate = "span.date"\n'), store)
     assert (r.status, r.new) == ("ok", 6)
-    assert {p["published_at"].date() for p in stored(store).values()} == {p.published.date() for p in posts}
+    assert {p.published_at.date() for p in stored(store).values()} == {p.published.date() for p in posts}
 
 
 def test_a_walk_that_misses_what_the_list_counts_is_partial(store_url: str, store: Store) -> None:
@@ -416,6 +416,6 @@ def test_an_incremental_walk_stopped_after_a_page_goes_on_past_it_next_time(stor
                 stop.set()
 
         [cut] = sync(cfg, store, on_progress=after_a_page, stop=stop)
-        assert cut.status == "interrupted" and store.count_posts("news") == 16 + 8
+        assert cut.status == "interrupted" and store.posts.count("news") == 16 + 8
         [resumed] = sync(cfg, store)
-    assert (resumed.status, resumed.new) == ("ok", 4) and store.count_posts("news") == 28
+    assert (resumed.status, resumed.new) == ("ok", 4) and store.posts.count("news") == 28

@@ -54,7 +54,7 @@ def exports(tmp_path: Path) -> Path:
 
 
 def by_key(store: Store, channel: str) -> dict[str, dict]:  # type: ignore[type-arg]
-    return {r["key"]: store.get_post(channel, r["key"]) for r in store.iter_posts() if r["channel_id"] == channel}  # type: ignore[misc]
+    return {r["key"]: store.posts.get(channel, r["key"]) for r in store.posts.iter_rows() if r["channel_id"] == channel}
 
 
 def test_one_article_in_json_xlsx_and_a_saved_page_is_one_post_with_the_newest_counts(
@@ -65,14 +65,14 @@ def test_one_article_in_json_xlsx_and_a_saved_page_is_one_post_with_the_newest_c
     posts = by_key(store, "wx")
     mid, idx, title, when, reads, likes = WX[2]  # in the JSON, the (newer) XLSX and a raw saved page
     post = posts[f"{samples.BIZ}:{mid}:{idx}"]
-    assert post["title"] == title and post["published_at"] == datetime.strptime(when, "%Y-%m-%d %H:%M")
-    assert (post["reads"], post["likes"]) == (int(reads * 1.5), int(likes * 1.5))  # the XLSX is newer
-    history = store.count_history(post["id"])
-    assert [(h["reads"], h["likes"]) for h in history] == [(reads, likes), (int(reads * 1.5), int(likes * 1.5))]
-    assert post["department"] == samples.SCHOOL and post["extra"]["status"] == "ok"
-    assert "（来源：党委宣传部）" in post["body"] and "evil" not in (post["body_html"] or "")
-    assert post["url"] == f"https://mp.weixin.qq.com/s?__biz={samples.BIZ}&mid={mid}&idx={idx}&sn=3f9d{mid % 10000:04d}{idx}"
-    statuses = {p["extra"]["status"] for p in posts.values()}
+    assert post.title == title and post.published_at == datetime.strptime(when, "%Y-%m-%d %H:%M")
+    assert (post.reads, post.likes) == (int(reads * 1.5), int(likes * 1.5))  # the XLSX is newer
+    history = store.posts.count_history(post.id)
+    assert [(h.reads, h.likes) for h in history] == [(reads, likes), (int(reads * 1.5), int(likes * 1.5))]
+    assert post.department == samples.SCHOOL and post.extra["status"] == "ok"
+    assert "（来源：党委宣传部）" in post.body and "evil" not in (post.body_html or "")
+    assert post.url == f"https://mp.weixin.qq.com/s?__biz={samples.BIZ}&mid={mid}&idx={idx}&sn=3f9d{mid % 10000:04d}{idx}"
+    statuses = {p.extra["status"] for p in posts.values()}
     assert statuses == {"ok", "image", "deleted"}
     # The office's figure: reads per account = the newest count of each article.
     newest = {k: (int(r * 1.5) if i < 6 else r) for i, (*k, r, _l) in enumerate(WX) for k in [tuple(k[:2])]}
@@ -99,8 +99,8 @@ def test_an_older_export_imported_late_does_not_turn_the_counts_back(exports: Pa
     assert (wx.fetched, wx.new, wx.updated) == (len(WX), 0, 0)
     mid, idx, _t, _w, reads, _l = WX[0]
     post = by_key(store, "wx")[f"{samples.BIZ}:{mid}:{idx}"]
-    assert post["reads"] == int(reads * 1.5)
-    assert [h["reads"] for h in store.count_history(post["id"])] == [int(reads * 0.5), reads, int(reads * 1.5)]
+    assert post.reads == int(reads * 1.5)
+    assert [h.reads for h in store.posts.count_history(post.id)] == [int(reads * 0.5), reads, int(reads * 1.5)]
 
 
 def test_bad_files_and_rows_are_named_and_everything_else_is_stored(exports: Path, store_url: str,
@@ -120,7 +120,7 @@ def test_bad_files_and_rows_are_named_and_everything_else_is_stored(exports: Pat
     assert "别的表.xlsx" in error and "needs columns 标题" in error
     assert "不是文章.html" in error and "not a WeChat article page" in error
     assert "oa-export.csv line 8" in (results["oa"].error or "") and "2025-13-45" in (results["oa"].error or "")
-    assert store.count_posts("wx") == len(WX) + 1 and store.count_posts("oa") == len(samples.OA_ROWS)
+    assert store.posts.count("wx") == len(WX) + 1 and store.posts.count("oa") == len(samples.OA_ROWS)
 
 
 def test_table_exports_in_gbk_xlsx_and_json(tmp_path: Path, store_url: str, store: Store) -> None:
@@ -139,10 +139,10 @@ def test_table_exports_in_gbk_xlsx_and_json(tmp_path: Path, store_url: str, stor
     [r] = sync(config(store_url, tmp_path), store, ["oa"])  # type: ignore[arg-type]
     assert (r.status, r.new) == ("ok", 4), r.error
     posts = by_key(store, "oa")
-    assert posts["A1"]["title"] == "关于开展安全检查的通知" and posts["A1"]["department"] == "保卫处"
-    assert posts["A2"]["published_at"] == datetime(2025, 3, 3, 9, 30)
-    assert posts["A3"]["published_at"] == datetime(2025, 3, 3)
-    assert posts["A4"]["published_at"] == datetime(2025, 3, 4)
+    assert posts["A1"].title == "关于开展安全检查的通知" and posts["A1"].department == "保卫处"
+    assert posts["A2"].published_at == datetime(2025, 3, 3, 9, 30)
+    assert posts["A3"].published_at == datetime(2025, 3, 3)
+    assert posts["A4"].published_at == datetime(2025, 3, 4)
 
 
 def test_json_is_streamed_across_chunk_boundaries(tmp_path: Path) -> None:
@@ -176,9 +176,9 @@ def test_a_feed_is_read_and_a_quiet_poll_is_one_304(feed_site: SampleServer, tmp
                        f'kind = "feed"\nurl = "{feed_site.url}/feed/xxgk.xml"\n', tmp_path / "c.toml")
     [first] = sync(cfg, store)
     assert (first.status, first.new) == ("ok", 3)
-    post = store.get_post("rss", "xxgk-feed-9501")
-    assert post is not None and post["published_at"] == datetime(2025, 7, 1, 10, 0)
-    assert post["title"] == f"{samples.SCHOOL}2025年部门预算公开" and post["item"] == 19
+    post = store.posts.get("rss", "xxgk-feed-9501")
+    assert post is not None and post.published_at == datetime(2025, 7, 1, 10, 0)
+    assert post.title == f"{samples.SCHOOL}2025年部门预算公开" and post.item == 19
     feed_site.hits.clear()
     [second] = sync(cfg, store)
     assert (second.status, second.new, second.requests) == ("ok", 0, 1)
@@ -186,7 +186,7 @@ def test_a_feed_is_read_and_a_quiet_poll_is_one_304(feed_site: SampleServer, tmp
     feed_site.pages["/feed/xxgk.xml"] = Resource(b"<html><body>Site under maintenance</body></html>", "text/html")
     [broken] = sync(cfg, store)
     assert broken.status == "failed" and "not an RSS or Atom feed" in (broken.error or "")
-    assert store.count_posts("rss") == 3
+    assert store.posts.count("rss") == 3
 
 
 def test_captcha_and_deleted_pages_are_recognised_not_stored_as_empty_articles() -> None:

@@ -50,7 +50,7 @@ def test_twenty_channels_sync_while_twenty_clients_search(store_url: str, store:
             deadline = time.monotonic() + 90
 
             def finished(cid: str) -> bool:
-                return any(r["status"] not in ("running", "interrupted") for r in store.runs(cid))
+                return any(r.status not in ("running", "interrupted") for r in store.runs.all(cid))
 
             while time.monotonic() < deadline and not all(finished(f"c{i}") for i in range(CHANNELS)):
                 time.sleep(0.3)
@@ -65,9 +65,9 @@ def test_twenty_channels_sync_while_twenty_clients_search(store_url: str, store:
     p95 = ordered[int(0.95 * len(ordered))]
     print(f"\n{len(ordered)} searches during the syncs: p50 {ordered[len(ordered) // 2] * 1000:.0f} ms, "
           f"p95 {p95 * 1000:.0f} ms ({store_url.split(':')[0]})")
-    assert all(r["status"] == "ok" for i in range(CHANNELS) for r in store.runs(f"c{i}")
-               if r["status"] != "interrupted"), [store.runs(f"c{i}") for i in range(CHANNELS)]
-    assert store.count_posts() == CHANNELS * 15
+    assert all(r.status == "ok" for i in range(CHANNELS) for r in store.runs.all(f"c{i}")
+               if r.status != "interrupted"), [store.runs.all(f"c{i}") for i in range(CHANNELS)]
+    assert store.posts.count() == CHANNELS * 15
 
 
 async def _load(base: str, seconds: float) -> tuple[list[float], list[str]]:

@@ -88,7 +88,7 @@ def test_the_same_posts_twice_are_not_duplicated(store_url: str, store: Store) -
     [second] = sync(cfg, store, connectors={"table": lister(posts)})
     assert (first.status, first.fetched, first.new, first.updated) == ("ok", 5, 5, 0)
     assert (second.status, second.fetched, second.new, second.updated) == ("ok", 5, 0, 0)
-    assert store.count_posts() == 5
+    assert store.posts.count() == 5
 
 
 def test_urls_that_differ_only_in_spelling_are_one_post(store_url: str, store: Store) -> None:
@@ -98,7 +98,7 @@ def test_urls_that_differ_only_in_spelling_are_one_post(store_url: str, store: S
     three = RawPost(title="通知", url="http://www.example.edu.cn/info/1010/1.htm")  # the scheme is no identity
     [r] = sync(cfg, store, connectors={"table": lister([one, two, three])})
     assert (r.fetched, r.new) == (3, 1)
-    assert store.get_post("a", "www.example.edu.cn/info/1010/1.htm") is not None
+    assert store.posts.get("a", "www.example.edu.cn/info/1010/1.htm") is not None
 
 
 def test_a_changed_post_is_one_new_revision_with_the_old_text_kept(store_url: str, store: Store) -> None:
@@ -106,12 +106,12 @@ def test_a_changed_post_is_one_new_revision_with_the_old_text_kept(store_url: st
     sync(cfg, store, connectors={"table": lister([notice(1, body="报名截止：5月20日")])})
     [r] = sync(cfg, store, connectors={"table": lister([notice(1, body="报名截止：5月25日（延期）")])})
     assert (r.new, r.updated) == (0, 1)
-    post = store.get_post("a", "www.example.edu.cn/info/1010/1001.htm")
-    assert post is not None and post["body"] == "报名截止：5月25日（延期）"
-    assert [v["body"] for v in store.revisions(post["id"])] == ["报名截止：5月20日"]
+    post = store.posts.get("a", "www.example.edu.cn/info/1010/1001.htm")
+    assert post is not None and post.body == "报名截止：5月25日（延期）"
+    assert [v.body for v in store.posts.revisions(post.id)] == ["报名截止：5月20日"]
     # Fetching the same version again is not an update and adds no revision.
     [r] = sync(cfg, store, connectors={"table": lister([notice(1, body="报名截止：5月25日（延期）")])})
-    assert r.updated == 0 and len(store.revisions(post["id"])) == 1
+    assert r.updated == 0 and len(store.posts.revisions(post.id)) == 1
 
 
 def test_a_channel_that_breaks_midway_keeps_its_posts_and_the_others_still_sync(store_url: str, store: Store) -> None:
@@ -133,13 +133,13 @@ def test_a_channel_that_breaks_midway_keeps_its_posts_and_the_others_still_sync(
     results = {r.id: r for r in sync(cfg, store, connectors={"table": Dispatch})}
     assert results["broken"].status == "failed"
     assert "matched 0 entries on https://www.example.edu.cn/tzgg/4.htm" in (results["broken"].error or "")
-    assert results["broken"].new == 3 and store.count_posts("broken") == 3
+    assert results["broken"].new == 3 and store.posts.count("broken") == 3
     assert results["crashes"].status == "failed"
-    assert "ZeroDivisionError" in (results["crashes"].error or "") and store.count_posts("crashes") == 1
-    assert results["fine"].status == "ok" and store.count_posts("fine") == 2
-    runs = {r["channel_id"]: r for r in store.runs()}
-    assert runs["broken"]["status"] == "failed" and "ul.news li" in runs["broken"]["error"]
-    assert runs["broken"]["new"] == 3 and runs["broken"]["finished_at"] is not None
+    assert "ZeroDivisionError" in (results["crashes"].error or "") and store.posts.count("crashes") == 1
+    assert results["fine"].status == "ok" and store.posts.count("fine") == 2
+    runs = {r.channel_id: r for r in store.runs.all()}
+    assert runs["broken"].status == "failed" and "ul.news li" in runs["broken"].error
+    assert runs["broken"].new == 3 and runs["broken"].finished_at is not None
 
 
 def test_skipped_rows_and_unusable_posts_make_the_run_partial(store_url: str, store: Store) -> None:
@@ -175,8 +175,8 @@ def test_state_is_saved_only_after_the_posts_before_it(store_url: str, store: St
             raise ChannelError("page 3 answered HTTP 500")
 
     sync(cfg, store, connectors={"table": Paged})
-    assert store.load_state("a").cursor == "page-2"
-    assert store.count_posts("a") == 4  # the post after the checkpoint is kept too
+    assert store.channels.load_state("a").cursor == "page-2"
+    assert store.posts.count("a") == 4  # the post after the checkpoint is kept too
     sync(cfg, store, connectors={"table": Paged})
     assert seen_state[-1].cursor == "page-2"  # the next run starts from the saved state
 
@@ -204,7 +204,7 @@ def test_large_syncs_are_written_in_batches(store_url: str, store: Store) -> Non
     progress: list[int] = []
     [r] = sync(cfg, store, connectors={"table": lister([notice(i) for i in range(n)])},
                on_progress=lambda p: progress.append(p.counts.new) if p.event == "progress" else None)
-    assert r.new == n == store.count_posts()
+    assert r.new == n == store.posts.count()
     assert progress[:2] == [BATCH_SIZE, 2 * BATCH_SIZE]
 
 
@@ -217,15 +217,15 @@ def test_dates_are_stored_in_shanghai_time(store_url: str, store: Store) -> None
     ]
     sync(cfg, store, connectors={"table": lister(posts)})
     for key in ("utc", "naive", "date"):
-        post = store.get_post("a", key)
-        assert post is not None and post["published_at"] == datetime(2023, 9, 1, 0, 0), key
+        post = store.posts.get("a", key)
+        assert post is not None and post.published_at == datetime(2023, 9, 1, 0, 0), key
 
 
 def test_channel_item_tags_every_post_of_the_channel(store_url: str, store: Store) -> None:
     cfg = make_config(store_url, "cg", extra="item = 18")
     sync(cfg, store, connectors={"table": lister([notice(1)])})
-    post = store.get_post("cg", "www.example.edu.cn/info/1010/1001.htm")
-    assert post is not None and (post["item"], post["category"], post["item_source"]) == (18, 3, "channel")
+    post = store.posts.get("cg", "www.example.edu.cn/info/1010/1001.htm")
+    assert post is not None and (post.item, post.category, post.item_source) == (18, 3, "channel")
 
 
 def test_a_kind_without_a_connector_fails_its_channel_with_a_clear_message(store_url: str, store: Store) -> None:
@@ -277,4 +277,4 @@ def test_requests_sent_by_the_connector_are_counted(store_url: str, store: Store
 
     results = sync(cfg, store, connectors={"table": Fetches})
     assert [(r.id, r.requests) for r in results] == [("a", 3), ("b", 1)]
-    assert [r["requests"] for r in store.runs()] == [3, 1]
+    assert [r.requests for r in store.runs.all()] == [3, 1]

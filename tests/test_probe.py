@@ -42,8 +42,8 @@ def site() -> Iterator[SampleServer]:
 
 
 def posts_of(store: Store, channel: str) -> set[tuple[str, str, object]]:
-    return {(r["key"], p["title"], p["published_at"]) for r in store.iter_posts() if r["channel_id"] == channel
-            for p in [store.get_post(channel, r["key"])] if p}
+    return {(r["key"], p.title, p.published_at) for r in store.posts.iter_rows() if r["channel_id"] == channel
+            for p in [store.posts.get(channel, r["key"])] if p}
 
 
 @pytest.mark.parametrize("channel", list(LISTS))
@@ -131,6 +131,6 @@ def test_probe_finds_the_article_text_where_no_generic_selector_looks(tmp_path: 
         cfg = parse_config(HEAD.format(store=store_url) + found.toml(), tmp_path / "c.toml")
         with Store.open(store_url) as store:
             [r] = sync(cfg, store)
-            bodies = [store.get_post(r["channel_id"], r["key"])["body"] for r in store.iter_posts()]  # type: ignore[index]
+            bodies = [store.posts.get(r["channel_id"], r["key"]).body for r in store.posts.iter_rows()]
     assert r.status == "ok" and len(bodies) == 6
     assert all(b.endswith("特此通知。") and "相关文章" not in b and "版权所有" not in b for b in bodies), bodies[0]

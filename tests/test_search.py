@@ -58,13 +58,14 @@ def truth(posts: list[dict], q: str) -> set[int]:  # type: ignore[type-arg]
 
 @pytest.fixture
 def filled(store: Store) -> tuple[Store, list[dict]]:  # type: ignore[type-arg]
-    store.register_channels([ChannelRecord("a", "A", "html", "学校门户网站", None, True),
+    store.channels.register([ChannelRecord("a", "A", "html", "学校门户网站", None, True),
                              ChannelRecord("b", "B", "html", "信息公开网", None, True)])
     posts = corpus()
-    store.write_posts("a", posts[:250])
-    store.write_posts("b", posts[250:])
-    rows = [store.get_post(r["channel_id"], r["key"]) for r in store.iter_posts()]
-    return store, rows  # type: ignore[return-value]
+    store.posts.write("a", posts[:250])
+    store.posts.write("b", posts[250:])
+    # The truth is computed over the stored posts' own columns, by name.
+    rows = [p.model_dump() for r in store.posts.iter_rows() if (p := store.posts.get(r["channel_id"], r["key"]))]
+    return store, rows
 
 
 def ids(store: Store, q: str, **kw: object) -> set[int]:
@@ -138,23 +139,23 @@ def test_any_input_is_safe_and_means_its_words(filled: tuple[Store, list[dict]],
         expected &= set().union(*(truth(rows, word) for word in alternatives))
     found = search(store, q, limit=1000)
     assert {r["id"] for r in found.result.rows} == expected and found.result.total == len(expected)
-    assert store.count_posts() == len(rows)
+    assert store.posts.count() == len(rows)
 
 
 def test_a_changed_post_is_found_by_its_new_text_only(filled: tuple[Store, list[dict]]) -> None:  # type: ignore[type-arg]
     store, _ = filled
-    store.write_posts("a", [PostRecord(key="edit", title="关于呈贡校区停电的通知", body="旧正文", content_hash="1")])
+    store.posts.write("a", [PostRecord(key="edit", title="关于呈贡校区停电的通知", body="旧正文", content_hash="1")])
     assert len(ids(store, "旧正文")) == 1
-    store.write_posts("a", [PostRecord(key="edit", title="关于呈贡校区停电的通知（更正）", body="新正文", content_hash="2")])
+    store.posts.write("a", [PostRecord(key="edit", title="关于呈贡校区停电的通知（更正）", body="新正文", content_hash="2")])
     assert ids(store, "旧正文") == set() and len(ids(store, "新正文")) == 1
-    assert store.reindex() == store.count_posts()
+    assert store.posts.reindex() == store.posts.count()
     assert ids(store, "旧正文") == set() and len(ids(store, "新正文")) == 1
 
 
 def test_title_hits_first_when_ordered_by_relevance(store: Store) -> None:
-    store.register_channels([ChannelRecord("a", "A", "html", "g", None, True)])
+    store.channels.register([ChannelRecord("a", "A", "html", "g", None, True)])
     from datetime import datetime
-    store.write_posts("a", [
+    store.posts.write("a", [
         PostRecord(key="1", title="学校召开会议", body="会上通报了预算执行情况", content_hash="1",
                    published_at=datetime(2025, 1, 2)),
         PostRecord(key="2", title="2025年部门预算", body="见附件", content_hash="2", published_at=datetime(2024, 1, 1)),
@@ -189,8 +190,8 @@ def test_one_character_and_longer_terms_mixed(filled: tuple[Store, list[dict]]) 
 
 def test_one_character_title_hits_first(store: Store) -> None:
     from datetime import datetime
-    store.register_channels([ChannelRecord("a", "A", "html", "g", None, True)])
-    store.write_posts("a", [
+    store.channels.register([ChannelRecord("a", "A", "html", "g", None, True)])
+    store.posts.write("a", [
         PostRecord(key="1", title="学校召开会议", body="通报了预算执行情况", content_hash="1", published_at=datetime(2025, 1, 2)),
         PostRecord(key="2", title="2025年部门预算", body="见附件", content_hash="2", published_at=datetime(2024, 1, 1)),
     ])
@@ -221,8 +222,8 @@ def test_a_store_from_before_the_new_index_is_indexed_when_opened(store_url: str
 
 
 def test_a_phrase_never_joins_two_fields(store: Store) -> None:
-    store.register_channels([ChannelRecord("a", "A", "html", "g", None, True)])
-    store.write_posts("a", [PostRecord(key="1", title="关于招生", body="今年招生", department="生物学院", content_hash="1",
+    store.channels.register([ChannelRecord("a", "A", "html", "g", None, True)])
+    store.posts.write("a", [PostRecord(key="1", title="关于招生", body="今年招生", department="生物学院", content_hash="1",
                                        attachments=[{"name": "物理.pdf", "url": "u"}])])
     for q in ("招生物", '"招生 生物"', "院物理", "生于今"):
         assert search(store, q, limit=0).result.total == 0, q
@@ -250,7 +251,7 @@ def test_facets_and_snippets(store: Store) -> None:
 
     from storage.search import snippet
 
-    store.register_channels([ChannelRecord("a", "A", "html", "g", None, True),
+    store.channels.register([ChannelRecord("a", "A", "html", "g", None, True),
                              ChannelRecord("b", "B", "procurement", "g", None, True)])
     rnd = random.Random(5)
     posts = {"a": [], "b": []}  # type: dict[str, list[PostRecord]]
@@ -261,7 +262,7 @@ def test_facets_and_snippets(store: Store) -> None:
             content_hash=str(i), published_at=datetime(2023 + i % 3, 1 + i % 12, 5),
             item=19 if i % 4 else 20, category=4, type="中标成交公告" if ch == "b" else None))
     for ch, recs in posts.items():
-        store.write_posts(ch, recs)
+        store.posts.write(ch, recs)
     found = search(store, "预算", facets=True, limit=5)
     hits = [(ch, r) for ch, recs in posts.items() for r in recs if "预算" in r.title]
     assert found.result.total == len(hits)
@@ -282,5 +283,5 @@ def test_a_backfill_merges_the_index_and_a_small_sync_leaves_it(filled: tuple[St
     if store.dialect == "sqlite":
         assert backend.tidy(written=100, total=1000) == backend.optimize()  # type: ignore[attr-defined]
         assert backend.tidy(written=5, total=1000) == []
-    store.tidy_search(len(rows))  # runs the merge on SQLite; nothing to do on PostgreSQL
+    store.posts.tidy_search(len(rows))  # runs the merge on SQLite; nothing to do on PostgreSQL
     assert ids(store, "招生") == truth(rows, "招生") and ids(store, "学") == truth(rows, "学")

@@ -50,7 +50,7 @@ def test_links_and_redirects_off_the_channels_hosts_are_refused_before_connectin
     # Requests: the list, detail 5 (whose redirect is then refused), detail 6 and its attachment
     # (on the channel's own host) — nothing else.
     assert r.requests == 4, r.requests
-    assert store.count_posts("news") == 6  # every entry kept: the off-site ones as links, the redirect from its list
+    assert store.posts.count("news") == 6  # every entry kept: the off-site ones as links, the redirect from its list
     assert r.status == "partial" and "outside this channel's hosts" in (r.error or "")
 
 
@@ -64,7 +64,7 @@ def test_scraped_markup_in_titles_bodies_attachments_and_account_names_is_only_t
 
     register(cfg, store)  # type: ignore[arg-type]
     evil = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
-    store.write_posts("wx", [PostRecord(
+    store.posts.write("wx", [PostRecord(
         key="k1", title=f"通知{evil}", content_hash="1", body=f"正文{evil}", body_html=f"<p>正文</p>{evil}",
         department=f"公众号{evil}", attachments=[{"name": f"附件{evil}.pdf", "url": "javascript:alert(3)"}],
         url="javascript:alert(4)")])
@@ -116,7 +116,7 @@ def test_an_xml_bomb_in_a_feed_is_neutralised(bomb: str, store_url: str, store: 
         started = time.monotonic()
         [r] = sync(cfg, store)
         assert time.monotonic() - started < 10
-    titles = [p["title"] for p in (store.get_post("f", row["key"]) for row in store.iter_posts()) if p]
+    titles = [p.title for p in (store.posts.get("f", row["key"]) for row in store.posts.iter_rows()) if p]
     assert all(len(t) < 1000 and "root:" not in t for t in titles), titles
     assert r.status in ("ok", "partial", "failed")
 

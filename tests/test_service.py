@@ -28,7 +28,7 @@ import pytest
 from aggregator.clock import local_now
 from aggregator.demo.server import Resource, SampleServer
 from aggregator.demo.sites import news_posts, portal_site
-from storage.store import Store
+from storage.store import RunRow, Store
 from tests.helpers import ROOT, free_port, run_xxgk
 
 pytestmark = pytest.mark.slow
@@ -107,8 +107,8 @@ def site() -> Iterator[SampleServer]:
         yield server
 
 
-def runs(store: Store, cid: str) -> list[dict]:
-    return [r for r in store.runs(cid) if r["status"] != "running"]
+def runs(store: Store, cid: str) -> list[RunRow]:
+    return [r for r in store.runs.all(cid) if r.status != "running"]
 
 
 def test_serve_syncs_a_channel_on_its_minute_cron_and_answers_health(
@@ -118,15 +118,15 @@ def test_serve_syncs_a_channel_on_its_minute_cron_and_answers_health(
     proc = start("--config", str(cfg), "serve", "--port", str(port))
     try:
         wait_for(lambda: len(runs(store, "news")) >= 1, 30, "first sync (a channel never synced is due at once)")
-        assert store.count_posts("news") == 12
-        first = runs(store, "news")[0]["started_at"]
+        assert store.posts.count("news") == 12
+        first = runs(store, "news")[0].started_at
         health = json.loads(urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).read())
         assert health["status"] == "ok" and health["store"] == "ok" and health["scheduler"]["ticks"] >= 1
         listed = json.loads(urlopen(f"http://127.0.0.1:{port}/api/channels", timeout=5).read())["channels"]
         assert listed[0]["id"] == "news" and listed[0]["state"] == "ok" and listed[0]["posts"] == 12
         # The next minute's fire: on time (within the tick and the sync), and only once.
         wait_for(lambda: len(runs(store, "news")) >= 2, 75, "the next minute's sync")
-        second = runs(store, "news")[1]["started_at"]
+        second = runs(store, "news")[1].started_at
         assert second.replace(second=0) > first.replace(second=0) and second.second <= 5, (first, second)
         assert site.hits[COLUMN] >= 2
     finally:
@@ -146,8 +146,8 @@ def test_a_failing_channel_backs_off_says_why_alerts_once_and_recovers(
     try:
         wait_for(lambda: len(runs(store, "news")) >= 3, 30, "three failed tries on a 1 s, 2 s, 4 s backoff")
         tried = runs(store, "news")
-        gaps = [(b["started_at"] - a["finished_at"]).total_seconds() for a, b in zip(tried, tried[1:], strict=False)]
-        assert all(r["status"] == "failed" and r["failure"] == "unreachable" for r in tried[:3])
+        gaps = [(b.started_at - a.finished_at).total_seconds() for a, b in zip(tried, tried[1:], strict=False)]
+        assert all(r.status == "failed" and r.failure == "unreachable" for r in tried[:3])
         # Times are stored to the second and a busy machine adds a tick or two: the waits are at least the
         # backoff (1 s, then 2 s) — never hammering — and the first retry still comes within a few seconds.
         assert 0.9 <= gaps[0] < 5 and gaps[1] >= 1.9, gaps
@@ -156,13 +156,13 @@ def test_a_failing_channel_backs_off_says_why_alerts_once_and_recovers(
         assert "无法访问" in listed[0]["reason"] and "连续" in listed[0]["reason"]
         assert len(hook.received) == 1 and "无法访问" in hook.received[0]["title"]  # one alert, not one per run
         site.pages[COLUMN] = good
-        wait_for(lambda: any(r["status"] == "ok" for r in runs(store, "news")), 30, "recovery")
+        wait_for(lambda: any(r.status == "ok" for r in runs(store, "news")), 30, "recovery")
         wait_for(lambda: len(hook.received) == 2, 10, "the recovery alert")
         assert "已恢复" in hook.received[1]["title"]
     finally:
         stop(proc)
         hook.close()
-    assert store.count_posts("news") == 12 and len(hook.received) == 2
+    assert store.posts.count("news") == 12 and len(hook.received) == 2
 
 
 def test_sigterm_mid_sync_loses_nothing_and_a_cron_sync_meanwhile_is_refused(
@@ -171,7 +171,7 @@ def test_sigterm_mid_sync_loses_nothing_and_a_cron_sync_meanwhile_is_refused(
         cfg = write(tmp_path, store_url, channel("news", slow.url + COLUMN), http="concurrency = 1")  # ~7 s
         proc = start("--config", str(cfg), "worker")
         try:
-            wait_for(lambda: store.count_posts("news") >= 1, 30, "the worker storing its first posts")
+            wait_for(lambda: store.posts.count("news") >= 1, 30, "the worker storing its first posts")
             refused = run_xxgk("--config", str(cfg), "sync", "news", "--json")
             assert refused.returncode == 1
             [entry] = json.loads(refused.stdout)["channels"]
@@ -179,13 +179,13 @@ def test_sigterm_mid_sync_loses_nothing_and_a_cron_sync_meanwhile_is_refused(
         finally:
             took, err = stop(proc)
         assert took < 5, err[-2000:]
-        held = store.count_posts("news")
+        held = store.posts.count("news")
         assert 0 < held < 60
-        assert runs(store, "news")[-1]["status"] == "interrupted"
+        assert runs(store, "news")[-1].status == "interrupted"
         done = run_xxgk("--config", str(cfg), "sync", "news", "--json")  # the lease was released on the way out
         assert done.returncode == 0, done.stdout + done.stderr
-        assert store.count_posts("news") == 60
-        keys = [r["key"] for r in store.iter_posts()]
+        assert store.posts.count("news") == 60
+        keys = [r["key"] for r in store.posts.iter_rows()]
         assert len(keys) == len(set(keys)) == 60
 
 
@@ -203,17 +203,17 @@ def test_three_workers_sync_every_due_channel_exactly_once(store_url: str, store
             time.sleep(3)  # several more ticks of every worker: nothing is due again before the hour
         finally:
             errs = [stop(w)[1] for w in workers]
-        per_channel = {f"c{i}": len(store.runs(f"c{i}")) for i in range(20)}
+        per_channel = {f"c{i}": len(store.runs.all(f"c{i}")) for i in range(20)}
         assert set(per_channel.values()) == {1}, per_channel
-        assert all(r["status"] == "ok" for i in range(20) for r in store.runs(f"c{i}"))
+        assert all(r.status == "ok" for i in range(20) for r in store.runs.all(f"c{i}"))
         holders = {line.split("xxgk worker：")[1].split("（")[0] for e in errs for line in e.splitlines()
                    if "xxgk worker：" in line and "@" in line}
         assert len(holders) == 3
-        assert store.count_posts() == 60
+        assert store.posts.count() == 60
         # Last month's statistics were written at start (catching up the 1st), once, by one of the three.
         last_month = (local_now().date().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
         assert [p.name for p in (tmp_path / "exports" / "monthly").iterdir()] == [f"{last_month}.xlsx"]
-        assert store.mark(f"export:{last_month}") == str(tmp_path / "exports" / "monthly" / f"{last_month}.xlsx")
+        assert store.marks.get(f"export:{last_month}") == str(tmp_path / "exports" / "monthly" / f"{last_month}.xlsx")
         assert sum("monthly export:" in e for e in errs) == 1
 
 
@@ -223,22 +223,22 @@ def test_a_killed_workers_lease_is_taken_over_at_once_by_another_worker(
         cfg = write(tmp_path, store_url, channel("news", slow.url + COLUMN), service="lease = 60",
                     http="concurrency = 1")
         first = start("--config", str(cfg), "worker")
-        wait_for(lambda: store.count_posts("news") >= 1, 30, "the first worker syncing")
+        wait_for(lambda: store.posts.count("news") >= 1, 30, "the first worker syncing")
         first.kill()
         first.communicate()
         killed_at = local_now()
         second = start("--config", str(cfg), "worker")
         try:
-            wait_for(lambda: any(r["status"] == "ok" for r in store.runs("news")), 60, "the second worker's sync")
+            wait_for(lambda: any(r.status == "ok" for r in store.runs.all("news")), 60, "the second worker's sync")
         finally:
             stop(second)
-        statuses = [r["status"] for r in store.runs("news")]
+        statuses = [r.status for r in store.runs.all("news")]
         assert statuses == ["interrupted", "ok"], statuses
-        taken = store.runs("news")[1]["started_at"]
+        taken = store.runs.all("news")[1].started_at
         # The dead worker's 60 s lease is not waited out: its process is gone from this machine.
         assert (taken - killed_at.replace(microsecond=0)).total_seconds() <= 6
-        assert "已不在运行" in store.runs("news")[0]["error"]
-        assert store.count_posts("news") == 40
+        assert "已不在运行" in store.runs.all("news")[0].error
+        assert store.posts.count("news") == 40
 
 
 def test_the_weekly_digest_lists_new_posts_by_category_and_channels_needing_attention(

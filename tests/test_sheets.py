@@ -21,7 +21,7 @@ HOSTILE = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(1,2)", "\t=1", "=
 @pytest.fixture
 def hostile(store_url: str, store: Store, tmp_path: Path) -> Path:
     cfg = one_channel(tmp_path / "config.toml", store_url, store, "news")
-    store.write_posts("news", [PostRecord(key=f"k{i}", title=t, content_hash=str(i), body="正文",
+    store.posts.write("news", [PostRecord(key=f"k{i}", title=t, content_hash=str(i), body="正文",
                                           department=t, published_at=datetime(2024, 10, 1 + i, 9), item=2,
                                           category=1) for i, t in enumerate(HOSTILE)])
     return cfg

@@ -64,7 +64,7 @@ def test_a_site_moving_host_and_scheme_keeps_one_post_per_entry(
         moved = _sync(cfg, "--full")
         assert (moved["status"], moved["new"]) == ("ok", 0), moved
         assert "网站地址已由" in moved["note"] and f"http://localhost:{port}" in moved["note"]
-        assert store.count_posts("news") == 24
+        assert store.posts.count("news") == 24
         # Then over https, on another port listed among the channel's hosts.
         secure_port = secure.url.rsplit(":", 1)[1]
         cfg = _config(tmp_path / "c.toml", store_url, f"https://127.0.0.1:{secure_port}{COLUMN}",
@@ -74,7 +74,7 @@ def test_a_site_moving_host_and_scheme_keeps_one_post_per_entry(
         assert "https://127.0.0.1" in https["note"]
         again = _sync(cfg, "--full", env={"SSL_CERT_FILE": cert})
         assert "note" not in again  # said once
-        assert store.count_posts("news") == 24
+        assert store.posts.count("news") == 24
         assert secure.hits[COLUMN] >= 2
 
 
@@ -95,10 +95,10 @@ def test_a_store_that_counted_a_post_twice_is_told_so_not_merged(store_url: str,
         assert {r.key for r in twice} == {url.split("://")[1]}  # today's spelling is one key…
         for record, old in zip(twice, (url, url.replace("http:", "https:")), strict=True):
             record.key = old  # …as a store of the old spelling held it: two rows
-            store.write_posts("news", [record])
+            store.posts.write("news", [record])
         result = _sync(cfg_path)
         assert result["status"] == "partial" and "stored twice" in result["error"]
-        assert store.count_posts("news") == 24 + 1  # nothing merged: the office decides
+        assert store.posts.count("news") == 24 + 1  # nothing merged: the office decides
 
 
 def test_audit_exits_2_when_a_channel_cannot_be_read(store_url: str, tmp_path: Path) -> None:
@@ -144,7 +144,7 @@ def test_a_304_never_says_recovered_while_the_selector_is_still_broken(
     notify = f'[notify]\nurls = ["{hook.url}"]\ndigest = ""\n'  # type: ignore[attr-defined]
     with SampleServer(pages) as site:
         cfg = _config(tmp_path / "a.toml", store_url, site.url + COLUMN, extra=notify, entry=".btlist li")
-        assert _sync(cfg)["status"] == "ok" and store.count_posts("news") == 24
+        assert _sync(cfg)["status"] == "ok" and store.posts.count("news") == 24
         site.pages.update(_redesign(pages))
         broken = _sync(cfg)
         assert broken["status"] == "partial" and "matched nothing" in broken["error"], broken
@@ -164,7 +164,7 @@ def test_a_304_never_says_recovered_while_the_selector_is_still_broken(
         assert again["status"] == "ok", again
         assert _state(fixed)["state"] == "ok" and _state(fixed)["detected"] is None
         assert len(hook.received) == 2 and "已恢复" in hook.received[1]["title"]  # type: ignore[attr-defined]
-        assert store.count_posts("news") == 24
+        assert store.posts.count("news") == 24
 
 
 def test_accepting_the_detected_selectors_is_recorded_and_recovers_the_channel(

@@ -60,10 +60,10 @@ def known_posts(n: int = 600, seed: int = 3) -> list[tuple[str, PostRecord]]:
 
 @pytest.fixture
 def loaded(store: Store, tmp_path: Path) -> tuple[Store, list[tuple[str, PostRecord]], Path]:
-    store.register_channels([ChannelRecord(c, f"渠道{c}", k, g, None, True) for c, (k, g) in CHANNELS.items()])
+    store.channels.register([ChannelRecord(c, f"渠道{c}", k, g, None, True) for c, (k, g) in CHANNELS.items()])
     posts = known_posts()
     for ch in CHANNELS:
-        store.write_posts(ch, [p for c, p in posts if c == ch])
+        store.posts.write(ch, [p for c, p in posts if c == ch])
     return store, posts, tmp_path
 
 

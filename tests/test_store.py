@@ -15,7 +15,7 @@ from storage.store import ChannelRecord, PostRecord, RunCounts, Store, StoredSta
 
 
 def _channel(store: Store, cid: str = "portal-notices") -> None:
-    store.register_channels([ChannelRecord(cid, "通知公告", "html", "学校门户网站", "https://x.edu.cn/tzgg.htm", True)])
+    store.channels.register([ChannelRecord(cid, "通知公告", "html", "学校门户网站", "https://x.edu.cn/tzgg.htm", True)])
 
 
 def _post(key: str, title: str, body: str = "正文", h: str | None = None, **kw: object) -> PostRecord:
@@ -35,85 +35,85 @@ def test_a_new_store_is_created_by_the_migrations_and_matches_the_models(store: 
 def test_reopening_an_existing_store_keeps_its_posts(store_url: str) -> None:
     first = Store.open(store_url)
     _channel(first)
-    first.write_posts("portal-notices", [_post("a", "关于2023年端午节放假的通知")])
+    first.posts.write("portal-notices", [_post("a", "关于2023年端午节放假的通知")])
     first.close()
     again = Store.open(store_url)  # runs the migrations again: a no-op, nothing dropped
-    assert again.count_posts() == 1
+    assert again.posts.count() == 1
     again.close()
 
 
 def test_the_same_posts_twice_are_stored_once(store: Store) -> None:
     _channel(store)
     batch = [_post(f"k{i}", f"通知{i}") for i in range(3)]
-    assert (r := store.write_posts("portal-notices", batch)).new == 3 and r.updated == 0
-    assert (r := store.write_posts("portal-notices", batch)).new == 0 and r.updated == 0
-    assert store.count_posts() == 3
+    assert (r := store.posts.write("portal-notices", batch)).new == 3 and r.updated == 0
+    assert (r := store.posts.write("portal-notices", batch)).new == 0 and r.updated == 0
+    assert store.posts.count() == 3
 
 
 def test_the_same_key_in_two_channels_is_two_posts(store: Store) -> None:
     _channel(store, "a")
     _channel(store, "b")
-    store.write_posts("a", [_post("k", "同一标题")])
-    store.write_posts("b", [_post("k", "同一标题")])
-    assert store.count_posts() == 2
+    store.posts.write("a", [_post("k", "同一标题")])
+    store.posts.write("b", [_post("k", "同一标题")])
+    assert store.posts.count() == 2
 
 
 def test_a_changed_post_keeps_its_earlier_version(store: Store) -> None:
     _channel(store)
-    store.write_posts("portal-notices", [_post("k", "关于举办讲座的通知", "时间：周三")])
-    r = store.write_posts("portal-notices", [_post("k", "关于举办讲座的通知（更正）", "时间：周四")])
+    store.posts.write("portal-notices", [_post("k", "关于举办讲座的通知", "时间：周三")])
+    r = store.posts.write("portal-notices", [_post("k", "关于举办讲座的通知（更正）", "时间：周四")])
     assert (r.new, r.updated) == (0, 1)
-    post = store.get_post("portal-notices", "k")
-    assert post is not None and post["title"] == "关于举办讲座的通知（更正）"
-    revs = store.revisions(post["id"])
-    assert [(v["title"], v["body"]) for v in revs] == [("关于举办讲座的通知", "时间：周三")]
-    assert revs[0]["valid_to"] >= revs[0]["valid_from"]
+    post = store.posts.get("portal-notices", "k")
+    assert post is not None and post.title == "关于举办讲座的通知（更正）"
+    revs = store.posts.revisions(post.id)
+    assert [(v.title, v.body) for v in revs] == [("关于举办讲座的通知", "时间：周三")]
+    assert revs[0].valid_to >= revs[0].valid_from
 
 
 def test_new_read_counts_are_not_a_new_revision(store: Store) -> None:
     _channel(store)
-    store.write_posts("portal-notices", [_post("k", "推文", reads=100, likes=3)])
-    r = store.write_posts("portal-notices", [_post("k", "推文", reads=250, likes=None)])
+    store.posts.write("portal-notices", [_post("k", "推文", reads=100, likes=3)])
+    r = store.posts.write("portal-notices", [_post("k", "推文", reads=250, likes=None)])
     assert (r.new, r.updated) == (0, 0)
-    post = store.get_post("portal-notices", "k")
-    assert post is not None and (post["reads"], post["likes"]) == (250, 3)
-    assert store.revisions(post["id"]) == []
+    post = store.posts.get("portal-notices", "k")
+    assert post is not None and (post.reads, post.likes) == (250, 3)
+    assert store.posts.revisions(post.id) == []
 
 
 def test_a_manual_tag_survives_a_changed_post(store: Store) -> None:
     _channel(store)
-    store.write_posts("portal-notices", [_post("k", "标题", item=7, category=2, item_source="rule")])
+    store.posts.write("portal-notices", [_post("k", "标题", item=7, category=2, item_source="rule")])
     with store.engine.begin() as conn:
         conn.execute(sa.text("UPDATE posts SET item = 19, category = 4, item_source = 'manual'"))
-    store.write_posts("portal-notices", [_post("k", "标题改了", item=7, category=2, item_source="rule")])
-    post = store.get_post("portal-notices", "k")
-    assert post is not None and (post["item"], post["category"], post["item_source"]) == (19, 4, "manual")
+    store.posts.write("portal-notices", [_post("k", "标题改了", item=7, category=2, item_source="rule")])
+    post = store.posts.get("portal-notices", "k")
+    assert post is not None and (post.item, post.category, post.item_source) == (19, 4, "manual")
 
 
 def test_channel_state_round_trips(store: Store) -> None:
     _channel(store)
-    assert store.load_state("portal-notices") == StoredState()
+    assert store.channels.load_state("portal-notices") == StoredState()
     state = StoredState(cursor="tzgg/12.htm", etag='"abc"', last_modified="Wed, 21 Oct 2015 07:28:00 GMT",
                         seen=["sha256:1"], data={"pages": 40})
-    store.save_state("portal-notices", state)
-    store.save_state("portal-notices", state)
-    assert store.load_state("portal-notices") == state
+    store.channels.save_state("portal-notices", state)
+    store.channels.save_state("portal-notices", state)
+    assert store.channels.load_state("portal-notices") == state
 
 
 def test_a_run_left_running_by_a_crash_is_closed_as_interrupted(store: Store) -> None:
     _channel(store)
-    store.start_run("portal-notices", full=False)  # never finished: the process died
-    run = store.start_run("portal-notices", full=False)
-    store.finish_run(run, "ok", RunCounts(fetched=1, new=1), None)
-    runs = store.runs("portal-notices")
-    assert [r["status"] for r in runs] == ["interrupted", "ok"]
-    assert "同步中途停止" in runs[0]["error"]
-    [overview] = store.channel_overview()
+    store.runs.start("portal-notices", full=False)  # never finished: the process died
+    run = store.runs.start("portal-notices", full=False)
+    store.runs.finish(run, "ok", RunCounts(fetched=1, new=1), None)
+    runs = store.runs.all("portal-notices")
+    assert [r.status for r in runs] == ["interrupted", "ok"]
+    assert "同步中途停止" in runs[0].error
+    [overview] = store.channels.overview()
     assert overview.last_run_status == "ok" and overview.posts == 0
 
 
 def test_iter_posts_streams_every_post_in_id_order(store: Store) -> None:
     _channel(store)
-    store.write_posts("portal-notices", [_post(f"k{i:04d}", f"t{i}") for i in range(4500)])
-    ids = [row["id"] for row in store.iter_posts(batch=1000)]
+    store.posts.write("portal-notices", [_post(f"k{i:04d}", f"t{i}") for i in range(4500)])
+    ids = [row["id"] for row in store.posts.iter_rows(batch=1000)]
     assert len(ids) == 4500 and ids == sorted(ids)

@@ -35,7 +35,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     assert demo.returncode == 0, demo.stderr[-2000:]
     cfg = folder / "config.toml"
     with Store.open(f"sqlite:///{folder / 'xxgk.db'}") as store:
-        store.write_posts("portal-news", [PostRecord(
+        store.posts.write("portal-news", [PostRecord(
             key="evil", title="含脚本的测试帖子", content_hash="evil", body="正文 段落", body_html=EVIL,
             url="https://www.example.edu.cn/info/1/evil.htm")])
     set_password(cfg, PASSWORD)
@@ -172,10 +172,14 @@ def test_writes_without_sign_in_or_csrf_are_refused(server: str, page: object) -
     # Bad parameters are a 400 saying which, on every face — never a 500.
     for path, params in (("/search.csv", {"from": "bad"}), ("/api/search", {"year": "x"}),
                          ("/feed.atom", {"month": "2025-13"}), ("/", {"to": "2025-02-30"}),
-                         ("/stats", {"year": "2024"}), ("/api/stats", {"by": "nonsense"})):
+                         ("/stats", {"year": "2024"}), ("/api/stats", {"by": "nonsense"}),
+                         ("/api/stats", {"year": "2024"}), ("/api/coverage", {"from": "bad"}),
+                         ("/stats.xlsx", {"year": "x"})):
         r = httpx.get(server + path, params=params, timeout=10)
         assert r.status_code in (200, 400) and "Traceback" not in r.text, (path, r.status_code)
         assert r.status_code == 400 or "出错" in r.text or "不是日期" in r.text, (path, r.text[:200])
+        if path.startswith(("/api/", "/stats.")):
+            assert r.status_code == 400 and ("学年应写作" in r.text or "不是日期" in r.text or "--by" in r.text), path
     feed = httpx.get(server + "/feed.atom", params={"q": "招生", "channel": "yjsy-admissions"}, timeout=10)
     assert feed.headers["content-type"].startswith("application/atom+xml") and "/posts/" in feed.text
 
@@ -232,6 +236,15 @@ def test_a_malformed_parameter_is_a_chinese_400_page_not_framework_json(server: 
     api = httpx.get(server + "/api/posts/abc", timeout=10)
     assert api.status_code == 400 and "post_id 应为整数" in api.json()["error"]
     assert httpx.get(server + "/", params={"page": "0"}, timeout=10).status_code == 400
+    # A month or year that is no month or year: said in Chinese on the page, and a 400 from the API and the feed.
+    shown = httpx.get(server + "/", params={"month": "2025-13"}, timeout=10)
+    assert "month：" in shown.text and "不是月份" in shown.text and "must be" not in shown.text
+    for path in ("/api/search", "/feed.atom", "/search.csv"):
+        bad = httpx.get(server + path, params={"month": "2025-13"}, timeout=10)
+        assert bad.status_code == 400 and "不是月份" in bad.text and "must be" not in bad.text, path
+    assert "学年应写作" in httpx.get(server + "/api/search", params={"year": "2025"}, timeout=10).json()["error"]
+    march = httpx.get(server + "/api/search", params={"month": "2025-03", "limit": "200"}, timeout=10).json()
+    assert march["results"] and all(r["published_at"].startswith("2025-03") for r in march["results"])
 
 
 def test_stats_and_coverage_open_on_the_newest_year_with_posts(server: str, page: object) -> None:

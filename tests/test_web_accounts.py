@@ -33,7 +33,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         from aggregator.services.channels import register
 
         register(load_config(cfg), store)
-        store.write_posts("news", [PostRecord(key="k1", title="东湖科技大学2025年部门预算", content_hash="1",
+        store.posts.write("news", [PostRecord(key="k1", title="东湖科技大学2025年部门预算", content_hash="1",
                                               body="部门预算如下。", published_at=datetime(2025, 3, 1, 9, 0), item=19,
                                               category=4, item_source="rule")])
     set_password(cfg, PASSWORDS["admin"])

@@ -51,33 +51,33 @@ def by_id(results: list[RunResult]) -> dict[str, RunResult]:
 
 
 def posts_of(store: Store, channel: str) -> list[dict]:
-    return [store.get_post(r["channel_id"], r["key"]) for r in store.iter_posts() if r["channel_id"] == channel]  # type: ignore[misc]
+    return [store.posts.get(r["channel_id"], r["key"]) for r in store.posts.iter_rows() if r["channel_id"] == channel]
 
 
 def test_first_sync_stores_every_post_exactly_once(site: SampleServer, store_url: str, store: Store) -> None:
     results = by_id(sync(make_config(site, store_url), store))
     assert {k: (r.status, r.new) for k, r in results.items()} == {k: ("ok", n) for k, n in EXPECTED.items()}
     for channel, n in EXPECTED.items():
-        assert store.count_posts(channel) == n
-    portal = {p["title"]: p for p in posts_of(store, "portal-news")}
+        assert store.posts.count(channel) == n
+    portal = {p.title: p for p in posts_of(store, "portal-news")}
     # The sidebar's 热点 items are not the column's posts.
     assert not any(t.startswith("热点") for t in portal)
     # The pinned old notice is one post, dated from its detail page.
     pinned = portal[f"关于印发《{SCHOOL}信息公开实施细则》的通知"]
-    assert pinned["published_at"] == datetime(2024, 10, 10, 9, 0)
-    assert [a["name"] for a in pinned["attachments"]] == [f"{SCHOOL}信息公开实施细则.pdf", "信息公开申请表.docx"]
-    assert "download.jsp" in pinned["attachments"][0]["url"]
+    assert pinned.published_at == datetime(2024, 10, 10, 9, 0)
+    assert [a["name"] for a in pinned.attachments] == [f"{SCHOOL}信息公开实施细则.pdf", "信息公开申请表.docx"]
+    assert "download.jsp" in pinned.attachments[0]["url"]
     # A title cut with "..." and no title attribute comes whole from the detail page.
     cut_title = "东湖科技大学在第十八届“挑战杯”全国大学生课外学术科技作品竞赛中获佳绩"
-    assert cut_title in portal and portal[cut_title]["department"] == "科学技术发展院"
-    assert portal[cut_title]["source_column"] == "新闻中心>学校要闻"
-    assert "点击数" not in portal[cut_title]["body"] and "审核" in portal[cut_title]["body"]
-    assert "<script" not in (portal[cut_title]["body_html"] or "") and "evil" not in portal[cut_title]["body_html"]
+    assert cut_title in portal and portal[cut_title].department == "科学技术发展院"
+    assert portal[cut_title].source_column == "新闻中心>学校要闻"
+    assert "点击数" not in portal[cut_title].body and "审核" in portal[cut_title].body
+    assert "<script" not in (portal[cut_title].body_html or "") and "evil" not in portal[cut_title].body_html
     # The link-type entry to WeChat is stored as a link and never fetched across hosts.
     link = portal[f"【图说】{SCHOOL}2025年樱花季"]
-    assert link["url"].startswith("https://mp.weixin.qq.com/") and link["extra"] == {"link_only": True}
+    assert link.url.startswith("https://mp.weixin.qq.com/") and link.extra == {"link_only": True}
     # The content.jsp twin keys as its info/ URL.
-    assert any(p["key"].endswith("/portal/info/1010/9020.htm") for p in portal.values())
+    assert any(p.key.endswith("/portal/info/1010/9020.htm") for p in portal.values())
 
 
 def test_a_quiet_hour_costs_one_request_per_channel(site: SampleServer, store_url: str, store: Store) -> None:
@@ -99,7 +99,7 @@ def test_only_new_notices_are_fetched(site: SampleServer, store_url: str, store:
     assert (r.status, r.fetched, r.new, r.updated) == ("ok", 2, 2, 0)
     assert r.requests == 3  # page 1 and the two new detail pages; page 2 is not needed
     assert sorted(p for p in site.hits if "/info/" in p) == ["/portal/info/1010/9100.htm", "/portal/info/1010/9101.htm"]
-    assert store.count_posts("portal-news") == 26
+    assert store.posts.count("portal-news") == 26
 
 
 def test_full_sync_after_a_body_change_records_the_revision(site: SampleServer, store_url: str, store: Store) -> None:
@@ -114,9 +114,9 @@ def test_full_sync_after_a_body_change_records_the_revision(site: SampleServer, 
     assert quiet.updated == 0  # an incremental sync does not re-read old pages
     [full] = sync(cfg, store, ["portal-news"], full=True)
     assert (full.status, full.new, full.updated) == ("ok", 0, 1)
-    post = next(p for p in posts_of(store, "portal-news") if p["title"] == changed.title)
-    assert post["body"].startswith("（更正）会议时间调整为下午三点。")
-    assert [r["body"].startswith("（更正）") for r in store.revisions(post["id"])] == [False]
+    post = next(p for p in posts_of(store, "portal-news") if p.title == changed.title)
+    assert post.body.startswith("（更正）会议时间调整为下午三点。")
+    assert [r.body.startswith("（更正）") for r in store.posts.revisions(post.id)] == [False]
 
 
 def test_a_redesigned_page_fails_its_channel_and_loses_nothing(site: SampleServer, store_url: str, store: Store) -> None:
@@ -130,7 +130,7 @@ def test_a_redesigned_page_fails_its_channel_and_loses_nothing(site: SampleServe
     assert failed.status == "failed"
     assert "li[id^=line_u]" in (failed.error or "") and "/portal/xwzx/xxyw.htm" in (failed.error or "")
     assert "did the site change" in (failed.error or "")
-    assert store.count_posts("portal-news") == EXPECTED["portal-news"]
+    assert store.posts.count("portal-news") == EXPECTED["portal-news"]
     assert all(r.status == "ok" for k, r in results.items() if k != "portal-news")
 
 
@@ -142,7 +142,7 @@ def test_a_firewall_shell_is_a_failure_not_an_empty_list(site: SampleServer, sto
 
 def test_gbk_pages_without_a_header_charset_decode_cleanly(site: SampleServer, store_url: str, store: Store) -> None:
     sync(make_config(site, store_url), store, ["procurement-centre"])
-    titles = {p["title"] for p in posts_of(store, "procurement-centre")}
+    titles = {p.title for p in posts_of(store, "procurement-centre")}
     assert f"{SCHOOL}实验室高性能计算集群采购项目中标（成交）结果公告" in titles
     assert len(titles) == len(cgzx_posts())
     assert not any("�" in t or "Ã" in t for t in titles)
@@ -150,8 +150,8 @@ def test_gbk_pages_without_a_header_charset_decode_cleanly(site: SampleServer, s
 
 def test_procurement_posts_carry_type_and_fields(site: SampleServer, store_url: str, store: Store) -> None:
     sync(make_config(site, store_url), store, ["procurement-centre", "ccgp-results"])
-    cg = {p["title"].removeprefix(SCHOOL): p for p in posts_of(store, "procurement-centre")}
-    assert {t: p["type"] for t, p in cg.items()} == {
+    cg = {p.title.removeprefix(SCHOOL): p for p in posts_of(store, "procurement-centre")}
+    assert {t: p.type for t, p in cg.items()} == {
         "实验室高性能计算集群采购项目公开招标公告": "招标公告",
         "实验室高性能计算集群采购项目中标（成交）结果公告": "中标成交公告",
         "学生公寓空调维修服务竞争性磋商公告": "磋商谈判公告",
@@ -163,32 +163,32 @@ def test_procurement_posts_carry_type_and_fields(site: SampleServer, store_url: 
         "学生宿舍家具采购项目履约验收结果公告": "验收公告",
         "2025年7月政府采购意向公开": "采购意向",
     }
-    tender = cg["实验室高性能计算集群采购项目公开招标公告"]["extra"]
+    tender = cg["实验室高性能计算集群采购项目公开招标公告"].extra
     assert tender == {"project_code": "DHKJ-2025-CG017", "buyer": SCHOOL, "method": "公开招标", "budget": 569800.0}
-    award = cg["实验室高性能计算集群采购项目中标（成交）结果公告"]["extra"]
+    award = cg["实验室高性能计算集群采购项目中标（成交）结果公告"].extra
     assert award["award"] == 556000.0 and award["supplier"] == "武汉光谷智算科技有限公司"
-    assert all(p["item"] == 18 and p["category"] == 3 for p in cg.values())
-    ccgp = {p["extra"]["project_code"]: p for p in posts_of(store, "ccgp-results")}
-    assert {p["type"] for p in ccgp.values()} == {"中标成交公告"}
+    assert all(p.item == 18 and p.category == 3 for p in cg.values())
+    ccgp = {p.extra["project_code"]: p for p in posts_of(store, "ccgp-results")}
+    assert {p.type for p in ccgp.values()} == {"中标成交公告"}
     same = ccgp["DHKJ-2025-CG017"]  # the same project as on the centre's site: linked by 项目编号, counted per channel
-    assert same["extra"]["award"] == 556000.0 and same["extra"]["buyer"] == SCHOOL
-    assert same["title"] == f"{SCHOOL}实验室高性能计算集群采购项目中标（成交）结果公告"
-    assert same["published_at"] == datetime(2025, 7, 10, 16, 0)
-    assert [a["name"] for a in same["attachments"]] == ["中标通知书.pdf"]
-    linked = store.posts_of_project("DHKJ-2025-CG017")
-    assert sorted((p["channel_id"], p["type"]) for p in linked) == [
+    assert same.extra["award"] == 556000.0 and same.extra["buyer"] == SCHOOL
+    assert same.title == f"{SCHOOL}实验室高性能计算集群采购项目中标（成交）结果公告"
+    assert same.published_at == datetime(2025, 7, 10, 16, 0)
+    assert [a["name"] for a in same.attachments] == ["中标通知书.pdf"]
+    linked = store.posts.of_project("DHKJ-2025-CG017")
+    assert sorted((p.channel_id, p.type) for p in linked) == [
         ("ccgp-results", "中标成交公告"), ("procurement-centre", "中标成交公告"), ("procurement-centre", "招标公告")]
-    assert linked[-1]["channel_id"] == "ccgp-results"  # oldest first: ccgp published the result last
+    assert linked[-1].channel_id == "ccgp-results"  # oldest first: ccgp published the result last
 
 
 def test_month_day_lists_take_the_year_from_the_detail_page(site: SampleServer, store_url: str, store: Store) -> None:
     sync(make_config(site, store_url), store, ["yjsy-admissions"])
     posts = posts_of(store, "yjsy-admissions")
-    dates = sorted(p["published_at"].date().isoformat() for p in posts)
+    dates = sorted(p.published_at.date().isoformat() for p in posts)
     assert dates[0] == "2024-09-12" and dates[-1] == "2025-04-10"
-    same_title = [p for p in posts if p["title"] == "关于2024年硕士研究生调剂工作的通知"]
+    same_title = [p for p in posts if p.title == "关于2024年硕士研究生调剂工作的通知"]
     assert len(same_title) == 2  # same title, different articles
-    assert all(len(p["attachments"]) == 2 and "请下载附件查阅。" in p["body"] for p in posts)
+    assert all(len(p.attachments) == 2 and "请下载附件查阅。" in p.body for p in posts)
 
 
 def test_a_backfill_interrupted_by_a_broken_page_resumes_where_it_stopped(
@@ -199,13 +199,13 @@ def test_a_backfill_interrupted_by_a_broken_page_resumes_where_it_stopped(
     site.pages[last_page] = Resource(b"oops", "text/plain", status=500)
     [first] = sync(cfg, store, ["portal-news"], full=True)
     assert first.status == "partial" and last_page in (first.error or "")
-    assert store.count_posts("portal-news") == 21  # pages 1 and 2, with the pinned notice
+    assert store.posts.count("portal-news") == 21  # pages 1 and 2, with the pinned notice
     site.pages[last_page] = broken
     site.hits.clear()
     [resumed] = sync(cfg, store, ["portal-news"], full=True)
     assert (resumed.status, resumed.new) == ("ok", 3)
     assert site.hits["/portal/xwzx/xxyw.htm"] == 0 and site.hits[last_page] == 1
-    assert store.count_posts("portal-news") == 24
+    assert store.posts.count("portal-news") == 24
 
 
 def test_since_bounds_a_backfill(site: SampleServer, store_url: str, store: Store) -> None:
@@ -215,7 +215,7 @@ def test_since_bounds_a_backfill(site: SampleServer, store_url: str, store: Stor
         'since = "2025-06-10"\n', Path("since.toml"))
     [r] = sync(bounded, store, full=True)
     assert r.status == "ok"
-    dates = [p["published_at"] for p in posts_of(store, "p")]
+    dates = [p.published_at for p in posts_of(store, "p")]
     assert dates and min(dates) >= datetime(2025, 6, 10)
     assert len(dates) == 16  # 2025-06-10 … 2025-06-30; the pinned 2024 notice is before `since`
     # Detail pages older than `since` are never fetched (9004 is 2025-06-04; 8888 the pinned 2024 notice).
@@ -242,15 +242,15 @@ def test_a_redirect_off_the_channels_hosts_is_not_followed(site: SampleServer, s
     [r] = sync(make_config(site, store_url), store, ["zsb-undergrad"])
     assert r.status == "partial" and r.new == 11  # the post is kept from its list entry, its page never fetched
     assert "127.0.0.2" in (r.error or "") and "outside this channel's hosts" in (r.error or "")
-    stub = next(p for p in posts_of(store, "zsb-undergrad") if p["url"].endswith("/5100.htm"))
-    assert stub["extra"]["detail"] == "missing" and "127.0.0.2" in stub["extra"]["detail_error"]
+    stub = next(p for p in posts_of(store, "zsb-undergrad") if p.url.endswith("/5100.htm"))
+    assert stub.extra["detail"] == "missing" and "127.0.0.2" in stub.extra["detail_error"]
 
 
 def test_oversized_pages_are_refused(site: SampleServer, store_url: str, store: Store) -> None:
     site.pages["/zsb/info/1021/5101.htm"] = html("<html>" + "x" * 200_000 + "</html>")
     [r] = sync(make_config(site, store_url, http="max_bytes = 100000"), store, ["zsb-undergrad"])
     assert r.status == "partial" and "larger than 100,000 bytes" in (r.error or "")
-    assert store.count_posts("zsb-undergrad") == 11  # the oversized one from its list entry
+    assert store.posts.count("zsb-undergrad") == 11  # the oversized one from its list entry
 
 
 def test_a_missing_column_is_a_failure(site: SampleServer, store_url: str, store: Store) -> None:
@@ -280,14 +280,14 @@ def test_trs_and_webplus_presets_need_only_a_url(site: SampleServer, store_url: 
     results = by_id(sync(make_config(site, store_url), store, ["xxgk-notices", "jwc-notices"]))
     # index.html, index_1.html (createPageHTML says 2 pages), 7 articles, 4 of them with a PDF attachment
     assert results["xxgk-notices"].requests == 2 + 7 + 4
-    trs = {p["title"]: p for p in posts_of(store, "xxgk-notices")}
+    trs = {p.title: p for p in posts_of(store, "xxgk-notices")}
     report = trs[f"{SCHOOL}2024—2025学年信息公开工作年度报告"]
-    assert report["published_at"] == datetime(2025, 6, 28, 10, 0) and report["department"] == "党政办公室"
-    assert report["body"] == "根据有关规定，现予以公开。\n公开期限：自发布之日起30日。"
-    assert report["attachments"][0]["url"].endswith(".pdf") and report["source_column"] == "公示公告"
-    wp = {p["title"]: p for p in posts_of(store, "jwc-notices")}
+    assert report.published_at == datetime(2025, 6, 28, 10, 0) and report.department == "党政办公室"
+    assert report.body == "根据有关规定，现予以公开。\n公开期限：自发布之日起30日。"
+    assert report.attachments[0]["url"].endswith(".pdf") and report.source_column == "公示公告"
+    wp = {p.title: p for p in posts_of(store, "jwc-notices")}
     assert len(wp) == 5 and results["jwc-notices"].requests == 2 + 5
-    assert wp["关于公布2025年大学生创新创业训练计划项目立项名单的通知"]["published_at"] == datetime(2025, 6, 13)
+    assert wp["关于公布2025年大学生创新创业训练计划项目立项名单的通知"].published_at == datetime(2025, 6, 13)
 
 
 def test_a_pinned_notice_recurring_mid_list_stops_neither_a_first_nor_an_incremental_sync(
@@ -301,13 +301,13 @@ def test_a_pinned_notice_recurring_mid_list_stops_neither_a_first_nor_an_increme
                            f'[[channel]]\nid = "news"\nkind = "html"\nurl = "{server.url}/portal/xwzx/xxyw.htm"\n'
                            'preset = "vsb"\n', Path("pin.toml"))
         [first] = sync(cfg, store)
-        assert (first.status, first.new, store.count_posts("news")) == ("ok", 30, 30)
+        assert (first.status, first.new, store.posts.count("news")) == ("ok", 30, 30)
         # Five newer posts arrive: the incremental walk reads page 1 and 2 (the pinned one is
         # known to the store, above the new ones) and stops at the first page with nothing new.
         newer = news_posts(5, start=datetime(2025, 7, 20, 9, 0), first_id=9901)
         server.pages.update(portal_site(newer + posts, per_page=5))
         [second] = sync(cfg, store)
-        assert (second.status, second.new, store.count_posts("news")) == ("ok", 5, 35)
+        assert (second.status, second.new, store.posts.count("news")) == ("ok", 5, 35)
 
 
 def test_two_clients_of_one_process_share_each_hosts_interval(site: SampleServer) -> None:

@@ -106,15 +106,15 @@ def explain_command(
     as_json = _json(ctx, as_json)
     cfg = load(ctx)
     with open_store(cfg) as store:
-        post = store.post_by_id(post_id)
+        post = store.posts.by_id(post_id)
         if post is None:
             fail(f"没有编号为 {post_id} 的帖子")
         found = explain_post(cfg, store, post)
     if as_json:
         print(json.dumps(found.to_json(), ensure_ascii=False))
         return
-    if found.item != post["item"] and found.where != "manual":
-        consoles.err.print(f"注意：库中记为 {post['item'] or '不属于清单'}；规则变化后请运行 xxgk reclassify")
+    if found.item != post.item and found.where != "manual":
+        consoles.err.print(f"注意：库中记为 {post.item or '不属于清单'}；规则变化后请运行 xxgk reclassify")
     consoles.out.print(escape(explain_line(found)))
 
 

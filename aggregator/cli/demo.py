@@ -42,12 +42,12 @@ def demo(
         with open_store(cfg) as store:
             consoles.err.print(f"[bold]第一轮[/]：本科招生网的一个详情页（{DEMO_MISSING_DETAIL}）暂时无法访问")
             first = {r.id: r for r in run_with_progress(cfg, store)}
-            held = store.count_posts()
+            held = store.posts.count()
             server.pages[DEMO_MISSING_DETAIL] = missing
             consoles.err.print("[bold]第二轮[/]：该页面恢复；按列表保存的帖子应被补全，而不是重复")
             results = run_with_progress(cfg, store)
             rows = {r.id: r for r in overview(cfg, store)}
-            completed = store.count_posts() == held
+            completed = store.posts.count() == held
     _print_rounds(first, results, rows)
     consoles.out.print(
         f"共 {sum(o.posts for o in rows.values())} 条帖子，已存入 {directory / 'xxgk.db'}"

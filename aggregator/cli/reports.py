@@ -145,8 +145,8 @@ def coverage(
     if review.count:
         consoles.out.print(f"\n待复核 {review.count} 条（规则与学习模型都没有把握归类；用 xxgk tag 编号 事项 标注）：")
         for p in review.posts[:20]:
-            day = p["published_at"].date().isoformat() if p["published_at"] else "日期不明"
-            consoles.out.print(escape(f"  {p['id']:>6}  {day}  {p['title']}"))
+            day = p.published_at.date().isoformat() if p.published_at else "日期不明"
+            consoles.out.print(escape(f"  {p.id:>6}  {day}  {p.title}"))
         if review.count > 20:
             consoles.out.print(f"  ……另有 {review.count - 20} 条，见 xxgk coverage --format json 或网页的清单覆盖页")
 

@@ -95,7 +95,7 @@ def reindex(ctx: typer.Context) -> None:
     """
     cfg = load(ctx)
     with open_store(cfg) as store:
-        n = store.reindex()
+        n = store.posts.reindex()
     consoles.out.print(f"已重建检索索引：{n} 条帖子。")
 
 

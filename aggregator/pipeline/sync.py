@@ -195,10 +195,10 @@ def sync_channel(
     started = time.monotonic()
     http_config = http_config or HttpConfig()
     run = _Run(store, channel, classifier or default_classifier(), requests or RequestCounter(), on_progress)
-    run_id = store.start_run(channel.id, full=full)
+    run_id = store.runs.start(channel.id, full=full)
     run.progress("start")
     rekeyed = rekey(store, channel.id, run.identity)
-    ctx = FetchContext(channel=channel, http=http, state=_to_connector_state(store.load_state(channel.id)),
+    ctx = FetchContext(channel=channel, http=http, state=_to_connector_state(store.channels.load_state(channel.id)),
                        full=full, is_known=run.is_known, max_bytes=http_config.max_bytes,
                        concurrency=http_config.concurrency)
     run.site_total = ctx.state.data.get("site_total")
@@ -212,7 +212,7 @@ def sync_channel(
         error = "; ".join([error, *notes] if error else notes)
         if status == "ok":
             status = "partial"
-    finished_at = store.finish_run(run_id, status, run.counts, error, failure, moved)
+    finished_at = store.runs.finish(run_id, status, run.counts, error, failure, moved)
     result = RunResult(id=channel.id, status=status, counts=run.counts, error=error,
                        seconds=time.monotonic() - started, finished_at=finished_at, site_total=run.site_total,
                        failure=failure, note=moved)
@@ -243,7 +243,7 @@ class _Run:
 
     def flush(self) -> None:
         if self.batch:
-            written = self.store.write_posts(self.channel.id, self.batch)
+            written = self.store.posts.write(self.channel.id, self.batch)
             self.counts.new += written.new
             self.counts.updated += written.updated
             self.batch.clear()
@@ -252,7 +252,7 @@ class _Run:
 
     def is_known(self, key_or_url: str) -> bool:
         key = key_of(key_or_url, None, self.identity)
-        return key is not None and self.store.has_post(self.channel.id, key)
+        return key is not None and self.store.posts.has(self.channel.id, key)
 
     def consume(self, items: Iterable[Item], stop: threading.Event | None) -> tuple[Status, str | None, str | None]:
         """Store what the connector yields: status, error and failure class of the fetch."""
@@ -299,7 +299,7 @@ class _Run:
             self.skips.append(str(item))
         elif isinstance(item, Checkpoint):
             self.flush()  # the posts first, then the state that says they are in
-            self.store.save_state(self.channel.id, _to_stored_state(item.state))
+            self.store.channels.save_state(self.channel.id, _to_stored_state(item.state))
             self.site_total = item.state.data.get("site_total", self.site_total)
         else:
             raise TypeError(f"connector yielded {type(item).__name__}, not a post, skip or checkpoint")
@@ -333,10 +333,10 @@ def rekey(store: Store, channel_id: str, identity: Identity) -> str | None:
     (an upgrade from keys with schemes, or `url`/`hosts` edited): the mark `keys:{id}` holds the
     identity the keys follow. Posts that would collide are left as they are and named (None: no problem)."""
     mark = f"keys:{channel_id}"
-    if store.mark(mark) == identity.signature:
+    if store.marks.get(mark) == identity.signature:
         return None
-    moved, collisions = store.rekey_posts(channel_id, identity.key)
-    store.set_mark(mark, identity.signature)
+    moved, collisions = store.posts.rekey(channel_id, identity.key)
+    store.marks.set(mark, identity.signature)
     if moved:
         log.info("channel %s: %d stored keys re-spelt for %s", channel_id, moved, identity.signature)
     if not collisions:
@@ -361,10 +361,10 @@ def _moved(store: Store, channel_id: str, origins: dict[str, int]) -> str | None
         return None
     now = max(origins, key=lambda o: (origins[o], o))
     mark = f"origin:{channel_id}"
-    before = store.mark(mark)
+    before = store.marks.get(mark)
     if before == now:
         return None
-    store.set_mark(mark, now)
+    store.marks.set(mark, now)
     if before is None:
         return None
     return (f"网站地址已由 {before} 变为 {now}：帖子按同一地址识别，已有的帖子未重复计入"

@@ -65,7 +65,7 @@ class Scheduler:
     def due(self, now: datetime | None = None) -> list[tuple[ChannelConfig, datetime]]:
         """The enabled channels whose due time has come, most overdue first."""
         now = now or local_now()
-        history = self.store.run_history(limit_per_channel=20)
+        history = self.store.runs.history(limit_per_channel=20)
         found = []
         for ch in self.config.channels:
             when = due_at(ch, history.get(ch.id, []), now, self.config.service.jitter, self.first_backoff)
@@ -75,7 +75,7 @@ class Scheduler:
 
     def still_due(self, ch: ChannelConfig) -> bool:
         """Asked under the channel's lease: has nobody synced it since it fell due?"""
-        runs = self.store.run_history(limit_per_channel=20, channel_id=ch.id).get(ch.id, [])
+        runs = self.store.runs.history(limit_per_channel=20, channel_id=ch.id).get(ch.id, [])
         when = due_at(ch, runs, local_now(), self.config.service.jitter, self.first_backoff)
         return when is not None and when <= local_now()
 
@@ -117,7 +117,7 @@ class Scheduler:
         first = today.replace(day=1)
         month = (first - timedelta(days=1)).strftime("%Y-%m")
         name = f"export:{month}"
-        if self.store.mark(name) is not None or not self.store.claim_mark(name, "writing"):
+        if self.store.marks.get(name) is not None or not self.store.marks.claim(name, "writing"):
             return None
         folder = Path(self.config.service.export_dir)
         try:
@@ -125,9 +125,9 @@ class Scheduler:
             path = export_month(self.store, self.config, folder, month)
         except Exception as exc:
             log.exception("monthly export %s failed", month)
-            self.store.set_mark(name, f"failed: {exc}")
+            self.store.marks.set(name, f"failed: {exc}")
             return None
-        self.store.set_mark(name, str(path))
+        self.store.marks.set(name, str(path))
         log.info("monthly export: %s", path)
         return path
 
@@ -135,15 +135,15 @@ class Scheduler:
         from aggregator.services.classify import retrain_if_changed
 
         name = f"retrain:{local_now().date().isoformat()}"
-        if not self.store.claim_mark(name, "fitting"):
+        if not self.store.marks.claim(name, "fitting"):
             return
         try:
             done = retrain_if_changed(self.store)
         except Exception as exc:
             log.exception("清单 model not refitted")
-            self.store.set_mark(name, f"failed: {exc}")
+            self.store.marks.set(name, f"failed: {exc}")
             return
-        self.store.set_mark(name, f"model {done.model_id}" if done else "unchanged")
+        self.store.marks.set(name, f"model {done.model_id}" if done else "unchanged")
         if done:
             log.info("清单 model refitted: %d examples, %d of them the office's tags", done.examples,
                      done.office_examples)

@@ -113,7 +113,7 @@ def changes_text(rows: list[dict[str, str | None]]) -> str:
 
 
 def _legacy_hash(store: Store) -> str | None:
-    return os.environ.get("XXGK_ADMIN_PASSWORD_HASH") or store.mark(_LEGACY_MARK)
+    return os.environ.get("XXGK_ADMIN_PASSWORD_HASH") or store.marks.get(_LEGACY_MARK)
 
 
 def configured(store: Store) -> bool:
@@ -208,7 +208,7 @@ def _burst(store: Store, config: Config, name: str, address: str) -> None:
                 name, address, by_account, by_address)
     if max(by_account, by_address) != config.web.login_attempts or not config.notify.urls:
         return
-    if not store.claim_mark(f"login-burst:{name}:{local_now():%Y-%m-%d %H}", address):
+    if not store.marks.claim(f"login-burst:{name}:{local_now():%Y-%m-%d %H}", address):
         return
     from aggregator.services.notify import send
 

@@ -27,6 +27,7 @@ import httpx
 from aggregator.attachments.names import best_name, kind_of, mime_of
 from aggregator.clock import local_now
 from connectors.http import Download, FetchError, TooLarge, download, host_allowed
+from storage.records import AttachmentRow
 from storage.store import Store
 
 if TYPE_CHECKING:
@@ -61,15 +62,15 @@ def keep(store: Store, ch: ChannelConfig, http: httpx.Client, cfg: AttachmentsCo
     root = Path(cfg.dir)
     _tidy_partials(root / ".tmp")
     hosts = ch.allowed_hosts
-    posts = store.posts_with_attachments(ch.id)
-    rows = store.attachments_of([pid for pid, _ in posts])
+    posts = store.attachments.posts_with(ch.id)
+    rows = store.attachments.of_posts([pid for pid, _ in posts])
     text_status = "pending" if ch.attachments == "index" else "off"
     if ch.attachments == "index":
-        store.queue_texts(ch.id)  # files kept while the channel only listed them
+        store.attachments.queue_texts(ch.id)  # files kept while the channel only listed them
     touched: list[int] = []
     for post_id, links in posts:
-        current = {r["url"]: r for r in rows.get(post_id, []) if r["status"] != "changed"}
-        before = [_evidence(r) for r in current.values() if r["sha256"]]
+        current = {r.url: r for r in rows.get(post_id, []) if r.status != "changed"}
+        before = [_evidence(r) for r in current.values() if r.sha256]
         changed_here = False
         wanted: dict[str, str] = {}
         for link in links:
@@ -79,28 +80,28 @@ def keep(store: Store, ch: ChannelConfig, http: httpx.Client, cfg: AttachmentsCo
             row = current.get(url)
             if row is None:
                 outcome = _fetch_new(store, post_id, url, link_name, hosts, http, root, cfg, text_status, report)
-            elif row["status"] in ("failed", "refused") or (row["status"] == "offhost" and recheck):
+            elif row.status in ("failed", "refused") or (row.status == "offhost" and recheck):
                 outcome = _fetch_new(store, post_id, url, link_name, hosts, http, root, cfg, text_status, report,
-                                     replace=row["id"])
-            elif recheck and row["status"] in ("kept", "gone"):
+                                     replace=row.id)
+            elif recheck and row.status in ("kept", "gone"):
                 outcome = _recheck(store, row, hosts, http, root, cfg, text_status, report)
                 changed_here |= outcome in ("changed", "gone")
-            elif row["status"] == "removed":  # linked again: the copy is the post's again
-                store.update_attachment_link(row["id"], status="kept", checked_at=local_now())
+            elif row.status == "removed":  # linked again: the copy is the post's again
+                store.attachments.update_link(row.id, status="kept", checked_at=local_now())
                 outcome = "kept"
             else:
                 continue
             if outcome in ("kept", "changed"):
                 touched.append(post_id)
         for url, row in current.items():
-            if url not in wanted and row["status"] == "kept":
-                store.update_attachment_link(row["id"], status="removed", checked_at=local_now())
+            if url not in wanted and row.status == "kept":
+                store.attachments.update_link(row.id, status="removed", checked_at=local_now())
                 changed_here = True
         if changed_here and before:
-            store.record_attachment_change(post_id, before, since=None)
+            store.attachments.record_change(post_id, before, since=None)
             touched.append(post_id)
     if touched:
-        store.refresh_attachment_text(sorted(set(touched)), index_chars=cfg.index_chars)
+        store.attachments.refresh_text(sorted(set(touched)), index_chars=cfg.index_chars)
     return report
 
 
@@ -117,9 +118,9 @@ def _tidy_partials(folder: Path, older_than: float = 3600.0) -> None:
             continue
 
 
-def _evidence(row: dict[str, Any]) -> dict[str, Any]:
-    return {"name": row["name"], "url": row["url"], "sha256": row["sha256"],
-            "fetched_at": row["fetched_at"].isoformat() if row["fetched_at"] else None}
+def _evidence(row: AttachmentRow) -> dict[str, Any]:
+    return {"name": row.name, "url": row.url, "sha256": row.sha256,
+            "fetched_at": row.fetched_at.isoformat() if row.fetched_at else None}
 
 
 def _store_file(store: Store, got: Download, name_hint: str, root: Path, text_status: str,
@@ -136,7 +137,7 @@ def _store_file(store: Store, got: Download, name_hint: str, root: Path, text_st
         os.replace(got.path, target)
         os.chmod(target, 0o444)
     kind = kind_of(target, name)
-    store.add_attachment_file(got.sha256, size=got.size, mime=mime_of(kind, got.content_type), kind=kind,
+    store.attachments.add_file(got.sha256, size=got.size, mime=mime_of(kind, got.content_type), kind=kind,
                               text_status=text_status)
     return name, kind
 
@@ -148,10 +149,10 @@ def _fetch_new(store: Store, post_id: int, url: str, link_name: str, hosts: list
 
     def record(status: str, **fields: Any) -> None:
         if replace is None:
-            store.add_attachment_link(post_id, url, fields.pop("name", link_name) or link_name or url,
+            store.attachments.add_link(post_id, url, fields.pop("name", link_name) or link_name or url,
                                       status, checked_at=now, **fields)
         else:
-            store.update_attachment_link(replace, status=status, checked_at=now, **fields)
+            store.attachments.update_link(replace, status=status, checked_at=now, **fields)
 
     if not host_allowed(url, hosts):
         report.offhost += 1
@@ -180,38 +181,38 @@ def _fetch_new(store: Store, post_id: int, url: str, link_name: str, hosts: list
     return "kept"
 
 
-def _recheck(store: Store, row: dict[str, Any], hosts: list[str], http: httpx.Client, root: Path,
+def _recheck(store: Store, row: AttachmentRow, hosts: list[str], http: httpx.Client, root: Path,
              cfg: AttachmentsConfig, text_status: str, report: KeepReport) -> str:
     now = local_now()
     try:
-        got = download(http, row["url"], hosts=hosts, folder=root / ".tmp", max_bytes=cfg.max_bytes,
-                       etag=row["etag"], last_modified=row["last_modified"])
+        got = download(http, row.url, hosts=hosts, folder=root / ".tmp", max_bytes=cfg.max_bytes,
+                       etag=row.etag, last_modified=row.last_modified)
     except FetchError as exc:
-        report.problems.append(f"{row['url']}: re-check: {exc}")
+        report.problems.append(f"{row.url}: re-check: {exc}")
         return "failed"
     if got.not_modified:
         report.unchanged += 1
-        store.update_attachment_link(row["id"], checked_at=now, status="kept")
+        store.attachments.update_link(row.id, checked_at=now, status="kept")
         return "unchanged"
     if got.path is None:
         if got.status in (404, 410):
             report.gone += 1
-            store.update_attachment_link(row["id"], status="gone", checked_at=now,
+            store.attachments.update_link(row.id, status="gone", checked_at=now,
                                          error=f"来源已无此文件（HTTP {got.status}）；保留的副本仍可下载")
             return "gone"
-        report.problems.append(f"{row['url']}: re-check answered HTTP {got.status}")
+        report.problems.append(f"{row.url}: re-check answered HTTP {got.status}")
         return "failed"
-    if got.sha256 == row["sha256"]:
+    if got.sha256 == row.sha256:
         os.unlink(got.path)
         report.unchanged += 1
-        store.update_attachment_link(row["id"], checked_at=now, status="kept", etag=got.etag,
+        store.attachments.update_link(row.id, checked_at=now, status="kept", etag=got.etag,
                                      last_modified=got.last_modified)
         return "unchanged"
-    name, _ = _store_file(store, got, row["name"], root, text_status, report)
+    name, _ = _store_file(store, got, row.name, root, text_status, report)
     report.changed += 1
-    store.update_attachment_link(row["id"], status="changed", checked_at=now,
+    store.attachments.update_link(row.id, status="changed", checked_at=now,
                                  error="来源的文件已更换；此为旧版本，副本保留")
-    store.add_attachment_link(row["post_id"], row["url"], name, "kept", sha256=got.sha256, etag=got.etag,
+    store.attachments.add_link(row.post_id, row.url, name, "kept", sha256=got.sha256, etag=got.etag,
                               last_modified=got.last_modified, fetched_at=now, checked_at=now)
     return "changed"
 
@@ -231,19 +232,19 @@ def extract_pending(store: Store, cfg: AttachmentsConfig, *, limit: int = 10_000
     from aggregator.attachments.extract import Extracted, Extractor
 
     report = ExtractReport()
-    pending = store.pending_texts(limit)
+    pending = store.attachments.pending_texts(limit)
     if not pending:
         return report
     root = Path(cfg.dir)
     with Extractor(cfg.extract_seconds) as extractor:
         for n, f in enumerate(pending, 1):
-            path = file_path(root, f["sha256"])
+            path = file_path(root, f.sha256)
             if path.exists():
-                got = extractor.run(path, f["kind"], cfg.index_chars)
+                got = extractor.run(path, f.kind, cfg.index_chars)
             else:
                 got = Extracted("failed", note=f"保存的副本 {path} 不见了：请从备份恢复 [attachments] dir")
             got_status = got.status
-            store.set_attachment_text(f["sha256"], got.status, got.text or None, got.pages, got.note,
+            store.attachments.set_text(f.sha256, got.status, got.text or None, got.pages, got.note,
                                       index_chars=cfg.index_chars)
             if got_status == "text":
                 report.read += 1
@@ -252,7 +253,7 @@ def extract_pending(store: Store, cfg: AttachmentsConfig, *, limit: int = 10_000
             elif got_status == "unsupported":
                 report.unsupported += 1
             else:
-                report.failed.append(f"{f['sha256'][:12]}: {got.note}")
+                report.failed.append(f"{f.sha256[:12]}: {got.note}")
             if on_file:
                 on_file(n, len(pending))
     return report

@@ -52,12 +52,12 @@ def audit(config: Config, store: Store, ids: Sequence[str] = ()) -> list[AuditRo
         for ch in select_channels(config, ids):
             connector = connector_for(ch.kind)
             counter = getattr(connector, "count", None)
-            stored = store.count_posts(ch.id)
+            stored = store.posts.count(ch.id)
             if counter is None:
                 rows.append(AuditRow(ch.id, ch.display_name, None, None, stored,
                                      f"a {ch.kind} channel has no list page that states a count"))
                 continue
-            state = store.load_state(ch.id)
+            state = store.channels.load_state(ch.id)
             ctx = FetchContext(channel=ch, http=http, state=ChannelState(), max_bytes=config.http.max_bytes)
             try:
                 count = counter(ctx)
@@ -65,6 +65,6 @@ def audit(config: Config, store: Store, ids: Sequence[str] = ()) -> list[AuditRo
                 rows.append(AuditRow(ch.id, ch.display_name, None, None, stored, str(exc), unread=True))
                 continue
             if count.total is not None:
-                store.save_state(ch.id, replace(state, data={**state.data, "site_total": count.total}))
+                store.channels.save_state(ch.id, replace(state, data={**state.data, "site_total": count.total}))
             rows.append(AuditRow(ch.id, ch.display_name, count.total, count.pages, stored))
     return rows

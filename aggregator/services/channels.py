@@ -23,7 +23,7 @@ def channel_record(ch: ChannelConfig) -> ChannelRecord:
 
 def register(config: Config, store: Store) -> None:
     """Make the store know every configured channel (names and groups as the config now says)."""
-    store.register_channels(channel_record(ch) for ch in config.channels)
+    store.channels.register(channel_record(ch) for ch in config.channels)
 
 
 def next_run(ch: ChannelConfig, now: datetime | None = None) -> datetime | None:
@@ -113,16 +113,16 @@ def overview(config: Config, store: Store, now: datetime | None = None,
     from aggregator.services.health import due_at, health
 
     register(config, store)
-    store.close_orphan_runs()  # a run whose process died is closed as interrupted by whoever looks
+    store.leases.close_orphan_runs()  # a run whose process died is closed as interrupted by whoever looks
     now = now or datetime.now(SHANGHAI)
     local = now.astimezone(SHANGHAI).replace(tzinfo=None)
     one = ids[0] if ids and len(ids) == 1 else None
-    known = {o.id: o for o in store.channel_overview()}
-    gaps = store.channel_gaps(one)
-    states = store.states()
-    history = store.run_history(channel_id=one)
-    newest = store.newest_seen(one)
-    leases = store.leases()
+    known = {o.id: o for o in store.channels.overview()}
+    gaps = store.channels.gaps(one)
+    states = store.channels.states()
+    history = store.runs.history(channel_id=one)
+    newest = store.posts.newest_seen(one)
+    leases = store.leases.live()
     rows = []
     for ch in config.channels:
         if ids is not None and ch.id not in ids:
@@ -137,7 +137,7 @@ def overview(config: Config, store: Store, now: datetime | None = None,
                    now=local)
         due = due_at(ch, runs, local, config.service.jitter, timedelta(seconds=config.service.backoff))
         nxt = next_run(ch, now) if due is None or not runs else max(due, local).replace(tzinfo=SHANGHAI)
-        last_error = next((r["error"] for r in runs if r["status"] != "ok" and r.get("error")), None)
+        last_error = next((r.error for r in runs if r.status != "ok" and r.error), None)
         rows.append(ChannelRow(
             id=ch.id, name=ch.display_name, kind=ch.kind, group=ch.group_name, source=ch.source,
             enabled=ch.enabled, schedule=ch.schedule, posts=o.posts,
@@ -179,14 +179,14 @@ def accept_detected(config: Config, store: Store, channel_id: str, actor: str,
     register(config, store)
     try:
         with channel_lease(store, channel_id, holder_name(f"接受选择器（{actor}）"), config.service.lease):
-            state = store.load_state(channel_id)
+            state = store.channels.load_state(channel_id)
             detected = WalkState.of(state.data).detected
             if detected is None:
                 raise AcceptError(f"渠道 {channel_id} 没有自动识别出的选择器可接受：配置的选择器在上次同步时可用，"
                                   "或尚未同步；先运行 xxgk sync")
             configured, fingerprint = effective_selectors(ch, {})
             accepted = {**{k: detected.get(k) for k in DETECTED_FIELDS}, "for": fingerprint}
-            store.save_state(channel_id, replace(state, data={**state.data, "accepted": accepted}))
+            store.channels.save_state(channel_id, replace(state, data={**state.data, "accepted": accepted}))
     except ChannelBusy as busy:
         raise AcceptError(f"{busy}（正在同步时不能接受选择器）") from None
     before = {k: getattr(configured, k) for k in DETECTED_FIELDS}

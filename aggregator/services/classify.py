@@ -37,14 +37,14 @@ _cached: dict[tuple[str, int], TitleModel] = {}
 
 def model_for(store: Store) -> TitleModel:
     """The newest model refitted for this store, else the shipped one."""
-    model_id = store.latest_model_id()
+    model_id = store.models.latest_id()
     if model_id is None:
         return shipped_model()
     key = (str(store.engine.url), model_id)
     with _cache_lock:
         if key not in _cached:
             _cached.clear()
-            _cached[key] = TitleModel.from_bytes(store.model_blob(model_id))
+            _cached[key] = TitleModel.from_bytes(store.models.blob(model_id))
         return _cached[key]
 
 
@@ -80,7 +80,7 @@ class Retrained:
 
 
 def _training_set(store: Store) -> tuple[list[tuple[str, int]], list[float], int, str]:
-    office = [(title, item or 0) for title, item, _ in store.manual_tags() if title.strip()]
+    office = [(title, item or 0) for title, item, _ in store.posts.manual_tags() if title.strip()]
     examples = list(shipped_examples()) + office
     weights = [1.0] * (len(examples) - len(office)) + [OFFICE_WEIGHT] * len(office)
     return examples, weights, len(office), digest(examples, weights)
@@ -90,10 +90,10 @@ def retrain_if_changed(store: Store) -> Retrained | None:
     """Retrain when the office's tags changed since the store's newest model (the service
     runs this nightly); None when there is nothing new to learn."""
     examples, weights, office, key = _training_set(store)
-    model_id = store.latest_model_id()
+    model_id = store.models.latest_id()
     if model_id is None and office == 0:
         return None
-    if model_id is not None and store.model_digest(model_id) == key:
+    if model_id is not None and store.models.digest(model_id) == key:
         return None
     return _fit_and_keep(store, examples, weights, office, key)
 
@@ -106,7 +106,7 @@ def retrain(store: Store) -> Retrained:
 def _fit_and_keep(store: Store, examples: list[tuple[str, int]], weights: list[float], office: int,
                   key: str) -> Retrained:
     model = fit(examples, weights, meta={"digest": key, "office_examples": office})
-    model_id = store.save_model(model.to_bytes(), examples=len(examples), office_examples=office, digest=key)
+    model_id = store.models.save(model.to_bytes(), examples=len(examples), office_examples=office, digest=key)
     return Retrained(model_id, len(examples), office, key)
 
 
@@ -136,7 +136,7 @@ def suggest(config: Config, store: Store, *, min_titles: int = 2, min_len: int =
     from aggregator.config import classifier_for
 
     rules = classifier_for(config, None)
-    tags = store.manual_tags()
+    tags = store.posts.manual_tags()
     corrected: dict[int | None, list[str]] = defaultdict(list)
     for title, item, column in tags:
         if rules.classify(title, column).item != item:

@@ -16,6 +16,7 @@ from aggregator.clock import local_now
 from aggregator.compliance.check import STATUS_ZH, Finding, Subject, annual, check
 from aggregator.compliance.rules import Rule, load_rules
 from aggregator.config import Config
+from storage.records import PostText
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -57,10 +58,9 @@ def ended_years(as_of: date, n: int = 2) -> list[str]:
     return [f"{last - 1 - i}-{last - i}" for i in range(n)]
 
 
-def _subjects(rows: list[dict[str, Any]]) -> Iterator[Subject]:
+def _subjects(rows: list[PostText]) -> Iterator[Subject]:
     for r in rows:
-        yield Subject(r["id"], r["channel_id"], r["title"], r["body"] or "", r["item"], r["type"], r["published_at"],
-                      r["url"])
+        yield Subject(r.id, r.channel_id, r.title, r.body or "", r.item, r.type, r.published_at, r.url)
 
 
 def run(config: Config, store: Store, year: str | None = None, as_of: date | None = None) -> Report:
@@ -73,11 +73,11 @@ def run(config: Config, store: Store, year: str | None = None, as_of: date | Non
     end = min(end, until)
     findings: list[Finding] = []
     per_post = [r for r in rules if r.kind != "annual"]
-    for rows in store.iter_texts(start, end):
+    for rows in store.posts.iter_texts(start, end):
         for post in _subjects(rows):
             findings.extend(check(r, post) for r in per_post if r.governs(post.title, post.item, post.type))
     for rule in (r for r in rules if r.kind == "annual"):
-        posts = [p for rows in store.iter_texts(None, until, items=rule.items) for p in _subjects(rows)]
+        posts = [p for rows in store.posts.iter_texts(None, until, items=rule.items) for p in _subjects(rows)]
         findings.extend(annual(rule, posts, y, as_of) for y in ([year] if year else ended_years(as_of)))
     findings.sort(key=lambda f: (ORDER[f.status], f.item or 99, f.post.published_at if f.post and f.post.published_at
                                  else datetime.min))
@@ -98,7 +98,7 @@ def alert(config: Config, store: Store, report: Report) -> list[Finding]:
             key = f"compliance:{f.rule.id}:{subject}:soon"
         else:
             continue
-        if store.claim_mark(key, report.as_of.isoformat()):
+        if store.marks.claim(key, report.as_of.isoformat()):
             fresh.append(f)
     if not fresh:
         return []
@@ -117,9 +117,9 @@ def alert(config: Config, store: Store, report: Report) -> list[Finding]:
 def daily(config: Config, store: Store, now: datetime | None = None) -> Report | None:
     """The scheduler's daily check (one process a day: the mark `compliance-check:{date}`)."""
     today = (now or local_now()).date()
-    if not store.claim_mark(f"compliance-check:{today.isoformat()}", "checking"):
+    if not store.marks.claim(f"compliance-check:{today.isoformat()}", "checking"):
         return None
     report = run(config, store, as_of=today)
     sent = alert(config, store, report)
-    store.set_mark(f"compliance-check:{today.isoformat()}", f"{len(report.findings)} findings, {len(sent)} alerted")
+    store.marks.set(f"compliance-check:{today.isoformat()}", f"{len(report.findings)} findings, {len(sent)} alerted")
     return report

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any, Literal
 
 from aggregator.clock import iso_local
+from storage.records import AttachmentRow
 from storage.store import Store
 
 Format = Literal["jsonl", "csv", "xlsx"]
@@ -94,7 +95,7 @@ def export(store: Store, fmt: Format, out: IO[str] | None, path: str | None, *, 
     """Write every post; returns how many. XLSX needs a file path. With `attachments`, each
     post also lists its attachments (an extension of the contract's object: the field
     `attachments`; in CSV/XLSX one more column)."""
-    rows: Iterable[Mapping[str, Any]] = store.iter_posts()
+    rows: Iterable[Mapping[str, Any]] = store.posts.iter_rows()
     fields: tuple[str, ...] = FIELDS
     if attachments:
         rows = with_attachments(store, rows)
@@ -107,10 +108,9 @@ def export(store: Store, fmt: Format, out: IO[str] | None, path: str | None, *, 
     return write_jsonl(rows, out) if fmt == "jsonl" else write_csv(rows, out, fields)
 
 
-def attachment_entry(a: Mapping[str, Any]) -> dict[str, Any]:
-    return {"name": a["name"], "url": a["url"], "status": a["status"], "sha256": a["sha256"], "size": a["size"],
-            "type": a["mime"], "text": a["text_status"] if a["sha256"] else None,
-            "fetched_at": iso_local(a["fetched_at"])}
+def attachment_entry(a: AttachmentRow) -> dict[str, Any]:
+    return {"name": a.name, "url": a.url, "status": a.status, "sha256": a.sha256, "size": a.size,
+            "type": a.mime, "text": a.text_status if a.sha256 else None, "fetched_at": iso_local(a.fetched_at)}
 
 
 def with_attachments(store: Store, rows: Iterable[Mapping[str, Any]], batch: int = 500
@@ -119,7 +119,7 @@ def with_attachments(store: Store, rows: Iterable[Mapping[str, Any]], batch: int
     chunk: list[Mapping[str, Any]] = []
 
     def flush() -> Iterator[dict[str, Any]]:
-        found = store.attachments_of([r["id"] for r in chunk])
+        found = store.attachments.of_posts([r["id"] for r in chunk])
         for r in chunk:
             yield {**r, "_attachments": [attachment_entry(a) for a in found.get(r["id"], [])]}
         chunk.clear()

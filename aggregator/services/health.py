@@ -16,10 +16,13 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aggregator.clock import SHANGHAI
 from aggregator.config import TIMEZONE, ChannelConfig
+
+if TYPE_CHECKING:
+    from storage.records import RunRow
 
 BAD = frozenset({"broken", "blocked", "unreachable", "incomplete"})
 STATE_ZH = {"ok": "正常", "stale": "久未更新", "incomplete": "不完整", "broken": "无法解析", "blocked": "被拦截",
@@ -42,34 +45,34 @@ class Health:
         return self.state in BAD
 
 
-def failures_in_a_row(runs: list[dict[str, Any]]) -> int:
+def failures_in_a_row(runs: list[RunRow]) -> int:
     """Failed runs since the last one that was not (runs newest first; interruptions skipped)."""
     n = 0
     for r in runs:
-        if r["status"] in ("interrupted", "running"):
+        if r.status in ("interrupted", "running"):
             continue
-        if r["status"] != "failed":
+        if r.status != "failed":
             break
         n += 1
     return n
 
 
-def _last_finished(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
-    return next((r for r in runs if r["status"] in ("ok", "partial", "failed")), None)
+def _last_finished(runs: list[RunRow]) -> RunRow | None:
+    return next((r for r in runs if r.status in ("ok", "partial", "failed")), None)
 
 
-def health(ch: ChannelConfig, runs: list[dict[str, Any]], *, newest_seen: datetime | None, undated: int,
+def health(ch: ChannelConfig, runs: list[RunRow], *, newest_seen: datetime | None, undated: int,
            details_missing: int, gap: int | None, now: datetime) -> Health:
     """The channel's state and why, from its runs (newest first) and its posts."""
     last = _last_finished(runs)
     if last is None:
-        cut = next((r for r in runs if r["status"] == "interrupted"), None)
+        cut = next((r for r in runs if r.status == "interrupted"), None)
         if cut is not None:  # posts may be stored: say what happened, not 「尚未同步」
-            return Health("stale", f"尚未完成一次同步：{cut.get('error') or '上次同步中途停止'}")
+            return Health("stale", f"尚未完成一次同步：{cut.error or '上次同步中途停止'}")
         return Health("stale", "尚未同步")
-    if last["status"] == "failed":
-        kind = last.get("failure") or "broken"
-        error = (last.get("error") or "").split("; skipped")[0]
+    if last.status == "failed":
+        kind = last.failure or "broken"
+        error = (last.error or "").split("; skipped")[0]
         tries = failures_in_a_row(runs)
         return Health(kind, f"{_FAILURE_ZH.get(kind, '同步失败')}（连续 {tries} 次）：{error}")
     problems = []
@@ -81,8 +84,8 @@ def health(ch: ChannelConfig, runs: list[dict[str, Any]], *, newest_seen: dateti
         problems.append(f"比网站自报总数少 {gap} 条")
     if problems:
         return Health("incomplete", "；".join(problems))
-    if last["status"] == "partial":
-        return Health("incomplete", f"上次同步部分成功：{(last.get('error') or '')[:300]}")
+    if last.status == "partial":
+        return Health("incomplete", f"上次同步部分成功：{(last.error or '')[:300]}")
     days = ch.expect_new_within or STALE_DAYS.get(ch.kind, 30)
     if newest_seen is not None and now - newest_seen > timedelta(days=days):
         return Health("stale", f"已 {(now - newest_seen).days} 天没有新帖（预期 {days} 天内会有）")
@@ -113,22 +116,22 @@ def _trigger(schedule: str) -> Any:
     return CronTrigger.from_crontab(schedule, timezone=TIMEZONE)
 
 
-def due_at(ch: ChannelConfig, runs: list[dict[str, Any]], now: datetime, jitter: int = 0,
+def due_at(ch: ChannelConfig, runs: list[RunRow], now: datetime, jitter: int = 0,
            first_backoff: timedelta = BACKOFF_FIRST) -> datetime | None:
     """When the channel is next due (naive Shanghai time; may be in the past: it is due now).
     None when disabled. A channel never synced is due at once; a failing one waits out its backoff."""
     if not ch.enabled:
         return None
     # A run cut short (killed, stopped) does not count: the channel is due again to finish it.
-    started = [r for r in runs if r["status"] not in ("running", "interrupted")]
+    started = [r for r in runs if r.status not in ("running", "interrupted")]
     if not started:
         return now
-    last_start: datetime = started[0]["started_at"]
+    last_start: datetime = started[0].started_at
     aware = last_start.replace(tzinfo=SHANGHAI)
     nxt = _trigger(ch.schedule).get_next_fire_time(None, aware + timedelta(seconds=1))
     fire = nxt.astimezone(SHANGHAI).replace(tzinfo=None) + offset(ch.id, jitter) if nxt else None
     failures = failures_in_a_row(runs)
     if failures:  # retried on its backoff, whatever the cron says (a daily channel is not left a day)
-        finished = started[0].get("finished_at") or last_start
+        finished = started[0].finished_at or last_start
         return finished + backoff(failures, first_backoff)
     return fire

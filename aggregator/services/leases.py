@@ -105,9 +105,9 @@ class ChannelBusy(Exception):
 def acquire(store: Store, channel_id: str, holder: str, ttl: float = LEASE_TTL) -> Lease:
     """Take the channel's lease, taking it over from a dead holder on this host; `won` says whether we hold it."""
     me = this_process()
-    lease = store.acquire_lease(channel_id, holder, ttl, me)
-    if not lease.won and is_dead(lease, me) and store.take_over(channel_id, lease):
-        lease = store.acquire_lease(channel_id, holder, ttl, me)
+    lease = store.leases.acquire(channel_id, holder, ttl, me)
+    if not lease.won and is_dead(lease, me) and store.leases.take_over(channel_id, lease):
+        lease = store.leases.acquire(channel_id, holder, ttl, me)
     return lease
 
 
@@ -124,7 +124,7 @@ def channel_lease(store: Store, channel_id: str, holder: str, ttl: float = LEASE
     def renew() -> None:
         while not done.wait(ttl / 3):
             try:
-                store.acquire_lease(channel_id, holder, ttl, me)
+                store.leases.acquire(channel_id, holder, ttl, me)
             except Exception:  # a transient store error: the next beat tries again
                 continue
 
@@ -135,4 +135,4 @@ def channel_lease(store: Store, channel_id: str, holder: str, ttl: float = LEASE
     finally:
         done.set()
         beat.join(timeout=5)
-        store.release_lease(channel_id, holder)
+        store.leases.release(channel_id, holder)

@@ -44,7 +44,7 @@ def after_run(config: Config, store: Store, ch: ChannelConfig) -> str | None:
         return None
     [row] = overview(config, store, ids=(ch.id,))
     mark = f"alert:{ch.id}"
-    last = store.mark(mark) or "ok"
+    last = store.marks.get(mark) or "ok"
     if row.state in BAD and row.state != last:
         title = f"【信息公开聚合】{ch.display_name}：{STATE_ZH[row.state]}"
         body = f"渠道 {ch.id}（{ch.display_name}）{STATE_ZH[row.state]}。\n原因：{row.reason}\n地址：{ch.source or ''}"
@@ -54,7 +54,7 @@ def after_run(config: Config, store: Store, ch: ChannelConfig) -> str | None:
     else:
         return None
     if send(config, title, body):
-        store.set_mark(mark, row.state if row.state in BAD else "ok")
+        store.marks.set(mark, row.state if row.state in BAD else "ok")
         return row.state
     return None
 
@@ -89,7 +89,7 @@ def send_digest(config: Config, store: Store, now: datetime | None = None) -> bo
     """Send the week's digest once (the mark `digest:{date}` keeps a second worker from sending it too)."""
     now = now or local_now()
     until = now.date()
-    if not config.notify.urls or not store.claim_mark(f"digest:{until.isoformat()}", now.isoformat()):
+    if not config.notify.urls or not store.marks.claim(f"digest:{until.isoformat()}", now.isoformat()):
         return False
     title, body = digest_text(config, store, until - timedelta(days=7), until - timedelta(days=1))
     return send(config, title, body)

@@ -21,9 +21,11 @@ from aggregator.config import HttpConfig
 from aggregator.pipeline.sync import RequestCounter, make_http_client
 from connectors.base import ChannelError
 from connectors.detect import detect_list, fingerprint
+from connectors.dom import Element
 from connectors.html import HtmlSettings, list_count, list_entries, next_page, parse_detail, parse_html
 from connectors.http import FetchError, Page, fetch_page, host_allowed, site_host
-from connectors.presets import selectors_for
+from connectors.listwalk import Entry
+from connectors.presets import Selectors, selectors_for
 
 DETAILS_READ = 3
 
@@ -92,29 +94,8 @@ def probe(url: str, *, kind: str = "html", http: HttpConfig | None = None) -> Pr
             raise ChannelError(f"{url} answered HTTP 404 — check the address")
         root = parse_html(page.text)
         cms = fingerprint(page.text)
-        channel: dict[str, Any] = {"id": channel_id_for(url), "kind": kind, "url": url}
         notes: list[str] = []
-        settings = HtmlSettings(id="probe", kind="html", url=url, preset=cms)
-        sel = selectors_for(settings)
-        entries = list_entries(root, page.url, sel) if sel.entry else []
-        if cms:
-            channel["preset"] = cms
-        if len(entries) < 3:
-            found = detect_list(root)
-            if found is None:
-                raise ChannelError(f"no list of links with titles found on {url} — is it a list page? "
-                                   "A list of fewer than three entries cannot be told from a menu")
-            listed = found.as_config()
-            if cms and sel.next:
-                listed.pop("next", None)  # the preset's pager already reads this CMS's pager
-            channel["list"] = listed
-            settings = HtmlSettings.model_validate({**channel, "id": "probe", "kind": "html"})
-            sel = selectors_for(settings)
-            entries = list_entries(root, page.url, sel)
-            notes.append(f"list found by its shape: `{found.entry}`, {found.entries} entries, "
-                         f"{found.dated} with a date beside the link")
-        else:
-            notes.append(f"the {cms} preset finds the list ({len(entries)} entries)")
+        channel, sel, entries = _list_block(root, page, url, kind, cms, notes)
         nxt = next_page(root, page, url, sel, 1)
         count = list_count(root, page.text)
         if nxt is None and count.pages not in (None, 1):
@@ -123,25 +104,56 @@ def probe(url: str, *, kind: str = "html", http: HttpConfig | None = None) -> Pr
         pages = _detail_pages(client, entries[:DETAILS_READ], host, http, notes)
         _detail_selectors(pages, entries[:DETAILS_READ], sel, channel, notes)
         if "detail" in channel:
-            settings = HtmlSettings.model_validate({**channel, "id": "probe", "kind": "html"})
-            sel = selectors_for(settings)
-        out: list[dict[str, Any]] = []
-        for entry in entries[:DETAILS_READ]:
-            post_title, when, detail = entry.title, entry.date, "list"
-            detail_page = pages.get(entry.url)
-            if detail_page is not None:
-                post = parse_detail(detail_page, entry, sel)
-                post_title, when, detail = post.title, post.published_at, "detail"
-                if not post.body:
-                    notes.append(f"no article text found on {entry.url} — set [channel.detail] body")
-            out.append({"title": post_title, "url": entry.url, "read_from": detail, "published_at": _iso(when)})
-        out.extend({"title": e.title, "url": e.url, "read_from": "list", "published_at": _iso(e.date)}
-                   for e in entries[DETAILS_READ:])
-        if not any(e["published_at"] for e in out):
-            notes.append("no dates found in the list or the detail pages — set [channel.list] date / "
-                         "[channel.detail] date")
+            sel = selectors_for(HtmlSettings.model_validate({**channel, "id": "probe", "kind": "html"}))
+        out = _sample(entries, pages, sel, notes)
     return ProbeResult(url=url, cms=cms, channel=channel, entries=out, site_total=count.total, next_page=nxt,
                        notes=notes)
+
+
+def _list_block(root: Element, page: Page, url: str, kind: str, cms: str | None,
+                notes: list[str]) -> tuple[dict[str, Any], Selectors, list[Entry]]:
+    """The channel block for the list (the preset's, when it finds at least three entries; else the
+    list found by its shape), its selectors, and the entries they read."""
+    channel: dict[str, Any] = {"id": channel_id_for(url), "kind": kind, "url": url}
+    sel = selectors_for(HtmlSettings(id="probe", kind="html", url=url, preset=cms))
+    entries = list_entries(root, page.url, sel) if sel.entry else []
+    if cms:
+        channel["preset"] = cms
+    if len(entries) >= 3:
+        notes.append(f"the {cms} preset finds the list ({len(entries)} entries)")
+        return channel, sel, entries
+    found = detect_list(root)
+    if found is None:
+        raise ChannelError(f"no list of links with titles found on {url} — is it a list page? "
+                           "A list of fewer than three entries cannot be told from a menu")
+    listed = found.as_config()
+    if cms and sel.next:
+        listed.pop("next", None)  # the preset's pager already reads this CMS's pager
+    channel["list"] = listed
+    sel = selectors_for(HtmlSettings.model_validate({**channel, "id": "probe", "kind": "html"}))
+    notes.append(f"list found by its shape: `{found.entry}`, {found.entries} entries, "
+                 f"{found.dated} with a date beside the link")
+    return channel, sel, list_entries(root, page.url, sel)
+
+
+def _sample(entries: list[Entry], pages: dict[str, Page], sel: Selectors, notes: list[str]) -> list[dict[str, Any]]:
+    """What a sync would store from the list: the first entries read from their detail pages."""
+    out: list[dict[str, Any]] = []
+    for entry in entries[:DETAILS_READ]:
+        post_title, when, detail = entry.title, entry.date, "list"
+        detail_page = pages.get(entry.url)
+        if detail_page is not None:
+            post = parse_detail(detail_page, entry, sel)
+            post_title, when, detail = post.title, post.published_at, "detail"
+            if not post.body:
+                notes.append(f"no article text found on {entry.url} — set [channel.detail] body")
+        out.append({"title": post_title, "url": entry.url, "read_from": detail, "published_at": _iso(when)})
+    out.extend({"title": e.title, "url": e.url, "read_from": "list", "published_at": _iso(e.date)}
+               for e in entries[DETAILS_READ:])
+    if not any(e["published_at"] for e in out):
+        notes.append("no dates found in the list or the detail pages — set [channel.list] date / "
+                     "[channel.detail] date")
+    return out
 
 
 def _detail_pages(client: Any, entries: list[Any], host: str, http: HttpConfig,

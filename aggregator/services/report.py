@@ -24,6 +24,7 @@ from aggregator.config import Config
 from aggregator.qingdan import items as qingdan_items
 from aggregator.services.stats import Period, Table, academic_year, stats
 from connectors.procurement import PROCUREMENT_TYPES
+from storage.records import PostRef
 from storage.stats import channel_groups, count_by, item_counts, newest_of_item
 from storage.store import Store
 
@@ -69,17 +70,17 @@ class Review:
     """Posts of the period that neither the rules nor the model could tag: the office's to-do."""
 
     count: int
-    posts: list[dict[str, Any]]
+    posts: list[PostRef]
 
     def to_json(self) -> dict[str, Any]:
         return {"count": self.count, "posts": [
-            {"id": p["id"], "channel": p["channel_id"], "title": p["title"], "url": p["url"],
-             "published_at": p["published_at"].date().isoformat() if p["published_at"] else None}
+            {"id": p.id, "channel": p.channel_id, "title": p.title, "url": p.url,
+             "published_at": p.published_at.date().isoformat() if p.published_at else None}
             for p in self.posts]}
 
 
 def needs_review(store: Store, period: Period, *, limit: int = 50) -> Review:
-    count, posts = store.review_posts(period.start, period.end, limit=limit)
+    count, posts = store.posts.review(period.start, period.end, limit=limit)
     return Review(count, posts)
 
 

@@ -34,6 +34,34 @@ def _ints(values: Sequence[str | int], key: str, high: int) -> list[int]:
     return out
 
 
+def search_dates(year: str | None, month: str | None, date_from: str | None,
+                 date_to: str | None) -> tuple[str | None, str | None]:
+    """The date range a search asks for, as `from`/`to` days (inclusive): explicit days win; else an
+    academic year (`2024-2025`: 2024-09-01 to 2025-08-31); else a month (`2025-03`)."""
+    import re
+    from datetime import timedelta
+
+    from aggregator.services.stats import StatsError, academic_year
+
+    if date_from or date_to:
+        return date_from or None, date_to or None
+    if year:
+        try:
+            period = academic_year(year)
+        except StatsError as exc:
+            raise SearchError(f"year：{exc}") from None
+        assert period.start is not None and period.end is not None
+        return period.start.date().isoformat(), (period.end.date() - timedelta(days=1)).isoformat()
+    if month:
+        m = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", month)
+        if not m or not 1 <= int(m.group(2)) <= 12:
+            raise SearchError(f"month：{month!r} 不是月份（应写作 2025-03，月份为 1–12）")
+        y, mo = int(m.group(1)), int(m.group(2))
+        last = date(y + mo // 12, mo % 12 + 1, 1) - timedelta(days=1)
+        return date(y, mo, 1).isoformat(), last.isoformat()
+    return None, None
+
+
 @dataclass(slots=True)
 class Search:
     query: str
@@ -61,7 +89,7 @@ class Search:
         """A piece of each result's body around its first hit, for people; a post found
         by the text of an attachment shows that attachment's name and the piece of it."""
         out = {}
-        texts = store.texts([r["id"] for r in self.result.rows])
+        texts = store.posts.texts([r["id"] for r in self.result.rows])
         for r in self.result.rows:
             body, attached = texts.get(r["id"], ("", ""))
             title_hit = any(t in r["title"].casefold() for t in self.terms)
@@ -113,5 +141,5 @@ def search(store: Store, q: str, *, channels: Sequence[str] = (), groups: Sequen
     if order not in ("newest", "relevance"):
         raise SearchError(f"order：{order!r} 应为 newest 或 relevance")
     limit = max(0, min(limit, 1000))
-    return Search(q, store.search(parsed, filters, limit=limit, offset=max(0, offset), order=order,
+    return Search(q, store.posts.search(parsed, filters, limit=limit, offset=max(0, offset), order=order,
                                   facets=facets, list_below=list_below), parsed.terms)

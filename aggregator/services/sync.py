@@ -24,6 +24,7 @@ from aggregator.services.classify import classifier_of
 from aggregator.services.leases import ChannelBusy, channel_lease, holder_name
 from connectors import ChannelError, Connector, connector_for
 from connectors.http import HostClock
+from storage.records import TagUpdate
 from storage.store import RunCounts, Store
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def _after_all(config: Config, store: Store, channels: Sequence[ChannelConfig], 
     attachments' text read (not when the sync was stopped)."""
     written = sum(r.new + r.updated for r in results)
     if written:
-        store.tidy_search(written)
+        store.posts.tidy_search(written)
     if any(c.attachments == "index" for c in channels) and not stopped:
         from aggregator.services.attachments import extract_pending
 
@@ -127,8 +128,8 @@ def _after_all(config: Config, store: Store, channels: Sequence[ChannelConfig], 
 
 def _unsyncable(store: Store, ch: ChannelConfig, why: str, full: bool, on_progress: ProgressFn | None) -> RunResult:
     """A channel no connector can read (an unknown kind): recorded as a failed run, saying why."""
-    run_id = store.start_run(ch.id, full=full)
-    finished = store.finish_run(run_id, "failed", RunCounts(), why)
+    run_id = store.runs.start(ch.id, full=full)
+    finished = store.runs.finish(run_id, "failed", RunCounts(), why)
     result = RunResult(id=ch.id, status="failed", error=why, finished_at=finished)
     progress_done(on_progress, ch, result)
     return result
@@ -166,16 +167,14 @@ def reclassify(config: Config, store: Store) -> ReclassifyResult:
     classifier = classifier_of(config, store)
     channel_items = {ch.id: ch.item for ch in config.channels}
     result = ReclassifyResult()
-    for rows in store.iter_unreviewed():
+    for rows in store.posts.iter_unreviewed():
         updates = []
         for row in rows:
-            found = classifier.classify(row["title"], row["source_column"], row["body"],
-                                        channel_items.get(row["channel_id"]))
+            found = classifier.classify(row.title, row.source_column, row.body, channel_items.get(row.channel_id))
             source = source_of(found)
-            if found.item != row["item"] or row["item_source"] != source:
-                updates.append({"_id": row["id"], "item": found.item, "category": found.category,
-                                "item_source": source})
-            result.changed += found.item != row["item"]
+            if found.item != row.item or row.item_source != source:
+                updates.append(TagUpdate(row.id, found.item, found.category, source))
+            result.changed += found.item != row.item
         result.checked += len(rows)
-        store.update_items(updates)
+        store.posts.update_tags(updates)
     return result

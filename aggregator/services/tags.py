@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aggregator.qingdan import category_of, items
 from storage.store import Store
@@ -10,6 +10,7 @@ from storage.store import Store
 if TYPE_CHECKING:
     from aggregator.config import Config
     from aggregator.qingdan.classify import Classification
+    from storage.models import Post
 
 _NONE_WORDS = ("none", "null", "0", "无")
 
@@ -36,10 +37,11 @@ def tag(store: Store, post_id: int, item: int | None, actor: str, address: str |
     """Tag a post by hand (item None = not a 清单 post), recorded in the audit log with the tag before."""
     from aggregator.services.accounts import record
 
-    post = store.post_by_id(post_id)
-    if post is None or not store.set_manual_tag(post_id, item, category_of(item)):
+    post = store.posts.by_id(post_id)
+    if post is None or not store.posts.set_manual_tag(post_id, item, category_of(item)):
         raise TagError(f"没有编号为 {post_id} 的帖子")
-    before = f"{tag_text(post['item'])}（{SOURCE_ZH.get(post['item_source'], post['item_source'])}）"
+    source = post.item_source or ""
+    before = f"{tag_text(post.item)}（{SOURCE_ZH.get(source, source)}）"
     record(store, actor, "tag", f"post:{post_id}", before, f"{tag_text(item)}（人工标注）", address)
 
 
@@ -54,15 +56,15 @@ WHERE_ZH = {"title": "标题", "column": "栏目", "body": "正文开头", "chan
             "model": "学习模型（标题的字）", "review": "待复核", "none": "—"}
 
 
-def explain_post(config: Config, store: Store, post: dict[str, Any]) -> Classification:
+def explain_post(config: Config, store: Store, post: Post) -> Classification:
     """Why a stored post has its item: a manual tag, else what the rules (or the channel) say now."""
     from aggregator.qingdan.classify import Classification
     from aggregator.services.classify import classifier_of
 
-    if post["item_source"] == "manual":
-        return Classification(post["item"], post["category"], "manual tag", 100.0, (), "manual")
-    channel = next((c for c in config.channels if c.id == post["channel_id"]), None)
-    return classifier_of(config, store).classify(post["title"], post["source_column"], post["body"],
+    if post.item_source == "manual":
+        return Classification(post.item, post.category, "manual tag", 100.0, (), "manual")
+    channel = next((c for c in config.channels if c.id == post.channel_id), None)
+    return classifier_of(config, store).classify(post.title, post.source_column, post.body,
                                            channel.item if channel else None)
 
 

@@ -29,8 +29,8 @@ def secret_key(store: Store) -> bytes:
     """The signing key: `XXGK_SECRET`, else one generated once and kept in the store."""
     if os.environ.get("XXGK_SECRET"):
         return os.environ["XXGK_SECRET"].encode()
-    store.claim_mark(_SECRET_MARK, secrets.token_hex(32))
-    value = store.mark(_SECRET_MARK)
+    store.marks.claim(_SECRET_MARK, secrets.token_hex(32))
+    value = store.marks.get(_SECRET_MARK)
     assert value is not None
     return value.encode()
 

@@ -4,15 +4,16 @@ short-lived cache for counts."""
 
 from __future__ import annotations
 
-import difflib
 import threading
 import time
 from datetime import date
-from typing import Any
-from xml.etree import ElementTree as ET
+from typing import TYPE_CHECKING, Any
 
 import nh3
 from markupsafe import Markup, escape
+
+if TYPE_CHECKING:
+    from storage.records import AttachmentRow
 
 PAGE_SIZE = 20
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https: http:; "
@@ -95,12 +96,6 @@ def attachment_header(filename: str) -> str:
     return f"attachment; filename=\"download.{filename.rsplit('.', 1)[-1]}\"; filename*=UTF-8''{quote(filename)}"
 
 
-def text_el(tag: str, text: str) -> ET.Element:
-    el = ET.Element(tag)
-    el.text = text
-    return el
-
-
 ATTACHMENT_STATUS_ZH = {"kept": "已保存", "changed": "旧版本（来源已更换）", "gone": "来源已删除，副本保留",
                         "removed": "页面已不再链接，副本保留", "failed": "下载失败", "refused": "已拒绝",
                         "offhost": "站外链接，未下载", "listed": "未下载"}
@@ -114,42 +109,15 @@ def size_text(n: int | None) -> str:
     return f"{n / 1_000_000:.1f} MB" if n >= 1_000_000 else f"{max(1, round(n / 1000))} KB"
 
 
-def attachment_view(a: dict[str, Any]) -> dict[str, Any]:
+def attachment_view(a: AttachmentRow) -> dict[str, Any]:
     from aggregator.attachments.names import KIND_ZH
 
-    status = ATTACHMENT_STATUS_ZH.get(a["status"], a["status"])
-    text = TEXT_STATUS_ZH.get(a["text_status"] or "", "") if a["sha256"] else ""
-    return {"id": a["id"], "name": a["name"], "url": a["url"], "kept": bool(a["sha256"]), "size": size_text(a["size"]),
-            "kind": KIND_ZH.get(a["kind"] or "", "—"), "status": status, "text": text,
-            "note": a["note"] if a["text_status"] in ("no_text_layer", "failed") else a["error"],
-            "fetched_at": a["fetched_at"], "old": a["status"] == "changed"}
-
-
-def has_files(version: dict[str, Any]) -> bool:
-    return any(a.get("sha256") for a in version.get("attachments") or ())
-
-
-def attachment_lines(version: dict[str, Any], with_sha: bool) -> list[str]:
-    return [f"附件：{a.get('name', '')}" + (f"（sha256 {a['sha256'][:12]}…）" if with_sha and a.get("sha256") else "")
-            for a in version.get("attachments") or ()]
-
-
-def diff_lines(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str]]:
-    """The changed lines between two versions of a post: ("-", line) removed, ("+", line) added."""
-    out: list[tuple[str, str]] = []
-    with_sha = has_files(old) and has_files(new)
-    before, after = attachment_lines(old, with_sha), attachment_lines(new, with_sha)
-    out += [("-", line) for line in before if line not in after] + [("+", line) for line in after if line not in before]
-    if old["title"] != new["title"]:
-        out += [("-", f"标题：{old['title']}"), ("+", f"标题：{new['title']}")]
-    if old.get("published_at") != new.get("published_at"):
-        out += [("-", f"发布时间：{old.get('published_at')}"), ("+", f"发布时间：{new.get('published_at')}")]
-    for line in difflib.unified_diff((old["body"] or "").splitlines(), (new["body"] or "").splitlines(),
-                                     lineterm="", n=1):
-        if line.startswith(("---", "+++")):
-            continue
-        out.append((line[:1] if line[:1] in "+-@" else " ", line[1:] if line[:1] in "+- " else "…"))
-    return out
+    status = ATTACHMENT_STATUS_ZH.get(a.status, a.status)
+    text = TEXT_STATUS_ZH.get(a.text_status or "", "") if a.sha256 else ""
+    return {"id": a.id, "name": a.name, "url": a.url, "kept": bool(a.sha256), "size": size_text(a.size),
+            "kind": KIND_ZH.get(a.kind or "", "—"), "status": status, "text": text,
+            "note": a.note if a.text_status in ("no_text_layer", "failed") else a.error,
+            "fetched_at": a.fetched_at, "old": a.status == "changed"}
 
 
 def facet_view(facets: dict[str, list[tuple[object, int]]], names: dict[str, str],

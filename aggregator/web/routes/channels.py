@@ -100,7 +100,7 @@ def healthz(request: Request) -> JSONResponse:
     site = site_of(request)
     body: dict[str, Any] = {"status": "ok", "version": __version__}
     try:
-        site.store.count_posts()
+        site.store.posts.count()
         body["store"] = "ok"
     except Exception as exc:  # the store is down: say so, with 503
         body.update(status="error", store=f"error: {type(exc).__name__}")

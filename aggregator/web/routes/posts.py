@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTex
 
 from aggregator.clock import iso_local
 from aggregator.web.site import site_of
-from aggregator.web.views import attachment_view, diff_lines, has_files, safe_body
+from aggregator.web.views import attachment_view, safe_body
 
 router = APIRouter()
 
@@ -19,30 +19,20 @@ router = APIRouter()
 @router.get("/posts/{post_id}", response_class=HTMLResponse)
 def page_post(request: Request, post_id: int) -> HTMLResponse:
     site = site_of(request)
+    from aggregator.services.revisions import revision_diffs
     from aggregator.services.tags import explain_post, explain_text
 
-    post = site.store.post_by_id(post_id)
+    post = site.store.posts.by_id(post_id)
     if post is None:
         return site.render(request, "error.html", 404, message=f"没有编号为 {post_id} 的帖子")
-    revisions = site.store.revisions(post_id)
-    attachments = site.store.post_attachments(post_id)
-    diffs = []
-    kept = [{"name": a["name"], "url": a["url"], "sha256": a["sha256"]} for a in attachments
-            if a["status"] in ("kept", "gone")]
-    newer = post
-    for rev in reversed(revisions):
-        # A revision an attachment change made lists files (with sha256): compare it with the
-        # files kept now; a content revision lists the page's links, like the post.
-        target = {**newer, "attachments": kept} if kept and has_files(rev) and not has_files(newer) else newer
-        diffs.append({"valid_from": rev["valid_from"], "valid_to": rev["valid_to"],
-                      "lines": diff_lines(rev, target)})
-        newer = rev
+    attachments = site.store.attachments.of_post(post_id)
+    diffs = revision_diffs(post, site.store.posts.revisions(post_id), attachments)
     from aggregator.services.accounts import change_rows, changes
 
-    return site.render(request, "post.html", post=post, body=safe_body(post.get("body_html"), post.get("url")),
+    return site.render(request, "post.html", post=post, body=safe_body(post.body_html, post.url),
                   explain=explain_text(explain_post(site.config, site.store, post)), diffs=diffs,
                   changes=change_rows(changes(site.store, f"post:{post_id}")),
-                  iso=iso_local, channel=site.names.get(post["channel_id"], post["channel_id"]),
+                  iso=iso_local, channel=site.names.get(post.channel_id, post.channel_id),
                   files=[attachment_view(a) for a in attachments])
 
 
@@ -53,12 +43,12 @@ def kept_copy(request: Request, link_id: int) -> Response:
     from aggregator.attachments.names import clean_name
     from aggregator.services.attachments import file_path
 
-    row = site.store.attachment_link(link_id)
-    path = file_path(Path(site.config.attachments.dir), row["sha256"]) if row and row["sha256"] else None
+    row = site.store.attachments.link(link_id)
+    path = file_path(Path(site.config.attachments.dir), row.sha256) if row and row.sha256 else None
     if row is None or path is None or not path.exists():
         return PlainTextResponse("没有保存这个附件的副本", status_code=404)
-    name = clean_name(row["name"])
-    return FileResponse(path, media_type=row["mime"] or "application/octet-stream", headers={
+    name = clean_name(row.name)
+    return FileResponse(path, media_type=row.mime or "application/octet-stream", headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
         "Content-Security-Policy": "sandbox; default-src 'none'",
         "Cache-Control": "private, max-age=86400"})
@@ -82,10 +72,10 @@ def api_post(request: Request, post_id: int) -> JSONResponse:
     site = site_of(request)
     from aggregator.services.export import attachment_entry, export_row
 
-    post = site.store.post_by_id(post_id)
+    post = site.store.posts.by_id(post_id)
     if post is None:
         return JSONResponse({"error": f"没有编号为 {post_id} 的帖子"}, status_code=404)
-    files = [{**attachment_entry(a), "download": f"/attachments/{a['id']}" if a["sha256"] else None}
-             for a in site.store.post_attachments(post_id)]
-    return JSONResponse({**export_row(post), "body": post["body"], "attachments": post["attachments"],
-                         "attachment_files": files, "revisions": len(site.store.revisions(post_id))})
+    files = [{**attachment_entry(a), "download": f"/attachments/{a.id}" if a.sha256 else None}
+             for a in site.store.attachments.of_post(post_id)]
+    return JSONResponse({**export_row(post.model_dump()), "body": post.body, "attachments": post.attachments,
+                         "attachment_files": files, "revisions": len(site.store.posts.revisions(post_id))})

@@ -7,10 +7,10 @@ import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
@@ -34,6 +34,15 @@ def period_from(request: Request, default_year: str | None = None) -> Any:
         return period_of(year, qp.get("from") or None, qp.get("to") or None)
     except StatsError as exc:  # a 400 naming the parameter, as a page or as JSON under /api/
         raise HTTPException(400, str(exc)) from None
+
+
+def requested_period(request: Request) -> Any:
+    """The period an API answer or a download covers (`year`, `from`/`to`; default: this academic year)."""
+    return period_from(request)
+
+
+# Parsed once per request by FastAPI: a malformed period is the one Chinese 400 before the route runs.
+RequestedPeriod = Annotated[Any, Depends(requested_period)]
 
 
 @router.get("/stats", response_class=HTMLResponse)
@@ -60,12 +69,11 @@ def page_stats(request: Request) -> HTMLResponse:
 
 
 @router.get("/stats.{fmt}")
-def download_stats(request: Request, fmt: str) -> Response:
+def download_stats(request: Request, fmt: str, period: RequestedPeriod) -> Response:
     site = site_of(request)
     from aggregator.services.report import write_workbook
     from aggregator.services.stats import stats, to_csv
 
-    period = period_from(request)
     name = f"统计-{period.label}"
     if fmt == "csv":
         text = to_csv(stats(site.store, ["channel", "month"], period, channel_names=site.names))
@@ -95,23 +103,22 @@ def page_coverage(request: Request) -> HTMLResponse:
 
 
 @router.get("/api/stats")
-def api_stats(request: Request, by: str = "channel,month") -> JSONResponse:
+def api_stats(request: Request, period: RequestedPeriod, by: str = "channel,month") -> JSONResponse:
     site = site_of(request)
     from aggregator.services.stats import StatsError, parse_dims, stats
 
     try:
-        table = stats(site.store, parse_dims(by), period_from(request))
+        table = stats(site.store, parse_dims(by), period)
     except StatsError as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
     return JSONResponse(table.to_json())
 
 
 @router.get("/api/coverage")
-def api_coverage(request: Request) -> JSONResponse:
+def api_coverage(request: Request, period: RequestedPeriod) -> JSONResponse:
     site = site_of(request)
     from aggregator.services.report import coverage, needs_review
 
-    period = period_from(request)
     found = coverage(site.store, period)
     return JSONResponse({"items": [c.to_json() for c in found], "review": needs_review(site.store, period).to_json()})
 

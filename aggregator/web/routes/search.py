@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
-from xml.etree import ElementTree as ET
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from aggregator.clock import iso_local, local_now
 from aggregator.web.site import Site, site_of
-from aggregator.web.views import FILTERS, PAGE_SIZE, academic_years, facet_view, list_param, text_el
+from aggregator.web.views import FILTERS, PAGE_SIZE, academic_years, facet_view, list_param
 
 router = APIRouter()
 
@@ -30,19 +28,9 @@ def searched(site: Site, params: dict[str, Any], *, limit: int) -> Any:
 
 
 def run_search(site: Site, params: dict[str, Any], *, limit: int, offset: int, facets: bool) -> Any:
-    from aggregator.services.search import search
-    from aggregator.services.stats import academic_year
+    from aggregator.services.search import search, search_dates
 
-    date_from, date_to = params.get("from") or None, params.get("to") or None
-    if params.get("year") and not (date_from or date_to):
-        period = academic_year(params["year"])
-        assert period.start is not None and period.end is not None
-        date_from = period.start.date().isoformat()
-        date_to = date.fromordinal(period.end.date().toordinal() - 1).isoformat()
-    if params.get("month") and not (date_from or date_to):
-        y, m = (int(x) for x in params["month"].split("-"))
-        date_from = date(y, m, 1).isoformat()
-        date_to = date.fromordinal(date(y + m // 12, m % 12 + 1, 1).toordinal() - 1).isoformat()
+    date_from, date_to = search_dates(params.get("year"), params.get("month"), params.get("from"), params.get("to"))
     return search(site.store, params.get("q", ""), channels=list_param(params.get("channel")),
                   groups=list_param(params.get("group")), items=list_param(params.get("item")),
                   categories=list_param(params.get("category")), types=list_param(params.get("type")),
@@ -51,6 +39,7 @@ def run_search(site: Site, params: dict[str, Any], *, limit: int, offset: int, f
 
 
 def search_params(request: Request) -> dict[str, Any]:
+    """The search a request asks for: the query (capped), the order and the filters given."""
     qp = request.query_params
     out: dict[str, Any] = {"q": qp.get("q", "")[:2000], "sort": qp.get("sort", "")}
     for f in FILTERS:
@@ -59,13 +48,16 @@ def search_params(request: Request) -> dict[str, Any]:
     return out
 
 
+# Parsed once per request by FastAPI, for every route that searches.
+SearchParams = Annotated[dict[str, Any], Depends(search_params)]
+
+
 @router.get("/", response_class=HTMLResponse)
-def page_search(request: Request, page: int = Query(1, ge=1, le=10_000)) -> HTMLResponse:
+def page_search(request: Request, params: SearchParams, page: int = Query(1, ge=1, le=10_000)) -> HTMLResponse:
     site = site_of(request)
     from aggregator.services.search import SearchError
     from aggregator.services.stats import StatsError
 
-    params = search_params(request)
     error = None
     facets: dict[str, list[tuple[object, int]]] = {}
     try:
@@ -94,12 +86,12 @@ def page_search(request: Request, page: int = Query(1, ge=1, le=10_000)) -> HTML
 
 
 @router.get("/search.{fmt}")
-def download_search(request: Request, fmt: str) -> Response:
+def download_search(request: Request, fmt: str, params: SearchParams) -> Response:
     """The result list of any search as CSV (UTF-8 with BOM, opens cleanly in Excel/WPS) or XLSX."""
     site = site_of(request)
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(404)
-    found = searched(site, search_params(request), limit=100_000)
+    found = searched(site, params, limit=100_000)
     from aggregator.services.sheets import csv_text, workbook_bytes
 
     header = ["标题", "渠道", "发布日期", "清单事项", "链接"]
@@ -117,32 +109,19 @@ def download_search(request: Request, fmt: str) -> Response:
 
 
 @router.get("/feed.atom")
-def feed(request: Request) -> Response:
+def feed(request: Request, params: SearchParams) -> Response:
     """An Atom feed of any search (the same parameters as `/`), newest first."""
     site = site_of(request)
-    params = {**search_params(request), "sort": ""}
+    from aggregator.services.feed import atom_feed
+
+    params = {**params, "sort": ""}
     found = searched(site, params, limit=50)
-    ns = "http://www.w3.org/2005/Atom"
-    root = ET.Element("feed", xmlns=ns)
-    base = str(request.base_url).rstrip("/")
-    ET.SubElement(root, "title").text = f"信息公开聚合：{params.get('q') or '全部'}"
-    ET.SubElement(root, "id").text = f"{base}/feed.atom?{urlencode(params)}"
-    ET.SubElement(root, "updated").text = iso_local(local_now())
-    ET.SubElement(root, "link", href=f"{base}/?{urlencode(params)}")
-    for r in found.result.rows:
-        entry = ET.SubElement(root, "entry")
-        ET.SubElement(entry, "title").text = r["title"]
-        ET.SubElement(entry, "id").text = f"{base}/posts/{r['id']}"
-        ET.SubElement(entry, "link", href=f"{base}/posts/{r['id']}")
-        ET.SubElement(entry, "updated").text = iso_local(r["published_at"]) or iso_local(local_now())
-        ET.SubElement(entry, "author").append(text_el("name", site.names.get(r["channel_id"], r["channel_id"])))
-    body = ET.tostring(root, encoding="unicode", xml_declaration=False)
-    return Response('<?xml version="1.0" encoding="utf-8"?>\n' + body,
-                    media_type="application/atom+xml; charset=utf-8")
+    body = atom_feed(found.result.rows, base=str(request.base_url).rstrip("/"), params=params, names=site.names)
+    return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
 @router.get("/api/search")
-def api_search(request: Request, limit: int = Query(20, ge=0, le=1000),
+def api_search(request: Request, params: SearchParams, limit: int = Query(20, ge=0, le=1000),
                offset: int = Query(0, ge=0)) -> JSONResponse:
     """The CLI's `search --json` shape: `{"total", "results": [{id, channel, title, url, published_at, item,
     category}]}`; parameters as the `/` page (q, channel, group, item, category, type, from, to, year, sort)."""
@@ -151,7 +130,7 @@ def api_search(request: Request, limit: int = Query(20, ge=0, le=1000),
     from aggregator.services.stats import StatsError
 
     try:
-        found = run_search(site, search_params(request), limit=limit, offset=offset, facets=False)
+        found = run_search(site, params, limit=limit, offset=offset, facets=False)
     except (SearchError, StatsError, ValueError) as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
     return JSONResponse(found.to_json())

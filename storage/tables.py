@@ -1,0 +1,47 @@
+"""The tables the repositories share, and the few statement helpers every one of them uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from storage.models import (
+    AttachmentFile,
+    Channel,
+    ChannelLease,
+    ChannelStateRow,
+    ClassifierModel,
+    Post,
+    PostAttachment,
+    PostMetric,
+    PostRevision,
+    ServiceMark,
+    SyncRun,
+)
+
+channels_t: sa.Table = Channel.__table__  # type: ignore[attr-defined]
+posts_t: sa.Table = Post.__table__  # type: ignore[attr-defined]
+revisions_t: sa.Table = PostRevision.__table__  # type: ignore[attr-defined]
+runs_t: sa.Table = SyncRun.__table__  # type: ignore[attr-defined]
+state_t: sa.Table = ChannelStateRow.__table__  # type: ignore[attr-defined]
+metrics_t: sa.Table = PostMetric.__table__  # type: ignore[attr-defined]
+leases_t: sa.Table = ChannelLease.__table__  # type: ignore[attr-defined]
+marks_t: sa.Table = ServiceMark.__table__  # type: ignore[attr-defined]
+models_t: sa.Table = ClassifierModel.__table__  # type: ignore[attr-defined]
+files_t: sa.Table = AttachmentFile.__table__  # type: ignore[attr-defined]
+links_t: sa.Table = PostAttachment.__table__  # type: ignore[attr-defined]
+
+KEY_CHUNK = 500  # keys per IN (...) lookup; far below SQLite's variable limit
+
+
+def upsert(dialect: str, table: sa.Table) -> Any:
+    """`INSERT … ON CONFLICT` for the store's dialect (both spell it the same way)."""
+    return (sqlite_insert if dialect == "sqlite" else pg_insert)(table)
+
+
+def prefixed(values: dict[str, Any]) -> dict[str, Any]:
+    """Bind names for executemany: SQLAlchemy reserves names equal to column names, hence `b_`."""
+    return {f"b_{k}": v for k, v in values.items()}
