@@ -127,7 +127,7 @@ def test_the_workbook_reads_back_with_the_same_numbers(loaded: tuple[Store, list
     path = export_month(store, cfg, tmp / "exports", "2023-03")
     assert path.name == "2023-03.xlsx"
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames[:4] == ["渠道×月份", "清单类别", "采购公告类型", "微信阅读"]
+    assert wb.sheetnames[:5] == ["渠道×月份", "清单类别", "采购公告类型", "采购金额按月", "微信阅读"]
     ws = wb["渠道×月份"]
     assert [c.value for c in ws[1]] == ["渠道", "2023-03", "合计"] and ws.freeze_panes == "B2"
     want = expected(posts, ("channel",), datetime(2023, 3, 1), datetime(2023, 4, 1))

@@ -260,3 +260,26 @@ def test_stats_and_coverage_open_on_the_newest_year_with_posts(server: str, page
         assert f"{year}学年" in p.inner_text("h1"), path  # type: ignore[attr-defined]
         rows = httpx.get(server + "/api/stats", params={"year": year, "by": "channel"}, timeout=10).json()["rows"]
         assert sum(r["count"] for r in rows) == int(chosen.split("（")[1].split(" ")[0])
+
+
+def test_a_procurement_post_shows_its_facts_and_its_project_and_stats_sum_the_amounts(server: str,
+                                                                                      page: object) -> None:
+    found = httpx.get(server + "/api/search", params={"q": "高性能计算集群 公开招标公告", "channel": "procurement-centre"},
+                      timeout=10).json()["results"]
+    [tender] = [r for r in found if r["title"].endswith("公开招标公告")]
+    api = httpx.get(server + f"/api/posts/{tender['id']}", timeout=10).json()
+    assert api["procurement"]["project_no"] == "DHKJ-2025-CG017" and api["procurement"]["amount"] is None
+    p = page
+    p.goto(server + f"/posts/{tender['id']}")  # type: ignore[attr-defined]
+    facts = p.inner_text("section.procurement")  # type: ignore[attr-defined]
+    budget = api["procurement"]["budget"]
+    assert "项目编号\nDHKJ-2025-CG017" in facts and f"{budget:,.2f} 元" in facts
+    assert "中标/成交金额\n页面未写明" in facts
+    # The project's other announcements, on this channel and on 中国政府采购网, one click away.
+    others = p.locator("ul.project a").all_inner_texts()  # type: ignore[attr-defined]
+    assert len(others) == 2 and all("高性能计算集群" in t for t in others)
+    shot(p, "post-procurement")
+    p.goto(server + "/stats?year=2024-2025")  # type: ignore[attr-defined]
+    buying = p.inner_text("table.buying")  # type: ignore[attr-defined]
+    assert "招标公告" in buying and f"{budget:,.2f}" in buying and "合计" in buying
+    shot(p, "stats-procurement")

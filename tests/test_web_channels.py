@@ -325,3 +325,52 @@ def test_two_clients_of_one_process_share_each_hosts_interval(site: SampleServer
     for c in clients:
         c.close()
     assert len(waits) == 3 and all(0.5 * i - 0.2 < w <= 0.5 * i for i, w in enumerate(waits, 1)), waits
+
+
+def test_procurement_facts_reach_the_export_and_amounts_are_summed(site: SampleServer, store_url: str, store: Store,
+                                                                   tmp_path: Path) -> None:
+    import io
+    import json
+
+    import openpyxl
+
+    from aggregator.demo.sites import _CG_ITEMS, ccgp_posts
+    from aggregator.services.export import export
+    from aggregator.services.procurement import amounts_by_month, amounts_by_type, total
+    from aggregator.services.report import write_workbook
+    from aggregator.services.stats import Period, stats
+
+    cfg = make_config(site, store_url)
+    sync(cfg, store, ["procurement-centre", "ccgp-results"])
+    out = io.StringIO()
+    export(store, "jsonl", out, None)
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    facts = {r["title"].removeprefix(SCHOOL): r["procurement"] for r in rows if r["channel"] == "procurement-centre"}
+    # Every announcement carries the object the contract names; what its page states, and null where silent.
+    for code, title, method, budget, supplier, award in _CG_ITEMS:
+        assert facts[title] == {"project_no": code, "buyer": SCHOOL if code else None, "method": method,
+                                "budget": budget, "amount": award, "supplier": supplier}, title
+    # The sums are of what the notices state: the centre's budgets, its awards and ccgp's (in 万元 there).
+    budgets = sum(b for *_, b, _s, _a in _CG_ITEMS if b)
+    awards = sum(a for *_, a in _CG_ITEMS if a) + sum(round(float(p.paragraphs[2]) * 10_000, 2) for p in ccgp_posts())
+    whole = Period(None, None, "全部时间")
+    table = stats(store, ["type"], whole)
+    assert table.total["budget"] == budgets and table.total["award"] == awards
+    assert table.total["budget_posts"] == sum(1 for *_, b, _s, _a in _CG_ITEMS if b)
+    by_type = amounts_by_type(store, whole)
+    assert total(by_type).budget == budgets and total(amounts_by_month(store, whole)).award == awards
+    assert next(r for r in by_type if r.label == "终止公告").budget is None  # nothing stated is not 0
+    # CSV: one column each; the workbook: the amounts as numbers, summed per type and per month.
+    csv = io.StringIO()
+    export(store, "csv", csv, None)
+    header = csv.getvalue().lstrip("\ufeff").splitlines()[0].split(",")
+    assert header[-6:] == ["project_no", "buyer", "method", "budget", "amount", "supplier"]
+    path = write_workbook(store, cfg, Period(datetime(2024, 9, 1), datetime(2025, 9, 1), "2024-2025学年"),
+                          tmp_path / "s.xlsx")
+    wb = openpyxl.load_workbook(path)
+    kinds = wb["采购公告类型"]
+    assert [c.value for c in kinds[1]] == ["公告类型", "条数", "预算金额合计（元）", "中标/成交金额合计（元）"]
+    last = [c.value for c in kinds[kinds.max_row]]
+    assert last[0] == "合计" and last[2] == budgets and last[3] == awards and kinds.cell(2, 3).number_format == "#,##0.00"
+    months = wb["采购金额按月"]
+    assert months[months.max_row][3].value == awards and months.cell(2, 1).value == "2025-06"

@@ -87,8 +87,8 @@ def stats(
 
         header, rows = table.human_rows()
         t = Table(*header, title=f"统计（{table.period.label}）")
-        for r in rows:
-            t.add_row(*[escape(str(c)) for c in r])
+        for r in rows:  # amounts in 元 with thousands separators, as the office writes them
+            t.add_row(*[escape(f"{c:,.2f}" if isinstance(c, float) else str(c)) for c in r])
         consoles.out.print(t)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any, Literal
 
 from aggregator.clock import iso_local
+from aggregator.services.procurement import PROCUREMENT, procurement_of
 from storage.records import AttachmentRow
 from storage.store import Store
 
@@ -18,13 +19,18 @@ Format = Literal["jsonl", "csv", "xlsx"]
 
 FIELDS = ("id", "channel", "key", "url", "title", "published_at", "item", "category",
           "type", "reads", "likes", "department")
+# A procurement announcement's facts: the export's `procurement` object, one column each in CSV/XLSX.
+SHEET_FIELDS = (*FIELDS, *PROCUREMENT)
 # Headers of the spreadsheet an office worker opens, with column widths.
 XLSX_HEADERS = {
     "id": ("编号", 8), "channel": ("渠道", 18), "key": ("标识", 24), "url": ("链接", 40),
     "title": ("标题", 60), "published_at": ("发布时间", 18), "item": ("清单事项", 9),
     "category": ("清单类别", 9), "type": ("公告类型", 12), "reads": ("阅读数", 9),
-    "likes": ("点赞数", 9), "department": ("发布部门", 18), "attachments": ("附件", 60),
+    "likes": ("点赞数", 9), "department": ("发布部门", 18), "project_no": ("项目编号", 20),
+    "buyer": ("采购人", 24), "method": ("采购方式", 12), "budget": ("预算金额（元）", 16),
+    "amount": ("中标/成交金额（元）", 18), "supplier": ("供应商", 30), "attachments": ("附件", 60),
 }
+AMOUNT_FORMAT = "#,##0.00"
 
 
 def export_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -43,6 +49,9 @@ def export_row(row: Mapping[str, Any]) -> dict[str, Any]:
         "likes": row["likes"],
         "department": row["department"],
     }
+    facts = procurement_of(row.get("type"), row.get("extra"))
+    if facts is not None:
+        out["procurement"] = facts
     if "_attachments" in row:
         out["attachments"] = row["_attachments"]
     return out
@@ -84,7 +93,8 @@ def write_xlsx(rows: Iterable[Mapping[str, Any]], path: str, fields: tuple[str, 
     for row in rows:
         values = _sheet_row(row)
         ws.append([xlsx_cell(ws, row["published_at"], "yyyy-mm-dd hh:mm") if f == "published_at"  # Shanghai time
-                   else xlsx_cell(ws, values[f]) for f in fields])
+                   else xlsx_cell(ws, values.get(f), AMOUNT_FORMAT if f in ("budget", "amount") else None)
+                   for f in fields])
         n += 1
     filters(ws, len(fields), n)
     wb.save(path)
@@ -96,10 +106,10 @@ def export(store: Store, fmt: Format, out: IO[str] | None, path: str | None, *, 
     post also lists its attachments (an extension of the contract's object: the field
     `attachments`; in CSV/XLSX one more column)."""
     rows: Iterable[Mapping[str, Any]] = store.posts.iter_rows()
-    fields: tuple[str, ...] = FIELDS
+    fields: tuple[str, ...] = SHEET_FIELDS
     if attachments:
         rows = with_attachments(store, rows)
-        fields = (*FIELDS, "attachments")
+        fields = (*SHEET_FIELDS, "attachments")
     if fmt == "xlsx":
         if path is None:
             raise ValueError("xlsx is a binary file: give it a name with -o FILE.xlsx")
@@ -134,6 +144,7 @@ def with_attachments(store: Store, rows: Iterable[Mapping[str, Any]], batch: int
 def _sheet_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """`export_row` for a spreadsheet: the attachments, if any, as one cell `名称（状态，大小）；…`."""
     values = export_row(row)
+    values.update(values.pop("procurement", None) or {})  # one column each
     if "attachments" in values:
         values["attachments"] = _attachments_cell(values["attachments"])
     return values

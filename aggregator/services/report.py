@@ -150,12 +150,7 @@ def write_workbook(store: Store, config: Config, period: Period, path: Path, ext
     rows.append(["合计", sum(r[1] for r in rows)])
     _sheet(wb, "清单类别", ["清单类别", "帖子数"], rows, [28, 10], chart=("按清单类别", 2, 10))
 
-    # 采购公告类型
-    typ = {r["type"]: r["count"] for r in stats(store, ["type"], period).rows if r["type"]}
-    rows = [[t, typ.get(t, 0)] for t in PROCUREMENT_TYPES]
-    rows.append(["合计", sum(r[1] for r in rows)])
-    _sheet(wb, "采购公告类型", ["公告类型", "条数"], rows, [18, 10],
-           chart=("政府采购信息公告", 2, len(PROCUREMENT_TYPES)))
+    _procurement_sheets(wb, store, period)
 
     # 微信阅读
     wechat = [ch.id for ch in config.channels if ch.kind == "wechat"]
@@ -177,6 +172,25 @@ def write_workbook(store: Store, config: Config, period: Period, path: Path, ext
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+def _procurement_sheets(wb: Any, store: Store, period: Period) -> None:
+    """采购公告类型 (count and the amounts stated, per type) and 采购金额按月 (per month): a sum is of what
+    the announcements state; a blank cell is an amount no announcement of the row stated."""
+    from aggregator.services.procurement import amounts_by_month, amounts_by_type, total
+
+    for title, rows, first, chart in (("采购公告类型", amounts_by_type(store, period), "公告类型", True),
+                                      ("采购金额按月", amounts_by_month(store, period), "月份", False)):
+        header = [first, "条数", "预算金额合计（元）", "中标/成交金额合计（元）"]
+        ws = _sheet(wb, title, header, [r.cells() for r in [*rows, total(rows)]], [18, 10, 20, 22],
+                    chart=("政府采购信息公告", 2, len(rows)) if chart else None)
+        _amount_format(ws, (3, 4))
+
+
+def _amount_format(ws: Any, columns: Sequence[int]) -> None:
+    for col in columns:
+        for row in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+            row[0].number_format = "#,##0.00"
 
 
 def write_coverage_xlsx(found: Sequence[ItemCoverage], period: Period, path: Path) -> Path:

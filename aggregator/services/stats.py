@@ -16,11 +16,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from aggregator.services.sheets import csv_text
-from storage.stats import DIMENSIONS, channel_groups, count_by
+from storage.stats import DIMENSIONS, amounts_by, channel_groups, count_by
 from storage.store import Store
 
 HEADERS = {"month": "月份", "channel": "渠道", "group": "分组", "category": "清单类别", "item": "清单事项",
-           "type": "公告类型", "count": "帖子数", "reads": "阅读数"}
+           "type": "公告类型", "count": "帖子数", "reads": "阅读数", "budget": "预算金额合计（元）",
+           "award": "中标/成交金额合计（元）"}
+# With `type` among the dimensions, each row also sums the amounts its announcements state.
+AMOUNTS = ("budget", "budget_posts", "award", "award_posts")
 _FILLED = {"month", "channel", "group", "category"}  # dimensions whose empty cells are shown as 0
 
 
@@ -106,8 +109,17 @@ class Table:
     channel_names: dict[str, str] = field(default_factory=dict)
 
     @property
-    def total(self) -> dict[str, int]:
-        return {"count": sum(r["count"] for r in self.rows), "reads": sum(r["reads"] for r in self.rows)}
+    def amounts(self) -> bool:
+        """Rows carry procurement amounts (`type` is a dimension)."""
+        return "type" in self.dims
+
+    @property
+    def total(self) -> dict[str, Any]:
+        total: dict[str, Any] = {"count": sum(r["count"] for r in self.rows),
+                                 "reads": sum(r["reads"] for r in self.rows)}
+        if self.amounts:
+            total |= {k: round(sum(r[k] for r in self.rows), 2) for k in AMOUNTS}
+        return total
 
     def to_json(self) -> dict[str, Any]:
         return {"rows": self.rows, "total": self.total}
@@ -121,10 +133,18 @@ class Table:
         return value
 
     def human_rows(self) -> tuple[list[str], list[list[Any]]]:
-        header = [HEADERS[d] for d in self.dims] + [HEADERS["count"], HEADERS["reads"]]
-        body = [[self.display(r, d) for d in self.dims] + [r["count"], r["reads"]] for r in self.rows]
-        total = ["合计"] + [""] * (len(self.dims) - 1) + [self.total["count"], self.total["reads"]]
+        values = ["count", "reads", *(("budget", "award") if self.amounts else ())]
+        header = [HEADERS[d] for d in self.dims] + [HEADERS[v] for v in values]
+        body = [[self.display(r, d) for d in self.dims] + [self._value(r, v) for v in values] for r in self.rows]
+        total = ["合计"] + [""] * (len(self.dims) - 1) + [self._value(self.total, v) for v in values]
         return header, [*body, total]
+
+    @staticmethod
+    def _value(row: dict[str, Any], key: str) -> Any:
+        """A cell: an amount no announcement of the row states is 「—」, not 0 (nothing was stated)."""
+        if key in ("budget", "award") and not row.get(f"{key}_posts"):
+            return "—"
+        return row[key]
 
 
 def stats(store: Store, dims: Sequence[str], period: Period, *, channels: Sequence[str] | None = None,
@@ -141,6 +161,10 @@ def stats(store: Store, dims: Sequence[str], period: Period, *, channels: Sequen
             for k in sorted(keys, key=_sort_key)]
     if not dims:
         rows = [{"count": found.get((), (0, 0))[0], "reads": found.get((), (0, 0))[1]}]
+    if "type" in dims:
+        sums = amounts_by(store, dims, period.start, period.end, channels=channels)
+        for row in rows:
+            row.update(zip(AMOUNTS, sums.get(tuple(row[d] for d in dims), (0.0, 0, 0.0, 0)), strict=True))
     return Table(list(dims), rows, period, channel_names or {})
 
 

@@ -44,6 +44,7 @@ class Site:
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.filters["highlight"] = highlight
         self.templates.env.filters["href"] = href
+        self.templates.env.filters["money"] = lambda v: "—" if v is None else f"{v:,.2f}"
         self.templates.env.globals["qingdan"] = qingdan_items()
         self.key = self.key or auth.secret_key(self.store)
         self.names = {ch.id: ch.display_name for ch in self.config.channels}

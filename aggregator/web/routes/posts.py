@@ -19,6 +19,7 @@ router = APIRouter()
 @router.get("/posts/{post_id}", response_class=HTMLResponse)
 def page_post(request: Request, post_id: int) -> HTMLResponse:
     site = site_of(request)
+    from aggregator.services.procurement import facts_view, same_project
     from aggregator.services.revisions import revision_diffs
     from aggregator.services.tags import explain_post, explain_text
 
@@ -33,7 +34,8 @@ def page_post(request: Request, post_id: int) -> HTMLResponse:
                   explain=explain_text(explain_post(site.config, site.store, post)), diffs=diffs,
                   changes=change_rows(changes(site.store, f"post:{post_id}")),
                   iso=iso_local, channel=site.names.get(post.channel_id, post.channel_id),
-                  files=[attachment_view(a) for a in attachments])
+                  files=[attachment_view(a) for a in attachments], procurement=facts_view(post),
+                  project=same_project(site.store, post))
 
 
 @router.get("/attachments/{link_id}")
