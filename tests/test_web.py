@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -283,3 +284,25 @@ def test_a_procurement_post_shows_its_facts_and_its_project_and_stats_sum_the_am
     buying = p.inner_text("table.buying")  # type: ignore[attr-defined]
     assert "招标公告" in buying and f"{budget:,.2f}" in buying and "合计" in buying
     shot(p, "stats-procurement")
+
+
+def test_a_search_downloads_as_the_office_reads_it(server: str, page: object, tmp_path: Path) -> None:
+    p = page
+    p.goto(server + "/?q=" + "拟录取")  # type: ignore[attr-defined]
+    with p.expect_download() as info:  # type: ignore[attr-defined]
+        p.click("a:has-text('XLSX')")  # type: ignore[attr-defined]
+    assert info.value.suggested_filename.startswith("检索-拟录取-")  # named after the query
+    path = tmp_path / "search.xlsx"
+    info.value.save_as(path)
+    ws = openpyxl.load_workbook(path).active
+    header = [c.value for c in ws[1]]
+    assert header == ["标题", "渠道", "发布日期", "清单事项", "清单类别", "发布部门", "类型", "本站链接", "原文链接"]
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref and all(c.font.bold for c in ws[1])
+    found = httpx.get(server + "/api/search", params={"q": "拟录取", "limit": 1000}, timeout=10).json()["results"]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(found) > 0
+    for row, r in zip(rows, found, strict=True):
+        assert row[0] == r["title"] and row[7] == f"{server}/posts/{r['id']}" and row[8] == r["url"]
+        assert isinstance(row[2], datetime) and row[2].date().isoformat() == r["published_at"][:10]
+        if r["item"]:
+            assert row[3].startswith(f"{r['item']}. ") and len(row[3]) > 6  # the item's name, not its number

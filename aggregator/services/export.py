@@ -153,3 +153,37 @@ def _sheet_row(row: Mapping[str, Any]) -> dict[str, Any]:
 def _attachments_cell(entries: list[dict[str, Any]]) -> str:
     return "；".join(f"{a['name']}（{a['status']}" + (f"，{a['size']:,} 字节" if a["size"] else "") + "）"
                     for a in entries)
+
+
+# -- a search's result list, as the office downloads it ------------------------------------------
+SEARCH_HEADER = ("标题", "渠道", "发布日期", "清单事项", "清单类别", "发布部门", "类型", "本站链接", "原文链接")
+SEARCH_WIDTHS = (60, 24, 12, 40, 22, 18, 14, 36, 50)
+
+
+def search_sheet(rows: Iterable[Mapping[str, Any]], names: Mapping[str, str], base: str) -> list[list[Any]]:
+    """The rows of a search download: the item's number and name, the category's name, the date as a
+    date (Shanghai), the post's page here and its source (`base`: this site's address)."""
+    from aggregator.qingdan import items
+
+    known = items()
+    out = []
+    for r in rows:
+        item = known.get(r["item"]) if r["item"] else None
+        out.append([r["title"], names.get(r["channel_id"], r["channel_id"]), r["published_at"],
+                    f"{item.item}. {item.text}" if item else "不属于清单",
+                    f"{item.category}. {item.category_name}" if item else "", r["department"] or "",
+                    r["type"] or "", f"{base}/posts/{r['id']}", r["url"] or ""])
+    return out
+
+
+def search_file_name(q: str, stamp: str, ext: str) -> str:
+    """`检索-拟录取名单-20250701-0930.xlsx`: named after the query (what a file system refuses dropped).
+
+    >>> search_file_name('"拟录取 名单" channel:yjs/x', "20250701-0930", "csv")
+    '检索-拟录取 名单 channel_yjs_x-20250701-0930.csv'
+    >>> search_file_name("", "20250701-0930", "xlsx")
+    '检索-全部-20250701-0930.xlsx'
+    """
+    cleaned = "".join("_" if c in '\\/:*?<>|' else c for c in q if c.isprintable() and c != '"')
+    words = " ".join(cleaned.split())[:40].strip(" .") or "全部"
+    return f"检索-{words}-{stamp}.{ext}"

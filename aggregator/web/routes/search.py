@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from aggregator.clock import iso_local, local_now
 from aggregator.web.site import Site, site_of
-from aggregator.web.views import FILTERS, PAGE_SIZE, academic_years, facet_view, list_param
+from aggregator.web.views import FILTERS, PAGE_SIZE, academic_years, attachment_header, facet_view, list_param
 
 router = APIRouter()
 
@@ -92,20 +92,19 @@ def download_search(request: Request, fmt: str, params: SearchParams) -> Respons
     if fmt not in ("csv", "xlsx"):
         raise HTTPException(404)
     found = searched(site, params, limit=100_000)
+    from aggregator.services.export import SEARCH_HEADER, SEARCH_WIDTHS, search_file_name, search_sheet
     from aggregator.services.sheets import csv_text, workbook_bytes
 
-    header = ["标题", "渠道", "发布日期", "清单事项", "链接"]
-    lines = [[r["title"], site.names.get(r["channel_id"], r["channel_id"]), r["published_at"],
-              f"第{r['item']}项" if r["item"] else "", r["url"] or ""] for r in found.result.rows]
-    stamp = local_now().strftime("%Y%m%d-%H%M")
+    rows = search_sheet(found.result.rows, site.names, str(request.base_url).rstrip("/"))
+    name = search_file_name(params.get("q", ""), local_now().strftime("%Y%m%d-%H%M"), fmt)
     if fmt == "csv":
-        text = csv_text(header, ([*row[:2], row[2].strftime("%Y-%m-%d") if row[2] else "", *row[3:]]
-                                 for row in lines))
+        text = csv_text(SEARCH_HEADER, ([*row[:2], row[2].strftime("%Y-%m-%d") if row[2] else "", *row[3:]]
+                                        for row in rows))
         return Response(text, media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="search-{stamp}.csv"'})
-    body = workbook_bytes("检索结果", header, lines, (60, 24, 12, 10, 60), {2: "yyyy-mm-dd"})
+                        headers={"Content-Disposition": attachment_header(name)})
+    body = workbook_bytes("检索结果", SEARCH_HEADER, rows, SEARCH_WIDTHS, {2: "yyyy-mm-dd"})
     return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="search-{stamp}.xlsx"'})
+                    headers={"Content-Disposition": attachment_header(name)})
 
 
 @router.get("/feed.atom")
