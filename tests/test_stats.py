@@ -203,3 +203,19 @@ def test_sqlite_groups_months_on_the_month_index(tmp_path: Path) -> None:
         with store.engine.connect() as conn:
             plan = " ".join(str(r[-1]) for r in conn.execute(sa.text(f"EXPLAIN QUERY PLAN {sql}")))
     assert MONTH_INDEX in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_by_channel_and_month_is_a_grid_like_the_web(loaded: tuple[Store, list, Path]) -> None:
+    store, posts, _ = loaded
+    period = academic_year("2022-2023")
+    want = expected(posts, ("channel", "month"), period.start, period.end)  # type: ignore[arg-type]
+    for dims in (["channel", "month"], ["month", "channel"]):
+        grid = stats(store, dims, period).grid()
+        assert grid is not None
+        header, rows = grid
+        assert header == ["渠道", *period.months(), "合计"]
+        assert {r[0]: r[1:-1] for r in rows[:-1]} == {
+            c: [want.get((c, m), 0) for m in period.months()] for c in CHANNELS}
+        assert rows[-1] == ["合计", *(sum(want.get((c, m), 0) for c in CHANNELS) for m in period.months()),
+                            sum(want.values())]
+    assert stats(store, ["channel"], period).grid() is None

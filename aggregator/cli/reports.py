@@ -85,7 +85,7 @@ def stats(
     else:
         from rich.table import Table
 
-        header, rows = table.human_rows()
+        header, rows = table.grid() or table.human_rows()  # by channel and month: the web's grid
         t = Table(*header, title=f"统计（{table.period.label}）")
         for r in rows:  # amounts in 元 with thousands separators, as the office writes them
             t.add_row(*[escape(f"{c:,.2f}" if isinstance(c, float) else str(c)) for c in r])

@@ -139,6 +139,23 @@ class Table:
         total = ["合计"] + [""] * (len(self.dims) - 1) + [self._value(self.total, v) for v in values]
         return header, [*body, total]
 
+    def grid(self) -> tuple[list[str], list[list[Any]]] | None:
+        """Two dimensions one of which is the month, as the web shows them: a row per value of the
+        other, a column per month, totals on both sides (None for any other shape)."""
+        if len(self.dims) != 2 or "month" not in self.dims:
+            return None
+        other = next(d for d in self.dims if d != "month")
+        months = sorted({r["month"] for r in self.rows if r["month"]}) + (
+            ["日期不详"] if any(r["month"] is None for r in self.rows) else [])
+        cells: dict[Any, dict[str, int]] = {}
+        for r in self.rows:
+            cells.setdefault(r[other], {})[r["month"] or "日期不详"] = r["count"]
+        body = [[self.display({other: key}, other), *(line.get(m, 0) for m in months), sum(line.values())]
+                for key, line in cells.items()]
+        totals = ["合计", *(sum(line.get(m, 0) for line in cells.values()) for m in months),
+                  sum(sum(line.values()) for line in cells.values())]
+        return [HEADERS[other], *months, "合计"], [*body, totals]
+
     @staticmethod
     def _value(row: dict[str, Any], key: str) -> Any:
         """A cell: an amount no announcement of the row states is 「—」, not 0 (nothing was stated)."""
