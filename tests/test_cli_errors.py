@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_xxgk
+from tests.helpers import run_xxgk, write_config
 
 CASES = [
     ("sync", ["sync", "nosuch"], "没有渠道|no channel"),
@@ -64,7 +64,7 @@ def test_bad_arguments_get_one_clear_line(name: str, args: list[str], says: str,
 def test_an_unreachable_store_is_named_with_what_to_check(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text('[store]\nurl = "postgresql+psycopg://nobody@127.0.0.1:9/none"\n', encoding="utf-8")
-    for args in (["channels"], ["search", "招生"], ["stats"], ["reindex"], ["reclassify"], ["export"]):
+    for args in (["search", "招生"], ["stats"], ["reindex"], ["reclassify"], ["export"]):
         done = run_xxgk("--config", str(path), *args, timeout=60)
         out = done.stdout + done.stderr
         assert done.returncode == 2 and "Traceback" not in out, (args, out)
@@ -81,3 +81,20 @@ def _with_stdin(args: list[str], text: str) -> object:
     env = {k: v for k, v in os.environ.items() if k not in ("XXGK_CONFIG", "XXGK_STORE_URL")}
     return subprocess.run([sys.executable, "-m", "aggregator", *args], input=text, capture_output=True, text=True,
                           env=env, cwd=ROOT, timeout=60)
+
+
+def test_a_command_that_only_reads_never_creates_a_store(tmp_path: Path) -> None:
+    db = tmp_path / "nowhere" / "x.db"
+    cfg = write_config(tmp_path / "c.toml", f"sqlite:///{db}", "")
+    for args in (["search", "招生"], ["stats"], ["coverage"], ["export"], ["compliance"],
+                 ["classify", "explain", "1"], ["tag", "1", "19"], ["admin", "users"], ["admin", "log"],
+                 ["report", "--year", "2024-2025", "-o", str(tmp_path / "r.md")]):
+        done = run_xxgk("--config", str(cfg), *args, timeout=60)
+        out = done.stdout + done.stderr
+        assert done.returncode == 2 and "还不存在" in out and str(db) in out and "xxgk sync" in out, (args, out)
+        assert not db.exists(), args
+    # The channels of a config never synced are listed as such, from no store at all.
+    listed = run_xxgk("--config", str(cfg), "channels", "--json", timeout=60)
+    assert listed.returncode == 0 and "还不存在" in listed.stderr and not db.exists(), listed.stderr
+    assert run_xxgk("--config", str(cfg), "sync", "--json", timeout=60).returncode == 0 and db.exists()
+    assert run_xxgk("--config", str(cfg), "channels", timeout=60).returncode == 0

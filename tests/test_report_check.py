@@ -162,6 +162,7 @@ def test_what_only_the_office_knows_comes_from_its_table(tmp_path: Path, store_u
     cfg = tmp_path / "config.toml"
     cfg.write_text(f'[store]\nurl = "{store_url}"\n[report]\nfacts = "report-facts.csv"\nschool = "东湖科技大学"\n',
                    encoding="utf-8")
+    assert run_xxgk("--config", str(cfg), "sync").returncode == 0  # a report is drafted from a store
     made = run_xxgk("--config", str(cfg), "report", "--year", "2024-2025", "-o", str(tmp_path / "r.md"))
     assert made.returncode == 0, made.stderr
     md = (tmp_path / "r.md").read_text(encoding="utf-8")

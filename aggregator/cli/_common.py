@@ -77,14 +77,31 @@ def _safe_url(url: str) -> str:
         return url
 
 
+def missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file `url` names when it does not exist yet (None for PostgreSQL or an existing file)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path
+
+
 @contextmanager
-def open_store(cfg: Config) -> Iterator[Store]:
-    """The configured store, closed afterwards; an unreachable one exits 2 saying what to check."""
+def open_store(cfg: Config, *, create: bool = True) -> Iterator[Store]:
+    """The configured store, closed afterwards; an unreachable one exits 2 saying what to check.
+    A command that only reads (`create=False`) never makes a SQLite file that is not there: it exits 2
+    naming the file it looked for and the config that named it."""
     import sqlalchemy as sa
 
     from storage.engine import StoreError
     from storage.store import Store
 
+    missing = None if create else missing_sqlite_file(cfg.store.url)
+    if missing is not None:
+        fail(f"数据库 {missing} 还不存在（{cfg.source} 中 [store] url 指向它）：先运行 xxgk sync 同步各渠道；"
+             "如果数据库在别处，请用 --config 指定正确的配置文件。")
     try:
         store = Store.open(cfg.store.url)
     except (sa.exc.SQLAlchemyError, StoreError, OSError) as exc:

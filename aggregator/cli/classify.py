@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from aggregator.cli._common import consoles, escape, fail, load, open_store, writable
+from aggregator.cli._common import consoles, escape, fail, load, missing_sqlite_file, open_store, writable
 
 if TYPE_CHECKING:
     from aggregator.config import Config
@@ -105,7 +105,7 @@ def explain_command(
 
     as_json = _json(ctx, as_json)
     cfg = load(ctx)
-    with open_store(cfg) as store:
+    with open_store(cfg, create=False) as store:
         post = store.posts.by_id(post_id)
         if post is None:
             fail(f"没有编号为 {post_id} 的帖子")
@@ -166,14 +166,11 @@ def _titles(cfg: Config, texts: list[str], titles: Path | None, channel: str | N
 def _classifier(cfg: Config) -> Classifier:
     """The rules with the store's model; a store not made yet is not made to classify a title
     (it has no refitted model: the shipped one answers)."""
-    from sqlalchemy.engine import make_url
-
     from aggregator.config import classifier_for
     from aggregator.qingdan.model import shipped_model
     from aggregator.services.classify import classifier_of
 
-    url = make_url(cfg.store.url)
-    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
+    if missing_sqlite_file(cfg.store.url) is not None:
         return classifier_for(cfg, shipped_model())
     with open_store(cfg) as store:
         return classifier_of(cfg, store)
@@ -277,7 +274,7 @@ def tag(
     cfg = load(ctx)
     try:
         value = parse_item(item)
-        with open_store(cfg) as store:
+        with open_store(cfg, create=False) as store:
             set_tag(store, post_id, value, cli_actor())
     except TagError as exc:
         fail(str(exc))

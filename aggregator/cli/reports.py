@@ -68,7 +68,7 @@ def stats(
     except StatsError as exc:
         fail(str(exc))
     _needs_file(fmt, output)
-    with open_store(cfg) as store:
+    with open_store(cfg, create=False) as store:
         register(cfg, store)
         table = compute_stats(store, dims, period, channel_names=channel_names(cfg))
         if fmt is StatsFormat.xlsx:
@@ -113,7 +113,7 @@ def coverage(
     except StatsError as exc:
         fail(str(exc))
     _needs_file(fmt, output)
-    with open_store(cfg) as store:
+    with open_store(cfg, create=False) as store:
         found = item_coverage(store, period)
         review = needs_review(store, period)
     if fmt is StatsFormat.json:
@@ -184,7 +184,7 @@ def report(
         academic_year(year)
     except StatsError as exc:
         fail(str(exc))
-    with open_store(cfg) as store:
+    with open_store(cfg, create=False) as store:
         register(cfg, store)
         try:
             write_report(store, cfg, year, output)
@@ -251,7 +251,7 @@ def export(
 
     cfg = load(ctx)
     _needs_file(fmt, output)
-    with open_store(cfg) as store:
+    with open_store(cfg, create=False) as store:
         if output is None:
             n = export_posts(store, fmt.value, sys.stdout, None, attachments=attachments)
         elif fmt is ExportFormat.xlsx:
@@ -288,7 +288,7 @@ def compliance(
             academic_year_range(year)
     except ValueError as exc:
         fail(f"--on 应为 YYYY-MM-DD（收到 {on!r}）" if on and "学年" not in str(exc) else str(exc))
-    with open_store(cfg) as store:
+    with open_store(cfg, create=False) as store:
         found = run(cfg, store, year, as_of)
     if as_json:
         print(json.dumps(found.to_json(), ensure_ascii=False))

@@ -46,7 +46,7 @@ def search(
     from aggregator.services.search import search as run_search
 
     cfg = load(ctx)
-    with open_store(cfg) as store:
+    with open_store(cfg, create=False) as store:
         try:
             found = run_search(
                 store,

@@ -153,7 +153,7 @@ def users(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", he
     from aggregator.services.accounts import ROLE_ZH
 
     cfg = load(ctx)
-    with open_store(cfg) as store:
+    with open_store(cfg, create=False) as store:
         accounts = store.people.users()
     if as_json:
         print(json.dumps({"users": [{"name": a.name, "role": a.role, "disabled": a.disabled,
@@ -183,7 +183,7 @@ def log(
     if fmt not in ("table", "json", "csv"):
         fail(f"--format 应为 table、json 或 csv（收到 {fmt!r}）")
     cfg = load(ctx)
-    with open_store(cfg) as store:
+    with open_store(cfg, create=False) as store:
         rows = change_rows(changes(store, target))
     if fmt == "json":
         import json

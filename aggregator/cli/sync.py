@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from aggregator.cli._common import consoles, escape, fail, load, open_store
+from aggregator.cli._common import consoles, escape, fail, load, missing_sqlite_file, open_store
 
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
@@ -157,8 +157,16 @@ def channels(
     from aggregator.services.channels import overview
 
     cfg = load(ctx)
-    with open_store(cfg) as store:
-        rows = overview(cfg, store)
+    missing = missing_sqlite_file(cfg.store.url)
+    if missing is not None:  # the channels of the config, none synced yet: read from an empty store, make none
+        from storage.store import Store
+
+        consoles.err.print(f"数据库 {missing} 还不存在：各渠道都还没有同步过（运行 xxgk sync 开始同步）。")
+        with Store.open("sqlite://") as empty:
+            rows = overview(cfg, empty)
+    else:
+        with open_store(cfg, create=False) as store:
+            rows = overview(cfg, store)
     if as_json:
         print(json.dumps({"channels": [r.to_json() for r in rows]}, ensure_ascii=False))
         return
