@@ -306,3 +306,31 @@ def test_a_search_downloads_as_the_office_reads_it(server: str, page: object, tm
         assert isinstance(row[2], datetime) and row[2].date().isoformat() == r["published_at"][:10]
         if r["item"]:
             assert row[3].startswith(f"{r['item']}. ") and len(row[3]) > 6  # the item's name, not its number
+
+
+def test_search_names_items_marks_title_hits_and_says_when_a_label_is_cut(server: str, page: object) -> None:
+    from aggregator.qingdan import items
+
+    p = page
+    p.goto(server + "/?q=" + "拟录取")  # type: ignore[attr-defined]
+    # The query's words are marked in the titles, and only they.
+    marks = p.locator("ol.hits a.title mark").all_inner_texts()  # type: ignore[attr-defined]
+    assert marks and set(marks) == {"拟录取"}
+    # A result's tag names its 清单 item, not only its number.
+    tag = p.locator("ol.hits .tag").first.inner_text()  # type: ignore[attr-defined]
+    number = int(tag.split("第 ")[1].split(" 项")[0])
+    assert tag.startswith(f"清单第 {number} 项 · ") and items()[number].text[:6] in tag
+    # Facet labels cut short end in 「…」 and carry the whole one; the chip of a chosen item names it.
+    p.goto(server + "/?q=" + "采购")  # type: ignore[attr-defined]  (item 18's name is long)
+    cut = p.locator(".facets a[title]")  # type: ignore[attr-defined]
+    assert cut.count() > 0
+    for i in range(cut.count()):
+        label, whole = cut.nth(i).inner_text(), cut.nth(i).get_attribute("title")
+        assert label.endswith("…") and whole.startswith(label[:-1]) and len(whole) > len(label)
+    p.goto(server + "/?q=" + "拟录取")  # type: ignore[attr-defined]
+    first_item = p.locator(".facets section:has(h3:text('清单事项')) a").first  # type: ignore[attr-defined]
+    first_item.click()
+    chip = p.inner_text("a.chip")  # type: ignore[attr-defined]
+    chosen = int(p.url.split("item=")[1].split("&")[0])  # type: ignore[attr-defined]
+    assert chip.startswith(f"事项：{chosen}. ") and items()[chosen].text[:4] in chip
+    shot(p, "search-items")

@@ -85,6 +85,29 @@ class Search:
             ],
         }
 
+    def title_parts(self, title: str) -> list[tuple[str, bool]]:
+        """The title in pieces with the query's terms marked (True), for the result list.
+
+        >>> Search("预算", SearchResult(0, []), ["预算"]).title_parts("2024年部门预算与预算说明")
+        [('2024年部门', False), ('预算', True), ('与', False), ('预算', True), ('说明', False)]
+        """
+        folded = fold(title)
+        if len(folded) != len(title):  # a normalisation that changes the length: no safe positions
+            return [(title, False)]
+        hit = [False] * len(title)
+        for term in (t for t in self.terms if t):
+            start = folded.find(term)
+            while start >= 0:
+                hit[start : start + len(term)] = [True] * len(term)
+                start = folded.find(term, start + len(term))
+        parts: list[tuple[str, bool]] = []
+        for ch, on in zip(title, hit, strict=True):
+            if parts and parts[-1][1] == on:
+                parts[-1] = (parts[-1][0] + ch, on)
+            else:
+                parts.append((ch, on))
+        return parts
+
     def snippets(self, store: Store) -> dict[int, str]:
         """A piece of each result's body around its first hit, for people; a post found
         by the text of an attachment shows that attachment's name and the piece of it."""

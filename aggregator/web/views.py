@@ -120,29 +120,58 @@ def attachment_view(a: AttachmentRow) -> dict[str, Any]:
             "fetched_at": a.fetched_at, "old": a.status == "changed"}
 
 
+def short(text: str, n: int) -> str:
+    """`text` cut to `n` characters, saying so with 「…」.
+
+    >>> short("仪器设备、图书、药品等物资设备采购", 8), short("招生章程", 8)
+    ('仪器设备、图书…', '招生章程')
+    """
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 def facet_view(facets: dict[str, list[tuple[object, int]]], names: dict[str, str],
-                groups: dict[str, str]) -> dict[str, list[tuple[str, str, int]]]:
-    """Facets as (value, label, count) lists: channels grouped under their group, items with their text."""
+               groups: dict[str, str]) -> dict[str, list[tuple[str, str, int, str]]]:
+    """Facets as (value, label, count, full label) lists: channels grouped under their group, items
+    and categories with their names (a label cut short ends in 「…」; the full one is its tooltip)."""
     from aggregator.qingdan import items
 
     qd = items()
     cat_names = {i.category: i.category_name for i in qd.values()}
-    out: dict[str, list[tuple[str, str, int]]] = {}
     by_group: dict[str, int] = {}
     for cid, n in facets.get("channel", []):
         by_group[groups.get(str(cid), "其他")] = by_group.get(groups.get(str(cid), "其他"), 0) + n
-    out["group"] = [(g, g, n) for g, n in sorted(by_group.items(), key=lambda x: -x[1])]
-    out["channel"] = [(str(c), names.get(str(c), str(c)), n) for c, n in facets.get("channel", [])]
-    out["category"] = [(str(c), f"{c}. {cat_names.get(int(str(c)), '')}" if c else "未归入清单", n)
-                       for c, n in facets.get("category", []) if c]
-    out["item"] = [(str(i), f"{i}. {qd[int(str(i))].text[:18]}" if i else "", n)
-                   for i, n in facets.get("item", []) if i][:15]
-    out["year"] = [(str(y), f"{y} 年", n) for y, n in sorted(facets.get("year", []), key=lambda x: str(x[0]),
-                                                             reverse=True) if y]
-    out["month"] = [(str(m), str(m), n) for m, n in sorted(facets.get("month", []), key=lambda x: str(x[0]),
-                                                           reverse=True) if m][:12]
-    out["type"] = [(str(t), str(t), n) for t, n in facets.get("type", []) if t]
-    return out
+    full: dict[str, list[tuple[str, str, int]]] = {
+        "group": [(g, g, n) for g, n in sorted(by_group.items(), key=lambda x: -x[1])],
+        "channel": [(str(c), names.get(str(c), str(c)), n) for c, n in facets.get("channel", [])],
+        "category": [(str(c), f"{c}. {cat_names.get(int(str(c)), '')}", n) for c, n in facets.get("category", []) if c],
+        "item": [(str(i), f"{i}. {qd[int(str(i))].text}", n) for i, n in facets.get("item", []) if i][:15],
+        "year": [(str(y), f"{y} 年", n) for y, n in sorted(facets.get("year", []), key=lambda x: str(x[0]),
+                                                          reverse=True) if y],
+        "month": [(str(m), str(m), n) for m, n in sorted(facets.get("month", []), key=lambda x: str(x[0]),
+                                                        reverse=True) if m][:12],
+        "type": [(str(t), str(t), n) for t, n in facets.get("type", []) if t],
+    }
+    return {k: [(v, short(label, 20), n, label) for v, label, n in rows] for k, rows in full.items()}
+
+
+CHIP_KEYS = {"group": "分组", "channel": "渠道", "category": "类别", "item": "事项", "type": "公告类型",
+             "year": "学年", "month": "月份", "from": "起", "to": "止"}
+
+
+def chip_text(key: str, value: str, names: dict[str, str]) -> str:
+    """An active filter as its chip reads: 「事项：19. 部门预算…」, 「渠道：学校门户·学校要闻」."""
+    from aggregator.qingdan import items
+
+    label = value
+    if key == "channel":
+        label = names.get(value, value)
+    elif key in ("item", "category") and value.isdigit():
+        found = items()
+        if key == "item" and int(value) in found:
+            label = f"{value}. {short(found[int(value)].text, 16)}"
+        elif key == "category":
+            label = next((f"{value}. {i.category_name}" for i in found.values() if i.category == int(value)), value)
+    return f"{CHIP_KEYS[key]}：{label}"
 
 
 def bar_chart(labels: list[str], values: list[int], width: int = 720, height: int = 200) -> Markup:

@@ -11,7 +11,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from aggregator.clock import iso_local, local_now
 from aggregator.web.site import Site, site_of
-from aggregator.web.views import FILTERS, PAGE_SIZE, academic_years, attachment_header, facet_view, list_param
+from aggregator.web.views import (
+    FILTERS,
+    PAGE_SIZE,
+    academic_years,
+    attachment_header,
+    chip_text,
+    facet_view,
+    list_param,
+)
 
 router = APIRouter()
 
@@ -69,10 +77,11 @@ def page_search(request: Request, params: SearchParams, page: int = Query(1, ge=
             key, lambda: run_search(site, params, limit=0, offset=0, facets=True).result.facets)
     except (SearchError, StatsError, ValueError) as exc:
         found, error = None, str(exc)
-    rows, snippets, total = [], {}, 0
+    rows, snippets, total, titles = [], {}, 0, {}
     if found is not None:
         rows, total = found.result.rows, found.result.total
         snippets = found.snippets(site.store)
+        titles = {r["id"]: found.title_parts(r["title"]) for r in rows}
 
     def link(**change: Any) -> str:
         merged = {k: v for k, v in {**params, **change}.items() if v not in (None, "")}
@@ -82,7 +91,8 @@ def page_search(request: Request, params: SearchParams, page: int = Query(1, ge=
     pages = max(1, -(-total // PAGE_SIZE))
     return site.render(request, "search.html", params=params, rows=rows, snippets=snippets, total=total,
                   facets=facet_view(facets, site.names, site.groups), link=link, page=page, pages=pages,
-                  query=query, error=error, iso=iso_local, years=academic_years(local_now().date()))
+                  query=query, error=error, iso=iso_local, years=academic_years(local_now().date()), titles=titles,
+                  chip=lambda key, value: chip_text(key, value, site.names))
 
 
 @router.get("/search.{fmt}")
