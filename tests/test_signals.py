@@ -148,7 +148,7 @@ def test_a_304_never_says_recovered_while_the_selector_is_still_broken(
         site.pages.update(_redesign(pages))
         broken = _sync(cfg)
         assert broken["status"] == "partial" and "matched nothing" in broken["error"], broken
-        assert _state(cfg)["state"] == "incomplete"
+        assert _state(cfg)["state"] == "incomplete" and "matched nothing" in _state(cfg)["last_error"]
         assert len(hook.received) == 1 and "不完整" in hook.received[0]["title"]  # type: ignore[attr-defined]
         for _ in range(2):  # the unchanged page answers 304: nothing parsed, nothing cleared
             site.hits.clear()
@@ -163,6 +163,7 @@ def test_a_304_never_says_recovered_while_the_selector_is_still_broken(
         again = _sync(fixed)
         assert again["status"] == "ok", again
         assert _state(fixed)["state"] == "ok" and _state(fixed)["detected"] is None
+        assert _state(fixed)["last_error"] is None  # recovered: the old error is not shown any more
         assert len(hook.received) == 2 and "已恢复" in hook.received[1]["title"]  # type: ignore[attr-defined]
         assert store.posts.count("news") == 24
 

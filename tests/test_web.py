@@ -276,6 +276,8 @@ def test_a_procurement_post_shows_its_facts_and_its_project_and_stats_sum_the_am
     budget = api["procurement"]["budget"]
     assert "项目编号\nDHKJ-2025-CG017" in facts and f"{budget:,.2f} 元" in facts
     assert "中标/成交金额\n页面未写明" in facts
+    why = p.inner_text("section.tagbox")  # type: ignore[attr-defined]
+    assert "渠道设置的清单事项" in why and "channel item" not in why  # the rule's name in the office's words
     # The project's other announcements, on this channel and on 中国政府采购网, one click away.
     others = p.locator("ul.project a").all_inner_texts()  # type: ignore[attr-defined]
     assert len(others) == 2 and all("高性能计算集群" in t for t in others)

@@ -35,7 +35,9 @@ def explain_line(c: Classification) -> str:
     words = "、".join(c.matched) if c.matched else "—"
     label = "模型依据的字" if c.where in ("model", "review") else "匹配词"
     decided = "学习模型" if c.where in ("model", "review") else "规则"
-    return f"{item}\n  {decided}：{c.rule}\n  依据：{where}；{label}：{words}\n  得分：{c.score:.2f}"
+    from aggregator.services.tags import rule_text
+
+    return f"{item}\n  {decided}：{rule_text(c.rule)}\n  依据：{where}；{label}：{words}\n  得分：{c.score:.2f}"
 
 
 class _ClassifyGroup(TyperGroup):

@@ -63,7 +63,7 @@ class ChannelRow:
     next_run: str | None
     state: str = "ok"  # ok | stale | incomplete | broken | blocked | unreachable (services/health.py)
     reason: str = ""  # the state in plain words
-    last_error: str | None = None  # the newest run's error that was not an ok run's
+    last_error: str | None = None  # the newest error of the runs since the last ok one
     site_total: int | None = None  # what the channel's list says it holds (共N条)
     site_pages: int | None = None  # how many list pages it says it has (1/N)
     undated: int = 0  # stored without a publication date: outside every monthly count
@@ -137,7 +137,9 @@ def overview(config: Config, store: Store, now: datetime | None = None,
                    now=local)
         due = due_at(ch, runs, local, config.service.jitter, timedelta(seconds=config.service.backoff))
         nxt = next_run(ch, now) if due is None or not runs else max(due, local).replace(tzinfo=SHANGHAI)
-        last_error = next((r.error for r in runs if r.status != "ok" and r.error), None)
+        # The newest error since the channel last synced cleanly: a recovered channel shows none.
+        since_ok = runs[:next((i for i, r in enumerate(runs) if r.status == "ok"), len(runs))]
+        last_error = next((r.error for r in since_ok if r.error), None)
         rows.append(ChannelRow(
             id=ch.id, name=ch.display_name, kind=ch.kind, group=ch.group_name, source=ch.source,
             enabled=ch.enabled, schedule=ch.schedule, posts=o.posts,

@@ -68,8 +68,17 @@ def explain_post(config: Config, store: Store, post: Post) -> Classification:
                                            channel.item if channel else None)
 
 
+# The rule names the code gives (the JSON keeps them; people read these); a rules file's are Chinese.
+RULE_ZH = {"channel item": "渠道设置的清单事项", "manual tag": "人工标注", "no rule matched": "没有规则匹配"}
+
+
+def rule_text(rule: str) -> str:
+    return RULE_ZH.get(rule, rule)
+
+
 def explain_text(c: Classification) -> str:
     """One line for people: `清单第 19 项（第 4 类）· 标题匹配：预算 · 规则 … · 得分 0.92`."""
     item = f"清单第 {c.item} 项（第 {c.category} 类）" if c.item else "不属于清单"
     words = "、".join(c.matched) if c.matched else "—"
-    return f"{item} · 依据：{WHERE_ZH.get(c.where, c.where)}；匹配词：{words} · 规则：{c.rule} · 得分 {c.score:.2f}"
+    return (f"{item} · 依据：{WHERE_ZH.get(c.where, c.where)}；匹配词：{words} · 规则：{rule_text(c.rule)}"
+            f" · 得分 {c.score:.2f}")
