@@ -24,6 +24,7 @@ from lxml import etree
 from pydantic import Field, field_validator
 
 from aggregator.clock import local_now
+from connectors import messages as msg
 from connectors.base import (
     Attachment,
     ChannelError,
@@ -465,10 +466,9 @@ class HtmlConnector:
         try:
             page = fetch_page(ctx.http, channel.url, hosts=self.hosts(ctx), max_bytes=ctx.max_bytes)
         except FetchError as exc:
-            raise ChannelError(f"list page {exc}", failure=exc.failure) from None
+            raise ChannelError(msg.list_unread(str(exc)), failure=exc.failure) from None
         if page.status == 404:
-            raise ChannelError(f"list page {channel.url} answered HTTP 404 — has the column moved?",
-                               failure="unreachable")
+            raise ChannelError(msg.list_gone(channel.url), failure="unreachable")
         return list_count(parse_html(page.text), page.text)
 
     def enrich(self, post: RawPost, page: Page | None, entry: Entry, ctx: FetchContext) -> RawPost:
@@ -495,10 +495,10 @@ class HtmlConnector:
         try:
             page = fetch_page(ctx.http, entry.url, hosts=hosts, max_bytes=ctx.max_bytes)
         except FetchError as exc:
-            reason = f"detail page not read: {exc}"
+            reason = msg.detail_unread(str(exc))
             return self.from_list(ctx, entry, reason), reason
         if page.status == 404:
-            reason = "detail page answered HTTP 404 (deleted or moved); the list still links it"
+            reason = msg.detail_gone()
             return self.from_list(ctx, entry, reason), reason
         return self.enrich(parse_detail(page, entry, sel), page, entry, ctx), None
 
@@ -590,8 +590,7 @@ class ListWalk:
         if due:
             yield from self.connector._read(self.ctx, self.sel, due, self.queue)
         for retry in self.queue.waiting():
-            yield Skipped(retry.url, "detail page still missing (stored from the list); "
-                                     f"next try after {retry.next_at.replace('T', ' ')}")
+            yield Skipped(retry.url, msg.detail_waiting(retry.next_at.replace("T", " ")))
         yield self._checkpoint()
 
     def load(self, url: str) -> Generator[Item, None, Page | None]:
@@ -605,20 +604,18 @@ class ListWalk:
                               last_modified=self.state.last_modified if conditional else None)
         except FetchError as exc:
             if self.number == 1 or exc.blocked:
-                raise ChannelError(f"list page {exc}", failure=exc.failure) from None
-            yield Skipped(url, f"list page not read, walk stopped here: {exc}")
+                raise ChannelError(msg.list_unread(str(exc)), failure=exc.failure) from None
+            yield Skipped(url, msg.list_walk_stopped(str(exc)))
             # Keep the resume point and the old validators: the next sync must retry this page.
             yield self._checkpoint()
             return None
         if page.not_modified:  # 304: nothing new since the last sync — and nothing re-checked
             for finding in self.standing:
-                yield Skipped(page.url, f"{finding} [not re-checked: the list page answered 304 Not Modified, "
-                                        "so this finding of the last parse still stands]")
+                yield Skipped(page.url, msg.not_rechecked(finding))
             yield self._checkpoint()
             return None
         if page.status == 404 and self.number == 1:
-            raise ChannelError(f"list page {url} answered HTTP 404 — has the column moved? "
-                               "Check the channel url", failure="unreachable")
+            raise ChannelError(msg.list_gone(url), failure="unreachable")
         return page
 
     def step(self, page: Page) -> Generator[Item, None, bool]:
@@ -637,7 +634,7 @@ class ListWalk:
             # A page of separators or filler does not end a walk whose pager goes on —
             # but a numbered pager past the archive's end (three empty pages) does.
             self.empty_run += 1
-            yield Skipped(page.url, "list page has no usable entries; the walk went on to the next page")
+            yield Skipped(page.url, msg.page_without_entries())
             if nxt is None or (self.sel.pages and self.empty_run >= 3):
                 self.ended = True
                 return False
@@ -669,9 +666,8 @@ class ListWalk:
                 yield Skipped(page.url, note)
         if not entries:
             title_node = root.find(".//title")
-            title = node_text(title_node) if title_node is not None else "no <title>"
-            raise ChannelError(f"list selector `{self.sel.entry}` matched 0 entries on {page.url} "
-                               f"(page title: {title!r}) — did the site change? Check [channel.list] entry")
+            title = node_text(title_node) if title_node is not None else "无 <title>"
+            raise ChannelError(msg.list_empty(self.sel.entry or "", page.url, title))
         return entries
 
     def _resolve_month_days(self, entries: list[Entry]) -> None:
@@ -767,6 +763,4 @@ def _redetect(root: Element, sel: Selectors) -> tuple[Selectors, str | None]:
         return sel, None
     new = replace(sel, entry=found.entry, scope=None, link="a@href", title=found.title,
                   date=found.date, next=sel.next or found.next)
-    return new, (f"list selector `{sel.entry}` matched nothing; the list was found by its shape as "
-                 f"`{found.entry}` ({found.entries} entries) — set [channel.list] entry = \"{found.entry}\" "
-                 "(or run `xxgk probe` on the page)")
+    return new, msg.list_found_by_shape(sel.entry or "", found.entry, found.entries)

@@ -33,6 +33,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from connectors import messages as msg
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_REDIRECTS = 5
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.I)
@@ -334,10 +336,7 @@ def _get(client: httpx.Client, url: str, *, hosts: Iterable[str], etag: str | No
     current = url
     for _ in range(MAX_REDIRECTS + 1):
         if not host_allowed(current, hosts):
-            raise FetchError(
-                f"{url} leads to {current}, outside this channel's hosts ({', '.join(hosts)}); "
-                "if that host belongs to the site, add it to the channel's `hosts`"
-            )
+            raise FetchError(msg.off_hosts(url, current, hosts))
         try:
             with client.stream("GET", current, headers=headers) as resp:
                 if resp.is_redirect and "location" in resp.headers:
@@ -346,13 +345,12 @@ def _get(client: httpx.Client, url: str, *, hosts: Iterable[str], etag: str | No
                 yield current, resp
                 return
         except RobotsDisallowed as exc:
-            raise FetchError(f"{exc}; the site asks crawlers not to read it", blocked=True) from None
+            raise FetchError(msg.robots(str(exc)), blocked=True) from None
         except httpx.TimeoutException:
-            raise FetchError(f"{current} did not answer in time (timeout); "
-                             "try again later or raise [http] timeout") from None
+            raise FetchError(msg.timeout(current)) from None
         except httpx.TransportError as exc:
-            raise FetchError(f"{current} could not be reached ({type(exc).__name__}: {exc})") from None
-    raise FetchError(f"{url} redirects more than {MAX_REDIRECTS} times")
+            raise FetchError(msg.unreachable(current, type(exc).__name__, str(exc))) from None
+    raise FetchError(msg.too_many_redirects(url, MAX_REDIRECTS))
 
 
 def fetch_page(
@@ -376,14 +374,14 @@ def fetch_page(
         for chunk in resp.iter_bytes():
             body.extend(chunk)
             if len(body) > max_bytes:
-                raise FetchError(f"{current} is larger than {max_bytes:,} bytes; not read", status=resp.status_code)
+                raise FetchError(msg.too_large(current, max_bytes), status=resp.status_code)
         text = decode_html(bytes(body), resp.headers.get("content-type"))
         status = resp.status_code
         reason = blocked_reason(status, text)
         if reason:
             raise FetchError(f"{current}: {reason}", status=status, blocked=True)
         if status >= 400 and status != 404:
-            raise FetchError(f"{current} answered HTTP {status}", status=status)
+            raise FetchError(msg.http_status(current, status), status=status)
         return Page(current, status, text, resp.headers.get("etag"), resp.headers.get("last-modified"))
 
 

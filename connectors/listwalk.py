@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from aggregator.clock import local_now
+from connectors import messages as msg
 from connectors.base import ChannelState, FetchContext
 from connectors.dates import MonthDay
 
@@ -135,13 +136,12 @@ class RetryQueue:
         first = old.first_failed if old else self.now.isoformat()
         if datetime.fromisoformat(first) < self.now - timedelta(days=self.give_up_days):
             self.items.pop(entry.key, None)
-            return (f"gave up after {tries} tries since {first[:10]} ({self.give_up_days} days): {reason}; "
-                    "the post stays stored from its list entry"), False
+            return msg.detail_given_up(reason, tries, first[:10], self.give_up_days), False
         wait = timedelta(0) if tries == 1 else min(timedelta(hours=2 ** (tries - 2)), timedelta(days=1))
         listed = entry.date.isoformat() if isinstance(entry.date, (datetime, date)) else None
         self.items[entry.key] = Retry(entry.url, entry.title, listed, tries, first,
                                       (self.now + wait).isoformat(), reason)
-        return f"{reason}; stored from the list, retried on the next sync (try {tries})", True
+        return msg.detail_retried(reason, tries), True
 
     def into(self, state: ChannelState) -> ChannelState:
         data = {k: v for k, v in state.data.items() if k != "retry"}
@@ -160,11 +160,9 @@ def _iso_date(value: str | None) -> datetime | date | None:
 def count_gap(count: ListCount, rows: int, walked: int) -> str | None:
     """What a complete walk missed by the list's own count (None when nothing)."""
     if count.total is not None and rows < count.total:
-        return (f"the list says 共{count.total}条 but the walk found {rows} entries on {walked} pages: "
-                f"{count.total - rows} missing — check the pager (list.next / list.pages) and the entry selector")
+        return msg.count_gap_total(count.total, rows, walked)
     if count.pages is not None and walked < count.pages:
-        return (f"the list says it has {count.pages} pages but the walk read {walked}: "
-                f"{count.pages - walked} not read — check the pager (list.next / list.pages)")
+        return msg.count_gap_pages(count.pages, walked)
     return None
 
 

@@ -49,22 +49,22 @@ SCENARIOS = [
     Scenario("detail 500", DETAIL, lambda s: faults.status(500), "partial", 12, "HTTP 500"),
     Scenario("detail 502", DETAIL, lambda s: faults.status(502), "partial", 12, "HTTP 502"),
     Scenario("detail 503 + Retry-After", DETAIL, lambda s: faults.status(503, "1"), "partial", 12, "HTTP 503"),
-    Scenario("detail hangs", DETAIL, lambda s: faults.hang(3), "partial", 12, "timeout"),
+    Scenario("detail hangs", DETAIL, lambda s: faults.hang(3), "partial", 12, "响应超时"),
     Scenario("detail cut mid-body", DETAIL, lambda s: faults.cut(b"<html><body>" + b"x" * 20000), "partial", 12,
-             "could not be reached"),
-    Scenario("detail 50 MB", DETAIL, lambda s: faults.huge(), "partial", 12, "larger than 2,000,000 bytes"),
-    Scenario("detail redirect loop", DETAIL, lambda s: faults.redirect(DETAIL), "partial", 12, "redirects more than"),
+             "无法连接"),
+    Scenario("detail 50 MB", DETAIL, lambda s: faults.huge(), "partial", 12, "超过 2,000,000 字节"),
+    Scenario("detail redirect loop", DETAIL, lambda s: faults.redirect(DETAIL), "partial", 12, "跳转超过"),
     Scenario("detail redirect off-host", DETAIL, lambda s: faults.redirect(_other_host(s) + DETAIL), "partial", 12,
-             "outside this channel's hosts"),
+             "不在本渠道的网站范围"),
     Scenario("detail WAF 412", DETAIL, lambda s: faults.waf(412), "partial", 12, "WAF"),
-    Scenario("page 2 500", PAGE2, lambda s: faults.status(500), "partial", 6, "walk stopped here"),
+    Scenario("page 2 500", PAGE2, lambda s: faults.status(500), "partial", 6, "翻页到此为止"),
     Scenario("page 2 cut", PAGE2, lambda s: faults.cut(b"<html><body><ul>" + b"<li>x</li>" * 2000), "partial", 6,
-             "walk stopped here"),
-    Scenario("page 2 hangs", PAGE2, lambda s: faults.hang(3), "partial", 6, "timeout"),
+             "翻页到此为止"),
+    Scenario("page 2 hangs", PAGE2, lambda s: faults.hang(3), "partial", 6, "响应超时"),
     Scenario("page 1 WAF 202", COLUMN, lambda s: faults.waf(202), "failed", 0, "WAF"),
     Scenario("page 1 503", COLUMN, lambda s: faults.status(503, "0"), "failed", 0, "HTTP 503"),
     Scenario("page 1 redirect off-host", COLUMN, lambda s: faults.redirect(_other_host(s) + COLUMN), "failed", 0,
-             "outside this channel's hosts"),
+             "不在本渠道的网站范围"),
 ]
 
 
@@ -102,7 +102,7 @@ def test_a_50_mb_body_is_refused_without_holding_it(store_url: str, store: Store
     sc = next(s for s in SCENARIOS if s.name == "detail 50 MB")
     first, _, _ = run_scenario(sc, store_url, store)
     grew_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
-    assert "larger than" in (first.error or "") and grew_mb < 40, grew_mb  # type: ignore[attr-defined]
+    assert "字节：未读取" in (first.error or "") and grew_mb < 40, grew_mb  # type: ignore[attr-defined]
 
 
 def test_a_page_whose_header_lies_about_its_charset_is_read_right(store_url: str, store: Store) -> None:

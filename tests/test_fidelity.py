@@ -79,7 +79,7 @@ def test_a_detail_page_that_fails_is_stored_from_the_list_and_completed_later(
 
     [first] = sync(cfg, store)
     assert (first.status, first.new) == ("partial", 6)
-    assert path in (first.error or "") and "stored from the list" in (first.error or "")
+    assert path in (first.error or "") and "已按列表信息保存" in (first.error or "")
     stub = stored(store)[f"{broken.news_id}.htm"]
     assert stub.title == broken.title and stub.published_at == datetime.combine(broken.published.date(),
                                                                                         datetime.min.time())
@@ -92,7 +92,7 @@ def test_a_detail_page_that_fails_is_stored_from_the_list_and_completed_later(
     # The second failure waits an hour before the next try; an hour later the page is back,
     # and the post is completed in place, with no revision of the stub.
     [waiting] = sync(cfg, store)
-    assert waiting.status == "partial" and "next try after" in (waiting.error or "")
+    assert waiting.status == "partial" and "下次重试时间" in (waiting.error or "")
     assert waiting.requests == 1  # the list only: the page is not tried before its time
     site.pages[path] = good
     age_retries(store, next_at="2020-01-01T00:00:00")
@@ -115,7 +115,7 @@ def test_a_detail_that_never_returns_is_given_up_after_retry_days(
     sync(cfg, store)
     age_retries(store, first_failed="2020-01-01T00:00:00")  # as if the first failure were long ago
     [r] = sync(cfg, store)
-    assert r.status == "partial" and "gave up after 2 tries since 2020-01-01" in (r.error or "")
+    assert r.status == "partial" and "已放弃：自 2020-01-01 起尝试 2 次" in (r.error or "")
     assert "retry" not in store.channels.load_state("news").data
     assert stored(store)[f"{posts[0].news_id}.htm"].extra["detail"] == "missing"  # kept, marked
     [after] = sync(cfg, store)
@@ -159,7 +159,7 @@ def test_dates_fall_back_from_labelled_text_to_meta_to_the_url(
     assert got["t20230105_4521.html"].published_at == datetime(2023, 1, 5)
     undated = got[f"{p[4].news_id}.htm"]
     assert undated.published_at is None and undated.title == p[4].title
-    assert r.status == "partial" and "no publication date" in (r.error or "")
+    assert r.status == "partial" and "没有发布日期" in (r.error or "")
     assert f"/info/1010/{p[4].news_id}.htm" in (r.error or "")
     assert r.new == 6
 
@@ -197,7 +197,7 @@ def test_full_walks_past_a_page_with_no_usable_entries(store_url: str, store: St
     with SampleServer(pages) as server:
         [r] = sync(config(server, store_url), store, full=True)
         assert store.posts.count("news") == 10
-        assert r.status == "partial" and middle in (r.error or "") and "no usable entries" in (r.error or "")
+        assert r.status == "partial" and middle in (r.error or "") and "没有可用的条目" in (r.error or "")
         assert {f"{p.news_id}.htm" for p in posts[10:]} <= set(stored(store))
 
 
@@ -393,7 +393,7 @@ def test_a_walk_that_misses_what_the_list_counts_is_partial(store_url: str, stor
     with SampleServer(pages) as server:
         [r] = sync(config(server, store_url), store)
     assert (r.status, r.new, r.site_total) == ("partial", 5, 15)
-    assert "共15条 but the walk found 5 entries" in (r.error or "")
+    assert "列表自报共 15 条，翻页只找到 5 条" in (r.error or "")
 
 
 def test_an_incremental_walk_stopped_after_a_page_goes_on_past_it_next_time(store_url: str, store: Store) -> None:

@@ -156,8 +156,8 @@ def test_skipped_rows_and_unusable_posts_make_the_run_partial(store_url: str, st
 
     [r] = sync(cfg, store, connectors={"table": WithBadRows})
     assert r.status == "partial" and (r.fetched, r.new) == (3, 2)
-    assert r.error is not None and "skipped 2" in r.error
-    assert "oa-export.csv line 3" in r.error and "东科发〔2023〕2号: post has no title" in r.error
+    assert r.error is not None and "跳过 2 条" in r.error
+    assert "oa-export.csv line 3" in r.error and "东科发〔2023〕2号：帖子没有标题" in r.error
 
 
 def test_state_is_saved_only_after_the_posts_before_it(store_url: str, store: Store) -> None:

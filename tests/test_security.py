@@ -51,7 +51,7 @@ def test_links_and_redirects_off_the_channels_hosts_are_refused_before_connectin
     # (on the channel's own host) — nothing else.
     assert r.requests == 4, r.requests
     assert store.posts.count("news") == 6  # every entry kept: the off-site ones as links, the redirect from its list
-    assert r.status == "partial" and "outside this channel's hosts" in (r.error or "")
+    assert r.status == "partial" and "不在本渠道的网站范围" in (r.error or "")
 
 
 def test_scraped_markup_in_titles_bodies_attachments_and_account_names_is_only_text(store_url: str,

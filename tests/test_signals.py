@@ -97,7 +97,7 @@ def test_a_store_that_counted_a_post_twice_is_told_so_not_merged(store_url: str,
             record.key = old  # …as a store of the old spelling held it: two rows
             store.posts.write("news", [record])
         result = _sync(cfg_path)
-        assert result["status"] == "partial" and "stored twice" in result["error"]
+        assert result["status"] == "partial" and "此前被保存了两次" in result["error"]
         assert store.posts.count("news") == 24 + 1  # nothing merged: the office decides
 
 
@@ -147,8 +147,8 @@ def test_a_304_never_says_recovered_while_the_selector_is_still_broken(
         assert _sync(cfg)["status"] == "ok" and store.posts.count("news") == 24
         site.pages.update(_redesign(pages))
         broken = _sync(cfg)
-        assert broken["status"] == "partial" and "matched nothing" in broken["error"], broken
-        assert _state(cfg)["state"] == "incomplete" and "matched nothing" in _state(cfg)["last_error"]
+        assert broken["status"] == "partial" and "没有匹配到任何条目" in broken["error"], broken
+        assert _state(cfg)["state"] == "incomplete" and "没有匹配到任何条目" in _state(cfg)["last_error"]
         assert len(hook.received) == 1 and "不完整" in hook.received[0]["title"]  # type: ignore[attr-defined]
         for _ in range(2):  # the unchanged page answers 304: nothing parsed, nothing cleared
             site.hits.clear()

@@ -129,7 +129,7 @@ def test_a_redesigned_page_fails_its_channel_and_loses_nothing(site: SampleServe
     failed = results["portal-news"]
     assert failed.status == "failed"
     assert "li[id^=line_u]" in (failed.error or "") and "/portal/xwzx/xxyw.htm" in (failed.error or "")
-    assert "did the site change" in (failed.error or "")
+    assert "网站是否改版" in (failed.error or "")
     assert store.posts.count("portal-news") == EXPECTED["portal-news"]
     assert all(r.status == "ok" for k, r in results.items() if k != "portal-news")
 
@@ -241,7 +241,7 @@ def test_a_redirect_off_the_channels_hosts_is_not_followed(site: SampleServer, s
                                                      headers={"Location": f"http://127.0.0.2:{port}/zsb/x.htm"})
     [r] = sync(make_config(site, store_url), store, ["zsb-undergrad"])
     assert r.status == "partial" and r.new == 11  # the post is kept from its list entry, its page never fetched
-    assert "127.0.0.2" in (r.error or "") and "outside this channel's hosts" in (r.error or "")
+    assert "127.0.0.2" in (r.error or "") and "不在本渠道的网站范围" in (r.error or "")
     stub = next(p for p in posts_of(store, "zsb-undergrad") if p.url.endswith("/5100.htm"))
     assert stub.extra["detail"] == "missing" and "127.0.0.2" in stub.extra["detail_error"]
 
@@ -249,7 +249,7 @@ def test_a_redirect_off_the_channels_hosts_is_not_followed(site: SampleServer, s
 def test_oversized_pages_are_refused(site: SampleServer, store_url: str, store: Store) -> None:
     site.pages["/zsb/info/1021/5101.htm"] = html("<html>" + "x" * 200_000 + "</html>")
     [r] = sync(make_config(site, store_url, http="max_bytes = 100000"), store, ["zsb-undergrad"])
-    assert r.status == "partial" and "larger than 100,000 bytes" in (r.error or "")
+    assert r.status == "partial" and "超过 100,000 字节" in (r.error or "")
     assert store.posts.count("zsb-undergrad") == 11  # the oversized one from its list entry
 
 

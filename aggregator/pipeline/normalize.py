@@ -63,9 +63,9 @@ def normalise(raw: RawPost, identity: Identity = NO_HOSTS) -> PostRecord:
     key = post_key(raw, identity)
     where = raw.url or raw.key or repr(raw.title)
     if not key:
-        raise InvalidPost(f"{where}: post has neither a key nor a URL")
+        raise InvalidPost(f"{where}：帖子既没有标识也没有网址，未保存")
     if not title:
-        raise InvalidPost(f"{where}: post has no title")
+        raise InvalidPost(f"{where}：帖子没有标题，未保存")
     department = clean_title(raw.department) if raw.department else None
     record = PostRecord(
         key=key,

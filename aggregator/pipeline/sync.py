@@ -25,6 +25,7 @@ from aggregator.config import ChannelConfig, HttpConfig
 from aggregator.pipeline.normalize import InvalidPost, key_of, normalise
 from aggregator.qingdan.classify import Classifier, default_classifier, source_of
 from connectors import ChannelError, Connector
+from connectors import messages as msg
 from connectors.base import ChannelState, Checkpoint, FetchContext, Item, RawPost, Skipped
 from connectors.http import HostClock, PoliteTransport
 from connectors.urls import Identity
@@ -161,14 +162,11 @@ def _to_stored_state(s: ChannelState) -> StoredState:
 
 
 def _list_message(head: str, items: list[str]) -> str:
-    shown = "; ".join(items[:MAX_REPORTED_SKIPS])
-    more = len(items) - MAX_REPORTED_SKIPS
-    tail = f"; … and {more} more" if more > 0 else ""
-    return f"{head}: {shown}{tail}"
+    return msg.listed(head, items, MAX_REPORTED_SKIPS)
 
 
 def _skips_message(skips: list[str]) -> str:
-    return _list_message(f"skipped {len(skips)}", skips)
+    return _list_message(msg.SKIPPED.format(n=len(skips)), skips)
 
 
 def sync_channel(
@@ -209,7 +207,7 @@ def sync_channel(
     notes = run.notes(kept_problems, rekeyed)
     moved = _moved(store, channel.id, run.origins)
     if notes:
-        error = "; ".join([error, *notes] if error else notes)
+        error = "；".join([error, *notes] if error else notes)
         if status == "ok":
             status = "partial"
     finished_at = store.runs.finish(run_id, status, run.counts, error, failure, moved)
@@ -269,13 +267,13 @@ class _Run:
             status, error, failure = "failed", str(exc), exc.failure
         except Exception as exc:  # a bug or an outage in one channel must not stop the others
             log.exception("channel %s: unexpected error", self.channel.id)
-            status, error, failure = "failed", f"unexpected error ({type(exc).__name__}): {exc}", "broken"
+            status, error, failure = "failed", msg.unexpected(type(exc).__name__, str(exc)), "broken"
         if status in ("failed", "interrupted"):
             try:
                 self.flush()  # keep every post read before the failure
             except Exception as exc:
                 log.exception("channel %s: could not store the posts read before the failure", self.channel.id)
-                error = f"{error}; and storing the posts read before it failed: {exc}"
+                error = msg.store_failed_after(error or "", str(exc))
         return status, error, failure
 
     def take(self, item: Item) -> None:
@@ -311,10 +309,9 @@ class _Run:
             notes.append(_skips_message(self.skips))
         if self.undated:
             # Stored, but outside every monthly count until someone dates it: never silently.
-            notes.append(_list_message(
-                f"stored with no publication date (left out of monthly counts) {len(self.undated)}", self.undated))
+            notes.append(_list_message(msg.UNDATED.format(n=len(self.undated)), self.undated))
         if kept_problems:
-            notes.append(_list_message(f"attachments not kept {len(kept_problems)}", kept_problems))
+            notes.append(_list_message(msg.ATTACHMENTS_NOT_KEPT.format(n=len(kept_problems)), kept_problems))
         if rekeyed:
             notes.append(rekeyed)
         return notes
@@ -325,7 +322,7 @@ def _keep_attachments(channel: ChannelConfig, after_posts: Callable[[], list[str
         return after_posts()
     except Exception as exc:  # the posts are stored; their attachments wait for the next sync
         log.exception("channel %s: attachments not kept", channel.id)
-        return [f"attachments not fetched ({type(exc).__name__}: {exc})"]
+        return [msg.attachments_not_fetched(type(exc).__name__, str(exc))]
 
 
 def rekey(store: Store, channel_id: str, identity: Identity) -> str | None:
@@ -342,9 +339,8 @@ def rekey(store: Store, channel_id: str, identity: Identity) -> str | None:
     if not collisions:
         return None
     return _list_message(
-        f"{len(collisions)} stored posts are one address spelt two ways (http/https, or two of the channel's "
-        "hosts) and were stored twice before; both kept, none merged — check them and delete the extra by hand",
-        [f"{old} = {new}" for old, new in collisions])
+        f"{len(collisions)} 条已保存的帖子是同一地址的两种写法（http/https，或本渠道的两个域名），此前被保存了两次；"
+        "两条都保留、未合并：请核对后手工删除多余的一条", [f"{old} = {new}" for old, new in collisions])
 
 
 def _own_origin(url: str, identity: Identity) -> str | None:

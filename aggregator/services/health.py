@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from aggregator.clock import SHANGHAI
 from aggregator.config import TIMEZONE, ChannelConfig
+from connectors.messages import SKIPPED
 
 if TYPE_CHECKING:
     from storage.records import RunRow
@@ -72,7 +73,7 @@ def health(ch: ChannelConfig, runs: list[RunRow], *, newest_seen: datetime | Non
         return Health("stale", "尚未同步")
     if last.status == "failed":
         kind = last.failure or "broken"
-        error = (last.error or "").split("; skipped")[0]
+        error = (last.error or "").split("；" + SKIPPED.split("{")[0])[0]  # the failure, not the skips after it
         tries = failures_in_a_row(runs)
         return Health(kind, f"{_FAILURE_ZH.get(kind, '同步失败')}（连续 {tries} 次）：{error}")
     problems = []

@@ -1,0 +1,124 @@
+"""What a sync says to the office, written once: each reason a page, an entry or a run was not read
+whole, in Chinese that says what happened and what to do, with the technical detail (address,
+status, selector) kept beside it. The fetcher, the list walk and the pipeline all word their notes
+here, so a reason reads the same on the channels page, in `sync --json` and in an alert.
+Logs stay technical and are not worded here.
+"""
+
+from __future__ import annotations
+
+
+# -- fetching ----------------------------------------------------------------------------------------
+def off_hosts(url: str, landed: str, hosts: list[str]) -> str:
+    return (f"{url} 跳转到了 {landed}，不在本渠道的网站范围（{', '.join(hosts)}）内：未读取。"
+            "如果该网站属于本校，请把它加入渠道的 hosts")
+
+
+def robots(detail: str) -> str:
+    return f"{detail}：网站的 robots.txt 不允许程序读取"
+
+
+def timeout(url: str) -> str:
+    return f"{url} 响应超时：稍后会再试；如经常如此，请调大 [http] timeout"
+
+
+def unreachable(url: str, kind: str, detail: str) -> str:
+    return f"{url} 无法连接（{kind}: {detail}）：请检查网址，以及本机能否访问该网站"
+
+
+def too_many_redirects(url: str, limit: int) -> str:
+    return f"{url} 跳转超过 {limit} 次：未读取"
+
+
+def too_large(url: str, max_bytes: int) -> str:
+    return f"{url} 超过 {max_bytes:,} 字节：未读取（上限为 [http] max_bytes）"
+
+
+def http_status(url: str, status: int) -> str:
+    return f"{url} 返回 HTTP {status}"
+
+
+# -- the list walk ------------------------------------------------------------------------------------
+def list_unread(detail: str) -> str:
+    return f"列表页未能读取：{detail}"
+
+
+def list_walk_stopped(detail: str) -> str:
+    return f"列表页未能读取，本次翻页到此为止（下次同步从这里继续）：{detail}"
+
+
+def list_gone(url: str) -> str:
+    return f"列表页 {url} 返回 HTTP 404：栏目是否已迁移？请检查渠道的 url"
+
+
+def list_empty(selector: str, url: str, title: str) -> str:
+    return (f"列表选择器 `{selector}` 在 {url} 上没有匹配到任何条目（页面标题：{title}）："
+            "网站是否改版？请检查 [channel.list] entry，或对该页运行 xxgk probe")
+
+
+def list_found_by_shape(selector: str, found: str, entries: int) -> str:
+    return (f"列表选择器 `{selector}` 没有匹配到任何条目；已按页面结构找到列表 `{found}`"
+            f"（{entries} 条）并照此读取：请设置 [channel.list] entry = \"{found}\"，或在渠道页接受识别出的选择器")
+
+
+def not_rechecked(finding: str) -> str:
+    return f"{finding}（未重新检查：列表页返回 304 未修改，上次解析的这一发现仍然成立）"
+
+
+def page_without_entries() -> str:
+    return "列表页没有可用的条目，已继续读下一页"
+
+
+def count_gap_total(total: int, rows: int, pages: int) -> str:
+    return (f"列表自报共 {total} 条，翻页只找到 {rows} 条（{pages} 页），少 {total - rows} 条："
+            "请检查翻页（list.next / list.pages）和条目选择器")
+
+
+def count_gap_pages(pages: int, walked: int) -> str:
+    return (f"列表自报共 {pages} 页，只读到 {walked} 页，少 {pages - walked} 页："
+            "请检查翻页（list.next / list.pages）")
+
+
+# -- detail pages ---------------------------------------------------------------------------------------
+def detail_unread(detail: str) -> str:
+    return f"详情页未能读取：{detail}"
+
+
+def detail_gone() -> str:
+    return "详情页返回 HTTP 404（已删除或移动），列表仍链接它"
+
+
+def detail_waiting(next_at: str) -> str:
+    return f"详情页仍未读取（已按列表信息保存）；下次重试时间 {next_at}"
+
+
+def detail_retried(reason: str, tries: int) -> str:
+    return f"{reason}；已按列表信息保存，下次同步重试（第 {tries} 次）"
+
+
+def detail_given_up(reason: str, tries: int, since: str, days: int) -> str:
+    return f"已放弃：自 {since} 起尝试 {tries} 次（超过 {days} 天）：{reason}；该帖子仍按列表信息保存"
+
+
+# -- a run's summary ------------------------------------------------------------------------------------
+def listed(head: str, items: list[str], shown: int) -> str:
+    """`head：a；b；……另有 N 条` — the first `shown` items of a list, and how many more."""
+    more = len(items) - shown
+    return f"{head}：{'；'.join(items[:shown])}" + (f"；……另有 {more} 条" if more > 0 else "")
+
+
+SKIPPED = "跳过 {n} 条"  # the head of a run's skips: the health reason shows what comes before it
+UNDATED = "已保存但没有发布日期（不计入月度统计）{n} 条"
+ATTACHMENTS_NOT_KEPT = "附件未保存 {n} 个"
+
+
+def unexpected(kind: str, detail: str) -> str:
+    return f"意外错误（{kind}）：{detail}。已读取的帖子均已保存；如反复出现，请把这条信息报告给维护者"
+
+
+def attachments_not_fetched(kind: str, detail: str) -> str:
+    return f"附件未获取（{kind}: {detail}）：帖子已保存，附件下次同步再取"
+
+
+def store_failed_after(error: str, detail: str) -> str:
+    return f"{error}；另外，保存失败前已读取的帖子时出错：{detail}"
