@@ -23,8 +23,8 @@ import nh3
 from lxml import etree
 from pydantic import Field, field_validator
 
+import connectors.messages as msg
 from aggregator.clock import local_now
-from connectors import messages as msg
 from connectors.base import (
     Attachment,
     ChannelError,

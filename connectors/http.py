@@ -33,7 +33,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from connectors import messages as msg
+import connectors.messages as msg
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_REDIRECTS = 5

@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import connectors.messages as msg
 from aggregator.clock import local_now
-from connectors import messages as msg
 from connectors.base import ChannelState, FetchContext
 from connectors.dates import MonthDay
 

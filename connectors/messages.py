@@ -107,18 +107,11 @@ def listed(head: str, items: list[str], shown: int) -> str:
     return f"{head}：{'；'.join(items[:shown])}" + (f"；……另有 {more} 条" if more > 0 else "")
 
 
+# A run's summary: heads of its lists, and what ends a run that failed on its own. Format strings,
+# filled where the run knows the numbers (`SKIPPED.format(n=…)`).
 SKIPPED = "跳过 {n} 条"  # the head of a run's skips: the health reason shows what comes before it
 UNDATED = "已保存但没有发布日期（不计入月度统计）{n} 条"
 ATTACHMENTS_NOT_KEPT = "附件未保存 {n} 个"
-
-
-def unexpected(kind: str, detail: str) -> str:
-    return f"意外错误（{kind}）：{detail}。已读取的帖子均已保存；如反复出现，请把这条信息报告给维护者"
-
-
-def attachments_not_fetched(kind: str, detail: str) -> str:
-    return f"附件未获取（{kind}: {detail}）：帖子已保存，附件下次同步再取"
-
-
-def store_failed_after(error: str, detail: str) -> str:
-    return f"{error}；另外，保存失败前已读取的帖子时出错：{detail}"
+UNEXPECTED = "意外错误（{kind}）：{detail}。已读取的帖子均已保存；如反复出现，请把这条信息报告给维护者"
+ATTACHMENTS_NOT_FETCHED = "附件未获取（{kind}: {detail}）：帖子已保存，附件下次同步再取"
+STORE_FAILED_AFTER = "{error}；另外，保存失败前已读取的帖子时出错：{detail}"

@@ -1,4 +1,5 @@
-"""What the store's repositories take and give: plain, typed records (no SQL, no HTML).
+"""What the store's repositories take and give: plain, typed records (no SQL, no HTML). A leaf: it
+imports nothing of ours, so any layer may read these records (the compliance rules read `PostText`).
 
 Single rows a repository reads whole come back as the SQLModel rows of `storage.models` (`Post`,
 `PostRevision`, `PostMetric`); rows read many at a time (runs, attachments) and partial rows as the
@@ -145,7 +146,7 @@ class PostRef:
 
 @dataclass(frozen=True, slots=True)
 class PostText:
-    """What a compliance check reads of a post."""
+    """What a compliance check reads of a post (`aggregator.compliance` calls it a Subject)."""
 
     id: int
     channel_id: str
@@ -154,7 +155,7 @@ class PostText:
     item: int | None
     type: str | None
     published_at: datetime | None
-    url: str | None
+    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from tests.helpers import ROOT, run_xxgk
 
 PACKAGES = ("aggregator", "connectors", "storage")
 FACES = ("aggregator.cli", "aggregator.web", "aggregator.scheduler", "aggregator.__main__")
-LEAVES = ("aggregator.clock",)  # import nothing of ours; anyone may import them
+LEAVES = ("aggregator.clock", "storage.records")  # import nothing of ours; anyone may import them
 
 
 def _module_name(path: Path) -> str:

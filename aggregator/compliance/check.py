@@ -13,24 +13,15 @@ from aggregator.clock import iso_local
 from aggregator.compliance import workdays
 from aggregator.compliance.rules import Rule
 from aggregator.compliance.textdates import BASIS_ZH, POSTING_LABELS, basis_date, period
+from storage.records import PostText
 
 STATUS_ZH = {"ok": "按时", "late": "逾期", "short": "公示期不足", "missing": "缺失", "due": "待公开",
              "unknown": "无法判断"}
 UNIT_ZH = {"workdays": "个工作日", "days": "日"}
 
 
-@dataclass(frozen=True, slots=True)
-class Subject:
-    """A post as the checks read it."""
-
-    id: int
-    channel_id: str
-    title: str
-    body: str
-    item: int | None
-    type: str | None
-    published_at: datetime | None
-    url: str | None = None
+# A post as the checks read it: the store's record of what a check reads (a leaf, plain data).
+Subject = PostText
 
 
 @dataclass(frozen=True, slots=True)

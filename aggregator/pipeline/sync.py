@@ -21,11 +21,11 @@ from typing import Any, Literal
 
 import httpx
 
+import connectors.messages as msg
 from aggregator.config import ChannelConfig, HttpConfig
 from aggregator.pipeline.normalize import InvalidPost, key_of, normalise
 from aggregator.qingdan.classify import Classifier, default_classifier, source_of
 from connectors import ChannelError, Connector
-from connectors import messages as msg
 from connectors.base import ChannelState, Checkpoint, FetchContext, Item, RawPost, Skipped
 from connectors.http import HostClock, PoliteTransport
 from connectors.urls import Identity
@@ -267,13 +267,13 @@ class _Run:
             status, error, failure = "failed", str(exc), exc.failure
         except Exception as exc:  # a bug or an outage in one channel must not stop the others
             log.exception("channel %s: unexpected error", self.channel.id)
-            status, error, failure = "failed", msg.unexpected(type(exc).__name__, str(exc)), "broken"
+            status, error, failure = "failed", msg.UNEXPECTED.format(kind=type(exc).__name__, detail=exc), "broken"
         if status in ("failed", "interrupted"):
             try:
                 self.flush()  # keep every post read before the failure
             except Exception as exc:
                 log.exception("channel %s: could not store the posts read before the failure", self.channel.id)
-                error = msg.store_failed_after(error or "", str(exc))
+                error = msg.STORE_FAILED_AFTER.format(error=error or "", detail=exc)
         return status, error, failure
 
     def take(self, item: Item) -> None:
@@ -322,7 +322,7 @@ def _keep_attachments(channel: ChannelConfig, after_posts: Callable[[], list[str
         return after_posts()
     except Exception as exc:  # the posts are stored; their attachments wait for the next sync
         log.exception("channel %s: attachments not kept", channel.id)
-        return [msg.attachments_not_fetched(type(exc).__name__, str(exc))]
+        return [msg.ATTACHMENTS_NOT_FETCHED.format(kind=type(exc).__name__, detail=exc)]
 
 
 def rekey(store: Store, channel_id: str, identity: Identity) -> str | None:

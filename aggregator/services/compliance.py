@@ -59,8 +59,7 @@ def ended_years(as_of: date, n: int = 2) -> list[str]:
 
 
 def _subjects(rows: list[PostText]) -> Iterator[Subject]:
-    for r in rows:
-        yield Subject(r.id, r.channel_id, r.title, r.body or "", r.item, r.type, r.published_at, r.url)
+    yield from rows  # the store's records are what the checks read
 
 
 def run(config: Config, store: Store, year: str | None = None, as_of: date | None = None) -> Report:
