@@ -336,3 +336,25 @@ def test_search_names_items_marks_title_hits_and_says_when_a_label_is_cut(server
     chosen = int(p.url.split("item=")[1].split("&")[0])  # type: ignore[attr-defined]
     assert chip.startswith(f"事项：{chosen}. ") and items()[chosen].text[:4] in chip
     shot(p, "search-items")
+
+
+def test_coverage_downloads_as_a_sheet_and_as_the_report_appendix(server: str, page: object, tmp_path: Path) -> None:
+    from docx import Document
+
+    p = page
+    p.goto(server + "/coverage?year=2024-2025")  # type: ignore[attr-defined]
+    shown = [int(t) for t in p.locator("table.coverage tbody td:nth-child(4)").all_inner_texts()]  # type: ignore[attr-defined]
+    got = {}
+    for fmt, link in (("xlsx", "XLSX"), ("docx", "DOCX")):
+        with p.expect_download() as info:  # type: ignore[attr-defined]
+            p.click(f"p a:has-text('{link}')")  # type: ignore[attr-defined]
+        assert info.value.suggested_filename == f"清单覆盖-2024-2025学年.{fmt}"
+        got[fmt] = tmp_path / f"c.{fmt}"
+        info.value.save_as(got[fmt])
+    ws = openpyxl.load_workbook(got["xlsx"]).active
+    assert [r[3] for r in ws.iter_rows(min_row=2, max_row=51, values_only=True)] == shown
+    table = Document(str(got["docx"])).tables[0]
+    assert [c.text for c in table.rows[0].cells] == ["事项", "类别", "内容", "条数", "最新发布"]
+    assert [int(r.cells[3].text) for r in table.rows[1:]] == shown and len(shown) == 50
+    assert all(r.cells[4].text == "本期未发布" for r in table.rows[1:] if r.cells[3].text == "0")
+    assert httpx.get(server + "/coverage.pdf", timeout=10).status_code == 404

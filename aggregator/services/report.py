@@ -211,6 +211,35 @@ def write_coverage_xlsx(found: Sequence[ItemCoverage], period: Period, path: Pat
     return path
 
 
+def write_coverage_docx(found: Sequence[ItemCoverage], period: Period, path: Path) -> Path:
+    """The 清单 appendix as a Word table (for the annual report's appendix): one row per item, the
+    items with nothing published marked, and how many there are."""
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    items = qingdan_items()
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name = "宋体"
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
+    doc.add_heading(f"清单事项公开情况（{period.label}）", level=1)
+    gaps = sum(1 for c in found if not c.count)
+    doc.add_paragraph(f"50 项中 {len(found) - gaps} 项有发布，{gaps} 项本期没有发布（年度报告中需说明原因）。")
+    table = doc.add_table(rows=1, cols=5)
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, ["事项", "类别", "内容", "条数", "最新发布"], strict=True):
+        cell.text = text
+        cell.paragraphs[0].runs[0].bold = True
+    for c in found:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, [str(c.item), CATEGORY_NAMES[c.category], items[c.item].text, str(c.count),
+                                      c.latest.strftime("%Y-%m-%d") if c.latest else "本期未发布"], strict=True):
+            cell.text = text
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(str(path))
+    return path
+
+
 def previous_month(today: date) -> str:
     first = today.replace(day=1)
     last = first - timedelta(days=1)

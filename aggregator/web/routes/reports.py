@@ -117,6 +117,25 @@ def api_stats(request: Request, period: RequestedPeriod, by: str = "channel,mont
     return JSONResponse(table.to_json())
 
 
+@router.get("/coverage.{fmt}")
+def download_coverage(request: Request, fmt: str, period: RequestedPeriod) -> Response:
+    """The 清单 appendix of a year as XLSX or DOCX (what the coverage page shows)."""
+    site = site_of(request)
+    from aggregator.services.report import coverage, write_coverage_docx, write_coverage_xlsx
+
+    writers = {"xlsx": (write_coverage_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+               "docx": (write_coverage_docx,
+                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")}
+    if fmt not in writers:
+        raise HTTPException(404)
+    write, media = writers[fmt]
+    folder = Path(tempfile.mkdtemp(prefix="xxgk-coverage-"))
+    path = write(coverage(site.store, period), period, folder / f"coverage.{fmt}")
+    return FileResponse(path, media_type=media,
+                        headers={"Content-Disposition": attachment_header(f"清单覆盖-{period.label}.{fmt}")},
+                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
+
+
 @router.get("/api/coverage")
 def api_coverage(request: Request, period: RequestedPeriod) -> JSONResponse:
     site = site_of(request)
