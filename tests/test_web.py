@@ -358,3 +358,17 @@ def test_coverage_downloads_as_a_sheet_and_as_the_report_appendix(server: str, p
     assert [int(r.cells[3].text) for r in table.rows[1:]] == shown and len(shown) == 50
     assert all(r.cells[4].text == "本期未发布" for r in table.rows[1:] if r.cells[3].text == "0")
     assert httpx.get(server + "/coverage.pdf", timeout=10).status_code == 404
+
+
+def test_the_search_form_narrows_by_publication_dates(server: str, page: object) -> None:
+    p = page
+    p.goto(server + "/?q=" + "招生")  # type: ignore[attr-defined]
+    every = int(p.inner_text(".total").split("共 ")[1].split(" 条")[0])  # type: ignore[attr-defined]
+    p.fill("input[name=from]", "2025-05-01")  # type: ignore[attr-defined]
+    p.fill("input[name=to]", "2025-05-31")  # type: ignore[attr-defined]
+    p.click("form.search button")  # type: ignore[attr-defined]
+    may = int(p.inner_text(".total").split("共 ")[1].split(" 条")[0])  # type: ignore[attr-defined]
+    dates = p.locator("ol.hits .meta span:nth-child(2)").all_inner_texts()  # type: ignore[attr-defined]
+    assert 0 < may < every and len(dates) == min(may, 20) and all(d.startswith("2025-05") for d in dates)
+    assert p.input_value("input[name=from]") == "2025-05-01"  # type: ignore[attr-defined]
+    shot(p, "search-dates")
