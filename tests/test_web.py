@@ -261,6 +261,16 @@ def test_stats_and_coverage_open_on_the_newest_year_with_posts(server: str, page
         assert f"{year}学年" in p.inner_text("h1"), path  # type: ignore[attr-defined]
         rows = httpx.get(server + "/api/stats", params={"year": year, "by": "channel"}, timeout=10).json()["rows"]
         assert sum(r["count"] for r in rows) == int(chosen.split("（")[1].split(" ")[0])
+    # The stats page says the year's total and how it compares with the year before (when that has posts).
+    p.goto(server + "/stats")  # type: ignore[attr-defined]
+    options = p.locator("select[name=year] option").all_inner_texts()  # type: ignore[attr-defined]
+    counts = {o.split("（")[0]: int(o.split("（")[1].split(" ")[0]) for o in options}
+    year = p.locator("select[name=year] option:checked").inner_text().split("（")[0]  # type: ignore[attr-defined]
+    lead = p.inner_text("p.lead")  # type: ignore[attr-defined]
+    assert lead.startswith(f"共发布 {counts[year]} 条")
+    start = int(year[:4])
+    before = counts.get(f"{start - 1}-{start}", 0)
+    assert (f"上学年 {before} 条" in lead) == bool(before), lead
 
 
 def test_a_procurement_post_shows_its_facts_and_its_project_and_stats_sum_the_amounts(server: str,

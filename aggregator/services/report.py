@@ -391,7 +391,7 @@ def _office(data: dict[str, Any], part: int) -> list[str]:
     return list(said) if said else [f"【待填写】{_TODO[part]}。"]
 
 
-def _versus(now: int, before: int | None, unit: str) -> str:
+def versus(now: int, before: int | None, unit: str) -> str:
     """`（上学年 80 条，增长 12.5%）`, or nothing when there is no previous year to compare."""
     if before is None:
         return ""
@@ -421,7 +421,7 @@ def report_markdown(data: dict[str, Any]) -> str:
              f"报告期为{period.start:%Y年%-m月%-d日}至{last:%Y年%-m月%-d日}。本草稿的数字由 xxgk 按发布时间（北京时间）"
              "从各渠道汇总，请核对后使用；标「待填写」处为库中没有、须由学校填写的内容。", "",
              "## 一、概述", "", *_office(data, 1), "",
-             f"本学年学校通过各渠道主动公开信息 {total_now} 条{_versus(total_now, total_prev, '条')}。", "",
+             f"本学年学校通过各渠道主动公开信息 {total_now} 条{versus(total_now, total_prev, '条')}。", "",
              "## 二、主动公开情况", "", "### （一）各渠道发布信息", ""]
     parts = [f"{g}发布信息 {n} 条" for g, n, _, _ in data["groups"] if n]
     lines += [f"本学年各渠道共主动公开信息 {total_now} 条，其中" + "，".join(parts) + "。" if parts
@@ -431,7 +431,7 @@ def report_markdown(data: dict[str, Any]) -> str:
     now_total, prev_total = data["procurement_total"]
     by_type = [f"{t} {n} 条" for t, n, _, _ in data["types"] if n]
     lines += ["", "### （二）政府采购信息公告", "",
-              f"本学年共发布政府采购信息公告 {now_total} 条{_versus(now_total, prev_total, '条')}"
+              f"本学年共发布政府采购信息公告 {now_total} 条{versus(now_total, prev_total, '条')}"
               + (f"，其中{'，'.join(by_type)}。" if by_type else "。"), ""]
     lines += _table(["公告类型", "本学年", "上学年", "变化"], [[t, n, "—" if p is None else p, c]
                                                           for t, n, p, c in data["types"]], had_before)
@@ -444,7 +444,7 @@ def report_markdown(data: dict[str, Any]) -> str:
     else:
         lines.append("（未配置微信公众号渠道）")
     lines += ["", "### （四）招生信息公开", ""]
-    lines += [f"{g}发布招生信息 {n} 条{_versus(n, p, '条')}。" for g, n, p, _ in data["admissions"]] or ["（无）"]
+    lines += [f"{g}发布招生信息 {n} 条{versus(n, p, '条')}。" for g, n, p, _ in data["admissions"]] or ["（无）"]
     lines += _compliance_lines(data["compliance"])
     missing = [c for c in data["coverage"] if c.count == 0]
     lines += ["", "### （六）《高等学校信息公开事项清单》公开情况", "",

@@ -68,6 +68,20 @@ def years_with_posts(store: Store, today: date, back: int = 6) -> list[tuple[str
     return out
 
 
+def year_before(years: list[tuple[str, int]], label: str) -> int | None:
+    """How many posts the academic year before `label` (`2024-2025学年`) has, from the year list;
+    None when that year has none (no previous year to compare) or is not listed.
+
+    >>> year_before([("2025-2026", 0), ("2024-2025", 84), ("2023-2024", 80)], "2024-2025学年")
+    80
+    >>> year_before([("2024-2025", 84), ("2023-2024", 0)], "2024-2025学年") is None
+    True
+    """
+    start = label.split("-")[0]
+    before = f"{int(start) - 1}-{start}" if start.isdigit() else None
+    return next((n for y, n in years if y == before and n), None)
+
+
 def opening_year(years: list[tuple[str, int]]) -> str:
     """The newest year that has posts (the current one when none has): a page opens on data."""
     return next((y for y, n in years if n), years[0][0])

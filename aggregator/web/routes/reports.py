@@ -15,7 +15,8 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
 from aggregator.clock import local_now
-from aggregator.services.stats import opening_year, years_with_posts
+from aggregator.services.report import versus
+from aggregator.services.stats import opening_year, year_before, years_with_posts
 from aggregator.web.site import Site, site_of
 from aggregator.web.views import PAGE_ROWS, academic_years, attachment_header, bar_chart
 
@@ -68,7 +69,9 @@ def page_stats(request: Request) -> HTMLResponse:
                   chart=bar_chart(months, [totals[m] for m in months]), cats=cats.rows,
                   types=[r for r in buying[0] if r.count], buy_months=buying[1],
                   buy_total=total(buying[0]), reads=[r for r in reads.rows if r["reads"]],
-                  query=query, years=years, params=request.query_params, year=period.label.removesuffix("学年"))
+                  query=query, years=years, params=request.query_params, year=period.label.removesuffix("学年"),
+                  versus=versus(sum(totals.values()), year_before(years, period.label), "条")
+                  if period.label.endswith("学年") else "")
 
 
 @router.get("/stats.{fmt}")
