@@ -35,7 +35,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         register(load_config(cfg), store)
         store.posts.write("news", [PostRecord(key="k1", title="东湖科技大学2025年部门预算", content_hash="1",
                                               body="部门预算如下。", published_at=datetime(2025, 3, 1, 9, 0), item=19,
-                                              category=4, item_source="rule")])
+                                              category=4, item_source="rule"),
+                                   PostRecord(key="k2", title="关于第三食堂临时停业的说明", content_hash="2",
+                                              body="因设备检修，第三食堂暂停营业。", published_at=datetime(2025, 3, 2, 9, 0),
+                                              item_source="review"),
+                                   PostRecord(key="k3", title="关于图书馆闭馆整修的通知", content_hash="3",
+                                              body="图书馆闭馆整修一周。", published_at=datetime(2025, 3, 3, 9, 0),
+                                              item_source="review")])
     set_password(cfg, PASSWORDS["admin"])
     for name, role in (("wang", "editor"), ("li", "editor"), ("zhao", "viewer")):
         set_password(cfg, PASSWORDS[name], "admin", "add-user", name, "--role", role)
@@ -77,6 +83,30 @@ def test_two_editors_tag_one_post_and_its_page_shows_both_changes(server: str, b
     assert p.locator("form.retag").count() == 0  # type: ignore[attr-defined]
     SHOTS.mkdir(parents=True, exist_ok=True)
     p.screenshot(path=str(SHOTS / "post-changes.png"), full_page=True)  # type: ignore[attr-defined]
+    p.context.close()  # type: ignore[attr-defined]
+
+
+def test_an_editor_tags_the_review_list_in_place(server: str, browser: object) -> None:
+    p = _page(browser)
+    p.goto(server + "/coverage")  # type: ignore[attr-defined]
+    assert "第三食堂" in p.inner_text("ul.review") and p.locator("ul.review form").count() == 0  # type: ignore[attr-defined]
+    _sign_in(p, server, "wang")
+    p.goto(server + "/coverage")  # type: ignore[attr-defined]
+    form = p.locator("ul.review li:has-text('第三食堂') form.retag")  # type: ignore[attr-defined]
+    # A `back` that leaves the site is never followed: the post's own page instead.
+    form.locator("input[name=back]").evaluate("e => e.value = '//evil.example/x'")
+    form.locator("select[name=item]").select_option("none")
+    form.locator("button").click()
+    assert p.url.startswith(server + "/posts/2")  # type: ignore[attr-defined]
+    p.goto(server + "/coverage")  # type: ignore[attr-defined]
+    assert "第三食堂" not in p.inner_text("body")  # type: ignore[attr-defined]  (tagged: no longer for review)
+    form = p.locator("ul.review li:has-text('图书馆') form.retag")  # type: ignore[attr-defined]
+    form.locator("select[name=item]").select_option("50")
+    form.locator("button").click()
+    assert p.url.startswith(server + "/coverage") and p.url.endswith("#review")  # type: ignore[attr-defined]
+    assert "本学年没有待复核的帖子" in p.inner_text("body")  # type: ignore[attr-defined]
+    p.goto(server + "/posts/3")  # type: ignore[attr-defined]
+    assert "清单第 50 项" in p.inner_text("#tag") and "wang" in p.inner_text("section.changes")  # type: ignore[attr-defined]
     p.context.close()  # type: ignore[attr-defined]
 
 

@@ -57,7 +57,10 @@ def kept_copy(request: Request, link_id: int) -> Response:
 
 
 @router.post("/posts/{post_id}/tag")
-def retag(request: Request, post_id: int, item: str = Form(...), csrf: str = Form("")) -> Response:
+def retag(request: Request, post_id: int, item: str = Form(...), csrf: str = Form(""),
+          back: str = Form("")) -> Response:
+    """Tag a post by hand (editors); back to its page, or to `back` — a path on this site (the review
+    list tags in place)."""
     site = site_of(request)
     from aggregator.services.tags import TagError, parse_item, tag
 
@@ -66,7 +69,8 @@ def retag(request: Request, post_id: int, item: str = Form(...), csrf: str = For
         tag(site.store, post_id, parse_item(item), session.user, site.address_of(request))
     except TagError as exc:
         raise HTTPException(400, str(exc)) from None
-    return RedirectResponse(f"/posts/{post_id}?tagged=1", status_code=303)
+    local = back.startswith("/") and not back.startswith(("//", "/\\"))  # never a redirect off this site
+    return RedirectResponse(back if local else f"/posts/{post_id}?tagged=1", status_code=303)
 
 
 @router.get("/api/posts/{post_id}")
