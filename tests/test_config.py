@@ -126,7 +126,10 @@ def test_xxgk_config_environment_variable_selects_the_file(tmp_path: Path) -> No
     result = run_xxgk("channels", "--json", env={"XXGK_CONFIG": str(path)}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert '"portal-notices"' in result.stdout
-    assert (tmp_path / "data" / "xxgk.db").exists()  # the default store, next to the config
+    # The default store is next to the config: named, and not made by a command that only reads.
+    assert str(tmp_path / "data" / "xxgk.db") in result.stderr and not (tmp_path / "data" / "xxgk.db").exists()
+    assert run_xxgk("reindex", env={"XXGK_CONFIG": str(path)}, cwd=tmp_path).returncode == 0  # a command that writes
+    assert (tmp_path / "data" / "xxgk.db").exists()
 
 
 def test_selector_attribute_syntax() -> None:
