@@ -193,3 +193,39 @@ def test_an_output_that_cannot_be_written_is_one_clear_line(cfg_path: Path, args
     code, stdout, stderr = invoke("--config", str(cfg_path), *args)
     assert code == 2 and "Traceback" not in stderr + stdout
     assert "无法写入 /etc/passwd/" in stderr and "写权限" in stderr
+
+
+def test_the_demo_ends_serving_with_its_sample_sites_up_and_its_scheduler_running(tmp_path: Path) -> None:
+    """`xxgk demo` as a person runs it: the pages, the scheduler, and the sample sites behind the 原文 links."""
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.helpers import ROOT, free_port, wait_until_up
+
+    port = free_port()
+    with open(tmp_path / "demo.log", "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "aggregator", "demo", "--dir", str(tmp_path / "d"), "--port",
+                                 str(port)], cwd=ROOT, stdout=log, stderr=log)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_until_up(base, tries=1200)  # two rounds of syncing first
+            health = httpx.get(base + "/healthz", timeout=5).json()
+            assert health["scheduler"]["holder"].startswith("xxgk demo") and not health["scheduler"]["stopping"]
+            [hit] = httpx.get(base + "/api/search", params={"q": "拟录取", "limit": 1}, timeout=5).json()["results"]
+            assert httpx.get(hit["url"], timeout=5).status_code == 200  # the 原文 link answers
+            cfg = tmp_path / "d" / "config.toml"
+            lists = re.findall(r'^url = "(http[^"]+\.htm)"', cfg.read_text(encoding="utf-8"), re.M)
+            probed = run_xxgk("--config", str(cfg), "probe", lists[0], "--json")
+            assert probed.returncode == 0 and json.loads(probed.stdout)["entries"], probed.stderr
+            assert run_xxgk("--config", str(cfg), "audit").returncode == 0
+            channels = httpx.get(base + "/api/channels", timeout=5).json()["channels"]
+            assert all(c["next_run"] for c in channels if c["enabled"])  # a run the running scheduler will make
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) is not None
+    log_text = (tmp_path / "demo.log").read_text(encoding="utf-8")
+    assert "示例站点仍在" in log_text and "Traceback" not in log_text

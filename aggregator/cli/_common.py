@@ -68,7 +68,7 @@ def load(ctx: typer.Context) -> Config:
         raise typer.Exit(2) from None
 
 
-def _safe_url(url: str) -> str:
+def safe_url(url: str) -> str:
     import sqlalchemy as sa
 
     try:
@@ -107,7 +107,7 @@ def open_store(cfg: Config, *, create: bool = True) -> Iterator[Store]:
     except (sa.exc.SQLAlchemyError, StoreError, OSError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         fail(
-            f"无法打开数据库 {_safe_url(cfg.store.url)}（{reason}）。"
+            f"无法打开数据库 {safe_url(cfg.store.url)}（{reason}）。"
             f"请检查 {cfg.source} 中 [store] url，或数据库服务是否在运行。"
         )
     with store:

@@ -48,28 +48,33 @@ def demo(
             results = run_with_progress(cfg, store)
             rows = {r.id: r for r in overview(cfg, store)}
             completed = store.posts.count() == held
+        if not _summary(cfg, first, results, rows, completed):
+            raise typer.Exit(1)
+        if not no_serve:  # the sample sites stay up: 原文 links answer, probe and audit work, the scheduler syncs
+            _serve(cfg, port, server.url)
+
+
+def _summary(cfg: Config, first: dict[str, Any], results: list[Any], rows: dict[str, Any], completed: bool) -> bool:
+    """Both rounds printed, and the store they went to (as the config names it); False on any problem."""
+    from aggregator.cli._common import safe_url
+
     _print_rounds(first, results, rows)
     consoles.out.print(
-        f"共 {sum(o.posts for o in rows.values())} 条帖子，已存入 {directory / 'xxgk.db'}"
+        f"共 {sum(o.posts for o in rows.values())} 条帖子，已存入 {safe_url(cfg.store.url)}"
         f"（第二轮补全 {sum(r.updated for r in results)} 条，{'无重复' if completed else '[red]出现重复[/]'}）。"
         f"查看：xxgk --config {cfg.source} channels"
     )
     gaps = [o.id for o in rows.values() if o.gap]
     if gaps:
         consoles.err.print(f"[red]库中帖子少于网站自报总数：{', '.join(gaps)}[/]")
-    if any(r.status != "ok" for r in results) or gaps or not completed:
-        raise typer.Exit(1)
-    if not no_serve:
-        _serve(cfg, port)
+    return not (any(r.status != "ok" for r in results) or gaps or not completed)
 
 
-def _serve(cfg: Config, port: int) -> None:
-    """Serve the demo store's pages until Ctrl-C (the sample sites are gone by now: no scheduler)."""
+def _serve(cfg: Config, port: int, sites: str) -> None:
+    """The demo store's pages and its scheduler, with the sample sites serving, until Ctrl-C."""
     import socket
 
-    import uvicorn
-
-    from aggregator.web.app import create_app
+    from aggregator.cli.service import run_service
 
     with socket.socket() as probe:
         try:
@@ -79,9 +84,11 @@ def _serve(cfg: Config, port: int) -> None:
             consoles.err.print(f"端口 {port} 已被占用，改用 {probe.getsockname()[1]}")
             port = probe.getsockname()[1]
     with open_store(cfg) as store:
-        consoles.out.print(f"[bold]打开浏览器查看：http://127.0.0.1:{port}/[/]（Ctrl-C 退出；"
-                           f"完整服务：xxgk --config {cfg.source} serve）")
-        uvicorn.run(create_app(cfg, store), host="127.0.0.1", port=port, log_level="warning")
+        consoles.out.print(f"[bold]打开浏览器查看：http://127.0.0.1:{port}/[/]（Ctrl-C 退出）")
+        run_service(cfg, store, "127.0.0.1", port, "xxgk demo",
+                    f"示例站点仍在 {sites} 运行，调度器按各渠道的 schedule 继续同步；试试："
+                    f"xxgk --config {cfg.source} probe {sites}/…，或 xxgk --config {cfg.source} audit",
+                    log_level="warning")
 
 
 def _print_rounds(first: dict[str, Any], results: list[Any], rows: dict[str, Any]) -> None:

@@ -6,11 +6,15 @@ import logging
 import signal
 import sys
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from aggregator.cli._common import consoles, load, open_store
+
+if TYPE_CHECKING:
+    from aggregator.config import Config
+    from storage.store import Store
 
 
 def _log_to_stderr() -> None:
@@ -38,28 +42,34 @@ def serve(
 
     例：xxgk --config /etc/xxgk/config.toml serve --host 0.0.0.0 --port 8000
     """
+    _log_to_stderr()
+    cfg = load(ctx)
+    with open_store(cfg) as store:
+        banner = f"xxgk serve：http://{host}:{port}/ （配置：{cfg.source}）{'，未启用调度器' if no_scheduler else ''}"
+        run_service(cfg, store, host, port, None if no_scheduler else "xxgk serve", banner)
+
+
+def run_service(cfg: Config, store: Store, host: str, port: int, role: str | None, banner: str,
+                log_level: str = "info") -> None:
+    """The web pages and, unless `role` is None, the scheduler under that name, until SIGTERM/Ctrl-C."""
     import uvicorn
 
     from aggregator.scheduler.service import Scheduler
     from aggregator.web.app import create_app
 
-    _log_to_stderr()
-    cfg = load(ctx)
     stopping = threading.Event()
     _on_term(stopping)  # uvicorn re-raises the signal to this handler once it has shut down
-    with open_store(cfg) as store:
-        scheduler = None if no_scheduler else Scheduler(cfg, store, role="xxgk serve")
-        app = create_app(cfg, store, scheduler)
-        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info", access_log=False))
-        consoles.err.print(f"xxgk serve：http://{host}:{port}/ （配置：{cfg.source}）"
-                           + ("" if scheduler else "，未启用调度器"))
+    scheduler = None if role is None else Scheduler(cfg, store, role=role)
+    app = create_app(cfg, store, scheduler)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False))
+    consoles.err.print(banner)
+    if scheduler is not None:
+        scheduler.start()
+    try:
+        server.run()
+    finally:
         if scheduler is not None:
-            scheduler.start()
-        try:
-            server.run()
-        finally:
-            if scheduler is not None:
-                scheduler.stop()
+            scheduler.stop()
 
 
 def worker(ctx: typer.Context) -> None:
