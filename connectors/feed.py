@@ -55,7 +55,7 @@ class FeedConnector:
     def fetch(self, ctx: FetchContext) -> Iterator[Item]:
         channel = ctx.channel
         if not isinstance(channel, FeedSettings) or channel.url is None:
-            raise ChannelError(f"channel {channel.id}: a feed channel needs `url`")
+            raise ChannelError(f"渠道 {channel.id}：feed 渠道需要设置 url")
         url = channel.url
         hosts = channel.allowed_hosts
         try:
@@ -63,25 +63,25 @@ class FeedConnector:
                               etag=None if ctx.full else ctx.state.etag,
                               last_modified=None if ctx.full else ctx.state.last_modified)
         except FetchError as exc:
-            raise ChannelError(f"feed {exc}", failure=exc.failure) from None
+            raise ChannelError(f"订阅源未能读取：{exc}", failure=exc.failure) from None
         if page.not_modified:
             yield Checkpoint(ctx.state)
             return
         if page.status == 404:
-            raise ChannelError(f"feed {url} answered HTTP 404 — has the feed moved? Check the channel url",
+            raise ChannelError(f"订阅源 {url} 返回 HTTP 404：地址是否已更换？请检查渠道的 url",
                                failure="unreachable")
         parsed = feedparser.parse(page.text)
         # An empty body parses to a result without even a `version`: not a feed either.
         if not getattr(parsed, "version", "") and not parsed.get("entries"):  # '' = no RSS/RDF/Atom recognised
             reason = getattr(parsed, "bozo_exception", "no <rss>, <rdf:RDF> or <feed> element")
-            raise ChannelError(f"{url} is not an RSS or Atom feed ({reason}) — did the address change?")
+            raise ChannelError(f"{url} 不是 RSS 或 Atom 订阅源（{reason}）：地址是否已更换？")
         sel = selectors_for(channel) if channel.detail is not None else None
         for e in parsed.entries:
             link = e.get("link") or ""
             key = e.get("id") or e.get("guid") or (entry_key(link) if link else "")
             title = e.get("title") or ""
             if not key or not title:
-                yield Skipped(link or url, "feed entry without an id/link or without a title")
+                yield Skipped(link or url, "订阅源中的一条没有 id/链接或没有标题，未保存")
                 continue
             content = (e.get("content") or [{}])[0].get("value") or e.get("summary") or ""
             post = RawPost(title=title, url=link or None, key=key, published_at=_when(e), body=_html_text(content),
@@ -95,6 +95,6 @@ class FeedConnector:
                         full = parse_detail(detail, Entry(link, title, post.published_at, key), sel)
                         post = replace(full, key=key, published_at=full.published_at or post.published_at)
                     except FetchError as exc:
-                        yield Skipped(link, f"full text not read ({exc}); the feed's summary is stored")
+                        yield Skipped(link, f"全文未能读取（{exc}）；已保存订阅源中的摘要")
             yield post
         yield Checkpoint(replace(ctx.state, etag=page.etag, last_modified=page.last_modified))

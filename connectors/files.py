@@ -25,12 +25,12 @@ CHUNK = 1 << 16
 def channel_files(path: str | None, suffixes: tuple[str, ...]) -> list[Path]:
     """The files a channel reads, oldest first (so the newest file's counts win)."""
     if not path:
-        raise ChannelError("the channel has no `path`")
+        raise ChannelError("渠道没有设置 path（导出文件所在的文件或文件夹）")
     p = Path(path)
     if p.is_file():
         return [p]
     if not p.exists():
-        raise ChannelError(f"{p} does not exist — create the folder or fix the channel's `path`",
+        raise ChannelError(f"{p} 不存在：请建好该文件夹，或修改渠道的 path",
                            failure="unreachable")
     files = [f for f in p.rglob("*")
              if f.is_file() and f.suffix.lower() in suffixes and not f.name.startswith(("~$", "."))]
@@ -43,7 +43,7 @@ def import_new_files(ctx: FetchContext, suffixes: tuple[str, ...], what: str,
     `--full`), and checkpoint its hash once its posts are yielded."""
     files = channel_files(ctx.channel.path, suffixes)
     if not files:
-        raise ChannelError(f"{ctx.channel.path}: no {what} found — is the export there?")
+        raise ChannelError(f"{ctx.channel.path} 中没有找到{what}：导出文件放进去了吗？")
     seen = list(ctx.state.seen)
     for path in files:
         digest = file_digest(path)
@@ -85,14 +85,14 @@ def iter_json_records(path: Path, chunk: int = CHUNK) -> Iterator[Any]:
             try:
                 obj = json.loads(whole)
             except json.JSONDecodeError as exc:
-                raise Truncated(f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+                raise Truncated(f"不是有效的 JSON（第 {exc.lineno} 行：{exc.msg}）") from None
             for key in ("data", "rows", "list", "articles", "items"):
                 if isinstance(obj.get(key), list):
                     yield from obj[key]
                     return
-            raise Truncated("a JSON object without a list of rows (expected an array, or data/rows/list)")
+            raise Truncated("JSON 对象中没有记录列表（应为数组，或 data/rows/list 字段）")
         if buf[pos : pos + 1] != "[":
-            raise Truncated("not a JSON array")
+            raise Truncated("不是 JSON 数组")
         pos += 1
         while True:
             while True:  # skip whitespace and commas, refilling as needed
@@ -102,7 +102,7 @@ def iter_json_records(path: Path, chunk: int = CHUNK) -> Iterator[Any]:
                     break
                 more = fh.read(chunk)
                 if not more:
-                    raise Truncated("the file ends before the array closes")
+                    raise Truncated("文件在数组结束前就截断了")
                 buf, pos = buf[pos:] + more, 0
             if buf[pos] == "]":
                 return
@@ -113,7 +113,7 @@ def iter_json_records(path: Path, chunk: int = CHUNK) -> Iterator[Any]:
                 except json.JSONDecodeError as exc:
                     more = fh.read(chunk)
                     if not more:
-                        raise Truncated(f"the file ends inside a record ({exc.msg})") from None
+                        raise Truncated(f"文件在一条记录中间截断了（{exc.msg}）") from None
                     buf, pos = buf[pos:] + more, 0
             yield value
             buf, pos = buf[end:], 0
@@ -163,7 +163,7 @@ def iter_xlsx(path: Path, sheet: str | None = None) -> tuple[list[str], Iterator
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, … : not a workbook
-        raise Truncated(f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
+        raise Truncated(f"不是可读取的 XLSX 工作簿（{type(exc).__name__}: {exc}）") from None
     ws = wb[sheet] if sheet and sheet in wb.sheetnames else wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
     header = [str(h).strip() if h is not None else "" for h in next(rows, ())]

@@ -135,17 +135,18 @@ def blocked_reason(status: int, text: str) -> str | None:
     """
     head = text[:20000]
     if status in (202, 412) and ("$_ts" in head or len(head.strip()) < 2000):
-        return f"HTTP {status} with a 瑞数 WAF script shell ($_ts): the site's firewall blocks non-browser clients"
+        return (f"HTTP {status}，页面是瑞数防火墙的脚本外壳（$_ts）：网站的防火墙拦截了非浏览器的访问，"
+                "需请网站管理员放行本机")
     if status == 488:
-        return "HTTP 488: the VSB site's firewall refused the request"
+        return "HTTP 488：网站（VSB）的防火墙拒绝了请求，需请网站管理员放行本机"
     if "频繁访问" in head or "访问过于频繁" in head:
-        return f"HTTP {status}: a rate-limit page (频繁访问): the site wants fewer requests — raise per_host_interval"
+        return f"HTTP {status}：网站提示访问过于频繁（频繁访问），请调大 per_host_interval"
     if status == 403 and any(w in head for w in ("防火墙", "云防护", "服务器拒绝执行该请求", "安全狗", "WAF", "拦截")):
-        return "HTTP 403 from the site's firewall (云防护/WAF)"
+        return "HTTP 403：网站的防火墙（云防护/WAF）拒绝了请求，需请网站管理员放行本机"
     if any(w in head for w in ("校内访问", "仅限校内", "请使用校园网", "校外用户请通过VPN")):
-        return f"HTTP {status}: a campus-only page (校内访问): the fetcher is outside the campus network"
+        return f"HTTP {status}：页面仅限校内访问（校内访问），本机不在校园网内"
     if status == 200 and "系统提示" in head and len(head) < 3000 and ("登录" in head or "无权" in head):
-        return "a 系统提示 page asking to log in: the column is not public"
+        return "网站返回「系统提示」要求登录：该栏目不对外公开"
     return None
 
 

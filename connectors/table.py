@@ -80,9 +80,9 @@ class TableConnector:
     def fetch(self, ctx: FetchContext) -> Iterator[Item]:
         columns = ctx.channel.columns if isinstance(ctx.channel, TableSettings) else None
         if columns is None:
-            raise ChannelError("a table channel needs [channel.columns]")
+            raise ChannelError("table 渠道需要设置 [channel.columns]")
         mapping = {k: v for k, v in columns.model_dump().items() if v}
-        yield from import_new_files(ctx, SUFFIXES, ".csv, .xlsx or .json file",
+        yield from import_new_files(ctx, SUFFIXES, " .csv、.xlsx 或 .json 文件",
                                     lambda path: self._file(path, mapping))
 
     def _file(self, path: Path, mapping: dict[str, str]) -> Iterator[RawPost | Skipped]:
@@ -92,35 +92,36 @@ class TableConnector:
             if path.suffix.lower() == ".csv":
                 headers = csv_headers(path)
                 rows: Iterator[tuple[int, dict[str, Any]]] = iter_csv(path)
-                where = "line"
+                where = "第 {n} 行"  # the file's own line, as an editor shows it
             elif path.suffix.lower() == ".xlsx":
                 headers, rows = iter_xlsx(path)
-                where = "row"
+                where = "第 {n} 行"  # the sheet's own row number
             else:
-                headers, rows, where = [], ((i, r) for i, r in enumerate(iter_json_records(path), 1)), "record"
+                headers, rows = [], ((i, r) for i, r in enumerate(iter_json_records(path), 1))
+                where = "第 {n} 条记录"
             missing = [c for c in required if headers and c not in headers]
             if missing:
-                yield Skipped(name, f"missing column {', '.join(missing)} (columns found: {', '.join(headers)}); "
-                                    "fix [channel.columns] or the export")
+                yield Skipped(name, f"缺少列 {'、'.join(missing)}（表中的列：{'、'.join(headers)}）："
+                                    "请修改 [channel.columns] 或导出文件")
                 return
             for n, row in rows:
                 if not isinstance(row, dict):
-                    yield Skipped(f"{name} {where} {n}", "not an object with named fields")
+                    yield Skipped(f"{name} {where.format(n=n)}", "不是带字段名的记录，未导入")
                     continue
-                yield self._row(row, mapping, f"{name} {where} {n}")
+                yield self._row(row, mapping, f"{name} {where.format(n=n)}")
         except Truncated as exc:
-            yield Skipped(name, f"{exc}; the rows before it were imported")
+            yield Skipped(name, f"{exc}；出错之前的行已导入")
         except (OSError, UnicodeDecodeError) as exc:
-            yield Skipped(name, f"could not be read ({exc})")
+            yield Skipped(name, f"无法读取（{exc}）")
 
     def _row(self, row: dict[str, Any], m: dict[str, str], where: str) -> RawPost | Skipped:
         title = _text(row.get(m["title"]))
         if not title:
-            return Skipped(where, f"empty {m['title']}")
+            return Skipped(where, f"「{m['title']}」为空，未导入")
         raw_date = row.get(m["date"])
         published = cell_date(raw_date)
         if published is None:
-            return Skipped(where, f"{m['date']} {_text(raw_date)!r} is not a date (expected e.g. 2023-05-12)")
+            return Skipped(where, f"「{m['date']}」{_text(raw_date)!r} 不是日期（应写作 2023-05-12），未导入")
         key = _text(row.get(m["key"])) if "key" in m else ""
         if not key:  # no key column: title and date identify the row
             key = f"{title}|{published.isoformat()}"

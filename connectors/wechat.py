@@ -103,7 +103,7 @@ def from_json(rec: dict[str, Any], observed: datetime) -> RawPost | str:
     key = article_key(link, rec.get("_biz") or rec.get("biz"), mid or None, idx or None)
     title = (rec.get("title") or "").strip()
     if not key:
-        return "no link or aid to identify the article"
+        return "没有链接或 aid，无法识别是哪篇文章，未保存"
     ts = rec.get("create_time") or rec.get("update_time")
     when = from_timestamp(int(str(ts))) if str(ts or "").isdigit() else None
     content = rec.get("content") or ""
@@ -127,7 +127,7 @@ def from_xlsx(row: dict[str, Any], observed: datetime) -> RawPost | str:
     link = str(row.get("链接") or "")
     key = article_key(link) or (f"id:{row['ID']}" if row.get("ID") else None)
     if not key:
-        return "no 链接 or ID to identify the article"
+        return "没有「链接」或「ID」，无法识别是哪篇文章，未保存"
     raw_when = row.get("发布时间") or row.get("创建时间")
     when = raw_when if isinstance(raw_when, datetime) else parse_date(str(raw_when or ""))
     if isinstance(when, MonthDay):
@@ -177,7 +177,7 @@ def _page_date(root: Element, var: dict[str, str | None]) -> datetime | None:
 def from_page(text: str) -> RawPost | str:
     """A saved mp.weixin.qq.com article page, raw or browser-rendered."""
     if "mp.weixin.qq.com" not in text and "rich_media" not in text and "js_content" not in text:
-        return "not a WeChat article page (no mp.weixin.qq.com markers)"
+        return "不是微信文章页面（没有 mp.weixin.qq.com 的标记），未保存"
     root = parse_html(text)
     var = {n: (re.search(_VAR.format(name=n), text) or [None, None])[1]
            for n in ("biz", "mid", "idx", "ct", "msg_link", "create_time", "createTime", "publish_time",
@@ -187,8 +187,9 @@ def from_page(text: str) -> RawPost | str:
     status = _status(text, var["item_show_type"])
     if not key:
         if status == "ok":
-            return "no __biz/mid/idx or og:url to identify the article"
-        return f"a {status} page with no article link"
+            return "没有 __biz/mid/idx 或 og:url，无法识别是哪篇文章，未保存"
+        gone = {"captcha": "验证码页面", "deleted": "已删除"}.get(status, status)
+        return f"文章已不可见（{gone}），页面上也没有文章链接"
     title = (select_value(root, "meta[property='og:title']@content, #activity-name, h1.rich_media_title, h2")
              or htmllib.unescape(var["msg_title"] or ""))
     content = select_node(root, "#js_content, .rich_media_content")
@@ -224,7 +225,7 @@ class WechatConnector:
     settings: ClassVar[type[ChannelSettings]] = WechatSettings
 
     def fetch(self, ctx: FetchContext) -> Iterator[Item]:
-        yield from import_new_files(ctx, SUFFIXES, "exporter JSON/XLSX or saved article page", self._file)
+        yield from import_new_files(ctx, SUFFIXES, "导出工具的 JSON/XLSX 或保存的文章页面", self._file)
 
     def _file(self, path: Path) -> Iterator[RawPost | Skipped]:
         observed = mtime(path)
@@ -232,22 +233,22 @@ class WechatConnector:
         try:
             if suffix == ".json":
                 for n, rec in enumerate(iter_json_records(path), 1):
-                    post = from_json(rec, observed) if isinstance(rec, dict) else "not an article object"
-                    yield post if isinstance(post, RawPost) else Skipped(f"{path.name} record {n}", post)
+                    post = from_json(rec, observed) if isinstance(rec, dict) else "不是一篇文章的记录（应为对象）"
+                    yield post if isinstance(post, RawPost) else Skipped(f"{path.name} 第 {n} 条记录", post)
             elif suffix == ".xlsx":
                 header, rows = iter_xlsx(path, XLSX_SHEET)
                 if "标题" not in header or not ({"链接", "ID"} & set(header)):
-                    yield Skipped(path.name, f"not an exporter XLSX: needs columns 标题 and 链接 or ID "
-                                             f"(found: {', '.join(h for h in header if h)})")
+                    yield Skipped(path.name, "不是导出工具的 XLSX：需要「标题」列，以及「链接」或「ID」列"
+                                             f"（表中的列：{', '.join(h for h in header if h)}）")
                     return
                 for n, row in rows:
                     post = from_xlsx(row, observed)
-                    yield post if isinstance(post, RawPost) else Skipped(f"{path.name} row {n}", post)
+                    yield post if isinstance(post, RawPost) else Skipped(f"{path.name} 第 {n} 行", post)
             else:
                 text = path.read_bytes().decode("utf-8", "replace")
                 post = from_page(text)
                 yield post if isinstance(post, RawPost) else Skipped(path.name, post)
         except Truncated as exc:
-            yield Skipped(path.name, f"{exc}; the articles before it were imported")
+            yield Skipped(path.name, f"{exc}；出错之前的文章已导入")
         except OSError as exc:
-            yield Skipped(path.name, f"could not be read ({exc})")
+            yield Skipped(path.name, f"无法读取（{exc}）")

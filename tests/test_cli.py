@@ -87,7 +87,7 @@ def test_sync_json_reports_every_enabled_channel_and_exits_1_when_one_failed(cfg
         assert set(entry) == {"id", "status", "fetched", "new", "updated", "requests", "error", "site_total"}
     assert by_id["oa"] | {"error": None} == {"id": "oa", "status": "partial", "fetched": 2, "new": 2,
                                               "updated": 0, "requests": 0, "error": None, "site_total": None}
-    assert "oa.csv line 4" in by_id["oa"]["error"]
+    assert "oa.csv 第 4 行" in by_id["oa"]["error"]
     assert by_id["portal-notices"]["status"] == "failed"
     assert "HTTP 412" in by_id["portal-notices"]["error"]
     assert "[oa]" in stderr

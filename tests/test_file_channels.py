@@ -116,10 +116,10 @@ def test_bad_files_and_rows_are_named_and_everything_else_is_stored(exports: Pat
     results = {r.id: r for r in sync(config(store_url, exports), store)}  # type: ignore[arg-type]
     assert results["wx"].status == "partial" and results["oa"].status == "partial"
     error = results["wx"].error or ""
-    assert "截断.json" in error and "the articles before it were imported" in error
-    assert "别的表.xlsx" in error and "needs columns 标题" in error
-    assert "不是文章.html" in error and "not a WeChat article page" in error
-    assert "oa-export.csv line 8" in (results["oa"].error or "") and "2025-13-45" in (results["oa"].error or "")
+    assert "截断.json" in error and "出错之前的文章已导入" in error
+    assert "别的表.xlsx" in error and "需要「标题」列" in error
+    assert "不是文章.html" in error and "不是微信文章页面" in error
+    assert "oa-export.csv 第 8 行" in (results["oa"].error or "") and "2025-13-45" in (results["oa"].error or "")
     assert store.posts.count("wx") == len(WX) + 1 and store.posts.count("oa") == len(samples.OA_ROWS)
 
 
@@ -185,7 +185,7 @@ def test_a_feed_is_read_and_a_quiet_poll_is_one_304(feed_site: SampleServer, tmp
     assert feed_site.hits["/feed/xxgk.xml"] == 1
     feed_site.pages["/feed/xxgk.xml"] = Resource(b"<html><body>Site under maintenance</body></html>", "text/html")
     [broken] = sync(cfg, store)
-    assert broken.status == "failed" and "not an RSS or Atom feed" in (broken.error or "")
+    assert broken.status == "failed" and "不是 RSS 或 Atom 订阅源" in (broken.error or "")
     assert store.posts.count("rss") == 3
 
 
@@ -199,4 +199,4 @@ def test_captcha_and_deleted_pages_are_recognised_not_stored_as_empty_articles()
     assert not isinstance(post, str) and post.extra["status"] == "captcha" and post.title == "（需验证，未能读取）"
     deleted = from_page(samples.DELETED_PAGE)
     assert not isinstance(deleted, str) and deleted.extra["status"] == "deleted"
-    assert from_page("<html><body>学校主页</body></html>") == "not a WeChat article page (no mp.weixin.qq.com markers)"
+    assert from_page("<html><body>学校主页</body></html>") == "不是微信文章页面（没有 mp.weixin.qq.com 的标记），未保存"

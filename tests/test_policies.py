@@ -56,8 +56,8 @@ def test_walls_are_recognised() -> None:
     assert "瑞数" in (blocked_reason(412, "<script>$_ts=window['$_ts'];</script>") or "")
     assert "488" in (blocked_reason(488, "") or "")
     assert "频繁访问" in (blocked_reason(200, "<p>您的访问过于频繁，频繁访问会被限制</p>") or "")
-    assert "firewall" in (blocked_reason(403, "<h1>服务器拒绝执行该请求</h1> 云防护") or "")
-    assert "campus-only" in (blocked_reason(200, "<title>系统提示</title>本页面仅限校内访问") or "")
+    assert "防火墙" in (blocked_reason(403, "<h1>服务器拒绝执行该请求</h1> 云防护") or "")
+    assert "仅限校内访问" in (blocked_reason(200, "<title>系统提示</title>本页面仅限校内访问") or "")
     assert blocked_reason(200, "<ul><li>通知</li></ul>") is None
 
 

@@ -55,7 +55,7 @@ def audit(config: Config, store: Store, ids: Sequence[str] = ()) -> list[AuditRo
             stored = store.posts.count(ch.id)
             if counter is None:
                 rows.append(AuditRow(ch.id, ch.display_name, None, None, stored,
-                                     f"a {ch.kind} channel has no list page that states a count"))
+                                     f"{ch.kind} 渠道没有自报总数的列表页"))
                 continue
             state = store.channels.load_state(ch.id)
             ctx = FetchContext(channel=ch, http=http, state=ChannelState(), max_bytes=config.http.max_bytes)

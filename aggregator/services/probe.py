@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import connectors.messages as msg
 from aggregator.clock import iso_local, to_store
 from aggregator.config import HttpConfig
 from aggregator.pipeline.sync import RequestCounter, make_http_client
@@ -89,9 +90,9 @@ def probe(url: str, *, kind: str = "html", http: HttpConfig | None = None) -> Pr
         try:
             page = fetch_page(client, url, hosts=[host], max_bytes=http.max_bytes)
         except FetchError as exc:
-            raise ChannelError(f"list page {exc}") from None
+            raise ChannelError(msg.list_unread(str(exc))) from None
         if page.status == 404:
-            raise ChannelError(f"{url} answered HTTP 404 — check the address")
+            raise ChannelError(f"{url} 返回 HTTP 404：请检查网址")
         root = parse_html(page.text)
         cms = fingerprint(page.text)
         notes: list[str] = []
@@ -99,8 +100,8 @@ def probe(url: str, *, kind: str = "html", http: HttpConfig | None = None) -> Pr
         nxt = next_page(root, page, url, sel, 1)
         count = list_count(root, page.text)
         if nxt is None and count.pages not in (None, 1):
-            notes.append(f"the list says {count.pages} pages but no next-page link was found — "
-                         "set [channel.list] next or pages")
+            notes.append(f"列表自报共 {count.pages} 页，但没有找到“下一页”链接："
+                         "请设置 [channel.list] next 或 pages")
         pages = _detail_pages(client, entries[:DETAILS_READ], host, http, notes)
         _detail_selectors(pages, entries[:DETAILS_READ], sel, channel, notes)
         if "detail" in channel:
@@ -120,19 +121,18 @@ def _list_block(root: Element, page: Page, url: str, kind: str, cms: str | None,
     if cms:
         channel["preset"] = cms
     if len(entries) >= 3:
-        notes.append(f"the {cms} preset finds the list ({len(entries)} entries)")
+        notes.append(f"预设 {cms} 找到了列表（{len(entries)} 条）")
         return channel, sel, entries
     found = detect_list(root)
     if found is None:
-        raise ChannelError(f"no list of links with titles found on {url} — is it a list page? "
-                           "A list of fewer than three entries cannot be told from a menu")
+        raise ChannelError(f"{url} 上没有找到带标题的链接列表：这是栏目的列表页吗？"
+                           "少于三条的列表无法与菜单区分")
     listed = found.as_config()
     if cms and sel.next:
         listed.pop("next", None)  # the preset's pager already reads this CMS's pager
     channel["list"] = listed
     sel = selectors_for(HtmlSettings.model_validate({**channel, "id": "probe", "kind": "html"}))
-    notes.append(f"list found by its shape: `{found.entry}`, {found.entries} entries, "
-                 f"{found.dated} with a date beside the link")
+    notes.append(f"按页面结构找到列表 `{found.entry}`：{found.entries} 条，其中 {found.dated} 条链接旁有日期")
     return channel, sel, list_entries(root, page.url, sel)
 
 
@@ -146,12 +146,12 @@ def _sample(entries: list[Entry], pages: dict[str, Page], sel: Selectors, notes:
             post = parse_detail(detail_page, entry, sel)
             post_title, when, detail = post.title, post.published_at, "detail"
             if not post.body:
-                notes.append(f"no article text found on {entry.url} — set [channel.detail] body")
+                notes.append(f"{entry.url} 上没有找到正文：请设置 [channel.detail] body")
         out.append({"title": post_title, "url": entry.url, "read_from": detail, "published_at": _iso(when)})
     out.extend({"title": e.title, "url": e.url, "read_from": "list", "published_at": _iso(e.date)}
                for e in entries[DETAILS_READ:])
     if not any(e["published_at"] for e in out):
-        notes.append("no dates found in the list or the detail pages — set [channel.list] date / "
+        notes.append("列表和详情页上都没有找到日期：请设置 [channel.list] date 或 "
                      "[channel.detail] date")
     return out
 
@@ -166,7 +166,7 @@ def _detail_pages(client: Any, entries: list[Any], host: str, http: HttpConfig,
         try:
             page = fetch_page(client, entry.url, hosts=[host], max_bytes=http.max_bytes)
         except FetchError as exc:
-            notes.append(f"detail page not read: {exc}")
+            notes.append(msg.detail_unread(str(exc)))
             continue
         if page.status == 200:
             pages[entry.url] = page
@@ -191,7 +191,7 @@ def _detail_selectors(pages: dict[str, Page], entries: list[Any], sel: Any, chan
     if len(agreed) == 1 and all(found):
         body = agreed.pop()
         channel["detail"] = {"body": body}
-        notes.append(f"article text found by its shape on {len(found)} detail pages: `{body}`")
+        notes.append(f"在 {len(found)} 个详情页上按页面结构找到正文：`{body}`")
 
 
 def _iso(value: object) -> str | None:
