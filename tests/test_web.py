@@ -8,6 +8,7 @@ page are kept under `artifacts/screenshots/` (CI keeps them).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -382,3 +383,19 @@ def test_the_search_form_narrows_by_publication_dates(server: str, page: object)
     assert 0 < may < every and len(dates) == min(may, 20) and all(d.startswith("2025-05") for d in dates)
     assert p.input_value("input[name=from]") == "2025-05-01"  # type: ignore[attr-defined]
     shot(p, "search-dates")
+
+
+ENGLISH = re.compile(r"\b[A-Za-z][a-z']+(?:[ ,;:]+[A-Za-z][a-z']+){3,}\b")  # four English words in a row
+
+
+def test_no_page_an_office_user_reads_shows_an_english_sentence(server: str, page: object) -> None:
+    assert ENGLISH.search("skipped 1: detail page not read") and not ENGLISH.search("下载：XLSX CSV · 订阅（Atom）")
+    p = page
+    post = httpx.get(server + "/api/search", params={"q": "公开招标", "limit": 1}, timeout=10).json()["results"][0]
+    paths = ["/", "/?q=招生", "/?q=拟录取&item=13", "/stats", "/coverage", "/compliance", "/channels", "/login",
+             f"/posts/{post['id']}", "/posts/999999", "/posts/abc", "/?month=2025-13", "/stats?year=x", "/nothing-here"]
+    for path in paths:
+        p.goto(server + path)  # type: ignore[attr-defined]
+        text = p.inner_text("body")  # type: ignore[attr-defined]
+        found = [m for m in ENGLISH.findall(text) if "xxgk" not in m]
+        assert not found, (path, found[:5])
