@@ -153,6 +153,16 @@ class Table:
         total = ["合计"] + [""] * (len(self.dims) - 1) + [self._value(self.total, v) for v in values]
         return header, [*body, total]
 
+    def month_cells(self) -> tuple[dict[Any, dict[str, int]], dict[str, int]]:
+        """A table by one dimension and `month` as the web's grid and chart read it: counts by the other
+        dimension's value and month, and each month's total (every month of the period, zeros too)."""
+        other = next(d for d in self.dims if d != "month")
+        cells: dict[Any, dict[str, int]] = {}
+        for r in self.rows:
+            cells.setdefault(r[other], {})[r["month"]] = r["count"]
+        totals = {m: sum(line.get(m, 0) for line in cells.values()) for m in self.period.months()}
+        return cells, totals
+
     def grid(self) -> tuple[list[str], list[list[Any]]] | None:
         """Two dimensions one of which is the month, as the web shows them: a row per value of the
         other, a column per month, totals on both sides (None for any other shape)."""

@@ -60,10 +60,7 @@ def page_stats(request: Request) -> HTMLResponse:
         (amounts_by_type(store, period), amounts_by_month(store, period)),
         stats(store, ["channel"], period, channel_names=names)))
     months = period.months()
-    grid: dict[str, dict[str, int]] = {}
-    for r in by_month.rows:
-        grid.setdefault(r["channel"], {})[r["month"]] = r["count"]
-    totals = {m: sum(grid[c].get(m, 0) for c in grid) for m in months}
+    grid, totals = by_month.month_cells()
     query = urlencode({k: v for k, v in request.query_params.items() if k in ("year", "from", "to")})
     return site.render(request, "stats.html", period=period, months=months, grid=grid, totals=totals,
                   chart=bar_chart(months, [totals[m] for m in months]), cats=cats.rows,
