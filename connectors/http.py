@@ -135,7 +135,7 @@ def blocked_reason(status: int, text: str) -> str | None:
     """
     head = text[:20000]
     if status in (202, 412) and ("$_ts" in head or len(head.strip()) < 2000):
-        return (f"HTTP {status}，页面是瑞数防火墙的脚本外壳（$_ts）：网站的防火墙拦截了非浏览器的访问，"
+        return (f"HTTP {status}，页面是瑞数防火墙（WAF）的脚本外壳（$_ts）：网站的防火墙拦截了非浏览器的访问，"
                 "需请网站管理员放行本机")
     if status == 488:
         return "HTTP 488：网站（VSB）的防火墙拒绝了请求，需请网站管理员放行本机"
