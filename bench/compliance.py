@@ -17,14 +17,16 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-from scratch import pg_schema  # noqa: E402  (bench/scratch.py, beside this script)
+from scratch import insert_rows, pg_schema  # noqa: E402  (bench/scratch.py, beside this script)
 
 from aggregator.config import parse_config  # noqa: E402
 from aggregator.qingdan import category_of  # noqa: E402
@@ -49,22 +51,18 @@ def fill(store: Store, n: int) -> None:
     rnd = random.Random(7)
     start = datetime(2021, 9, 1)
     span = 3 * 365 * 24 * 3600
-    rows = []
-    for i in range(n):
-        title, item, kind, tail = KINDS[i % len(KINDS)] if i % 3 == 0 else KINDS[5 + i % 2]
-        published = start + timedelta(seconds=rnd.randrange(span))
-        stated = published.date() - timedelta(days=rnd.randint(0, 40))
-        body = FILLER + tail.format(d=stated, e=stated + timedelta(days=rnd.randint(2, 14)))
-        rows.append({"channel_id": "xxgk", "key": f"k{i}", "title": title, "body": body, "attachments": [],
-                     "extra": {}, "content_hash": "h", "first_seen_at": published, "updated_at": published,
-                     "published_at": published, "item": item, "category": category_of(item), "type": kind})
-        if len(rows) == 20000:
-            with store.engine.begin() as conn:
-                conn.execute(posts_t.insert(), rows)
-            rows = []
-    if rows:
-        with store.engine.begin() as conn:
-            conn.execute(posts_t.insert(), rows)
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for i in range(n):
+            title, item, kind, tail = KINDS[i % len(KINDS)] if i % 3 == 0 else KINDS[5 + i % 2]
+            published = start + timedelta(seconds=rnd.randrange(span))
+            stated = published.date() - timedelta(days=rnd.randint(0, 40))
+            body = FILLER + tail.format(d=stated, e=stated + timedelta(days=rnd.randint(2, 14)))
+            yield {"channel_id": "xxgk", "key": f"k{i}", "title": title, "body": body, "attachments": [],
+                   "extra": {}, "content_hash": "h", "first_seen_at": published, "updated_at": published,
+                   "published_at": published, "item": item, "category": category_of(item), "type": kind}
+
+    insert_rows(store.engine, posts_t, rows())
 
 
 def measure(label: str, url: str, n: int) -> None:

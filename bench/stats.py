@@ -20,14 +20,16 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-from scratch import pg_schema  # noqa: E402  (bench/scratch.py, beside this script)
+from scratch import insert_rows, pg_schema  # noqa: E402  (bench/scratch.py, beside this script)
 
 from aggregator.config import parse_config  # noqa: E402
 from aggregator.qingdan import category_of  # noqa: E402
@@ -46,20 +48,16 @@ def fill(store: Store, n: int) -> None:
     start = datetime(2021, 9, 1)
     span = 3 * 365 * 24 * 3600
     now = datetime(2024, 9, 1)
-    rows = []
-    for i in range(n):
-        item = rnd.choice([None] * 6 + list(range(1, 51)))
-        rows.append({"channel_id": f"ch{i % 10}", "key": f"k{i}", "title": "t", "body": "", "attachments": [],
-                     "extra": {}, "content_hash": "h", "first_seen_at": now, "updated_at": now,
-                     "published_at": start + timedelta(seconds=rnd.randrange(span)), "item": item,
-                     "category": category_of(item), "reads": rnd.randint(0, 3000) if i % 10 == 9 else None})
-        if len(rows) == 20000:
-            with store.engine.begin() as conn:
-                conn.execute(posts_t.insert(), rows)
-            rows = []
-    if rows:
-        with store.engine.begin() as conn:
-            conn.execute(posts_t.insert(), rows)
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for i in range(n):
+            item = rnd.choice([None] * 6 + list(range(1, 51)))
+            yield {"channel_id": f"ch{i % 10}", "key": f"k{i}", "title": "t", "body": "", "attachments": [],
+                   "extra": {}, "content_hash": "h", "first_seen_at": now, "updated_at": now,
+                   "published_at": start + timedelta(seconds=rnd.randrange(span)), "item": item,
+                   "category": category_of(item), "reads": rnd.randint(0, 3000) if i % 10 == 9 else None}
+
+    insert_rows(store.engine, posts_t, rows())
     if store.dialect == "postgresql":
         # A settled database: autovacuum would have set the visibility map by now, which
         # index-only scans need (VACUUM cannot run inside a transaction).

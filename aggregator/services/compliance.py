@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from aggregator.clock import local_now
-from aggregator.compliance.check import STATUS_ZH, Finding, Subject, annual, check
+from aggregator.compliance.check import STATUS_ZH, Finding, annual, check
 from aggregator.compliance.rules import Rule, load_rules
 from aggregator.config import Config
-from storage.records import PostText
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -58,10 +56,6 @@ def ended_years(as_of: date, n: int = 2) -> list[str]:
     return [f"{last - 1 - i}-{last - i}" for i in range(n)]
 
 
-def _subjects(rows: list[PostText]) -> Iterator[Subject]:
-    yield from rows  # the store's records are what the checks read
-
-
 def run(config: Config, store: Store, year: str | None = None, as_of: date | None = None) -> Report:
     """Every rule over the posts it governs: those published in `year` (else all) up to `as_of`
     (default today, Asia/Shanghai); the annual rules for `year`, else the two years ended last."""
@@ -73,10 +67,10 @@ def run(config: Config, store: Store, year: str | None = None, as_of: date | Non
     findings: list[Finding] = []
     per_post = [r for r in rules if r.kind != "annual"]
     for rows in store.posts.iter_texts(start, end):
-        for post in _subjects(rows):
+        for post in rows:  # the store's records are what the checks read
             findings.extend(check(r, post) for r in per_post if r.governs(post.title, post.item, post.type))
     for rule in (r for r in rules if r.kind == "annual"):
-        posts = [p for rows in store.posts.iter_texts(None, until, items=rule.items) for p in _subjects(rows)]
+        posts = [p for rows in store.posts.iter_texts(None, until, items=rule.items) for p in rows]
         findings.extend(annual(rule, posts, y, as_of) for y in ([year] if year else ended_years(as_of)))
     findings.sort(key=lambda f: (ORDER[f.status], f.item or 99, f.post.published_at if f.post and f.post.published_at
                                  else datetime.min))

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from connectors.procurement import PROCUREMENT_TYPES
 from storage.models import Post
 from storage.records import PostRef
 from storage.store import Store
@@ -25,8 +26,6 @@ LABELS = {"project_no": "项目编号", "buyer": "采购人", "method": "采购�
 def procurement_of(kind: str | None, extra: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The facts of a procurement announcement (a post with an announcement type), else None;
     a fact the page does not state is None."""
-    from connectors.procurement import PROCUREMENT_TYPES
-
     if kind not in PROCUREMENT_TYPES:
         return None
     extra = extra or {}
@@ -94,7 +93,6 @@ class Amounts:
 def amounts_by_type(store: Store, period: Period) -> list[Amounts]:
     """Every announcement type (in the report's order) with its count and amounts in `period`."""
     from aggregator.services.stats import stats
-    from connectors.procurement import PROCUREMENT_TYPES
 
     rows = {t: Amounts(t) for t in PROCUREMENT_TYPES}
     for r in stats(store, ["type"], period).rows:

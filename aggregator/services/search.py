@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from aggregator.clock import iso_local
@@ -38,9 +38,6 @@ def search_dates(year: str | None, month: str | None, date_from: str | None,
                  date_to: str | None) -> tuple[str | None, str | None]:
     """The date range a search asks for, as `from`/`to` days (inclusive): explicit days win; else an
     academic year (`2024-2025`: 2024-09-01 to 2025-08-31); else a month (`2025-03`)."""
-    import re
-    from datetime import timedelta
-
     from aggregator.services.stats import StatsError, academic_year
 
     if date_from or date_to:
