@@ -1,34 +1,52 @@
 """Finding a list page's entries without being told where they are.
 
-Used by `xxgk probe` (onboarding a column in one command) and by the html
-connector when a configured list selector matches nothing (a redesign that
-moved the list). The idea is feedless's: score groups of sibling elements that
-each hold a link, and keep the best — adapted to Chinese lists: titles are
-measured in characters, not space-separated words, and dates are read from
-the text beside each link, not only from `<time>`. CMS fingerprints (VSB,
-WebPlus, TRS, ccgp) choose a preset, whose selectors are kept when they
-already find the list.
+Used when a channel gives only its URL (a bare-URL channel), by `xxgk probe`, and by the html
+connector when a configured list selector matches nothing (a redesign that moved the list).
+
+The idea is feedless's: score groups of sibling elements that each hold a link, and keep the
+best — adapted to Chinese lists: titles are measured in characters, not space-separated words,
+and dates are read from the text beside each link, not only from `<time>`. A group scores by
+the evidence that it is the list: a date beside most entries, distinct links that look like
+articles under the list's own section, titles of article length, no menu or footer around it.
+The strongest evidence is another page of the same site (page 2, or a detail page): a group
+whose template and links repeat there is chrome — a menu, a sidebar, friend links — never the
+list. CMS fingerprints (VSB, WebPlus, TRS, ccgp, …) are priors the page must confirm.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from urllib.parse import urljoin, urlsplit
 
 from connectors.dates import MonthDay, parse_date
-from connectors.dom import Element, in_sidebar, node_text, select_node, select_value
+from connectors.dom import Element, in_sidebar, node_text, select_value
+from connectors.select import compile_css
 
-# Markers each CMS leaves in its pages (docs/sites.md), strongest first.
+# Markers each CMS leaves in its pages (docs/sites.md), strongest first. Only those with a
+# preset choose selectors; the others are named in probe's report.
 FINGERPRINTS: dict[str, tuple[str, ...]] = {
     "vsb-legacy": ('class="winstyle', "class=\"timestyle"),
     "vsb": ("_showDynClickBatch", "pb_sys_common", 'frag="窗口', "vsb_content", "/system/resource/", "line_u"),
     "webplus": ("wp_article_list", "wp_paging", "list.psp", "_sitegray", "Article_PublishDate"),
     "trs": ("createPageHTML", "TRS_Editor", "trs_", "Custom_UnionStyle"),
     "ccgp": ("c_list_bid", "ccgp.gov.cn", "vF_detail"),
+    "epoint": ("ewb-", "/EpointWebBuilder/", "epoint"),
+    "siteserver": ("stl_", "SiteServer", "siteserver"),
+    "hanweb": ("jpage", "/jcms/", "hanweb", "dataproxy.jsp"),
+    "dedecms": ("dedecms", "DedeCMS", "/plus/list.php", "/plus/view.php"),
+    "phpcms": ("phpcms", "PHPCMS", "index.php?m=content"),
+    "aspnet": ("__VIEWSTATE", "__doPostBack"),
 }
 _ENTRY_TAGS = ("li", "tr", "dd", "div", "p", "article", "section")
-_NEXT_WORDS = ("下一页", "下页", "后页", "Next", "next", "›", "»")
+_NEXT_WORDS = ("下一页", "下页", "后页", "下一頁", "Next", "next")
+_NEXT_SIGNS = ("›", "»", ">", "＞")
 _NOT_ENTRY = ("nav", "header", "footer", "aside")
+# Blocks named as chrome: menus (also the mobile ones), navigation, footers, friend links, banners.
+_CHROME_NAME = re.compile(r"nav|menu|daohang|footer|foot\b|bottom|copyright|banner|yqlj|friend|mobile|topbar|header",
+                          re.I)
+_DETAIL_URL = re.compile(r"\d{3,}|/t\d{8}_|content|detail|article|/info/|show|view|art_|\?id=|&id=", re.I)
 
 
 def fingerprint(text: str) -> str | None:
@@ -53,22 +71,47 @@ class DetectedList:
     next: str | None
     entries: int
     dated: int
+    link: str = "a@href"  # `@href` when each entry is itself the link
+    pages: str | None = None
+    chrome: tuple[str, ...] = ()  # groups set aside because they repeat on another page of the site
 
     def as_config(self) -> dict[str, str]:
-        out = {"entry": self.entry, "link": "a@href"}
-        if self.title:
-            out["title"] = self.title
-        if self.date:
-            out["date"] = self.date
-        if self.next:
-            out["next"] = self.next
+        out = {"entry": self.entry, "link": self.link}
+        for key in ("title", "date", "next", "pages"):
+            value = getattr(self, key)
+            if value:
+                out[key] = value
+        if self.pages:
+            out.pop("next", None)
         return out
+
+
+@dataclass(slots=True)
+class Group:
+    """Sibling elements that each hold a link: a candidate for the list."""
+
+    members: list[Element]
+    links: list[str]
+    titles: list[str]
+    shape: str  # the template: tags and classes of the entry and two ancestors (the same on every page)
+    dated: int = 0
+    score: float = 0.0
+    chrome: bool = False
+    notes: list[str] = field(default_factory=list)
 
 
 def _css_class(el: Element) -> str:
     classes = [c for c in (el.get("class") or "").split()
-               if c.isascii() and c.replace("-", "").replace("_", "").isalnum()]
+               if c.isascii() and c.replace("-", "").replace("_", "").isalnum() and not c[0].isdigit()]
     return "." + classes[0] if classes else ""
+
+
+def _step(node: Element) -> str:
+    ident = node.get("id")
+    if ident and ident.isascii() and ident.replace("-", "").replace("_", "").isalnum() \
+            and not ident[0].isdigit() and not any(ch.isdigit() for ch in ident[-3:]):
+        return f"{node.tag}#{ident}"
+    return node.tag + _css_class(node)
 
 
 def _css_for(el: Element) -> str:
@@ -76,16 +119,37 @@ def _css_for(el: Element) -> str:
     parts: list[str] = []
     node: Element | None = el
     while node is not None and isinstance(node.tag, str) and node.tag not in ("html", "body"):
-        ident = node.get("id")
-        if ident and ident.isascii() and not any(ch.isdigit() for ch in ident[-3:]):
-            parts.append(f"{node.tag}#{ident}")
-            break
-        cls = _css_class(node)
-        parts.append(node.tag + cls)
-        if cls and len(parts) >= 2:
+        step = _step(node)
+        parts.append(step)
+        if "#" in step or ("." in step and len(parts) >= 2):
             break
         node = node.getparent()
     return " > ".join(reversed(parts))
+
+
+def unique_css(el: Element, root: Element) -> str:
+    """A CSS path that selects `el` and nothing else on its page (ancestors are added until it does;
+    `:nth-of-type` when two blocks are built alike)."""
+    parts: list[str] = []
+    node: Element | None = el
+    while node is not None and isinstance(node.tag, str) and node.tag not in ("html", "body"):
+        parts.append(_step(node))
+        css = " > ".join(reversed(parts))
+        if len(parts) >= 2 or "#" in parts[-1] or "." in parts[-1]:
+            found = compile_css(css)(root)
+            if len(found) == 1 and found[0] is el:
+                return css
+        node = node.getparent()
+    # Two blocks built alike: the path from <body>, each step with its place among its kind.
+    steps: list[str] = []
+    node = el
+    while node is not None and isinstance(node.tag, str) and node.tag not in ("html", "body"):
+        parent = node.getparent()
+        same = [c for c in parent if c.tag == node.tag] if parent is not None else [node]
+        index = next(i for i, c in enumerate(same, 1) if c is node)
+        steps.append(f"{node.tag}:nth-of-type({index})" if len(same) > 1 else node.tag)
+        node = parent
+    return "body > " + " > ".join(reversed(steps))
 
 
 def _entry_of(a: Element, stop: Element) -> Element | None:
@@ -109,10 +173,27 @@ def _date_in(text: str) -> bool:
     return isinstance(found, (datetime, date, MonthDay))
 
 
-def detect_list(root: Element) -> DetectedList | None:
-    """The page's main list: the group of ≥3 sibling entries with links that scores best
-    (entries × (1 + dated share) × title length in characters), outside sidebars and nav."""
-    groups: dict[tuple[int, str, str], list[Element]] = {}
+def _anchor_title(entry: Element) -> str:
+    a = entry if entry.tag == "a" else next(entry.iter("a"), None)
+    if a is None:
+        return ""
+    return (a.get("title") or "").strip() or node_text(a)
+
+
+def _shape(entry: Element) -> str:
+    parts = [entry.tag + _css_class(entry)]
+    node = entry.getparent()
+    for _ in range(2):
+        if node is None or node.tag in ("html", "body"):
+            break
+        parts.append(node.tag + _css_class(node))
+        node = node.getparent()
+    return " > ".join(reversed(parts))
+
+
+def groups_of(root: Element, page_url: str) -> list[Group]:
+    """Every group of ≥3 sibling entries with links, outside `<nav>`/`<header>`/`<footer>`/sidebars."""
+    found: dict[tuple[int, str, str], list[Element]] = {}
     for a in root.iter("a"):
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "#", "mailto:")):
@@ -123,47 +204,97 @@ def detect_list(root: Element) -> DetectedList | None:
         if entry is None:
             continue
         parent = entry.getparent()
-        key = (id(parent), entry.tag, _css_class(entry))
-        members = groups.setdefault(key, [])
+        members = found.setdefault((id(parent), entry.tag, _css_class(entry)), [])
         if not any(m is entry for m in members):
             members.append(entry)
-    best: tuple[float, list[Element]] | None = None
-    for members in groups.values():
+    out = []
+    for members in found.values():
         if len(members) < 3:
             continue
+        anchors = [m if m.tag == "a" else next(m.iter("a")) for m in members]
+        links = [urljoin(page_url, (a.get("href") or "").strip()) for a in anchors]
         titles = [_anchor_title(m) for m in members]
-        mean_chars = sum(len(t) for t in titles) / len(titles)
-        if mean_chars < 6:
-            continue  # menus and pagers: short words
-        dated = sum(_date_in(node_text(m).replace(t, " ")) for m, t in zip(members, titles, strict=True))
-        score = len(members) * (1 + dated / len(members)) * min(mean_chars, 40)
-        if best is None or score > best[0]:
-            best = (score, members)
-    if best is None:
-        return None
-    members = best[1]
+        out.append(Group(members, links, titles, _shape(members[0])))
+    return out
+
+
+def _score(group: Group, page_url: str) -> float:
+    """How much a group looks like the page's main list (see the module's docstring)."""
+    n = len(group.members)
+    mean_chars = sum(len(t) for t in group.titles) / n
+    if mean_chars < 6:
+        return 0.0  # menus and pagers: short words
+    group.dated = sum(_date_in(node_text(m).replace(t, " ")) for m, t in zip(group.members, group.titles, strict=True))
+    distinct = len(set(group.links)) / n
+    detail_like = sum(bool(_DETAIL_URL.search(u.split("://", 1)[-1].split("/", 1)[-1])) for u in group.links) / n
+    section = urlsplit(page_url).path.rsplit("/", 1)[0]
+    own = sum(urlsplit(u).path.startswith(section + "/") for u in group.links) / n if section else 0.0
+    first = group.members[0]
+    named = any(_CHROME_NAME.search(f"{p.get('class', '')} {p.get('id', '')}") for p in first.iterancestors())
+    nested = sum(1 for m in group.members if m.find(".//ul") is not None or m.find(".//ol") is not None) / n
+    return (n * (1 + 2 * group.dated / n) * min(mean_chars, 40) * distinct * (0.5 + detail_like)
+            * (0.75 + 0.5 * own) * (0.25 if named else 1.0) * (1 - 0.8 * nested))
+
+
+def mark_chrome(groups: list[Group], other: Element, other_url: str) -> None:
+    """Groups that appear again on `other` (another page of the same site) — the same template
+    holding (nearly) the same links — are the site's chrome: menus, sidebars, footers, friend
+    links. The list itself changes from page to page, or is not on a detail page at all; a sidebar
+    of the newest posts shares most of page 1's links, but is not the same size."""
+    again: dict[str, list[set[str]]] = {}
+    for g in groups_of(other, other_url):
+        again.setdefault(g.shape, []).append(set(g.links))
+    for g in groups:
+        mine = set(g.links)
+        if any(len(theirs) == len(mine) and len(mine & theirs) >= 0.8 * len(mine)
+               for theirs in again.get(g.shape, [])):
+            g.chrome = True
+            g.score *= 0.05
+
+
+def ranked_groups(root: Element, page_url: str) -> list[Group]:
+    """The page's candidate lists, best first (score 0 dropped)."""
+    groups = groups_of(root, page_url)
+    for g in groups:
+        g.score = _score(g, page_url)
+    return sorted((g for g in groups if g.score > 0), key=lambda g: -g.score)
+
+
+def describe(group: Group, root: Element, pager: tuple[str | None, str | None]) -> DetectedList:
+    """The config selectors that read `group` (its entry path made unique on the page)."""
+    members = group.members
     first = members[0]
     parent = first.getparent()
     assert parent is not None
-    entry_css = f"{_css_for(parent)} > {first.tag}{_css_class(first)}"
-    anchors = [m if m.tag == "a" else next(m.iter("a"), None) for m in members]
+    entry_css = f"{unique_css(parent, root)} > {first.tag}{_css_class(first)}"
+    self_link = first.tag == "a"
+    anchors = [m if self_link else next(m.iter("a"), None) for m in members]
     with_title = sum(1 for a in anchors if a is not None and (a.get("title") or "").strip())
-    dated = sum(_date_in(node_text(m).replace(_anchor_title(m), " ")) for m in members)
     return DetectedList(
         entry=entry_css,
-        title="a@title" if with_title >= 0.8 * len(members) else None,
+        title=("@title" if self_link else "a@title") if with_title >= 0.8 * len(members) else None,
         date=_date_selector(members),
-        next=_next_selector(root),
+        next=pager[0],
         entries=len(members),
-        dated=dated,
+        dated=group.dated,
+        link="@href" if self_link else "a@href",
+        pages=pager[1],
     )
 
 
-def _anchor_title(entry: Element) -> str:
-    a = entry if entry.tag == "a" else next(entry.iter("a"), None)
-    if a is None:
-        return ""
-    return (a.get("title") or "").strip() or node_text(a)
+def detect_list(root: Element, page_url: str = "", other: tuple[Element, str] | None = None,
+                pager: tuple[str | None, str | None] | None = None) -> DetectedList | None:
+    """The page's main list: the best-scoring group of ≥3 sibling entries with links; with
+    `other` (another page of the site and its URL), groups that repeat there are set aside."""
+    groups = ranked_groups(root, page_url)
+    if other is not None:
+        mark_chrome(groups, *other)
+        groups.sort(key=lambda g: -g.score)
+    if not groups:
+        return None
+    found = describe(groups[0], root, pager if pager is not None else (_next_selector(root), None))
+    chrome = tuple(g.shape for g in groups if g.chrome)
+    return DetectedList(**{**{k: getattr(found, k) for k in found.__dataclass_fields__}, "chrome": chrome})
 
 
 def _date_selector(members: list[Element]) -> str | None:
@@ -187,20 +318,114 @@ def _date_selector(members: list[Element]) -> str | None:
 
 
 def _next_selector(root: Element) -> str | None:
+    return detect_pager(root, "", "")[0]
+
+
+# Script pagers: TRS `createPageHTML(7, 0, "index", "html")`, ccgp `Pager({size: 5, current: 0,
+# prefix: 'index', suffix: 'htm'})` — the pages other than the first are `{prefix}_{n}.{ext}`.
+_SCRIPT_PAGERS = (
+    re.compile(r"createPageHTML\(\s*(?P<size>\d+)\s*,\s*\d+\s*,\s*[\"'](?P<prefix>[\w-]+)[\"']\s*,"
+               r"\s*[\"'](?P<ext>\w+)[\"']"),
+    re.compile(r"Pager\(\s*\{[^}]*?size\s*:\s*(?P<size>\d+)[^}]*?prefix\s*:\s*[\"'](?P<prefix>[\w-]+)[\"']"
+               r"[^}]*?suffix\s*:\s*[\"'](?P<ext>\w+)[\"']", re.S),
+)
+_NUMBER = re.compile(r"(\d+)")
+
+
+def detect_pager(root: Element, page_text: str, page_url: str,
+                 pages: int | None = None) -> tuple[str | None, str | None, str | None]:
+    """How the list goes on: a next-link selector, or a page-URL template (`{n}`/`{p}`/`{down}`, see
+    `next_page`), and the URL of page 2 when the page names it. Tried in turn: a link named
+    下一页/下页/后页/›, numbered links (2, 3) whose URLs differ only by the page's number, a script
+    pager's call (`createPageHTML`, `Pager({…})`)."""
+    found = _next_link(root, page_url)
+    if found is not None:
+        return found
+    numbered = {node_text(a).strip("[] "): urljoin(page_url, a.get("href", "").strip()) for a in root.iter("a")
+                if node_text(a).strip("[] ") in ("2", "3") and not a.get("href", "").startswith(("javascript", "#"))
+                and a.get("href")}
+    if "2" in numbered:
+        template = _number_template(page_url, numbered["2"], numbered.get("3"), pages)
+        if template:
+            return None, template, numbered["2"]
+    for pattern in _SCRIPT_PAGERS:
+        m = pattern.search(page_text)
+        if m and int(m["size"]) > 1:
+            template = f"{m['prefix']}_{{n}}.{m['ext']}"
+            return None, template, urljoin(page_url, template.format(n=1))
+    return None, None, None
+
+
+def _next_link(root: Element, page_url: str) -> tuple[str | None, str | None, str | None] | None:
     for a in root.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(("javascript:", "#")):
+            continue
         text = node_text(a)
-        if text in _NEXT_WORDS or text.startswith(("下一页", "下页")):
-            return "a:-soup-contains('下一页')@href, a:-soup-contains('下页')@href"
+        word = next((w for w in _NEXT_WORDS if text == w or text.startswith(w) or a.get("title") == w), None)
+        if word is not None:
+            spec = f"a[title='{word}']@href" if a.get("title") == word else f"a:-soup-contains('{word}')@href"
+        elif text in _NEXT_SIGNS:
+            parent = a.getparent()
+            scope = _css_for(parent) + " " if parent is not None else ""
+            spec = f"{scope}a.{_css_class(a)[1:]}@href" if _css_class(a) else f"{scope}a:-soup-contains('{text}')@href"
+        else:
+            continue
+        url = urljoin(page_url, href)
+        return spec, None, url if url != page_url else None
     return None
+
+
+def _number_template(first: str, second: str, third: str | None, pages: int | None) -> str | None:
+    """A page-URL template from the URLs of pages 1, 2 (and 3): the one number that counts the pages.
+
+    >>> _number_template("http://x/tzgg/index.html", "http://x/tzgg/index_1.html", "http://x/tzgg/index_2.html", None)
+    '/tzgg/index_{n}.html'
+    >>> _number_template("http://x/xwzx/xxyw.htm", "http://x/xwzx/xxyw/6.htm", "http://x/xwzx/xxyw/5.htm", 7)
+    '/xwzx/xxyw/{down}.htm'
+    >>> _number_template("http://x/list.htm", "http://x/list2.htm", None, None)
+    '/list{p}.htm'
+    """
+    def local(url: str) -> str:
+        parts = urlsplit(url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    a, b = _NUMBER.split(local(second)), _NUMBER.split(local(third) if third else local(first))
+    if third is not None and len(a) == len(b):
+        diff = [i for i in range(1, len(a), 2) if a[i] != b[i]]
+        if len(diff) != 1 or any(a[i] != b[i] for i in range(0, len(a), 2)):
+            return None
+        at, v2, step = diff[0], int(a[diff[0]]), int(b[diff[0]]) - int(a[diff[0]])
+    else:
+        at = len(a) - 2  # the last number of page 2's URL is the page's
+        if at < 1:
+            return None
+        v2, step = int(a[at]), 0
+    if step in (0, 1) and v2 == 1:
+        slot = "{n}"
+    elif step in (0, 1) and v2 == 2:
+        slot = "{p}"
+    elif step in (0, -1) and (pages is None or v2 == pages - 1):
+        slot = "{down}"
+    else:
+        return None
+    return "".join(slot if i == at else part for i, part in enumerate(a))
 
 
 _TEXT_TAGS = ("p", "td", "li", "span", "font", "div", "section", "article", "pre", "blockquote")
 
 
 def detect_body(root: Element) -> str | None:
-    """A CSS selector for the article text of a detail page the generic selectors miss: the element
-    under which most paragraph text (not link text) gathers, outside sidebars and navigation
-    (Readability's idea, measured in characters). None when no block holds 100 characters."""
+    """A CSS selector for the article text of a detail page the generic selectors miss (see
+    `body_node`), unique on the page; None when no block holds 100 characters."""
+    best = body_node(root)
+    return unique_css(best, root) if best is not None else None
+
+
+def body_node(root: Element) -> Element | None:
+    """The element under which most paragraph text (not link text) gathers, outside sidebars,
+    navigation and footers (Readability's idea, measured in characters). Text set straight into a
+    cell or a div (lines split by `<br>`) counts for that block itself. None below 100 characters."""
     scores: dict[int, float] = {}
     nodes: dict[int, Element] = {}
     for el in root.iter("p", "br", "td", "li", "div", "span", "font"):
@@ -209,18 +434,14 @@ def detect_body(root: Element) -> str | None:
         own = "".join(el.xpath("text()")).strip()
         if el.tag == "p" or len(own) >= 20:
             weight = float(len(node_text(el)) if el.tag == "p" else len(own))
-            links = sum(len(node_text(a)) for a in el.iter("a"))
-            weight -= links
+            weight -= sum(len(node_text(a)) for a in el.iter("a"))
             parent = el.getparent()
-            for up, share in ((parent, 1.0), (parent.getparent() if parent is not None else None, 0.5)):
+            here = (el, 1.0) if el.tag not in ("p", "br") else (None, 0.0)
+            for up, share in (here, (parent, 1.0), (parent.getparent() if parent is not None else None, 0.5)):
                 if up is not None and up.tag in _TEXT_TAGS + ("form",):
                     scores[id(up)] = scores.get(id(up), 0.0) + weight * share
                     nodes[id(up)] = up
     if not scores:
         return None
     best_id = max(scores, key=lambda k: scores[k])
-    if scores[best_id] < 100:
-        return None
-    best = nodes[best_id]
-    css = _css_for(best)
-    return css if select_node(root, css) is best else None
+    return nodes[best_id] if scores[best_id] >= 100 else None

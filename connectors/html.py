@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date, datetime
 from functools import cache
-from typing import ClassVar, Literal
-from urllib.parse import parse_qs, urljoin, urlsplit
+from typing import Any, ClassVar, Literal
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import nh3
@@ -38,21 +38,17 @@ from connectors.base import (
 from connectors.dates import MonthDay, parse_date, resolve_month_day
 from connectors.dom import Element, candidates, in_sidebar, node_text, select_node, select_value
 from connectors.http import FetchError, Page, fetch_page, host_allowed
+from connectors.listpage import entry_key as entry_key
+from connectors.listpage import list_count, list_entries, next_page, parse_html
 from connectors.listwalk import Entry, ListCount, RetryQueue, WalkState, before, count_gap, walk_page
-from connectors.presets import DetailSelectors, ListSelectors, Selectors, known_preset, preset_problem, selectors_for
+from connectors.presets import DetailSelectors, ListSelectors, Selectors, known_preset, selectors_for, selectors_from
 from connectors.settings import ChannelSettings, WebSettings
-from connectors.urls import canonical_url
 
 _ATTACHMENT_EXT = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|zip|rar|7z|wps|et|txt|csv|ofd)$", re.I)
 # The value stays on the label's line and is not itself the next label: an empty
 # "来源：" followed by "发布日期：…" or a body sentence names no department.
 _DEPARTMENT = re.compile(r"(?:来源|发布部门|发布单位|供稿单位|供稿)[ \t\u3000\xa0]*[:：][ \t\u3000\xa0]*"
                          r"([^\s|｜:：]+)(?=[\s|｜]|$)")
-# A list anchor that wraps a heading, a date and an excerpt: the heading is the title.
-_ANCHOR_HEADING = "h4, h3, h2, h5, .title, .tit"
-# Page counts of JS pagers: ccgp `Pager({size:N, …})`, TRS `createPageHTML(N, cur, …)`.
-_PAGER_SIZE = re.compile(r"(?:Pager\(\s*\{\s*size\s*:|createPageHTML\(|\bcountPage\s*=)\s*(\d+)")
-_NOISE = ("script", "style", "noscript", "iframe", "input", "select", "button", "textarea")
 _BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol",
                      "section", "article", "blockquote", "pre", "dd", "dt", "hr"})
 _CRUMB_SPLIT = re.compile(r"\s*(?:>>|»|>|＞|→|/)\s*")
@@ -60,35 +56,6 @@ _CURRENT = etree.XPath("//*[text()[contains(., '当前位置')]]")
 _CRUMB_CLASSES = etree.XPath(
     "//*[contains(@class, 'currentloc') or contains(@class, 'breadcrumb') or contains(@class, 'position')"
     " or contains(@class, 'location')]")
-
-
-def entry_key(url: str) -> str:
-    """A list entry's key: its canonical URL without the scheme. VSB publishes
-    one article as `info/{tree}/{news}.htm` and as `content.jsp?…wbtreeid=&wbnewsid=`;
-    both key as the `info/` URL.
-
-    >>> entry_key("https://www.example.edu.cn/content.jsp?urltype=news.NewsContentUrl&wbtreeid=1331&wbnewsid=30031")
-    'www.example.edu.cn/info/1331/30031.htm'
-    """
-    parts = urlsplit(url)
-    if parts.path.endswith("content.jsp"):
-        q = parse_qs(parts.query)
-        if "wbtreeid" in q and "wbnewsid" in q:
-            root = parts.path.rsplit("/", 1)[0] + "/"
-            url = f"{parts.scheme}://{parts.netloc}{root}info/{q['wbtreeid'][0]}/{q['wbnewsid'][0]}.htm"
-    # Without the scheme: a site moving from http to https keeps its posts' keys.
-    return canonical_url(url).split("://", 1)[-1]
-
-
-def parse_html(text: str) -> Element:
-    """A page's tree, with scripts, styles and form controls removed (their text is never content)."""
-    try:
-        root = lxml.html.document_fromstring(text)
-    except (etree.ParserError, ValueError):
-        root = lxml.html.document_fromstring("<html><body></body></html>")
-    for el in list(root.iter(*_NOISE)):
-        el.drop_tree()
-    return root
 
 
 def block_text(node: Element) -> str:
@@ -119,85 +86,9 @@ def block_text(node: Element) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def list_entries(root: Element, page_url: str, sel: Selectors) -> list[Entry]:
-    """The entries of the main list, in page order; sidebars and filler rows dropped."""
-    scope = root
-    if sel.scope:
-        found = select_node(root, sel.scope)
-        if found is None:
-            raise ChannelError(f"scope selector `{sel.scope}` matched nothing on {page_url} — did the site change?")
-        scope = found
-    nodes: list[Element] = []
-    for n, _ in candidates(scope, sel.entry):  # alternatives may match the same rows twice
-        if not any(n is m for m in nodes) and not in_sidebar(n):
-            nodes.append(n)
-    groups: dict[str, list[Element]] = {}
-    tree = root.getroottree()
-    for n in nodes:  # the main list is the largest group of siblings
-        parent = n.getparent()
-        groups.setdefault(tree.getpath(parent) if parent is not None else "", []).append(n)
-    if len(groups) > 1:
-        nodes = max(groups.values(), key=len)
-    link_css = sel.link.rsplit("@", 1)[0] if "@" in sel.link else sel.link
-    entries = []
-    for node in nodes:
-        href = select_value(node, sel.link)
-        if not href or href.startswith(("javascript:", "#", "mailto:")):
-            continue  # separator rows, empty tables
-        url = urljoin(page_url, href.strip())
-        title = (select_value(node, sel.title) or select_value(node, f"{link_css} {_ANCHOR_HEADING}")
-                 or select_value(node, link_css) or "")
-        when = parse_date(select_value(node, sel.date))
-        if when is None:  # the date before the link, split over two elements, or bare text beside it
-            when = parse_date(node_text(node).replace(title, " ")) if title else None
-        entries.append(Entry(url, title, when, entry_key(url)))
-    return entries
 
-
-# What a list page says of its own size: VSB/WebPlus "共62条", "总记录数：62", "共7页", the pager's "1/7".
-_TOTAL = re.compile(r"(?:共\s*(\d+)\s*条|总共\s*(\d+)\s*(?:条|记录|篇)|总(?:记录数|条数|数)\s*[:：]?\s*(\d+)"
-                    r"|记录总数\s*[:：]?\s*(\d+))")
-_PAGES = re.compile(r"(?:共\s*(\d+)\s*页|(?<![\d/.-])1\s*/\s*(\d+)(?![\d/.-]))")
-_PAGER = etree.XPath("//*[contains(@class, 'pb_sys') or contains(@class, 'pag') or contains(@class, 'fanye')"
-                     " or contains(@id, 'fanye') or contains(@class, 'p_t')]")
-
-
-def list_count(root: Element, page_text: str) -> ListCount:
-    """The size a list's first page states (the site's count is a check on ours).
-
-    >>> list_count(parse_html('<div class="pb_sys_common"><span class="p_t">共62条</span>'
-    ...            '<span class="p_t">1/7</span></div>'), "")
-    ListCount(total=62, pages=7)
-    """
-    pager_text = " ".join(node_text(n) for n in _PAGER(root))
-    total = pages = None
-    m = _TOTAL.search(pager_text) or _TOTAL.search(node_text(root)[-3000:])
-    if m:
-        total = int(next(g for g in m.groups() if g))
-    m = _PAGES.search(pager_text)
-    if m:
-        pages = int(next(g for g in m.groups() if g))
-    else:
-        js = _PAGER_SIZE.search(page_text)
-        pages = int(js.group(1)) if js else None
-    return ListCount(total, pages)
-
-
-def next_page(root: Element, page: Page, first_url: str, sel: Selectors, number: int) -> str | None:
-    """The URL of list page `number + 1`, or None after the last."""
-    if sel.pages:
-        size = _PAGER_SIZE.search(page.text)
-        if size and number >= int(size.group(1)):
-            return None
-        return urljoin(first_url, sel.pages.format(n=number))
-    href = select_value(root, sel.next)
-    if not href or href.startswith("javascript:"):
-        return None
-    url = urljoin(page.url, href)
-    return None if url == page.url else url
-
-
-def _breadcrumb(root: Element) -> str | None:
+def breadcrumb(root: Element) -> str | None:
+    """The page's breadcrumb, its parts joined by `>` (首页 and 正文 left out)."""
     found = _CURRENT(root)
     if found:
         node = found[0]
@@ -240,10 +131,10 @@ def sanitize(fragment: str) -> str:
 
 # Labels a page puts before its publication date, strongest first. The bare 日期/时间 are
 # read only outside the article body (a body's 考试时间：… is not when the page was published).
-_DATE_LABELS = "|".join(("发布日期", "发布时间", "发表时间", "发文日期", "成文日期", "印发日期", "公布日期", "公开日期",
-                         "发稿时间", "上传时间", "录入时间", "添加时间", "更新时间"))
-_LABELLED_DATE = re.compile(rf"(?:^|[\s|｜】\]/])(?:{_DATE_LABELS})\s*[:：]\s*(?P<value>[^\n]{{6,30}})", re.M)
-_WEAK_DATE = re.compile(r"(?:^|[\s|｜】\]/])(?:日期|时间)\s*[:：]\s*(?P<value>[^\n]{6,30})", re.M)
+_DATE_LABELS = "|".join(("发布日期", "发布时间", "发表时间", "信息时间", "信息日期", "发文日期", "成文日期", "印发日期",
+                         "公布日期", "公开日期", "发稿时间", "上传时间", "录入时间", "添加时间", "更新时间"))
+_LABELLED_DATE = re.compile(rf"(?:^|[\s|｜【】\[\]/])(?:{_DATE_LABELS})\s*[:：]\s*(?P<value>[^\n]{{6,30}})", re.M)
+_WEAK_DATE = re.compile(r"(?:^|[\s|｜【】\[\]/])(?:日期|时间)\s*[:：]\s*(?P<value>[^\n]{6,30})", re.M)
 # Dates CMSs write into article URLs: TRS `t20230105_123.html`, `/2023/0105/`, `/2023-01-05/`, `/art/2023/1/5/`.
 # VSB's `info/1010/2023.htm` is a news id, never a date.
 _URL_DATES = (
@@ -318,7 +209,7 @@ def _fold(text: str) -> str:
 def page_labels(root: Element) -> set[str]:
     """What a detail title must never be: the column names of the breadcrumb and the parts of `<title>`."""
     found: set[str] = set()
-    crumb = _breadcrumb(root)
+    crumb = breadcrumb(root)
     if crumb:
         found.update(_fold(p) for p in crumb.split(">"))
     head = root.find(".//title")
@@ -393,14 +284,67 @@ def detail_date(page: Page, info: str | None, page_text: Callable[[], str], body
     return None, "none"
 
 
+_LINK_TYPE = "NewsvoteDWR.getNewsLinkUrl"
+_ENTRY_TAGS = ("li", "tr", "dd", "dt")
+
+
+def page_value(root: Element, spec: str | None) -> str | None:
+    """The first value of `spec` that belongs to the page itself: a match inside a list entry that
+    holds a link (a 热点 or 相关文章 block's title or date) is passed over while another match is left."""
+    if not spec:
+        return None
+    fallback = None
+    for node, attr in candidates(root, spec):
+        value = (node.get(attr) if attr else node_text(node)) or ""
+        if not value.strip():
+            continue
+        entry = next((p for p in node.iterancestors() if p.tag in _ENTRY_TAGS), None)
+        if entry is not None and entry.find(".//a[@href]") is not None and node.tag != "meta":
+            fallback = fallback or value.strip()
+            continue
+        return value.strip()
+    return fallback
+
+
+def article(root: Element, page: Page, sel: Selectors) -> tuple[Element | None, str]:
+    """The article's element (None when only its text was found) and text. The detail selectors
+    first — unless what they match is mostly links (a wrapper around menus); then the block where
+    paragraph text gathers (`detect.body_node`); then trafilatura's main text. A VSB link-type page
+    has no article of its own."""
+    node = select_node(root, sel.detail.get("body"))
+    if node is not None:
+        text = block_text(node)
+        linked = sum(len(node_text(a)) for a in node.iter("a"))
+        if text and linked <= 0.5 * len(text.replace("\n", "")):
+            return node, text
+    if _LINK_TYPE in page.text:
+        return None, ""
+    from connectors.detect import body_node
+
+    found = body_node(root)
+    if found is not None:
+        return found, block_text(found)
+    return None, _main_text(page.text)
+
+
+def _main_text(page_text: str) -> str:
+    """trafilatura's reading of the page's main text ("" when it finds none)."""
+    import trafilatura  # imported on first use: most pages never need it
+
+    try:
+        return trafilatura.extract(page_text, include_comments=False, include_tables=True,
+                                   favor_precision=True) or ""
+    except (ValueError, TypeError):
+        return ""
+
+
 def parse_detail(page: Page, entry: Entry, sel: Selectors) -> RawPost:
     """A detail page → RawPost. The detail page's title and date win over the list's
     when they agree with it (`choose_title`, `detail_date`)."""
     root = parse_html(page.text)
-    title = choose_title(select_value(root, sel.detail.get("title")), entry.title, page_labels(root))
-    body_node = select_node(root, sel.detail.get("body"))
-    body = block_text(body_node) if body_node is not None else ""
-    info = select_value(root, sel.detail.get("date"))
+    title = choose_title(page_value(root, sel.detail.get("title")), entry.title, page_labels(root))
+    body_node, body = article(root, page, sel)
+    info = page_value(root, sel.detail.get("date"))
     page_text = cache(lambda: block_text(root))  # the whole page's text, made once if a fallback needs it
     published, _source = detail_date(page, info, page_text, body, entry.date)
     department = select_value(root, sel.detail.get("department"))
@@ -408,7 +352,7 @@ def parse_detail(page: Page, entry: Entry, sel: Selectors) -> RawPost:
         m = _DEPARTMENT.search(info or "") or _DEPARTMENT.search(page_text()[:3000])
         department = m.group(1) if m else None
     extra: dict[str, object] = {}
-    if not body and "NewsvoteDWR.getNewsLinkUrl" in page.text:
+    if _LINK_TYPE in page.text and (body_node is None or not body):
         extra["link_only"] = True  # VSB link-type news: the article lives elsewhere
     body_html = None
     if body_node is not None:
@@ -422,7 +366,7 @@ def parse_detail(page: Page, entry: Entry, sel: Selectors) -> RawPost:
         body_html=body_html,
         department=department,
         attachments=_attachments(root, page.url, sel.detail.get("attachments", "")),
-        column=_breadcrumb(root),
+        column=breadcrumb(root),
         extra=extra,
     )
 
@@ -439,10 +383,10 @@ class HtmlSettings(WebSettings):
 
     _p = field_validator("preset")(known_preset)
 
-    def problems(self) -> list[str]:
-        found = super().problems()
-        lacking = preset_problem(self.preset, self.list_)
-        return [*found, lacking] if lacking else found
+    @property
+    def bare(self) -> bool:
+        """Neither a preset nor an entry selector: the list is found by its shape (`connectors.discover`)."""
+        return self.preset is None and (self.list_ is None or self.list_.entry is None)
 
 
 def html_settings(ctx: FetchContext) -> HtmlSettings:
@@ -561,6 +505,7 @@ class ListWalk:
         self.standing = list(self.saved.findings)
         self.findings: list[str] = []
         self.detected: dict[str, str | None] | None = None
+        self.auto: dict[str, Any] | None = None  # a bare-URL channel's discovery, as page 1 confirmed it
         self.parsed_first = False
         self.today = local_now().date()
         # Until one walk has reached the end of the list (`walked`), every sync walks on to the end —
@@ -627,7 +572,7 @@ class ListWalk:
             self.first = page
         root = parse_html(page.text)
         entries = yield from self._entries(root, page)
-        nxt = next_page(root, page, self.home, self.sel, self.number)
+        nxt = next_page(root, page, self.home, self.sel, self.number, self.count.pages if self.count else None)
         self.pages_read += 1
         self.rows += len(entries)
         if not entries:
@@ -641,6 +586,11 @@ class ListWalk:
             self.url, self.number = nxt, self.number + 1
             return True
         self.empty_run = 0
+        if self.sel.pages and self.number > 1 and all(e.key in self.seen for e in entries):
+            # A numbered page past the list's end that answers with a page already read (`?page=9`
+            # served as page 1 or as the last page): the list ends here.
+            self.ended = True
+            return False
         self._resolve_month_days(entries)
         go_on = yield from self._read_page(entries, nxt)
         if go_on:
@@ -653,10 +603,12 @@ class ListWalk:
         if self.number == 1:
             self.count = list_count(root, page.text)
             self.parsed_first = True
+        if self.channel.bare and self.number == 1:
+            return (yield from self._bare_entries(root, page))
         entries = list_entries(root, page.url, self.sel)
         if entries or self.number != 1:
             return entries
-        found, note = _redetect(root, self.sel)
+        found, note = _redetect(root, page.url, self.sel)
         if note:
             configured, self.sel = self.sel.entry_configured, found
             entries = list_entries(root, page.url, self.sel)
@@ -669,6 +621,42 @@ class ListWalk:
             title = node_text(title_node) if title_node is not None else "无 <title>"
             raise ChannelError(msg.list_empty(self.sel.entry or "", page.url, title))
         return entries
+
+    def _bare_entries(self, root: Element, page: Page) -> Generator[Item, None, list[Entry]]:
+        """Page 1 of a bare-URL channel: read with what the last discovery recorded while the page
+        still matches it (at least half the entries it found then); else discovered afresh — and,
+        when a recorded list stopped matching, the run says what changed."""
+        from connectors.discover import discover
+
+        recorded = self.saved.auto
+        entries = list_entries(root, page.url, self.sel) if self.sel.entry else []
+        had = int(recorded.get("entries") or 0) if recorded else 0
+        if recorded and entries and len(entries) >= had // 2:
+            self.auto = recorded
+            return entries
+        found = discover(page, self._other_page)
+        if found is None or not found.entries:
+            title_node = root.find(".//title")
+            raise ChannelError(msg.list_not_found(page.url, node_text(title_node) if title_node is not None else "无"))
+        if recorded:
+            before = str(recorded.get("entry") or f"预设 {recorded.get('preset')}")
+            now = found.selectors.get("entry") or f"预设 {found.preset}"
+            # Said once, in this run: the new record is what this very parse confirmed, so it is not
+            # a finding that stands (a 304 next time has nothing to repeat).
+            yield Skipped(page.url, msg.list_changed(before, had, len(entries), now, len(found.entries)))
+        self.auto = found.as_record()
+        self.sel = auto_selectors(self.channel, self.auto)
+        self.fingerprint = f"{_digest(selectors_for(self.channel))}~{_digest(self.sel)}"
+        return list_entries(root, page.url, self.sel)
+
+    def _other_page(self, url: str) -> Page | None:
+        """One more page of the site for discovery (None when it cannot be read: detection goes on without it)."""
+        if not host_allowed(url, self.hosts):
+            return None
+        try:
+            return fetch_page(self.ctx.http, url, hosts=self.hosts, max_bytes=self.ctx.max_bytes)
+        except FetchError:
+            return None
 
     def _resolve_month_days(self, entries: list[Entry]) -> None:
         ceiling: date | None = None  # [MM-DD] list dates: newest first, so never after the entry above
@@ -719,6 +707,7 @@ class ListWalk:
         saved.walked = saved.walked or self.ended
         if self.parsed_first:  # page 1 read afresh: its findings replace the standing ones
             saved.findings, saved.parsed_with, saved.detected = self.findings, self.fingerprint, self.detected
+            saved.auto = self.auto
         if self.count is not None:
             saved.site_total = self.count.total if self.count.total is not None else saved.site_total
             saved.site_pages = self.count.pages if self.count.pages is not None else saved.site_pages
@@ -735,12 +724,15 @@ DETECTED_FIELDS = ("entry", "scope", "link", "title", "date", "next")
 
 
 def effective_selectors(channel: HtmlSettings, data: dict[str, object]) -> tuple[Selectors, str]:
-    """The channel's selectors — with the detected ones the office accepted (`xxgk accept`), while
-    the config is the one they were accepted for — and a fingerprint of what they were made from."""
-    import hashlib
-
+    """The channel's selectors — for a bare-URL channel, those its last discovery recorded (`auto`);
+    else with the detected ones the office accepted (`xxgk accept`), while the config is the one
+    they were accepted for — and a fingerprint of what they were made from."""
     sel = selectors_for(channel)
-    configured = hashlib.sha1(repr(sel).encode()).hexdigest()[:16]
+    configured = _digest(sel)
+    auto = data.get("auto")
+    if channel.bare and isinstance(auto, dict):
+        sel = auto_selectors(channel, auto)
+        return sel, f"{configured}~{_digest(sel)}"
     accepted = data.get("accepted")
     if isinstance(accepted, dict) and accepted.get("for") == configured:
         def text(name: str) -> str | None:
@@ -749,18 +741,36 @@ def effective_selectors(channel: HtmlSettings, data: dict[str, object]) -> tuple
 
         sel = replace(sel, entry=text("entry") or sel.entry, scope=text("scope"), link=text("link") or sel.link,
                       title=text("title"), date=text("date"), next=text("next"))
-        return sel, f"{configured}+{hashlib.sha1(repr(sel).encode()).hexdigest()[:16]}"
+        return sel, f"{configured}+{_digest(sel)}"
     return sel, configured
 
 
-def _redetect(root: Element, sel: Selectors) -> tuple[Selectors, str | None]:
+def _digest(sel: Selectors) -> str:
+    import hashlib
+
+    return hashlib.sha1(repr(sel).encode()).hexdigest()[:16]
+
+
+def auto_selectors(channel: HtmlSettings, record: dict[str, Any]) -> Selectors:
+    """A bare-URL channel's selectors: what discovery recorded, under any key the config gives itself."""
+    from connectors.discover import LIST_KEYS
+
+    lst = {k: str(record[k]) for k in LIST_KEYS if record.get(k)}
+    if channel.list_ is not None:
+        lst.update({k: v for k, v in channel.list_.model_dump().items() if v is not None})
+    detail = {k: v for k, v in channel.detail.model_dump().items() if v is not None} if channel.detail else None
+    preset = record.get("preset")
+    return selectors_from(str(preset) if isinstance(preset, str) and preset else None, lst, detail)
+
+
+def _redetect(root: Element, page_url: str, sel: Selectors) -> tuple[Selectors, str | None]:
     """When the configured list selector finds nothing: the list found by its shape, and a
     note saying so (the run is partial until the config names the list again)."""
     from connectors.detect import detect_list
 
-    found = detect_list(root)
+    found = detect_list(root, page_url)
     if found is None:
         return sel, None
-    new = replace(sel, entry=found.entry, scope=None, link="a@href", title=found.title,
+    new = replace(sel, entry=found.entry, scope=None, link=found.link, title=found.title,
                   date=found.date, next=sel.next or found.next)
     return new, msg.list_found_by_shape(sel.entry or "", found.entry, found.entries)

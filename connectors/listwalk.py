@@ -43,6 +43,8 @@ class WalkState:
     - `site_total` / `site_pages`: what the list's first page says of its own size.
     - `findings` / `detected` / `parsed_with`: what the last parse of page 1 found wrong with the
       selectors, the selectors it detected instead, and the fingerprint of the selectors it used.
+    - `auto`: a bare-URL channel's list as discovery found it (preset or selectors, and how many
+      entries page 1 had); re-checked on every read of page 1.
     """
 
     walked: bool = False
@@ -54,6 +56,7 @@ class WalkState:
     findings: list[str] = field(default_factory=list)
     detected: dict[str, str | None] | None = None
     parsed_with: str | None = None
+    auto: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> WalkState:
@@ -61,7 +64,7 @@ class WalkState:
             value = data.get(name)
             return int(value) if isinstance(value, (int, float, str)) and str(value).isdigit() else None
 
-        detected = data.get("detected")
+        detected, auto = data.get("detected"), data.get("auto")
         return cls(walked=bool(data.get("walked")),
                    backfill_next=data.get("backfill_next") or None,
                    backfill_page=number("backfill_page") or 1,
@@ -70,7 +73,8 @@ class WalkState:
                    site_pages=number("site_pages"),
                    findings=[str(f) for f in data.get("findings") or []],
                    detected=dict(detected) if isinstance(detected, dict) else None,
-                   parsed_with=data.get("parsed_with") or None)
+                   parsed_with=data.get("parsed_with") or None,
+                   auto=dict(auto) if isinstance(auto, dict) else None)
 
     def into(self, data: dict[str, Any]) -> dict[str, Any]:
         """`data` with this walk's fields written over it (an unset field leaves no key)."""
@@ -79,7 +83,7 @@ class WalkState:
                                   "backfill_page": self.backfill_page if self.backfill_next else None,
                                   "walk_to": self.walk_to or None, "site_total": self.site_total,
                                   "site_pages": self.site_pages, "findings": self.findings or None,
-                                  "detected": self.detected, "parsed_with": self.parsed_with}
+                                  "detected": self.detected, "parsed_with": self.parsed_with, "auto": self.auto}
         out.update({k: v for k, v in values.items() if v is not None})
         return out
 

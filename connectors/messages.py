@@ -61,6 +61,37 @@ def list_found_by_shape(selector: str, found: str, entries: int) -> str:
             f"（{entries} 条）并照此读取：请设置 [channel.list] entry = \"{found}\"，或在渠道页接受识别出的选择器")
 
 
+# -- finding a list from its URL alone ---------------------------------------------------------------
+def chrome_set_aside(shape: str, links: int) -> str:
+    return f"`{shape}` 的 {links} 个链接在本站另一页上重复出现（菜单、侧栏或页脚）：不当作列表"
+
+
+def preset_confirmed(preset: str, entries: int) -> str:
+    return f"页面是 {preset} 站点，预设 {preset} 读到了按结构找到的列表（{entries} 条）"
+
+
+def preset_unconfirmed(cms: str) -> str:
+    return f"页面像 {cms} 站点，但预设 {cms} 没有读到主列表：按页面结构读取"
+
+
+def pager_not_found(pages: int) -> str:
+    return f"列表自报共 {pages} 页，但没有找到翻页方式：请设置 [channel.list] next 或 pages"
+
+
+def page_two_unread(url: str) -> str:
+    return f"第 2 页 {url} 上，同样的选择器没有读到条目：请检查 [channel.list] next 或 pages"
+
+
+def list_changed(before: str, had: int, now: int, found: str, entries: int) -> str:
+    return (f"列表的结构变了：上次识别的 `{before}`（{had} 条）现在只读到 {now} 条；"
+            f"已按页面结构重新找到列表 `{found}`（{entries} 条）并照此读取，请核对本次同步的文章")
+
+
+def list_not_found(url: str, title: str) -> str:
+    return (f"{url}（页面标题：{title}）上没有找到三条以上带标题的链接列表：这是栏目的列表页吗？"
+            "请对该页运行 xxgk probe，或设置 [channel.list] entry")
+
+
 def not_rechecked(finding: str) -> str:
     return f"{finding}（未重新检查：列表页返回 304 未修改，上次解析的这一发现仍然成立）"
 

@@ -48,8 +48,14 @@ class ListSelectors(Strict):
     @field_validator("pages")
     @classmethod
     def _pages_template(cls, v: str | None) -> str | None:
-        if v is not None and "{n}" not in v:
-            raise ValueError(f'a page-URL template containing "{{n}}", got {v!r}')
+        if v is not None:
+            wanted = 'a page-URL template with "{n}", "{p}" or "{down}" (and no other braces)'
+            try:
+                v.format(n=1, p=2, down=3)
+            except (KeyError, IndexError, ValueError):
+                raise ValueError(f"{wanted}, got {v!r}") from None
+            if not any(k in v for k in ("{n}", "{p}", "{down}")):
+                raise ValueError(f"{wanted}, got {v!r}")
         return v
 
 
@@ -179,25 +185,20 @@ def known_preset(name: str | None) -> str | None:
     return name
 
 
-def preset_problem(preset: str | None, lst: ListSelectors | None) -> str | None:
-    """Why a list channel's selectors are incomplete (None when they are not)."""
-    if preset is None and (lst is None or lst.entry is None):
-        what = "`entry` in [channel.list]" if lst is not None else "`[channel.list]` selectors"
-        return (f"missing {what} or `preset` (one of: {', '.join(PRESETS)}) "
-                "— the connector must know where the entries are")
-    return None
-
-
 def selectors_for(channel: PagedChannel) -> Selectors:
     """The channel's effective selectors: preset, overridden key by key by the config."""
-    preset: dict[str, dict[str, Any]] = PRESETS.get(channel.preset or "", {"list": {}, "detail": {}})
-    lst: dict[str, str | None] = dict(preset["list"])
-    if channel.list_ is not None:
-        lst.update({k: v for k, v in channel.list_.model_dump().items() if v is not None})
-    detail = dict(GENERIC_DETAIL)
-    detail.update({k: v for k, v in preset["detail"].items() if v})
-    if channel.detail is not None:
-        detail.update({k: v for k, v in channel.detail.model_dump().items() if v is not None})
+    lst = {k: v for k, v in channel.list_.model_dump().items() if v is not None} if channel.list_ else None
+    detail = {k: v for k, v in channel.detail.model_dump().items() if v is not None} if channel.detail else None
+    return selectors_from(channel.preset, lst, detail,
+                          configured=channel.list_ is not None and channel.list_.entry is not None)
+
+
+def selectors_from(preset_name: str | None, lst_keys: dict[str, str] | None, detail_keys: dict[str, str] | None = None,
+                   *, configured: bool = False) -> Selectors:
+    """Selectors from a preset's name and `[channel.list]` / `[channel.detail]` keys over it."""
+    preset: dict[str, dict[str, Any]] = PRESETS.get(preset_name or "", {"list": {}, "detail": {}})
+    lst: dict[str, str | None] = {**preset["list"], **(lst_keys or {})}
+    detail = {**GENERIC_DETAIL, **{k: v for k, v in preset["detail"].items() if v}, **(detail_keys or {})}
     return Selectors(
         entry=str(lst.get("entry") or ""),
         scope=lst.get("scope"),
@@ -207,5 +208,5 @@ def selectors_for(channel: PagedChannel) -> Selectors:
         next=lst.get("next"),
         pages=lst.get("pages"),
         detail=detail,
-        entry_configured=channel.list_ is not None and channel.list_.entry is not None,
+        entry_configured=configured,
     )

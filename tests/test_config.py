@@ -101,9 +101,13 @@ kind = "wechat"
     assert any('id="wx"' in p and "missing required key `path`" in p for p in found)
 
 
-def test_a_web_channel_needs_selectors_or_a_preset() -> None:
-    found = problems('[[channel]]\nid = "x"\nkind = "html"\nurl = "https://a.edu.cn/x.htm"\n')
-    assert any("preset" in p and "[channel.list]" in p for p in found)
+def test_a_web_channel_needs_only_its_url() -> None:
+    """A bare URL is a channel (its list is found at the first sync); without a URL it is none."""
+    for kind in ("html", "procurement"):
+        cfg = parse_config(f'[[channel]]\nid = "x"\nkind = "{kind}"\nurl = "https://a.edu.cn/x.htm"\n', Path("c.toml"))
+        assert cfg.channels[0].url == "https://a.edu.cn/x.htm"
+    found = problems('[[channel]]\nid = "x"\nkind = "html"\n')
+    assert any("url" in p for p in found)
     cfg = parse_config('[[channel]]\nid = "x"\nkind = "html"\nurl = "https://a.edu.cn/x.htm"\npreset = "vsb"\n',
                        Path("c.toml"))
     assert cfg.channels[0].preset == "vsb"
@@ -151,9 +155,10 @@ def test_one_preset_key_overridden_keeps_the_others() -> None:
     assert sel.date == "span"
     assert (sel.entry, sel.link, sel.next) == (PRESETS["vsb"]["list"]["entry"], PRESETS["vsb"]["list"]["link"],
                                                PRESETS["vsb"]["list"]["next"])
-    found = problems('[[channel]]\nid = "x"\nkind = "html"\nurl = "https://a.edu.cn/x.htm"\n'
-                     '  [channel.list]\n  date = "span"\n')
-    assert any("`entry` in [channel.list] or `preset`" in p for p in found)
+    # Keys without `entry` or a preset: the list is found by its shape, these keys stand over what is found.
+    bare = parse_config('[[channel]]\nid = "x"\nkind = "html"\nurl = "https://a.edu.cn/x.htm"\n'
+                        '  [channel.list]\n  date = "span"\n', Path("c.toml")).channels[0]
+    assert isinstance(bare, HtmlSettings) and bare.bare and selectors_for(bare).date == "span"
 
 
 def test_an_unknown_preset_names_the_known_ones() -> None:

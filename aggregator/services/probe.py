@@ -21,9 +21,9 @@ from aggregator.clock import iso_local, to_store
 from aggregator.config import HttpConfig
 from aggregator.pipeline.sync import RequestCounter, make_http_client
 from connectors.base import ChannelError
-from connectors.detect import detect_list, fingerprint
-from connectors.dom import Element
-from connectors.html import HtmlSettings, list_count, list_entries, next_page, parse_detail, parse_html
+from connectors.discover import discover
+from connectors.dom import Element, node_text, select_node
+from connectors.html import HtmlSettings, list_count, list_entries, parse_detail, parse_html
 from connectors.http import FetchError, Page, fetch_page, host_allowed, site_host
 from connectors.listwalk import Entry
 from connectors.presets import Selectors, selectors_for
@@ -68,25 +68,63 @@ def _toml_value(value: object) -> str:
     return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a TOML basic string
 
 
-def channel_id_for(url: str) -> str:
-    """A config id from the URL: `https://www.x.edu.cn/xwzx/tzgg.htm` → `tzgg`.
+_GENERIC_STEMS = frozenset({"index", "list", "default", "moreinfo", "more", "main", "channels", "channel", "col",
+                            "lists", "page", "home", "content", "article", "articles", "category"})
+
+
+def channel_id_for(url: str, name: str | None = None) -> str:
+    """A config id a person would choose: the list's own path word (`…/xwzx/tzgg.htm` → `tzgg`), else
+    the initials of the column's name in pinyin (通知公告 → `tzgg`); never a host or a long number.
 
     >>> channel_id_for("https://yz.example.edu.cn/zsxx/sszs.htm")
     'sszs'
+    >>> channel_id_for("http://127.0.0.1:8000/channels/12.html", "通知公告")
+    'tzgg'
     """
-    parts = urlsplit(url)
-    stem = parts.path.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0].lower()
-    stem = re.sub(r"[^a-z0-9-]+", "-", stem).strip("-")
-    if not stem or stem in ("index", "list", "default"):
-        stem = re.sub(r"[^a-z0-9-]+", "-", (parts.hostname or "site").split(".")[0].lower()).strip("-")
-    return stem or "channel"
+    segments = [s.split(".", 1)[0].lower() for s in urlsplit(url).path.split("/") if s]
+    for word in reversed(segments[-2:]):
+        if re.fullmatch(r"[a-z][a-z-]{1,19}", word) and word not in _GENERIC_STEMS:
+            return word
+    if name:
+        from pypinyin import Style, lazy_pinyin
+
+        initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
+        initials = re.sub(r"[^a-z0-9]+", "", initials)
+        if len(initials) >= 2:
+            return initials[:20]
+    return "channel"
+
+
+def column_name(root: Element) -> str | None:
+    """The column's name as the page states it: the breadcrumb's last part, else `<title>`'s first."""
+    from connectors.html import breadcrumb
+
+    crumb = breadcrumb(root)
+    if crumb:
+        return crumb.split(">")[-1].strip() or None
+    head = root.find(".//title")
+    if head is None:
+        return None
+    first = re.split(r"\s*[-_|｜—–]+\s*", node_text(head).strip())[0]
+    return first or None
 
 
 def probe(url: str, *, kind: str = "html", http: HttpConfig | None = None) -> ProbeResult:
-    """Probe a list page; raises `ChannelError` with a readable reason when it cannot be read."""
+    """Probe a list page; raises `ChannelError` with a readable reason when it cannot be read.
+
+    The block proposed is the one a bare-URL channel would record (`connectors.discover`), tried
+    here: what it reads on page 1 (and page 2) is what `entries` shows."""
     http = http or HttpConfig()
     host = site_host(url)
     with make_http_client(http, RequestCounter()) as client:
+        def fetch(address: str) -> Page | None:
+            if not host_allowed(address, [host]):
+                return None
+            try:
+                return fetch_page(client, address, hosts=[host], max_bytes=http.max_bytes)
+            except FetchError:
+                return None
+
         try:
             page = fetch_page(client, url, hosts=[host], max_bytes=http.max_bytes)
         except FetchError as exc:
@@ -94,60 +132,49 @@ def probe(url: str, *, kind: str = "html", http: HttpConfig | None = None) -> Pr
         if page.status == 404:
             raise ChannelError(f"{url} 返回 HTTP 404：请检查网址")
         root = parse_html(page.text)
-        cms = fingerprint(page.text)
-        notes: list[str] = []
-        channel, sel, entries = _list_block(root, page, url, kind, cms, notes)
-        nxt = next_page(root, page, url, sel, 1)
-        count = list_count(root, page.text)
-        if nxt is None and count.pages not in (None, 1):
-            notes.append(f"列表自报共 {count.pages} 页，但没有找到“下一页”链接："
-                         "请设置 [channel.list] next 或 pages")
-        pages = _detail_pages(client, entries[:DETAILS_READ], host, http, notes)
-        _detail_selectors(pages, entries[:DETAILS_READ], sel, channel, notes)
+        found = discover(page, fetch)
+        if found is None or not found.entries:
+            title = root.find(".//title")
+            raise ChannelError(msg.list_not_found(url, node_text(title) if title is not None else "无"))
+        name = column_name(root)
+        channel: dict[str, Any] = {"id": channel_id_for(url, name), **({"name": name} if name else {}),
+                                   "kind": kind, "url": url, **found.config()}
+        notes = list(found.notes)
+        sel = _tried(channel, root, page, found.entries)
+        pages = _detail_pages(client, found.entries[:DETAILS_READ], host, http, notes)
+        _detail_selectors(pages, found.entries[:DETAILS_READ], sel, channel, notes)
         if "detail" in channel:
-            sel = selectors_for(HtmlSettings.model_validate({**channel, "id": "probe", "kind": "html"}))
-        out = _sample(entries, pages, sel, notes)
-    return ProbeResult(url=url, cms=cms, channel=channel, entries=out, site_total=count.total, next_page=nxt,
-                       notes=notes)
+            sel = _tried(channel, root, page, found.entries)
+        out = _sample(found.entries, pages, sel, notes)
+    count = list_count(root, page.text)
+    return ProbeResult(url=url, cms=found.cms, channel=channel, entries=out, site_total=count.total,
+                       next_page=found.page2, notes=notes)
 
 
-def _list_block(root: Element, page: Page, url: str, kind: str, cms: str | None,
-                notes: list[str]) -> tuple[dict[str, Any], Selectors, list[Entry]]:
-    """The channel block for the list (the preset's, when it finds at least three entries; else the
-    list found by its shape), its selectors, and the entries they read."""
-    channel: dict[str, Any] = {"id": channel_id_for(url), "kind": kind, "url": url}
-    sel = selectors_for(HtmlSettings(id="probe", kind="html", url=url, preset=cms))
-    entries = list_entries(root, page.url, sel) if sel.entry else []
-    if cms:
-        channel["preset"] = cms
-    if len(entries) >= 3:
-        notes.append(f"预设 {cms} 找到了列表（{len(entries)} 条）")
-        return channel, sel, entries
-    found = detect_list(root)
-    if found is None:
-        raise ChannelError(f"{url} 上没有找到带标题的链接列表：这是栏目的列表页吗？"
-                           "少于三条的列表无法与菜单区分")
-    listed = found.as_config()
-    if cms and sel.next:
-        listed.pop("next", None)  # the preset's pager already reads this CMS's pager
-    channel["list"] = listed
-    sel = selectors_for(HtmlSettings.model_validate({**channel, "id": "probe", "kind": "html"}))
-    notes.append(f"按页面结构找到列表 `{found.entry}`：{found.entries} 条，其中 {found.dated} 条链接旁有日期")
-    return channel, sel, list_entries(root, page.url, sel)
+def _tried(channel: dict[str, Any], root: Element, page: Page, expected: list[Entry]) -> Selectors:
+    """The block's selectors, run on the page: they must read exactly what discovery found."""
+    block = {k: v for k, v in channel.items() if k != "name"}
+    sel = selectors_for(HtmlSettings.model_validate({**block, "id": "probe", "kind": "html"}))
+    read = [e.url for e in list_entries(root, page.url, sel)]
+    if read != [e.url for e in expected]:
+        raise ChannelError(f"{page.url}：按页面结构找到的列表无法用选择器复现（{len(read)} ≠ {len(expected)} 条）："
+                           "请手工设置 [channel.list] entry")
+    return sel
 
 
 def _sample(entries: list[Entry], pages: dict[str, Page], sel: Selectors, notes: list[str]) -> list[dict[str, Any]]:
     """What a sync would store from the list: the first entries read from their detail pages."""
     out: list[dict[str, Any]] = []
     for entry in entries[:DETAILS_READ]:
-        post_title, when, detail = entry.title, entry.date, "list"
+        post_title, when, detail, body = entry.title, entry.date, "list", None
         detail_page = pages.get(entry.url)
         if detail_page is not None:
             post = parse_detail(detail_page, entry, sel)
-            post_title, when, detail = post.title, post.published_at, "detail"
+            post_title, when, detail, body = post.title, post.published_at, "detail", post.body
             if not post.body:
                 notes.append(f"{entry.url} 上没有找到正文：请设置 [channel.detail] body")
-        out.append({"title": post_title, "url": entry.url, "read_from": detail, "published_at": _iso(when)})
+        out.append({"title": post_title, "url": entry.url, "read_from": detail, "published_at": _iso(when),
+                    **({"body": body[:200]} if body else {})})
     out.extend({"title": e.title, "url": e.url, "read_from": "list", "published_at": _iso(e.date)}
                for e in entries[DETAILS_READ:])
     if not any(e["published_at"] for e in out):
@@ -177,16 +204,18 @@ def _detail_selectors(pages: dict[str, Page], entries: list[Any], sel: Any, chan
                       notes: list[str]) -> None:
     """When the generic detail selectors find no article text on the sampled detail pages, find the
     block that holds it on each and, if the pages agree, write it as `[channel.detail] body`."""
-    from connectors.detect import detect_body
+    from connectors.detect import body_node, detect_body
 
     found: list[str | None] = []
     for entry in entries:
         page = pages.get(entry.url)
         if page is None:
             continue
-        if parse_detail(page, entry, sel).body:
+        root = parse_html(page.text)
+        node = select_node(root, sel.detail.get("body"))
+        if node is not None and node is body_node(root):
             return  # the generic selectors read this site's articles
-        found.append(detect_body(parse_html(page.text)))
+        found.append(detect_body(root))
     agreed = {f for f in found if f}
     if len(agreed) == 1 and all(found):
         body = agreed.pop()

@@ -1,0 +1,162 @@
+"""Reading a list page: its tree, its entries by the channel's selectors, what it says of its own
+size, and where the next page is. Below the html connector, list detection (`connectors.discover`)
+and `xxgk probe`, which all read lists the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+
+from connectors.base import ChannelError
+from connectors.dates import parse_date
+from connectors.dom import Element, candidates, in_sidebar, node_text, select_node, select_value
+from connectors.http import Page
+from connectors.listwalk import Entry, ListCount
+from connectors.presets import Selectors
+from connectors.urls import canonical_url
+
+# A list anchor that wraps a heading, a date and an excerpt: the heading is the title.
+_ANCHOR_HEADING = "h4, h3, h2, h5, .title, .tit"
+# Page counts of JS pagers: ccgp `Pager({size:N, …})`, TRS `createPageHTML(N, cur, …)`.
+_PAGER_SIZE = re.compile(r"(?:Pager\(\s*\{\s*size\s*:|createPageHTML\(|\bcountPage\s*=)\s*(\d+)")
+_NOISE = ("script", "style", "noscript", "iframe", "input", "select", "button", "textarea")
+
+
+def entry_key(url: str) -> str:
+    """A list entry's key: its canonical URL without the scheme. VSB publishes
+    one article as `info/{tree}/{news}.htm` and as `content.jsp?…wbtreeid=&wbnewsid=`;
+    both key as the `info/` URL.
+
+    >>> entry_key("https://www.example.edu.cn/content.jsp?urltype=news.NewsContentUrl&wbtreeid=1331&wbnewsid=30031")
+    'www.example.edu.cn/info/1331/30031.htm'
+    """
+    parts = urlsplit(url)
+    if parts.path.endswith("content.jsp"):
+        q = parse_qs(parts.query)
+        if "wbtreeid" in q and "wbnewsid" in q:
+            root = parts.path.rsplit("/", 1)[0] + "/"
+            url = f"{parts.scheme}://{parts.netloc}{root}info/{q['wbtreeid'][0]}/{q['wbnewsid'][0]}.htm"
+    # Without the scheme: a site moving from http to https keeps its posts' keys.
+    return canonical_url(url).split("://", 1)[-1]
+
+
+# Hanweb JCMS lists carry a page's records as HTML inside `<script type="text/xml"><datastore>`,
+# rendered by its jpage widget: they are the list, so they are kept as elements.
+_DATASTORE = re.compile(r"<script[^>]*>\s*<datastore>(.*?)</datastore>\s*</script>", re.S | re.I)
+_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
+
+
+def _datastore(m: re.Match[str]) -> str:
+    return '<div class="datastore">' + "".join(_RECORD.findall(m.group(1))) + "</div>"
+
+
+def parse_html(text: str) -> Element:
+    """A page's tree, with scripts, styles and form controls removed (their text is never content)."""
+    if "<datastore>" in text:
+        text = _DATASTORE.sub(_datastore, text)
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        root = lxml.html.document_fromstring("<html><body></body></html>")
+    for el in list(root.iter(*_NOISE)):
+        el.drop_tree()
+    return root
+
+
+def list_entries(root: Element, page_url: str, sel: Selectors) -> list[Entry]:
+    """The entries of the main list, in page order; sidebars and filler rows dropped."""
+    scope = root
+    if sel.scope:
+        found = select_node(root, sel.scope)
+        if found is None:
+            raise ChannelError(f"scope selector `{sel.scope}` matched nothing on {page_url} — did the site change?")
+        scope = found
+    nodes: list[Element] = []
+    for n, _ in candidates(scope, sel.entry):  # alternatives may match the same rows twice
+        if not any(n is m for m in nodes) and not in_sidebar(n):
+            nodes.append(n)
+    groups: dict[str, list[Element]] = {}
+    tree = root.getroottree()
+    for n in nodes:  # the main list is the largest group of siblings
+        parent = n.getparent()
+        groups.setdefault(tree.getpath(parent) if parent is not None else "", []).append(n)
+    if len(groups) > 1:
+        nodes = max(groups.values(), key=len)
+    link_css = sel.link.rsplit("@", 1)[0] if "@" in sel.link else sel.link
+    entries = []
+    for node in nodes:
+        href = select_value(node, sel.link)
+        if not href or href.startswith(("javascript:", "#", "mailto:")):
+            continue  # separator rows, empty tables
+        url = urljoin(page_url, href.strip())
+        title = (select_value(node, sel.title) or select_value(node, f"{link_css} {_ANCHOR_HEADING}")
+                 or (select_value(node, link_css) if link_css else _own_title(node, sel.date)) or "")
+        when = parse_date(select_value(node, sel.date))
+        if when is None:  # the date before the link, split over two elements, or bare text beside it
+            when = parse_date(node_text(node).replace(title, " ")) if title else None
+        entries.append(Entry(url, title, when, entry_key(url)))
+    return entries
+
+
+def _own_title(node: Element, date_spec: str | None) -> str:
+    """The title of an entry that is itself the link (`<a href><span>2025-06-30</span>标题</a>`):
+    its text without the element holding the date."""
+    text = node_text(node)
+    when = select_node(node, date_spec) if date_spec else None
+    if when is not None and when is not node:
+        text = text.replace(node_text(when), " ")
+    return " ".join(text.split())
+
+
+# What a list page says of its own size: VSB/WebPlus "共62条", "总记录数：62", "共7页", the pager's "1/7".
+_TOTAL = re.compile(r"(?:共\s*(\d+)\s*条|总共\s*(\d+)\s*(?:条|记录|篇)|总(?:记录数|条数|数)\s*[:：]?\s*(\d+)"
+                    r"|记录总数\s*[:：]?\s*(\d+))")
+_PAGES = re.compile(r"(?:共\s*(\d+)\s*页|(?<![\d/.-])1\s*/\s*(\d+)(?![\d/.-]))")
+_PAGER = etree.XPath("//*[contains(@class, 'pb_sys') or contains(@class, 'pag') or contains(@class, 'fanye')"
+                     " or contains(@id, 'fanye') or contains(@class, 'p_t')]")
+
+
+def list_count(root: Element, page_text: str) -> ListCount:
+    """The size a list's first page states (the site's count is a check on ours).
+
+    >>> list_count(parse_html('<div class="pb_sys_common"><span class="p_t">共62条</span>'
+    ...            '<span class="p_t">1/7</span></div>'), "")
+    ListCount(total=62, pages=7)
+    """
+    pager_text = " ".join(node_text(n) for n in _PAGER(root))
+    total = pages = None
+    m = _TOTAL.search(pager_text) or _TOTAL.search(node_text(root)[-3000:])
+    if m:
+        total = int(next(g for g in m.groups() if g))
+    m = _PAGES.search(pager_text)
+    if m:
+        pages = int(next(g for g in m.groups() if g))
+    else:
+        js = _PAGER_SIZE.search(page_text)
+        pages = int(js.group(1)) if js else None
+    return ListCount(total, pages)
+
+
+def next_page(root: Element, page: Page, first_url: str, sel: Selectors, number: int,
+              pages: int | None = None) -> str | None:
+    """The URL of list page `number + 1`, or None after the last. A `pages` template numbers the
+    page it names from 0 (`{n}`: TRS `index_1.html` is page 2), from 1 (`{p}`: `list2.htm`), or
+    down from the last (`{down}`: VSB's `xxyw/6.htm` is page 2 of 7); `pages` is the list's own count."""
+    if sel.pages:
+        size = _PAGER_SIZE.search(page.text)
+        last = int(size.group(1)) if size else pages
+        if last and number >= last:
+            return None
+        if "{down}" in sel.pages and not last:
+            return None
+        return urljoin(first_url, sel.pages.format(n=number, p=number + 1, down=(last or 0) - number))
+    href = select_value(root, sel.next)
+    if not href or href.startswith("javascript:"):
+        return None
+    url = urljoin(page.url, href)
+    return None if url == page.url else url
+

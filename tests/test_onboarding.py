@@ -1,0 +1,198 @@
+"""A channel from its list page's address alone, and `probe` proposing only what it has tried.
+
+The sites are the sample families of `aggregator/demo/families.py` (CMSs no preset knows, each in
+a site template with a top menu, its phone twin, a same-template sidebar and footer links),
+served from a real HTTP server on loopback. What a post must be is what the site was built from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aggregator.config import HttpConfig, parse_config
+from aggregator.demo.families import FAMILIES, Family, family_posts
+from aggregator.demo.server import SampleServer, html
+from aggregator.services.probe import probe
+from aggregator.services.sync import sync
+from storage.store import Store
+
+HEAD = '[store]\nurl = "{store}"\n[http]\nper_host_interval = 0.0\n'
+NAMES = [make.__name__ for make in FAMILIES]
+
+
+@pytest.fixture(params=NAMES)
+def family(request: pytest.FixtureRequest) -> Iterator[tuple[Family, SampleServer]]:
+    fam = next(make for make in FAMILIES if make.__name__ == request.param)()
+    with SampleServer(fam.pages) as server:
+        yield fam, server
+
+
+def bare(channel_id: str, url: str) -> str:
+    return f'[[channel]]\nid = "{channel_id}"\nkind = "html"\nurl = "{url}"\n'
+
+
+def stored(store: Store, channel: str) -> dict[str, tuple[str, object, str]]:
+    """key → (title, date, body) of a channel's posts."""
+    out = {}
+    for row in store.posts.iter_rows():
+        if row["channel_id"] == channel:
+            post = store.posts.get(channel, row["key"])
+            assert post is not None
+            out[post.url] = (post.title, post.published_at, post.body or "")
+    return out
+
+
+def expected(fam: Family, server: SampleServer, store: Store, channel: str) -> None:
+    """Every post the site lists, with its exact title, its date and its whole article text."""
+    got = stored(store, channel)
+    assert len(got) == len(fam.posts) == fam.total
+    titles = {title: (when, body) for title, when, body in got.values()}
+    for p in fam.posts:
+        assert p.title in titles, (fam.name, p.title, sorted(titles)[:3])
+        when, body = titles[p.title]
+        assert when is not None and when.date() == p.published.date(), (fam.name, p.title, when)
+        assert all(par in body for par in p.paragraphs), (fam.name, p.title, body[:200])
+        assert "友情链接" not in body and "学校简介" not in body  # no menu, no footer
+
+
+def test_a_bare_url_channel_stores_every_post_of_a_family_no_preset_knows(
+        family: tuple[Family, SampleServer], tmp_path: Path) -> None:
+    fam, server = family
+    store_url = f"sqlite:///{tmp_path / 'x.db'}"
+    cfg = parse_config(HEAD.format(store=store_url) + bare("col", server.url + fam.list_path), tmp_path / "c.toml")
+    with Store.open(store_url) as store:
+        [first] = sync(cfg, store, ["col"])
+        assert first.status == "ok", first.error
+        expected(fam, server, store, "col")
+        state = store.channels.load_state("col")
+        assert state is not None and state.data["auto"]["entries"] >= 3  # what was found is recorded
+        server.hits.clear()
+        [again] = sync(cfg, store, ["col"])  # incremental: page 1 answers 304, nothing else is read
+        assert again.status == "ok" and again.new == 0
+        assert sum(n for path, n in server.hits.items() if path != "/robots.txt") == 1
+        [full] = sync(cfg, store, ["col"], full=True)  # --full walks to the site's stated total
+        assert full.status == "ok", full.error
+        assert len(stored(store, "col")) == fam.total
+
+
+def test_probe_prints_a_block_that_syncs_exactly_what_the_bare_url_syncs(
+        family: tuple[Family, SampleServer], tmp_path: Path) -> None:
+    fam, server = family
+    found = probe(server.url + fam.list_path, http=HttpConfig(per_host_interval=0.0))
+    assert len(found.entries) >= 3 and all(e["title"] for e in found.entries)
+    assert found.channel["id"] not in ("127", "channel") and not found.channel["id"].isdigit()
+    block = found.toml().replace(f'id = "{found.channel["id"]}"', 'id = "probed"')
+    store_url = f"sqlite:///{tmp_path / 'x.db'}"
+    text = HEAD.format(store=store_url) + bare("col", server.url + fam.list_path) + block
+    cfg = parse_config(text, tmp_path / "c.toml")
+    with Store.open(store_url) as store:
+        results = {r.id: r for r in sync(cfg, store, ["col", "probed"])}
+        assert results["probed"].status == "ok", (results["probed"].error, block)
+        assert stored(store, "probed") == stored(store, "col")
+        expected(fam, server, store, "probed")
+
+
+def test_probe_names_the_column_by_its_own_words(tmp_path: Path) -> None:
+    from aggregator.demo.families import epoint, siteserver
+
+    for make, name, ident in ((siteserver, "通知公告", "tzgg"), (epoint, "工程建设", "gcjs")):
+        fam = make()
+        with SampleServer(fam.pages) as server:
+            found = probe(server.url + fam.list_path, http=HttpConfig(per_host_interval=0.0))
+        assert (found.channel["id"], found.channel.get("name")) == (ident, name)
+
+
+def test_a_sidebar_of_the_same_template_is_not_taken_for_the_list(tmp_path: Path) -> None:
+    """A sidebar built like the list, with dates and full titles, beside a main list without dates:
+    on its own the sidebar scores higher; page 2 shows it is the site's chrome."""
+    posts = family_posts(12, 4000)
+    hot = family_posts(7, 8000)
+
+    def page(items: list, k: int) -> str:
+        main = "".join(f'<li><a href="/info/{p.news_id}.htm">{p.title}</a></li>' for p in items)
+        side = "".join(f'<li><a href="/info/{p.news_id}.htm">{p.title}</a><span>{p.published:%Y-%m-%d}</span></li>'
+                       for p in hot)
+        nxt = '<a href="/list/2.htm">下一页</a>' if k == 1 else ""
+        return (f"<html><head><title>学院新闻</title></head><body><div class=col><ul class=news>{side}</ul></div>"
+                f"<div class=col><ul class=news>{main}</ul><div class=pg>{nxt}</div></div></body></html>")
+
+    pages = {"/list.htm": html(page(posts[:6], 1)), "/list/2.htm": html(page(posts[6:], 2))}
+    for p in [*posts, *hot]:
+        pages[f"/info/{p.news_id}.htm"] = html(f"<html><body><h1>{p.title}</h1><p>发布时间：{p.published:%Y-%m-%d}</p>"
+                                               f"<div class=text>{''.join(f'<p>{t}</p>' for t in p.paragraphs)}"
+                                               "</div></body></html>")
+    store_url = f"sqlite:///{tmp_path / 'x.db'}"
+    with SampleServer(pages) as server:
+        cfg = parse_config(HEAD.format(store=store_url) + bare("news", server.url + "/list.htm"), tmp_path / "c.toml")
+        with Store.open(store_url) as store:
+            [result] = sync(cfg, store, ["news"])
+            assert result.status == "ok", result.error
+            assert {t for t, _d, _b in stored(store, "news").values()} == {p.title for p in posts}
+
+
+def test_a_list_that_stops_matching_what_was_recorded_is_partial_and_says_what_changed(tmp_path: Path) -> None:
+    from aggregator.demo.families import siteserver
+
+    fam = siteserver()
+    store_url = f"sqlite:///{tmp_path / 'x.db'}"
+    with SampleServer(fam.pages) as server:
+        cfg = parse_config(HEAD.format(store=store_url) + bare("col", server.url + fam.list_path), tmp_path / "c.toml")
+        with Store.open(store_url) as store:
+            assert sync(cfg, store, ["col"])[0].status == "ok"
+            # A redesign: the list's rows become <div class="row"> in a <div class="news-list">.
+            for path, res in list(server.pages.items()):
+                if path.startswith("/channels/"):
+                    text = res.body.decode().replace('<div class="right"><div class="box"><h3>通知公告</h3><ul class="list">',
+                                                     '<div class="right"><div class="news-list">')
+                    text = text.replace("<li><a href=\"/contents", "<div class=\"row\"><a href=\"/contents")
+                    server.pages[path] = html(text.replace("</span></li>", "</span></div>"))
+            [changed] = sync(cfg, store, ["col"])
+            assert changed.status == "partial"
+            assert "列表的结构变了" in (changed.error or "") and "div.news-list" in (changed.error or "")
+            [after] = sync(cfg, store, ["col"])
+            assert after.status == "ok"
+            assert len(stored(store, "col")) == fam.total
+
+
+@pytest.fixture(scope="module")
+def dressed() -> Iterator[tuple[SampleServer, SampleServer]]:
+    """The preset families as built, and the same sites in a template with menus and a 热点 block."""
+    from aggregator.demo.families import with_chrome
+    from aggregator.demo.sites import sample_pages
+
+    with SampleServer(sample_pages()) as plain, SampleServer(with_chrome(sample_pages())) as chrome:
+        yield plain, chrome
+
+
+def by_path(store: Store, channel: str) -> set[tuple[str, str, object]]:
+    from urllib.parse import urlsplit
+
+    return {(urlsplit(url).path, title, when) for url, (title, when, _b) in stored(store, channel).items()}
+
+
+@pytest.mark.parametrize("channel", ["portal-news", "zsb-undergrad", "yjsy-admissions", "xxgk-notices", "jwc-notices",
+                                     "procurement-centre", "ccgp-results"])
+def test_on_the_preset_families_with_menus_and_sidebars_bare_url_and_probe_read_the_list(
+        channel: str, dressed: tuple[SampleServer, SampleServer], tmp_path: Path) -> None:
+    """A bare URL and probe's block, on a page with a phone menu and a same-template 热点 block
+    beside the list, store what the hand-written preset channel stores from the plain site."""
+    from aggregator.demo.families import SAMPLE_LISTS
+    from aggregator.demo.sites import sample_channels
+
+    plain, chrome = dressed
+    kind, path, _container = SAMPLE_LISTS[channel]
+    found = probe(chrome.url + path, kind=kind, http=HttpConfig(per_host_interval=0.0))
+    block = found.toml().replace(f'id = "{found.channel["id"]}"', 'id = "probed"')
+    store_url = f"sqlite:///{tmp_path / 'x.db'}"
+    text = (HEAD.format(store=store_url) + sample_channels(plain.url) + "\n" + block
+            + bare("bare", chrome.url + path).replace('kind = "html"', f'kind = "{kind}"'))
+    cfg = parse_config(text, tmp_path / "c.toml")
+    with Store.open(store_url) as store:
+        results = {r.id: r for r in sync(cfg, store, [channel, "probed", "bare"])}
+        assert results["bare"].status == results[channel].status, (results["bare"].error, results[channel].error)
+        assert results["probed"].status == results[channel].status, (results["probed"].error, block)
+        assert by_path(store, "bare") == by_path(store, channel)
+        assert by_path(store, "probed") == by_path(store, channel)
