@@ -330,14 +330,17 @@ _SCRIPT_PAGERS = (
                r"[^}]*?suffix\s*:\s*[\"'](?P<ext>\w+)[\"']", re.S),
 )
 _NUMBER = re.compile(r"(\d+)")
+# A "load more" button's endpoint, as its script builds it: `'/news/more.json?page=' + page`.
+_LOAD_MORE = re.compile(r"""["'](?P<url>[^"'\s]+[?&](?:page|pageNo|pageNum|pageIndex|pn|p)=)["']\s*\+\s*\(?\s*\w+""")
 
 
 def detect_pager(root: Element, page_text: str, page_url: str,
                  pages: int | None = None) -> tuple[str | None, str | None, str | None]:
     """How the list goes on: a next-link selector, or a page-URL template (`{n}`/`{p}`/`{down}`, see
     `next_page`), and the URL of page 2 when the page names it. Tried in turn: a link named
-    下一页/下页/后页/›, numbered links (2, 3) whose URLs differ only by the page's number, a script
-    pager's call (`createPageHTML`, `Pager({…})`)."""
+    下一页/下页/后页/› (also an ASP.NET `__doPostBack` one), numbered links (2, 3) whose URLs differ
+    only by the page's number, a script pager's call (`createPageHTML`, `Pager({…})`), the endpoint
+    a "load more" script reads (`'/news/more.json?page=' + n`)."""
     found = _next_link(root, page_url)
     if found is not None:
         return found
@@ -353,13 +356,17 @@ def detect_pager(root: Element, page_text: str, page_url: str,
         if m and int(m["size"]) > 1:
             template = f"{m['prefix']}_{{n}}.{m['ext']}"
             return None, template, urljoin(page_url, template.format(n=1))
+    more = _LOAD_MORE.search(page_text)
+    if more:  # "load more": page 1 is the HTML list, pages 2… come from the endpoint the script names
+        template = more["url"] + "{p}"
+        return None, template, urljoin(page_url, template.format(p=2))
     return None, None, None
 
 
 def _next_link(root: Element, page_url: str) -> tuple[str | None, str | None, str | None] | None:
     for a in root.iter("a"):
         href = (a.get("href") or "").strip()
-        if not href or href.startswith(("javascript:", "#")):
+        if not href or href.startswith("#") or (href.startswith("javascript:") and "__doPostBack" not in href):
             continue
         text = node_text(a)
         word = next((w for w in _NEXT_WORDS if text == w or text.startswith(w) or a.get("title") == w), None)
@@ -371,6 +378,8 @@ def _next_link(root: Element, page_url: str) -> tuple[str | None, str | None, st
             spec = f"{scope}a.{_css_class(a)[1:]}@href" if _css_class(a) else f"{scope}a:-soup-contains('{text}')@href"
         else:
             continue
+        if href.startswith("javascript:"):
+            return spec, None, None  # an ASP.NET pager: page 2 is a form post (`listpage.postback`)
         url = urljoin(page_url, href)
         return spec, None, url if url != page_url else None
     return None

@@ -18,7 +18,7 @@ import connectors.messages as msg
 from connectors.detect import Group, describe, detect_pager, fingerprint, mark_chrome, ranked_groups, unique_css
 from connectors.dom import Element, candidates
 from connectors.http import Page
-from connectors.listpage import list_count, list_entries, next_page, parse_html
+from connectors.listpage import is_json, list_count, list_entries, next_page, parse_html, read_entries
 from connectors.listwalk import Entry
 from connectors.presets import PRESETS, Selectors, selectors_from
 
@@ -61,8 +61,12 @@ def discover(page: Page, fetch: Callable[[str], Page | None]) -> Discovery | Non
     if not groups:
         return None
     nxt, template, page2 = detect_pager(root, page.text, page.url, count.pages)
-    other_url = page2 or next((u for u in groups[0].links if u != page.url), None)
+    first_link = next((u for u in groups[0].links if u != page.url), None)
+    other_url = page2 or first_link
     other = fetch(other_url) if other_url else None
+    second = other
+    if other is not None and is_json(other) and first_link:  # a JSON page 2 shows no chrome: a detail page does
+        other = fetch(first_link)
     other_root = parse_html(other.text) if other is not None and other.status == 200 else None
     if other_root is not None and other is not None:
         mark_chrome(groups, other_root, other.url)
@@ -85,7 +89,7 @@ def discover(page: Page, fetch: Callable[[str], Page | None]) -> Discovery | Non
     result = Discovery(cms, preset, shape_sel, entries, notes=notes)
     if count.pages not in (None, 1) and not (chosen.next or chosen.pages):
         notes.append(msg.pager_not_found(count.pages))
-    _check_page_two(result, root, page, chosen, other if other_url == page2 else None, count.pages)
+    _check_page_two(result, root, page, chosen, second if other_url == page2 else None, count.pages)
     return result
 
 
@@ -124,6 +128,6 @@ def _check_page_two(result: Discovery, root: Element, page: Page, sel: Selectors
     result.page2 = next_page(root, page, page.url, sel, 1, pages)
     if result.page2 is None or second is None or second.url.split("#")[0] != result.page2.split("#")[0]:
         return
-    result.second = list_entries(parse_html(second.text), second.url, sel) if second.status == 200 else []
+    result.second = read_entries(second, sel) if second.status == 200 else []
     if not result.second:
         result.notes.append(msg.page_two_unread(result.page2))

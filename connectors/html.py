@@ -39,7 +39,7 @@ from connectors.dates import MonthDay, parse_date, resolve_month_day
 from connectors.dom import Element, candidates, in_sidebar, node_text, select_node, select_value
 from connectors.http import FetchError, Page, fetch_page, host_allowed
 from connectors.listpage import entry_key as entry_key
-from connectors.listpage import list_count, list_entries, next_page, parse_html
+from connectors.listpage import is_json, json_entries, list_count, list_entries, next_page, parse_html
 from connectors.listwalk import Entry, ListCount, RetryQueue, WalkState, before, count_gap, walk_page
 from connectors.presets import DetailSelectors, ListSelectors, Selectors, known_preset, selectors_for, selectors_from
 from connectors.settings import ChannelSettings, WebSettings
@@ -575,6 +575,9 @@ class ListWalk:
         nxt = next_page(root, page, self.home, self.sel, self.number, self.count.pages if self.count else None)
         self.pages_read += 1
         self.rows += len(entries)
+        if not entries and is_json(page):  # a "load more" endpoint with nothing more: the list's end
+            self.ended = True
+            return False
         if not entries:
             # A page of separators or filler does not end a walk whose pager goes on —
             # but a numbered pager past the archive's end (three empty pages) does.
@@ -586,9 +589,9 @@ class ListWalk:
             self.url, self.number = nxt, self.number + 1
             return True
         self.empty_run = 0
-        if self.sel.pages and self.number > 1 and all(e.key in self.seen for e in entries):
-            # A numbered page past the list's end that answers with a page already read (`?page=9`
-            # served as page 1 or as the last page): the list ends here.
+        if self.number > 1 and all(e.key in self.seen for e in entries):
+            # A page past the list's end that answers with a page already read (`?page=9` served as
+            # page 1 or as the last page, a form pager that wraps around): the list ends here.
             self.ended = True
             return False
         self._resolve_month_days(entries)
@@ -605,6 +608,8 @@ class ListWalk:
             self.parsed_first = True
         if self.channel.bare and self.number == 1:
             return (yield from self._bare_entries(root, page))
+        if self.number > 1 and is_json(page):
+            return json_entries(page)  # a "load more" endpoint's answer
         entries = list_entries(root, page.url, self.sel)
         if entries or self.number != 1:
             return entries

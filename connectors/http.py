@@ -322,14 +322,23 @@ class Page:
     not_modified: bool = False
 
 
+# A list page's address that carries a form to POST (`connectors.listpage.postback`): the URL, this
+# mark, and the form's fields url-encoded. A fragment is never sent, so the mark cannot collide.
+POST_MARK = "#xxgk-post:"
+
+
 @contextmanager
 def _get(client: httpx.Client, url: str, *, hosts: Iterable[str], etag: str | None = None,
          last_modified: str | None = None) -> Iterator[tuple[str, httpx.Response]]:
-    """GET `url`, following redirects only within `hosts`: yields the final URL and its
-    streaming response. Robots.txt refusals, timeouts and connection problems — while
+    """GET `url` (POST, when it carries a form), following redirects only within `hosts`: yields
+    the final URL and its streaming response. Robots.txt refusals, timeouts and connection problems — while
     connecting or while the caller reads the body — become `FetchError`."""
     hosts = list(hosts)
     headers = {}
+    method, form = "GET", None
+    if POST_MARK in url:  # a list page reached through a form (ASP.NET __doPostBack): POST it
+        url, form = url.split(POST_MARK, 1)
+        method, headers = "POST", {"Content-Type": "application/x-www-form-urlencoded"}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -339,9 +348,10 @@ def _get(client: httpx.Client, url: str, *, hosts: Iterable[str], etag: str | No
         if not host_allowed(current, hosts):
             raise FetchError(msg.off_hosts(url, current, hosts))
         try:
-            with client.stream("GET", current, headers=headers) as resp:
+            with client.stream(method, current, headers=headers, content=form) as resp:
                 if resp.is_redirect and "location" in resp.headers:
                     current = urljoin(current, resp.headers["location"])
+                    method, form, headers = "GET", None, {}  # a redirect after a POST is a GET
                     continue
                 yield current, resp
                 return

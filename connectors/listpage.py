@@ -5,8 +5,9 @@ and `xxgk probe`, which all read lists the same way.
 
 from __future__ import annotations
 
+import json
 import re
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
@@ -14,7 +15,7 @@ from lxml import etree
 from connectors.base import ChannelError
 from connectors.dates import parse_date
 from connectors.dom import Element, candidates, in_sidebar, node_text, select_node, select_value
-from connectors.http import Page
+from connectors.http import POST_MARK, Page
 from connectors.listwalk import Entry, ListCount
 from connectors.presets import Selectors
 from connectors.urls import canonical_url
@@ -95,7 +96,10 @@ def list_entries(root: Element, page_url: str, sel: Selectors) -> list[Entry]:
         url = urljoin(page_url, href.strip())
         title = (select_value(node, sel.title) or select_value(node, f"{link_css} {_ANCHOR_HEADING}")
                  or (select_value(node, link_css) if link_css else _own_title(node, sel.date)) or "")
+        dated = select_node(node, sel.date) if sel.date else None
         when = parse_date(select_value(node, sel.date))
+        if dated is not None and dated is not node and title != node_text(dated) and node_text(dated) in title:
+            title = " ".join(title.replace(node_text(dated), " ").split())  # a link that holds its date too
         if when is None:  # the date before the link, split over two elements, or bare text beside it
             when = parse_date(node_text(node).replace(title, " ")) if title else None
         entries.append(Entry(url, title, when, entry_key(url)))
@@ -155,8 +159,100 @@ def next_page(root: Element, page: Page, first_url: str, sel: Selectors, number:
             return None
         return urljoin(first_url, sel.pages.format(n=number, p=number + 1, down=(last or 0) - number))
     href = select_value(root, sel.next)
-    if not href or href.startswith("javascript:"):
+    if not href:
         return None
+    if href.startswith("javascript:"):
+        return postback(page, href)
     url = urljoin(page.url, href)
     return None if url == page.url else url
+
+
+_POSTBACK = re.compile(r"__doPostBack\(\s*['\"]([^'\"]*)['\"]\s*,\s*['\"]([^'\"]*)['\"]\s*\)")
+
+
+def postback(page: Page, href: str) -> str | None:
+    """The address of the page an ASP.NET pager link (`javascript:__doPostBack('pager','2')`) opens:
+    the page's form — its hidden `__VIEWSTATE`, `__EVENTVALIDATION` … — replayed with the link's event,
+    as `connectors.http` POSTs it. None for any other script link."""
+    m = _POSTBACK.search(href)
+    if m is None:
+        return None
+    try:
+        forms = lxml.html.document_fromstring(page.text).forms
+    except (etree.ParserError, ValueError):
+        return None
+    form = next((f for f in forms if f.xpath(".//input[@name='__VIEWSTATE']")), forms[0] if forms else None)
+    if form is None:
+        return None
+    fields = [(k, v) for k, v in _form_fields(form) if k not in ("__EVENTTARGET", "__EVENTARGUMENT")]
+    fields += [("__EVENTTARGET", m[1]), ("__EVENTARGUMENT", m[2])]
+    return urljoin(page.url, form.get("action") or page.url).split("#")[0] + POST_MARK + urlencode(fields)
+
+
+def _form_fields(form: lxml.html.FormElement) -> list[tuple[str, str]]:
+    """What a browser sends for a form submitted by script: every named field, empty ones too
+    (lxml's `form_values` leaves out text fields without a value), no buttons, only checked boxes."""
+    out: list[tuple[str, str]] = []
+    for el in form.inputs:
+        name = el.get("name")
+        kind = (el.get("type") or "text").lower()
+        if not name or kind in ("submit", "button", "image", "reset", "file"):
+            continue
+        if kind in ("checkbox", "radio") and el.get("checked") is None:
+            continue
+        value = el.value if isinstance(el.value, str) else ""
+        out.append((name, value or ""))
+    return out
+
+
+def is_json(page: Page) -> bool:
+    return page.text.lstrip()[:1] in ("{", "[")
+
+
+_JSON_TITLE = ("title", "name", "subject", "headline", "biaoti", "标题")
+_JSON_URL = ("url", "link", "href", "path", "linkurl", "link_url", "detailurl", "detail_url")
+_JSON_DATE = ("date", "publishdate", "publish_date", "publishtime", "publish_time", "pubdate", "pubtime", "time",
+              "releasetime", "release_time", "createtime", "create_time", "createdate", "addtime", "发布时间")
+
+
+def json_entries(page: Page) -> list[Entry]:
+    """The entries of a "load more" endpoint's JSON answer: the longest array of objects that each
+    name a title and a link, wherever it sits (`{"data": {"list": […]}}`), in the array's order."""
+    try:
+        data = json.loads(page.text)
+    except ValueError:
+        return []
+    rows = max(_arrays(data), key=len, default=[])
+    entries = []
+    for row in rows:
+        fields = {str(k).lower(): v for k, v in row.items()}
+        title = next((str(fields[k]) for k in _JSON_TITLE if fields.get(k)), "")
+        href = next((str(fields[k]) for k in _JSON_URL if fields.get(k)), "")
+        if not title or not href:
+            continue
+        url = urljoin(page.url, href)
+        when = next((parse_date(str(fields[k])) for k in _JSON_DATE if fields.get(k)), None)
+        entries.append(Entry(url, " ".join(lxml.html.fromstring(f"<p>{title}</p>").text_content().split()),
+                             when, entry_key(url)))
+    return entries
+
+
+def _arrays(data: object) -> list[list[dict[str, object]]]:
+    """Every array of objects in a JSON document, nested ones included."""
+    found: list[list[dict[str, object]]] = []
+    if isinstance(data, list):
+        rows = [r for r in data if isinstance(r, dict)]
+        if rows:
+            found.append(rows)
+        for item in data:
+            found.extend(_arrays(item))
+    elif isinstance(data, dict):
+        for value in data.values():
+            found.extend(_arrays(value))
+    return found
+
+
+def read_entries(page: Page, sel: Selectors) -> list[Entry]:
+    """A list page's entries: by the selectors, or, for a JSON answer, by its fields."""
+    return json_entries(page) if is_json(page) else list_entries(parse_html(page.text), page.url, sel)
 

@@ -27,6 +27,7 @@ NAMES = [make.__name__ for make in FAMILIES]
 def family(request: pytest.FixtureRequest) -> Iterator[tuple[Family, SampleServer]]:
     fam = next(make for make in FAMILIES if make.__name__ == request.param)()
     with SampleServer(fam.pages) as server:
+        server.forms.update(fam.forms)
         yield fam, server
 
 

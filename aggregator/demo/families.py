@@ -12,11 +12,14 @@ paragraphs — never what our parser reads.
 - `dedecms`: DedeCMS: `list_5_2.html` pages, `dede_pages` pager with 共N页M条.
 - `tables`: a government CMS laid out in nested tables, "[下一页]" text links.
 - `anchors`: a small school CMS whose entries are the anchors themselves, `?page=2` pages.
+- `aspnet`: ASP.NET WebForms: a GridView whose pager posts the form back (`__doPostBack`, `__VIEWSTATE`).
+- `loadmore`: page 1 in HTML, then a "加载更多" button whose script reads `/xwzx/list.json?page=N`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from aggregator.demo.server import Resource, html
@@ -49,6 +52,7 @@ class Family:
     pages: dict[str, Resource]
     posts: list[SamplePost]
     total: int  # what the site states of its list's size (the check on a complete walk)
+    forms: dict[str, Callable[[dict[str, str]], Resource]] = field(default_factory=dict)  # what POSTs answer
 
 
 def family_posts(n: int, first_id: int, start: datetime = datetime(2025, 6, 30, 9, 0)) -> list[SamplePost]:
@@ -265,7 +269,85 @@ def anchors(posts: list[SamplePost] | None = None, per_page: int = 6) -> Family:
     return Family("anchors", "/news/list.php", out, posts, len(posts))
 
 
-FAMILIES = (epoint, siteserver, hanweb, dedecms, tables, anchors)
+# -- ASP.NET WebForms: a GridView whose pager posts the page's form back ----------------------------
+def aspnet(posts: list[SamplePost] | None = None, per_page: int = 8) -> Family:
+    """Pages 2… exist only as answers to `__doPostBack('gvNews','Page$Next')`: the form must come back
+    whole (`__VIEWSTATE` says which page it is on, `__EVENTVALIDATION` must be there)."""
+    import base64
+
+    posts = posts or family_posts(21, 1700)
+    chunks = _chunks(posts, per_page)
+
+    def page(k: int) -> Resource:
+        rows = "".join(f'<tr><td><a href="Show.aspx?id={p.news_id}" target="_blank">{esc(p.title)}</a></td>'
+                       f'<td align="center">{p.published:%Y-%m-%d}</td></tr>' for p in chunks[k - 1])
+        nums = "".join(f"<td><span>{j}</span></td>" if j == k else
+                       f"<td><a href=\"javascript:__doPostBack('gvNews','Page${j}')\">{j}</a></td>"
+                       for j in range(1, len(chunks) + 1))
+        nxt = ("<a href=\"javascript:__doPostBack('gvNews','Page$Next')\">下一页</a>" if k < len(chunks)
+               else '<a disabled="disabled">下一页</a>')
+        state = base64.b64encode(f"gvNews|page={k}|{'x' * 200}".encode()).decode()
+        return html(f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>新闻公告 - {SCHOOL}</title></head><body>
+{_menu("/news")}<form method="post" action="./List.aspx" id="form1"><div class="aspNetHidden">
+<input type="hidden" name="__EVENTTARGET" id="__EVENTTARGET" value="" /><input type="hidden" name="__EVENTARGUMENT" id="__EVENTARGUMENT" value="" />
+<input type="hidden" name="__VIEWSTATE" id="__VIEWSTATE" value="{state}" /></div>
+<script type="text/javascript">function __doPostBack(t, a) {{ var f = document.forms['form1']; f.__EVENTTARGET.value = t; f.__EVENTARGUMENT.value = a; f.submit(); }}</script>
+<div class="aspNetHidden"><input type="hidden" name="__VIEWSTATEGENERATOR" value="C2EE9ABB" /><input type="hidden" name="__EVENTVALIDATION" value="/wEdAAk{k}" /></div>
+<div class="search"><input name="txtKey" type="text" id="txtKey" /></div>
+<div class="main"><h2>新闻公告</h2><table class="GridView" id="gvNews" cellspacing="0" border="0"><tr><th>标题</th><th>发布日期</th></tr>{rows}
+<tr class="pager"><td colspan="2"><table><tr>{nums}</tr></table></td></tr></table>
+<div class="pagebar">共{len(posts)}条记录 {nxt}</div></div></form>{_footer("/news")}</body></html>""")
+
+    def answer(fields: dict[str, str]) -> Resource:
+        if "__EVENTVALIDATION" not in fields or "txtKey" not in fields:
+            return html("<html><body>Invalid postback or callback argument.</body></html>", status=500)
+        current = int(base64.b64decode(fields.get("__VIEWSTATE", "")).decode().split("page=")[1].split("|")[0])
+        arg = fields.get("__EVENTARGUMENT", "")
+        k = current + 1 if arg == "Page$Next" else int(arg.removeprefix("Page$"))
+        return page(k) if 1 <= k <= len(chunks) else html("<html><body>Index out of range</body></html>", status=500)
+
+    out: dict[str, Resource] = {"/news/List.aspx": page(1)}
+    for p in posts:
+        out[f"/news/Show.aspx?id={p.news_id}"] = html(f"""<!DOCTYPE html><html><head><meta charset="utf-8">
+<title>{esc(p.title)} - {SCHOOL}</title></head><body>{_menu("/news")}<div id="divTitle"><h2>{esc(p.title)}</h2></div>
+<div class="info">发布日期：{p.published:%Y-%m-%d} 点击：3</div><div id="divContent">{_paras(p)}</div>{_footer("/news")}</body></html>""")
+    fam = Family("aspnet", "/news/List.aspx", out, posts, len(posts))
+    fam.forms = {"/news/List.aspx": answer}
+    return fam
+
+
+# -- a "load more" list: page 1 in HTML, the rest from the JSON endpoint its script reads --------------
+def loadmore(posts: list[SamplePost] | None = None, per_page: int = 8) -> Family:
+    import json
+
+    posts = posts or family_posts(22, 1900)
+    chunks = _chunks(posts, per_page)
+
+    def href(p: SamplePost) -> str:
+        return f"/xwzx/{p.published:%Y/%m%d}/c{p.news_id}.html"
+
+    items = "".join(f'<div class="news-item"><a href="{href(p)}"><div class="news-title">{esc(p.title)}</div>'
+                    f'<div class="news-date">{p.published:%Y-%m-%d}</div></a></div>' for p in chunks[0])
+    out: dict[str, Resource] = {"/xwzx/index.html": html(f"""<!DOCTYPE html><html><head><meta charset="utf-8">
+<title>新闻动态 | {SCHOOL}</title><script src="/static/js/jquery.min.js"></script></head><body>{_menu("/xwzx")}
+<div class="container"><h2 class="col-title">新闻动态</h2><div class="news-list" id="newsList">{items}</div>
+<a class="more" id="loadMore" href="javascript:;">加载更多</a></div>
+<script>var page = 1; $('#loadMore').on('click', function () {{ page++;
+  $.getJSON('/xwzx/list.json?page=' + page, function (res) {{ render(res.data.list); if (!res.data.list.length) $('#loadMore').hide(); }}); }});</script>
+{_footer("/xwzx")}</body></html>""")}
+    for k in range(2, len(chunks) + 2):  # one page past the end answers an empty list
+        rows = [{"id": p.news_id, "title": p.title, "url": href(p), "publishTime": f"{p.published:%Y-%m-%d %H:%M:%S}",
+                 "views": 10} for p in (chunks[k - 1] if k <= len(chunks) else [])]
+        body = json.dumps({"code": 0, "data": {"total": len(posts), "page": k, "list": rows}}, ensure_ascii=False)
+        out[f"/xwzx/list.json?page={k}"] = Resource(body.encode(), "application/json; charset=utf-8")
+    for p in posts:
+        out[href(p)] = html(f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{esc(p.title)} | {SCHOOL}</title>
+</head><body>{_menu("/xwzx")}<div class="container"><h1 class="art-title">{esc(p.title)}</h1>
+<div class="art-meta">发布时间：{p.published:%Y-%m-%d %H:%M}</div><div class="art-body">{_paras(p)}</div></div>{_footer("/xwzx")}</body></html>""")
+    return Family("loadmore", "/xwzx/index.html", out, posts, len(posts))
+
+
+FAMILIES = (epoint, siteserver, hanweb, dedecms, tables, anchors, aspnet, loadmore)
 
 
 # -- the preset families, dressed in a site template -------------------------------------------------

@@ -52,6 +52,8 @@ class SampleServer:
         self.fail_next: Counter[str] = Counter()
         # path → a function that answers the request itself, raw (the fault tests: hangs, cut bodies, loops)
         self.faults: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {}
+        # path → what a form POSTed there answers (an ASP.NET pager): the form's fields → the page
+        self.forms: dict[str, Callable[[dict[str, str]], Resource]] = {}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -90,6 +92,17 @@ class SampleServer:
                     return
                 headers = {"Content-Type": res.content_type, **(validators if res.status == 200 else {}), **res.headers}
                 self._send(res.status, res.body, headers)
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                from urllib.parse import parse_qsl
+
+                path = self.path.split("?", 1)[0]
+                server.hits[f"POST {path}"] += 1
+                length = int(self.headers.get("Content-Length") or 0)
+                fields = dict(parse_qsl(self.rfile.read(length).decode("utf-8"), keep_blank_values=True))
+                answer = server.forms.get(path)
+                res = answer(fields) if answer else Resource(b"405", "text/plain", 405)
+                self._send(res.status, res.body, {"Content-Type": res.content_type})
 
             def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
                 self.send_response(status)
