@@ -197,3 +197,22 @@ def test_on_the_preset_families_with_menus_and_sidebars_bare_url_and_probe_read_
         assert results["probed"].status == results[channel].status, (results["probed"].error, block)
         assert by_path(store, "bare") == by_path(store, channel)
         assert by_path(store, "probed") == by_path(store, channel)
+
+
+def test_channels_show_what_a_bare_url_channel_found(tmp_path: Path) -> None:
+    import json
+
+    from aggregator.demo.families import siteserver
+    from tests.helpers import run_xxgk
+
+    fam = siteserver()
+    with SampleServer(fam.pages) as server:
+        cfg = tmp_path / "config.toml"
+        cfg.write_text(HEAD.format(store=f"sqlite:///{(tmp_path / 'x.db').as_posix()}")
+                       + bare("tzgg", server.url + fam.list_path), encoding="utf-8")
+        synced = run_xxgk("--config", str(cfg), "sync", "--json")
+        assert synced.returncode == 0, synced.stderr
+        shown = json.loads(run_xxgk("--config", str(cfg), "channels", "--json").stdout)
+    [row] = [r for r in (shown["channels"] if isinstance(shown, dict) else shown) if r["id"] == "tzgg"]
+    assert row["detected"]["auto"] is True and row["detected"]["entries"] == 7
+    assert row["detected"]["entry"].endswith("ul.list > li") and row["posts"] == fam.total

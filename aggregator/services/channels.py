@@ -69,7 +69,9 @@ class ChannelRow:
     undated: int = 0  # stored without a publication date: outside every monthly count
     details_missing: int = 0  # stored from the list while the detail page could not be read
     syncing: str | None = None  # who holds the channel's lease now, if anyone
-    detected: dict[str, Any] | None = None  # list selectors found by shape where the configured ones matched nothing
+    # List selectors found by shape where the configured ones matched nothing — or, for a bare-URL
+    # channel (`"auto": true`), what its discovery recorded: preset or selectors, and page 1's entries.
+    detected: dict[str, Any] | None = None
     accepted: dict[str, Any] | None = None  # detected selectors the office took as the channel's own
 
     @property
@@ -150,7 +152,8 @@ def overview(config: Config, store: Store, now: datetime | None = None,
             site_total=site_total, site_pages=walk.site_pages,
             undated=undated, details_missing=missing,
             syncing=leases[ch.id].holder if ch.id in leases else None,
-            detected=walk.detected, accepted=_accepted(states.get(ch.id, {})),
+            detected=walk.detected or ({**walk.auto, "auto": True} if walk.auto else None),
+            accepted=_accepted(states.get(ch.id, {})),
         ))
     return rows
 
