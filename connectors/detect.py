@@ -39,7 +39,7 @@ FINGERPRINTS: dict[str, tuple[str, ...]] = {
     "phpcms": ("phpcms", "PHPCMS", "index.php?m=content"),
     "aspnet": ("__VIEWSTATE", "__doPostBack"),
 }
-_ENTRY_TAGS = ("li", "tr", "dd", "div", "p", "article", "section")
+_ENTRY_TAGS = ("li", "tr", "dl", "dd", "div", "p", "article", "section")
 _NEXT_WORDS = ("下一页", "下页", "后页", "下一頁", "Next", "next")
 _NEXT_SIGNS = ("›", "»", ">", "＞")
 _NOT_ENTRY = ("nav", "header", "footer", "aside")
@@ -193,7 +193,8 @@ def _shape(entry: Element) -> str:
 
 def groups_of(root: Element, page_url: str) -> list[Group]:
     """Every group of ≥3 sibling entries with links, outside `<nav>`/`<header>`/`<footer>`/sidebars."""
-    found: dict[tuple[int, str, str], list[Element]] = {}
+    found: dict[tuple[str, str, str], list[Element]] = {}
+    tree = root.getroottree()
     for a in root.iter("a"):
         href = (a.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "#", "mailto:")):
@@ -204,7 +205,10 @@ def groups_of(root: Element, page_url: str) -> list[Group]:
         if entry is None:
             continue
         parent = entry.getparent()
-        members = found.setdefault((id(parent), entry.tag, _css_class(entry)), [])
+        # Keyed by the parent's path, never by id(): lxml's proxies come and go, and a freed one's id
+        # is soon another element's.
+        place = tree.getpath(parent) if parent is not None else ""
+        members = found.setdefault((place, entry.tag, _css_class(entry)), [])
         if not any(m is entry for m in members):
             members.append(entry)
     out = []
@@ -232,6 +236,8 @@ def _score(group: Group, page_url: str) -> float:
     first = group.members[0]
     named = any(_CHROME_NAME.search(f"{p.get('class', '')} {p.get('id', '')}") for p in first.iterancestors())
     nested = sum(1 for m in group.members if m.find(".//ul") is not None or m.find(".//ol") is not None) / n
+    if group.dated < n / 2 and detail_like < 0.5:
+        return 0.0  # neither dated nor linking to articles: friend links, a column index, a menu
     return (n * (1 + 2 * group.dated / n) * min(mean_chars, 40) * distinct * (0.5 + detail_like)
             * (0.75 + 0.5 * own) * (0.25 if named else 1.0) * (1 - 0.8 * nested))
 
@@ -330,6 +336,9 @@ _SCRIPT_PAGERS = (
                r"[^}]*?suffix\s*:\s*[\"'](?P<ext>\w+)[\"']", re.S),
 )
 _NUMBER = re.compile(r"(\d+)")
+# A pager widget's link pattern, as its script builds it: `location.href = 'list_' + obj.curr + '.html'`.
+_WIDGET_LINK = re.compile(r"""["'](?P<prefix>[\w./-]*)["']\s*\+\s*(?:obj\.curr|curr|page|pageNo|pageNum|pageIndex)"""
+                          r"""\s*\+\s*["'](?P<suffix>\.(?:s?html?|jsp|php|aspx?))["']""")
 # A "load more" button's endpoint, as its script builds it: `'/news/more.json?page=' + page`.
 _LOAD_MORE = re.compile(r"""["'](?P<url>[^"'\s]+[?&](?:page|pageNo|pageNum|pageIndex|pn|p)=)["']\s*\+\s*\(?\s*\w+""")
 
@@ -339,8 +348,9 @@ def detect_pager(root: Element, page_text: str, page_url: str,
     """How the list goes on: a next-link selector, or a page-URL template (`{n}`/`{p}`/`{down}`, see
     `next_page`), and the URL of page 2 when the page names it. Tried in turn: a link named
     下一页/下页/后页/› (also an ASP.NET `__doPostBack` one), numbered links (2, 3) whose URLs differ
-    only by the page's number, a script pager's call (`createPageHTML`, `Pager({…})`), the endpoint
-    a "load more" script reads (`'/news/more.json?page=' + n`)."""
+    only by the page's number, a script pager's call (`createPageHTML`, `Pager({…})`), a pager
+    widget's link pattern (`'list_' + obj.curr + '.html'`), the endpoint a "load more" script reads
+    (`'/news/more.json?page=' + n`)."""
     found = _next_link(root, page_url)
     if found is not None:
         return found
@@ -356,6 +366,10 @@ def detect_pager(root: Element, page_text: str, page_url: str,
         if m and int(m["size"]) > 1:
             template = f"{m['prefix']}_{{n}}.{m['ext']}"
             return None, template, urljoin(page_url, template.format(n=1))
+    widget = _WIDGET_LINK.search(page_text)
+    if widget:  # a pager widget that builds its links from a pattern (layui laypage's `jump`, …)
+        template = f"{widget['prefix']}{{p}}{widget['suffix']}"
+        return None, template, urljoin(page_url, template.format(p=2))
     more = _LOAD_MORE.search(page_text)
     if more:  # "load more": page 1 is the HTML list, pages 2… come from the endpoint the script names
         template = more["url"] + "{p}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import connectors.messages as msg
 from connectors.detect import Group, describe, detect_pager, fingerprint, mark_chrome, ranked_groups, unique_css
@@ -61,7 +62,11 @@ def discover(page: Page, fetch: Callable[[str], Page | None]) -> Discovery | Non
     if not groups:
         return None
     nxt, template, page2 = detect_pager(root, page.text, page.url, count.pages)
-    first_link = next((u for u in groups[0].links if u != page.url), None)
+    host = urlsplit(page.url).netloc
+    links = [*groups[0].links, *(urljoin(page.url, a.get("href", "")) for a in root.iter("a"))]
+    same_site = [u for u in links if urlsplit(u).netloc == host and urlsplit(u).scheme in ("http", "https")
+                 and u.split("#")[0] != page.url]
+    first_link = same_site[0] if same_site else None
     other_url = page2 or first_link
     other = fetch(other_url) if other_url else None
     second = other
@@ -72,6 +77,8 @@ def discover(page: Page, fetch: Callable[[str], Page | None]) -> Discovery | Non
         mark_chrome(groups, other_root, other.url)
         groups.sort(key=lambda g: -g.score)
     best = groups[0]
+    if best.chrome:
+        return None  # every candidate repeats on another page: menus and links, no list
     notes = [msg.chrome_set_aside(g.shape, len(g.members)) for g in groups if g.chrome][:3]
     found = describe(best, root, (nxt, template))
     shape_sel = {k: v for k, v in found.as_config().items() if v}

@@ -124,6 +124,10 @@ _PAGER = etree.XPath("//*[contains(@class, 'pb_sys') or contains(@class, 'pag') 
                      " or contains(@id, 'fanye') or contains(@class, 'p_t')]")
 
 
+# The total a pager widget is configured with: Hanweb jpage `totalRecord: 95`, layui `laypage.render({count: 95`.
+_WIDGET_TOTAL = re.compile(r"(?:\btotalRecord\s*[:=]|laypage\.render\(\s*\{[^}]*?\bcount\s*:)\s*(\d+)", re.S)
+
+
 def list_count(root: Element, page_text: str) -> ListCount:
     """The size a list's first page states (the site's count is a check on ours).
 
@@ -136,6 +140,8 @@ def list_count(root: Element, page_text: str) -> ListCount:
     m = _TOTAL.search(pager_text) or _TOTAL.search(node_text(root)[-3000:])
     if m:
         total = int(next(g for g in m.groups() if g))
+    elif (js_total := _WIDGET_TOTAL.search(page_text)) is not None:
+        total = int(js_total.group(1))
     m = _PAGES.search(pager_text)
     if m:
         pages = int(next(g for g in m.groups() if g))

@@ -216,3 +216,24 @@ def test_channels_show_what_a_bare_url_channel_found(tmp_path: Path) -> None:
     [row] = [r for r in (shown["channels"] if isinstance(shown, dict) else shown) if r["id"] == "tzgg"]
     assert row["detected"]["auto"] is True and row["detected"]["entries"] == 7
     assert row["detected"]["entry"].endswith("ul.list > li") and row["posts"] == fam.total
+
+
+def test_a_page_of_menus_and_links_is_no_list(tmp_path: Path) -> None:
+    """A column's landing page holding only the site's menus and footer links: the bare URL fails with
+    a reason that says what to do, and probe proposes nothing — friend links are never stored as posts."""
+    from aggregator.demo.families import _footer, _menu
+    from connectors.base import ChannelError
+
+    page = f"<html><head><title>学校概况</title></head><body>{_menu('')}<p>学校简介正文。</p>{_footer('')}</body></html>"
+    other = f"<html><head><title>现任领导</title></head><body>{_menu('')}<p>领导。</p>{_footer('')}</body></html>"
+    pages = {"/xxgk/index.html": html(page), "/0/index.html": html(other)}
+    store_url = f"sqlite:///{tmp_path / 'x.db'}"
+    with SampleServer(pages) as server:
+        cfg = parse_config(HEAD.format(store=store_url) + bare("xxgk", server.url + "/xxgk/index.html"),
+                           tmp_path / "c.toml")
+        with Store.open(store_url) as store:
+            [result] = sync(cfg, store, ["xxgk"])
+            assert result.status == "failed" and "没有找到三条以上带标题的链接列表" in (result.error or "")
+            assert stored(store, "xxgk") == {}
+        with pytest.raises(ChannelError, match="xxgk probe|列表"):
+            probe(server.url + "/xxgk/index.html", http=HttpConfig(per_host_interval=0.0))

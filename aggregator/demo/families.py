@@ -14,6 +14,7 @@ paragraphs — never what our parser reads.
 - `anchors`: a small school CMS whose entries are the anchors themselves, `?page=2` pages.
 - `aspnet`: ASP.NET WebForms: a GridView whose pager posts the form back (`__doPostBack`, `__VIEWSTATE`).
 - `loadmore`: page 1 in HTML, then a "加载更多" button whose script reads `/xwzx/list.json?page=N`.
+- `widget`: a layui laypage pager that builds `list_N.html` links at run time from a total.
 """
 
 from __future__ import annotations
@@ -347,7 +348,30 @@ def loadmore(posts: list[SamplePost] | None = None, per_page: int = 8) -> Family
     return Family("loadmore", "/xwzx/index.html", out, posts, len(posts))
 
 
-FAMILIES = (epoint, siteserver, hanweb, dedecms, tables, anchors, aspnet, loadmore)
+# -- a pager widget: layui laypage builds the page links at run time from a total and a pattern -------
+def widget(posts: list[SamplePost] | None = None, per_page: int = 8) -> Family:
+    posts = posts or family_posts(23, 2100)
+    out: dict[str, Resource] = {}
+    chunks = _chunks(posts, per_page)
+    for k, items in enumerate(chunks, 1):
+        rows = "".join(f'<dl><dt><a href="/xsgz/detail/{p.news_id}.html" title="{esc(p.title)}">{esc(cut(p.title, 20))}</a>'
+                       f'</dt><dd>{p.published:%Y年%m月%d日}</dd></dl>' for p in items)
+        out["/xsgz/index.html" if k == 1 else f"/xsgz/list_{k}.html"] = html(f"""<!DOCTYPE html><html><head>
+<meta charset="utf-8"><title>学生工作通知 - {SCHOOL}学生工作部</title><script src="/layui/layui.js"></script></head><body>
+{_menu("/xsgz")}<div class="layui-container"><div class="lm-title">学生工作通知</div><div class="news-box">{rows}</div>
+<div id="pager"></div></div><script>layui.use('laypage', function () {{ var laypage = layui.laypage;
+laypage.render({{ elem: 'pager', count: {len(posts)}, limit: {per_page}, curr: {k},
+  jump: function (obj, first) {{ if (!first) location.href = obj.curr == 1 ? 'index.html' : 'list_' + obj.curr + '.html'; }} }}); }});</script>
+{_footer("/xsgz")}</body></html>""")
+    for p in posts:
+        out[f"/xsgz/detail/{p.news_id}.html"] = html(f"""<!DOCTYPE html><html><head><meta charset="utf-8">
+<title>{esc(p.title)} - {SCHOOL}学生工作部</title></head><body>{_menu("/xsgz")}<div class="layui-container">
+<h3 class="d-title">{esc(p.title)}</h3><p class="d-info">作者：学生工作部　时间：{p.published:%Y-%m-%d}</p>
+<div class="d-content">{_paras(p)}</div></div>{_footer("/xsgz")}</body></html>""")
+    return Family("widget", "/xsgz/index.html", out, posts, len(posts))
+
+
+FAMILIES = (epoint, siteserver, hanweb, dedecms, tables, anchors, aspnet, loadmore, widget)
 
 
 # -- the preset families, dressed in a site template -------------------------------------------------
