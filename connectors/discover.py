@@ -19,7 +19,7 @@ import connectors.messages as msg
 from connectors.detect import Group, describe, detect_pager, fingerprint, mark_chrome, ranked_groups, unique_css
 from connectors.dom import Element, candidates
 from connectors.http import Page
-from connectors.listpage import is_json, list_count, list_entries, next_page, parse_html, read_entries
+from connectors.listpage import column_name, is_json, list_count, list_entries, next_page, parse_html, read_entries
 from connectors.listwalk import Entry
 from connectors.presets import PRESETS, Selectors, selectors_from
 
@@ -38,9 +38,11 @@ class Discovery:
     page2: str | None = None
     second: list[Entry] | None = None  # what the selectors read on page 2 (None: no page 2 was read)
     notes: list[str] = field(default_factory=list)
+    name: str | None = None  # the column's name as the page states it (breadcrumb, `<title>`)
 
     def as_record(self) -> dict[str, Any]:
-        return {"preset": self.preset, **self.selectors, "entries": len(self.entries), "cms": self.cms}
+        return {"preset": self.preset, **self.selectors, "entries": len(self.entries), "cms": self.cms,
+                "name": self.name}
 
     def config(self) -> dict[str, Any]:
         """The `[[channel]]` keys that make a channel read what this found (`preset`, `[channel.list]`)."""
@@ -93,7 +95,7 @@ def discover(page: Page, fetch: Callable[[str], Page | None]) -> Discovery | Non
     elif cms in PRESETS:
         notes.append(msg.preset_unconfirmed(cms))
     entries = list_entries(root, page.url, chosen)
-    result = Discovery(cms, preset, shape_sel, entries, notes=notes)
+    result = Discovery(cms, preset, shape_sel, entries, notes=notes, name=column_name(root))
     if count.pages not in (None, 1) and not (chosen.next or chosen.pages):
         notes.append(msg.pager_not_found(count.pages))
     _check_page_two(result, root, page, chosen, second if other_url == page2 else None, count.pages)

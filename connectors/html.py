@@ -20,7 +20,6 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import nh3
-from lxml import etree
 from pydantic import Field, field_validator
 
 import connectors.messages as msg
@@ -38,8 +37,8 @@ from connectors.base import (
 from connectors.dates import MonthDay, parse_date, resolve_month_day
 from connectors.dom import Element, candidates, in_sidebar, node_text, select_node, select_value
 from connectors.http import FetchError, Page, fetch_page, host_allowed
+from connectors.listpage import breadcrumb, is_json, json_entries, list_count, list_entries, next_page, parse_html
 from connectors.listpage import entry_key as entry_key
-from connectors.listpage import is_json, json_entries, list_count, list_entries, next_page, parse_html
 from connectors.listwalk import Entry, ListCount, RetryQueue, WalkState, before, count_gap, walk_page
 from connectors.presets import DetailSelectors, ListSelectors, Selectors, known_preset, selectors_for, selectors_from
 from connectors.settings import ChannelSettings, WebSettings
@@ -51,11 +50,6 @@ _DEPARTMENT = re.compile(r"(?:来源|发布部门|发布单位|供稿单位|供�
                          r"([^\s|｜:：]+)(?=[\s|｜]|$)")
 _BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol",
                      "section", "article", "blockquote", "pre", "dd", "dt", "hr"})
-_CRUMB_SPLIT = re.compile(r"\s*(?:>>|»|>|＞|→|/)\s*")
-_CURRENT = etree.XPath("//*[text()[contains(., '当前位置')]]")
-_CRUMB_CLASSES = etree.XPath(
-    "//*[contains(@class, 'currentloc') or contains(@class, 'breadcrumb') or contains(@class, 'position')"
-    " or contains(@class, 'location')]")
 
 
 def block_text(node: Element) -> str:
@@ -85,24 +79,6 @@ def block_text(node: Element) -> str:
     lines = (" ".join(line.split()) for line in "".join(parts).split("\n"))
     return "\n".join(line for line in lines if line)
 
-
-
-def breadcrumb(root: Element) -> str | None:
-    """The page's breadcrumb, its parts joined by `>` (首页 and 正文 left out)."""
-    found = _CURRENT(root)
-    if found:
-        node = found[0]
-        if len(node_text(node)) < 8 and node.getparent() is not None:
-            node = node.getparent()
-    else:
-        found = _CRUMB_CLASSES(root)
-        if not found:
-            return None
-        node = found[0]
-    text = re.sub(r"^.*?当前位置\s*[:：]?\s*", "", node_text(node))
-    parts = [p.strip() for p in _CRUMB_SPLIT.split(text) if p.strip()]
-    parts = [p for p in parts if p not in ("首页", "网站首页", "正文", "正文内容")]
-    return ">".join(parts) or None
 
 
 def _attachments(root: Element, page_url: str, spec: str) -> list[Attachment]:

@@ -262,3 +262,39 @@ def read_entries(page: Page, sel: Selectors) -> list[Entry]:
     """A list page's entries: by the selectors, or, for a JSON answer, by its fields."""
     return json_entries(page) if is_json(page) else list_entries(parse_html(page.text), page.url, sel)
 
+
+_CRUMB_SPLIT = re.compile(r"\s*(?:>>|»|>|＞|→|/)\s*")
+_CURRENT = etree.XPath("//*[text()[contains(., '当前位置')]]")
+_CRUMB_CLASSES = etree.XPath(
+    "//*[contains(@class, 'currentloc') or contains(@class, 'breadcrumb') or contains(@class, 'position')"
+    " or contains(@class, 'location')]")
+
+
+def breadcrumb(root: Element) -> str | None:
+    """The page's breadcrumb, its parts joined by `>` (首页 and 正文 left out)."""
+    found = _CURRENT(root)
+    if found:
+        node = found[0]
+        if len(node_text(node)) < 8 and node.getparent() is not None:
+            node = node.getparent()
+    else:
+        found = _CRUMB_CLASSES(root)
+        if not found:
+            return None
+        node = found[0]
+    text = re.sub(r"^.*?当前位置\s*[:：]?\s*", "", node_text(node))
+    parts = [p.strip() for p in _CRUMB_SPLIT.split(text) if p.strip()]
+    parts = [p for p in parts if p not in ("首页", "网站首页", "正文", "正文内容")]
+    return ">".join(parts) or None
+
+
+def column_name(root: Element) -> str | None:
+    """The column's name as the page states it: the breadcrumb's last part, else `<title>`'s first."""
+    crumb = breadcrumb(root)
+    if crumb:
+        return crumb.split(">")[-1].strip() or None
+    head = root.find(".//title")
+    if head is None:
+        return None
+    first = re.split(r"\s*[-_|｜—–]+\s*", node_text(head).strip())[0]
+    return first or None

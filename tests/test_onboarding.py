@@ -203,7 +203,7 @@ def test_channels_show_what_a_bare_url_channel_found(tmp_path: Path) -> None:
     import json
 
     from aggregator.demo.families import siteserver
-    from tests.helpers import run_xxgk
+    from tests.helpers import chromium, need_chromium, run_xxgk, serving
 
     fam = siteserver()
     with SampleServer(fam.pages) as server:
@@ -213,9 +213,20 @@ def test_channels_show_what_a_bare_url_channel_found(tmp_path: Path) -> None:
         synced = run_xxgk("--config", str(cfg), "sync", "--json")
         assert synced.returncode == 0, synced.stderr
         shown = json.loads(run_xxgk("--config", str(cfg), "channels", "--json").stdout)
+        need_chromium()
+        with serving(cfg, tmp_path) as base, chromium() as browser:
+            page = browser.new_page()  # type: ignore[attr-defined]
+            page.goto(base + "/channels")
+            text = page.inner_text("body")
+            assert "自动识别的列表" in text and "ul.list > li" in text and "首页 7 条" in text and "通知公告" in text
+            assert page.locator("button.accept").count() == 0  # nothing to accept: it is the channel's own
+            folder = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+            folder.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(folder / "channels-bare-url.png"), full_page=True)
     [row] = [r for r in (shown["channels"] if isinstance(shown, dict) else shown) if r["id"] == "tzgg"]
     assert row["detected"]["auto"] is True and row["detected"]["entries"] == 7
     assert row["detected"]["entry"].endswith("ul.list > li") and row["posts"] == fam.total
+    assert row["name"] == "通知公告"  # no name in the config: the column's own, from its page
 
 
 def test_a_page_of_menus_and_links_is_no_list(tmp_path: Path) -> None:

@@ -142,8 +142,10 @@ def overview(config: Config, store: Store, now: datetime | None = None,
         # The newest error since the channel last synced cleanly: a recovered channel shows none.
         since_ok = runs[:next((i for i, r in enumerate(runs) if r.status == "ok"), len(runs))]
         last_error = next((r.error for r in since_ok if r.error), None)
+        # A channel given by its URL alone is named by its column, as its page states it.
+        name = ch.name or str((walk.auto or {}).get("name") or ch.id)
         rows.append(ChannelRow(
-            id=ch.id, name=ch.display_name, kind=ch.kind, group=ch.group_name, source=ch.source,
+            id=ch.id, name=name, kind=ch.kind, group=ch.group or name, source=ch.source,
             enabled=ch.enabled, schedule=ch.schedule, posts=o.posts,
             last_sync=iso_local(o.last_run_finished or o.last_run_started), last_success=iso_local(o.last_ok),
             status=o.last_run_status, error=o.last_error,

@@ -23,8 +23,9 @@ from aggregator.pipeline.sync import RequestCounter, make_http_client
 from connectors.base import ChannelError
 from connectors.discover import discover
 from connectors.dom import Element, node_text, select_node
-from connectors.html import HtmlSettings, list_count, list_entries, parse_detail, parse_html
+from connectors.html import HtmlSettings, parse_detail
 from connectors.http import FetchError, Page, fetch_page, host_allowed, site_host
+from connectors.listpage import column_name, list_count, list_entries, parse_html
 from connectors.listwalk import Entry
 from connectors.presets import Selectors, selectors_for
 
@@ -93,20 +94,6 @@ def channel_id_for(url: str, name: str | None = None) -> str:
         if len(initials) >= 2:
             return initials[:20]
     return "channel"
-
-
-def column_name(root: Element) -> str | None:
-    """The column's name as the page states it: the breadcrumb's last part, else `<title>`'s first."""
-    from connectors.html import breadcrumb
-
-    crumb = breadcrumb(root)
-    if crumb:
-        return crumb.split(">")[-1].strip() or None
-    head = root.find(".//title")
-    if head is None:
-        return None
-    first = re.split(r"\s*[-_|｜—–]+\s*", node_text(head).strip())[0]
-    return first or None
 
 
 def probe(url: str, *, kind: str = "html", http: HttpConfig | None = None) -> ProbeResult:
