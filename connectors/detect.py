@@ -50,15 +50,17 @@ _DETAIL_URL = re.compile(r"\d{3,}|/t\d{8}_|content|detail|article|/info/|show|vi
 
 
 def fingerprint(text: str) -> str | None:
-    """The CMS a page comes from, by the markers it leaves (None when none is recognised).
+    """The CMS a page comes from: the family whose markers it carries most (None when none). A page
+    of one family may carry another's stray marker (a WebPlus page linking `/system/resource/`).
 
     >>> fingerprint('<div class="pb_sys_common pb_sys_normal">')
     'vsb'
+    >>> fingerprint('<div class="wp_article_list"><a href="/system/resource/x.js"></a><div class="wp_paging">')
+    'webplus'
     """
-    for cms, marks in FINGERPRINTS.items():
-        if any(m in text for m in marks):
-            return cms
-    return None
+    found = {cms: sum(m in text for m in marks) for cms, marks in FINGERPRINTS.items()}
+    best = max(found, key=lambda cms: found[cms])  # the most markers; the earlier family on a tie
+    return best if found[best] else None
 
 
 @dataclass(frozen=True, slots=True)
