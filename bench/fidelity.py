@@ -7,7 +7,8 @@
    against an incremental one with nothing new.
 2. A VSB portal of --posts posts (20 a page): requests of the first sync
    against an incremental sync after --new posts appear — the incremental
-   sync must stay under 7 % of the first.
+   sync must stay under 7 % of the first — with the VSB preset, and from the
+   URL alone (the list found by shape at the first sync).
 3. Publication dates on the sample detail pages and on pages that state their
    date only in labelled text, in <meta> or in the URL: our fallback chain
    (`connectors.html.detail_date`) against htmldate alone (`find_date`, the
@@ -73,13 +74,14 @@ def sample_sites() -> None:
         print(f"   {ch:20} {says:>10} {row.posts:>7} {first[ch].requests:>10} {again[ch].requests:>10} {ratio:>7.1%}")
 
 
-def big_portal(posts: int, new: int) -> None:
-    print(f"\n2. A VSB portal of {posts} posts, 20 a page: first sync, then {new} new posts")
+def big_portal(posts: int, new: int, preset: str = 'preset = "vsb"\n') -> None:
+    how = "with its preset" if preset else "from its URL alone"
+    print(f"\n2. A VSB portal of {posts} posts, 20 a page, {how}: first sync, then {new} new posts")
     old = news_posts(posts, first_id=100000)
     with SampleServer(portal_site(old, per_page=20)) as server, tempfile.TemporaryDirectory() as tmp:
         cfg = parse_config(HEAD.format(db=f"{tmp}/p.db") +
                            f'[[channel]]\nid = "p"\nkind = "html"\nurl = "{server.url}/portal/xwzx/xxyw.htm"\n'
-                           'preset = "vsb"\n', Path(tmp) / "c.toml")
+                           + preset, Path(tmp) / "c.toml")
         with Store.open(cfg.store.url) as store:
             t = time.perf_counter()
             [first] = sync(cfg, store)
@@ -178,6 +180,7 @@ def main() -> None:
     args = parser.parse_args()
     sample_sites()
     big_portal(args.posts, args.new)
+    big_portal(args.posts, args.new, preset="")
     dates(args.verbose)
 
 
