@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 from connectors.dates import MonthDay, parse_date
 from connectors.dom import Element, in_sidebar, node_text, select_value
+from connectors.http import POST_MARK
 from connectors.select import compile_css
 
 # Markers each CMS leaves in its pages (docs/sites.md), strongest first. Only those with a
@@ -368,6 +369,9 @@ def detect_pager(root: Element, page_text: str, page_url: str,
         if m and int(m["size"]) > 1:
             template = f"{m['prefix']}_{{n}}.{m['ext']}"
             return None, template, urljoin(page_url, template.format(n=1))
+    jpage = _jpage(page_text)
+    if jpage is not None:
+        return None, jpage[0], urljoin(page_url, jpage[1])
     widget = _WIDGET_LINK.search(page_text)
     if widget:  # a pager widget that builds its links from a pattern (layui laypage's `jump`, …)
         template = f"{widget['prefix']}{{p}}{widget['suffix']}"
@@ -377,6 +381,30 @@ def detect_pager(root: Element, page_text: str, page_url: str,
         template = more["url"] + "{p}"
         return None, template, urljoin(page_url, template.format(p=2))
     return None, None, None
+
+
+_JPAGE = re.compile(r"jpage\(\s*\{(?P<config>.*?)\}\s*\)", re.S)
+_NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[\s*<a[^>]*href=[\"']([^\"']+)[\"']", re.S | re.I)
+
+
+def _jpage(page_text: str) -> tuple[str, str] | None:
+    """Hanweb JCMS's jpage widget: the first records sit in the page's `<datastore>`, the next ones
+    come from its `proxyUrl` (`dataproxy.jsp?startrecord=46&endrecord=90&perpage=15`), POSTed with
+    the parameters of the datastore's `<nextgroup>` link. The template and page 2's address."""
+    m = _JPAGE.search(page_text)
+    group = _NEXTGROUP.search(page_text)
+    if m is None or group is None:
+        return None
+    config = m["config"]
+    proxy = re.search(r"proxyUrl\s*:\s*[\"']([^\"']+)[\"']", config)
+    per = re.search(r"perPage\s*:\s*(\d+)", config)
+    if proxy is None:
+        return None
+    query = group.group(1).split("?", 1)[1] if "?" in group.group(1) else ""
+    template = (f"{proxy.group(1)}?startrecord={{start}}&endrecord={{end}}&perpage={per.group(1) if per else 15}"
+                f"{POST_MARK}{query}")
+    size = page_text.count("<record>")
+    return template, template.format(start=size + 1, end=2 * size)
 
 
 def _next_link(root: Element, page_url: str) -> tuple[str | None, str | None, str | None] | None:

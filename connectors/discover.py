@@ -98,7 +98,7 @@ def discover(page: Page, fetch: Callable[[str], Page | None]) -> Discovery | Non
     result = Discovery(cms, preset, shape_sel, entries, notes=notes, name=column_name(root))
     if count.pages not in (None, 1) and not (chosen.next or chosen.pages):
         notes.append(msg.pager_not_found(count.pages))
-    _check_page_two(result, root, page, chosen, second if other_url == page2 else None, count.pages)
+    _check_page_two(result, root, page, chosen, second if other_url == page2 else None, count.pages, count.total)
     return result
 
 
@@ -132,9 +132,9 @@ def _scope(root: Element, preset: str, best: Group) -> dict[str, str]:
 
 
 def _check_page_two(result: Discovery, root: Element, page: Page, sel: Selectors, second: Page | None,
-                    pages: int | None) -> None:
+                    pages: int | None, total: int | None) -> None:
     """Run the selectors' pager: page 2 must be a list the same selectors read."""
-    result.page2 = next_page(root, page, page.url, sel, 1, pages)
+    result.page2 = next_page(root, page, page.url, sel, 1, pages, size=len(result.entries), total=total)
     if result.page2 is None or second is None or second.url.split("#")[0] != result.page2.split("#")[0]:
         return
     result.second = read_entries(second, sel) if second.status == 200 else []

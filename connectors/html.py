@@ -499,6 +499,7 @@ class ListWalk:
         self.empty_run = 0
         self.rows = self.pages_read = 0  # list rows read (a pinned entry each time it shows) and pages read
         self.count: ListCount | None = None
+        self.page_size: int | None = None
         self.ended = False  # the walk reached the pager's end (not stopped early by the walk rules or an error)
         self.first: Page | None = None
 
@@ -548,7 +549,10 @@ class ListWalk:
             self.first = page
         root = parse_html(page.text)
         entries = yield from self._entries(root, page)
-        nxt = next_page(root, page, self.home, self.sel, self.number, self.count.pages if self.count else None)
+        if entries and self.page_size is None:
+            self.page_size = len(entries)  # records a page holds, for pagers that count records
+        nxt = next_page(root, page, self.home, self.sel, self.number, self.count.pages if self.count else None,
+                        size=self.page_size, total=self.count.total if self.count else None)
         self.pages_read += 1
         self.rows += len(entries)
         if not entries and is_json(page):  # a "load more" endpoint with nothing more: the list's end

@@ -46,8 +46,10 @@ def entry_key(url: str) -> str:
 
 
 # Hanweb JCMS lists carry a page's records as HTML inside `<script type="text/xml"><datastore>`,
-# rendered by its jpage widget: they are the list, so they are kept as elements.
-_DATASTORE = re.compile(r"<script[^>]*>\s*<datastore>(.*?)</datastore>\s*</script>", re.S | re.I)
+# rendered by its jpage widget, and its `dataproxy.jsp` answers the next records as the same
+# `<datastore>` XML: they are the list, so they are kept as elements.
+_DATASTORE = re.compile(r"(?:<script[^>]*>\s*)?<datastore>(.*?)</datastore>(?:\s*</script>)?", re.S | re.I)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S | re.I)
 
 
@@ -58,7 +60,7 @@ def _datastore(m: re.Match[str]) -> str:
 def parse_html(text: str) -> Element:
     """A page's tree, with scripts, styles and form controls removed (their text is never content)."""
     if "<datastore>" in text:
-        text = _DATASTORE.sub(_datastore, text)
+        text = _DATASTORE.sub(_datastore, _XML_DECLARATION.sub("", text, count=1))
     try:
         root = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError):
@@ -152,18 +154,24 @@ def list_count(root: Element, page_text: str) -> ListCount:
 
 
 def next_page(root: Element, page: Page, first_url: str, sel: Selectors, number: int,
-              pages: int | None = None) -> str | None:
+              pages: int | None = None, *, size: int | None = None, total: int | None = None) -> str | None:
     """The URL of list page `number + 1`, or None after the last. A `pages` template numbers the
-    page it names from 0 (`{n}`: TRS `index_1.html` is page 2), from 1 (`{p}`: `list2.htm`), or
-    down from the last (`{down}`: VSB's `xxyw/6.htm` is page 2 of 7); `pages` is the list's own count."""
+    page it names from 0 (`{n}`: TRS `index_1.html` is page 2), from 1 (`{p}`: `list2.htm`), down
+    from the last (`{down}`: VSB's `xxyw/6.htm` is page 2 of 7), or by the records it holds
+    (`{start}`/`{end}`, Hanweb's `dataproxy.jsp?startrecord=46&endrecord=90`, `size` records a page).
+    `pages` and `total` are the list's own counts."""
     if sel.pages:
-        size = _PAGER_SIZE.search(page.text)
-        last = int(size.group(1)) if size else pages
+        js = _PAGER_SIZE.search(page.text)
+        last = int(js.group(1)) if js else pages
         if last and number >= last:
             return None
         if "{down}" in sel.pages and not last:
             return None
-        return urljoin(first_url, sel.pages.format(n=number, p=number + 1, down=(last or 0) - number))
+        if "{start}" in sel.pages and (not size or (total is not None and number * size >= total)):
+            return None
+        size = size or 0
+        return urljoin(first_url, sel.pages.format(n=number, p=number + 1, down=(last or 0) - number,
+                                                   start=number * size + 1, end=(number + 1) * size))
     href = select_value(root, sel.next)
     if not href:
         return None

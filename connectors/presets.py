@@ -49,12 +49,12 @@ class ListSelectors(Strict):
     @classmethod
     def _pages_template(cls, v: str | None) -> str | None:
         if v is not None:
-            wanted = 'a page-URL template with "{n}", "{p}" or "{down}" (and no other braces)'
+            wanted = 'a page-URL template with "{n}", "{p}", "{down}" or "{start}"/"{end}" (and no other braces)'
             try:
-                v.format(n=1, p=2, down=3)
+                v.format(n=1, p=2, down=3, start=16, end=30)
             except (KeyError, IndexError, ValueError):
                 raise ValueError(f"{wanted}, got {v!r}") from None
-            if not any(k in v for k in ("{n}", "{p}", "{down}")):
+            if not any(k in v for k in ("{n}", "{p}", "{down}", "{start}")):
                 raise ValueError(f"{wanted}, got {v!r}")
         return v
 

@@ -8,7 +8,8 @@ paragraphs — never what our parser reads.
 
 - `epoint`: Epoint WebBuilder (公共资源交易平台): `ul.ewb-list` rows, `ewb-page` pager to `2.html`.
 - `siteserver`: SiteServer CMS: `channels/12.html`, `channels/12_2.html`, 下一页 links.
-- `hanweb`: Hanweb JCMS: the records of a page inside `<script type="text/xml"><datastore>`.
+- `hanweb`: Hanweb JCMS: the first records inside `<script type="text/xml"><datastore>`, the rest
+  POSTed for to `dataproxy.jsp?startrecord=…` by its jpage widget.
 - `dedecms`: DedeCMS: `list_5_2.html` pages, `dede_pages` pager with 共N页M条.
 - `tables`: a government CMS laid out in nested tables, "[下一页]" text links.
 - `anchors`: a small school CMS whose entries are the anchors themselves, `?page=2` pages.
@@ -160,26 +161,46 @@ def siteserver(posts: list[SamplePost] | None = None, per_page: int = 7) -> Fami
 
 
 # -- Hanweb JCMS -----------------------------------------------------------------------------------
-def hanweb(posts: list[SamplePost] | None = None) -> Family:
-    posts = posts or family_posts(9, 900)
-    records = "".join(
-        f'<record><![CDATA[<li><a href="/art/{p.published.year}/{p.published.month}/{p.published.day}/art_4380_{p.news_id}.html" '
-        f'target="_blank" title="{esc(p.title)}">{esc(cut(p.title, 24))}</a><span class="bt-data-time">'
-        f'{p.published:%Y-%m-%d}</span></li>]]></record>' for p in posts)
+def hanweb(posts: list[SamplePost] | None = None, per_page: int = 5, group: int = 3) -> Family:
+    """The page carries its first `group` pages of records in a `<datastore>`; jpage asks the rest of
+    `dataproxy.jsp?startrecord=&endrecord=&perpage=` by POST, with the `<nextgroup>` link's parameters."""
+    posts = posts or family_posts(38, 900)
+
+    def href(p: SamplePost) -> str:
+        return f"/art/{p.published.year}/{p.published.month}/{p.published.day}/art_4380_{p.news_id}.html"
+
+    def records(items: list[SamplePost]) -> str:
+        return "".join(f'<record><![CDATA[<li><a href="{href(p)}" target="_blank" title="{esc(p.title)}">'
+                       f'{esc(cut(p.title, 24))}</a><span class="bt-data-time">{p.published:%Y-%m-%d}</span></li>]]>'
+                       "</record>" for p in items)
+
+    params = "col=1&appid=1&webid=1&path=%2F&columnid=4380&sourceContentType=1&unitid=12345&webname=x&permissiontype=0"
+    first = per_page * group
     out: dict[str, Resource] = {"/col/col4380/index.html": html(f"""<!DOCTYPE html><html><head><meta charset="utf-8">
 <title>通知公告 {SCHOOL}</title><script src="/module/jslib/jquery/jpage/jquery.jpage.js"></script></head><body>{_menu("/col")}
 <div class="bt-box"><div class="bt-left"><ul class="hot">{"".join(f'<li><a href="/col/col{4381 + i}/index.html">{esc(n)}</a></li>' for i, (n, _s) in enumerate(MENU))}</ul></div>
-<div class="bt-right"><div class="bt-position">当前位置：首页 &gt; 通知公告</div><div id="4380"><script type="text/xml"><datastore>
-<nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&appid=1&webid=1&path=/&columnid=4380&unitid=12345&webname=x&permissiontype=0"></a>]]></nextgroup>
-<recordset>{records}</recordset></datastore></script></div>
-<script>$(document).ready(function(){{ $('#4380').jpage({{ dataStore: dataStore, perPage: 15, totalRecord: {len(posts)}, proxyUrl: '/module/web/jpage/dataproxy.jsp' }}); }});</script>
+<div class="bt-right"><div class="bt-position">当前位置：首页 &gt; 通知公告</div><div id="12345"><script type="text/xml"><datastore>
+<nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&{params}"></a>]]></nextgroup>
+<recordset>{records(posts[:first])}</recordset></datastore></script></div>
+<script>$(document).ready(function(){{ $('#12345').jpage({{ dataStore: dataStore, perPage: {per_page}, groupSize: {group},
+  totalRecord: {len(posts)}, proxyUrl: '/module/web/jpage/dataproxy.jsp', barPosition: 'bottom' }}); }});</script>
 </div></div>{_footer("/col")}</body></html>""")}
+
+    def proxy(fields: dict[str, str]) -> Resource:
+        if fields.get("columnid") != "4380" or fields.get("unitid") != "12345":
+            return Resource(b"<datastore><recordset></recordset></datastore>", "text/xml; charset=utf-8")
+        start, end = int(fields["startrecord"]), int(fields["endrecord"])
+        body = f'<?xml version="1.0" encoding="UTF-8"?><datastore><recordset>{records(posts[start - 1:end])}</recordset></datastore>'
+        return Resource(body.encode(), "text/xml; charset=utf-8")
+
     for p in posts:
-        out[f"/art/{p.published.year}/{p.published.month}/{p.published.day}/art_4380_{p.news_id}.html"] = html(
+        out[href(p)] = html(
             f"""<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="ArticleTitle" content="{esc(p.title)}">
 <meta name="PubDate" content="{p.published:%Y-%m-%d %H:%M}"><title>{esc(p.title)}</title></head><body>{_menu("/col")}
 <div class="bt-article"><h2>{esc(p.title)}</h2><div id="zoom">{_paras(p)}</div></div>{_footer("/col")}</body></html>""")
-    return Family("hanweb", "/col/col4380/index.html", out, posts, len(posts))
+    fam = Family("hanweb", "/col/col4380/index.html", out, posts, len(posts))
+    fam.forms = {"/module/web/jpage/dataproxy.jsp": proxy}
+    return fam
 
 
 # -- DedeCMS ---------------------------------------------------------------------------------------

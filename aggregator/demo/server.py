@@ -96,10 +96,11 @@ class SampleServer:
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 from urllib.parse import parse_qsl
 
-                path = self.path.split("?", 1)[0]
+                path, _, query = self.path.partition("?")
                 server.hits[f"POST {path}"] += 1
                 length = int(self.headers.get("Content-Length") or 0)
-                fields = dict(parse_qsl(self.rfile.read(length).decode("utf-8"), keep_blank_values=True))
+                fields = dict(parse_qsl(query, keep_blank_values=True))  # the address's parameters, then the form's
+                fields.update(parse_qsl(self.rfile.read(length).decode("utf-8"), keep_blank_values=True))
                 answer = server.forms.get(path)
                 res = answer(fields) if answer else Resource(b"405", "text/plain", 405)
                 self._send(res.status, res.body, {"Content-Type": res.content_type})
