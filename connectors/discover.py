@@ -90,8 +90,8 @@ def discover(page: Page, fetch: Callable[[str], Page | None]) -> Discovery | Non
         notes.append(msg.preset_confirmed(preset, len(best.links)))
         shape_sel = _scope(root, preset, best)
         if not chosen.next and not chosen.pages and (nxt or template):
-            shape_sel = {k: v for k, v in (("next", nxt), ("pages", template)) if v}
-            chosen = selectors_from(preset, shape_sel)
+            shape_sel.update({k: v for k, v in (("next", nxt), ("pages", template)) if v})
+        chosen = selectors_from(preset, shape_sel)
     elif cms in PRESETS:
         notes.append(msg.preset_unconfirmed(cms))
     entries = list_entries(root, page.url, chosen)
