@@ -284,14 +284,16 @@ def page_value(root: Element, spec: str | None) -> str | None:
 
 def article(root: Element, page: Page, sel: Selectors) -> tuple[Element | None, str]:
     """The article's element (None when only its text was found) and text. The detail selectors
-    first — unless what they match is mostly links (a wrapper around menus); then the block where
+    first — unless what they match is mostly the text of many links (a wrapper around menus); then the block where
     paragraph text gathers (`detect.body_node`); then trafilatura's main text. A VSB link-type page
     has no article of its own."""
     node = select_node(root, sel.detail.get("body"))
     if node is not None:
         text = block_text(node)
-        linked = sum(len(node_text(a)) for a in node.iter("a"))
-        if text and linked <= 0.5 * len(text.replace("\n", "")):
+        anchors = list(node.iter("a"))
+        linked = sum(len(node_text(a)) for a in anchors)
+        # A body of one or two attachment links is a body; a block of many links is a menu's wrapper.
+        if text and (len(anchors) < 5 or linked <= 0.5 * len(text.replace("\n", ""))):
             return node, text
     if _LINK_TYPE in page.text:
         return None, ""

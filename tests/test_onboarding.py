@@ -248,3 +248,26 @@ def test_a_page_of_menus_and_links_is_no_list(tmp_path: Path) -> None:
             assert stored(store, "xxgk") == {}
         with pytest.raises(ChannelError, match="xxgk probe|列表"):
             probe(server.url + "/xxgk/index.html", http=HttpConfig(per_host_interval=0.0))
+
+
+def test_a_body_of_only_an_attachment_link_is_kept_and_a_wrapper_of_menus_is_not() -> None:
+    """The generic body selector's match stands when it is an article of a link or two; when it is a
+    wrapper of many links (`.content` around the menus), the block where the text gathers is read."""
+    from aggregator.demo.families import _footer, _menu
+    from connectors.html import parse_detail
+    from connectors.http import Page
+    from connectors.listwalk import Entry
+    from connectors.presets import selectors_from
+
+    sel = selectors_from(None, {"entry": "li"})
+    footer = _footer("") + "<p>" + "地址：湖北省武汉市东湖新技术开发区大学路1号，邮编430000，联系电话027-87650000。" * 3 + "</p>"
+    only_file = Page("http://x/a/1.htm", 200, f"<html><body>{_menu('')}<h1>关于公布名单的通知</h1>"
+                     '<div class="v_news_content"><p>附件：<a href="/f/1.xlsx">名单.xlsx</a></p></div>'
+                     f"{footer}</body></html>", None, None)
+    post = parse_detail(only_file, Entry("http://x/a/1.htm", "关于公布名单的通知", None, "x/a/1.htm"), sel)
+    assert post.body == "附件：名单.xlsx"
+    paragraphs = "".join(f"<p>第{i}条：各单位要认真组织，确保各项工作按时完成，有关情况请及时报送。</p>" for i in range(4))
+    wrapped = Page("http://x/a/2.htm", 200, f'<html><body><div class="content">{_menu("")}<h1>通知</h1>'
+                   f'<div class="zw">{paragraphs}</div>{_footer("")}</div></body></html>', None, None)
+    post = parse_detail(wrapped, Entry("http://x/a/2.htm", "通知", None, "x/a/2.htm"), sel)
+    assert "第0条" in post.body and "第3条" in post.body and "学校简介" not in post.body and "友情链接" not in post.body
