@@ -1,6 +1,6 @@
 """The web pages under load: 20 concurrent clients while a sync writes.
 
-    python bench/web.py [--posts 100000] [--clients 20] [--seconds 20]
+    python bench/web.py [--posts 100000] [--clients 20] [--seconds 20] [--workers N]
 
 Builds a SQLite store of --posts posts (titles and bodies from a few hundred
 real-looking phrases), starts `xxgk serve --no-scheduler` on loopback as a
@@ -98,6 +98,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--no-writer", action="store_true", help="no sync writing meanwhile (for comparison)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (xxgk serve --workers N)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/web.db"
@@ -112,7 +113,7 @@ def main() -> None:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         proc = subprocess.Popen([sys.executable, "-m", "aggregator", "--config", str(cfg), "serve",
-                                 "--no-scheduler", "--port", str(port)], cwd=ROOT,
+                                 "--no-scheduler", "--port", str(port), "--workers", str(args.workers)], cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -172,7 +173,8 @@ def main() -> None:
             sync.join()
         proc.terminate()
         proc.wait(timeout=10)
-    print(f"2. {args.clients} clients for {args.seconds:.0f} s on {args.posts:,} posts while a sync wrote "
+    print(f"2. {args.clients} clients for {args.seconds:.0f} s on {args.posts:,} posts, {args.workers} server "
+          f"process(es), while a sync wrote "
           f"{written[0]} posts; errors: {len(errors)} {errors[:3]}")
     report(timings, args.seconds)
     print("3. page weight (HTML, uncompressed): " + ", ".join(f"{k} {v:.1f} KB" for k, v in weights.items())

@@ -261,3 +261,40 @@ def test_the_weekly_digest_lists_new_posts_by_category_and_channels_needing_atte
         assert "周报" in digest["title"] and "需要关注的渠道" in digest["message"] and "gone" in digest["message"]
     finally:
         hook.close()
+
+
+def test_serve_with_workers_answers_from_several_processes_and_syncs_once(
+        site: SampleServer, store_url: str, store: Store, tmp_path: Path) -> None:
+    """`serve --workers 2`: two processes answer the pages over one store, the scheduler runs once
+    (in the parent), and SIGTERM stops them all."""
+    import psutil
+
+    cfg = write(tmp_path, store_url, channel("news", site.url + COLUMN, "* * * * *"))
+    port = free_port()
+    proc = start("--config", str(cfg), "serve", "--port", str(port), "--workers", "2")
+    try:
+        wait_for(lambda: len(runs(store, "news")) >= 1, 30, "first sync by the one scheduler")
+        pids: set[int] = set()
+
+        def answered_by_two() -> bool:
+            from urllib.error import URLError
+
+            for _ in range(10):
+                try:
+                    health = json.loads(urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).read())
+                except URLError:
+                    return False  # the serving processes are still starting
+                assert health["status"] == "ok" and "scheduler" not in health  # the pages' processes run none
+                pids.add(health["pid"])
+            return len(pids) >= 2
+
+        wait_for(answered_by_two, 30, "answers from two server processes")
+        assert proc.pid not in pids and pids <= {c.pid for c in psutil.Process(proc.pid).children(recursive=True)}
+        page = urlopen(f"http://127.0.0.1:{port}/channels", timeout=5).read().decode()
+        assert "news" in page
+        assert store.posts.count("news") == 12 and len(runs(store, "news")) == 1  # one scheduler, one sync
+    finally:
+        children = psutil.Process(proc.pid).children(recursive=True)
+        took, err = stop(proc)
+    assert took < 10, err[-2000:]
+    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE], err[-2000:]

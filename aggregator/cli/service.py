@@ -36,6 +36,8 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="监听地址（默认仅本机）")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="端口")] = 8000,
     no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help="只提供网页与 API，不定时同步")] = False,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64,
+                                         help="网页服务进程数（多核机器与大库用；调度器只在主进程运行一份）")] = 1,
 ) -> None:
     """运行服务：网页与 JSON API（/api/channels、/healthz），以及按各渠道 schedule 定时同步的调度器
     （每渠道同一时刻只有一个写入者；每月 1 日导出上月统计；渠道异常时发送告警）。SIGTERM 时保存已获取内容后退出。
@@ -45,13 +47,18 @@ def serve(
     _log_to_stderr()
     cfg = load(ctx)
     with open_store(cfg) as store:
-        banner = f"xxgk serve：http://{host}:{port}/ （配置：{cfg.source}）{'，未启用调度器' if no_scheduler else ''}"
-        run_service(cfg, store, host, port, None if no_scheduler else "xxgk serve", banner)
+        banner = (f"xxgk serve：http://{host}:{port}/ （配置：{cfg.source}）{'，未启用调度器' if no_scheduler else ''}"
+                  + (f"，{workers} 个网页进程" if workers > 1 else ""))
+        run_service(cfg, store, host, port, None if no_scheduler else "xxgk serve", banner, workers=workers)
 
 
 def run_service(cfg: Config, store: Store, host: str, port: int, role: str | None, banner: str,
-                log_level: str = "info") -> None:
-    """The web pages and, unless `role` is None, the scheduler under that name, until SIGTERM/Ctrl-C."""
+                log_level: str = "info", workers: int = 1) -> None:
+    """The web pages and, unless `role` is None, the scheduler under that name, until SIGTERM/Ctrl-C.
+    With `workers` > 1 the pages are served by that many processes, each with its own connection to
+    the store (`web.app.app_from_environment`); the scheduler runs once, in this process."""
+    import os
+
     import uvicorn
 
     from aggregator.scheduler.service import Scheduler
@@ -60,13 +67,17 @@ def run_service(cfg: Config, store: Store, host: str, port: int, role: str | Non
     stopping = threading.Event()
     _on_term(stopping)  # uvicorn re-raises the signal to this handler once it has shut down
     scheduler = None if role is None else Scheduler(cfg, store, role=role)
-    app = create_app(cfg, store, scheduler)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False))
     consoles.err.print(banner)
     if scheduler is not None:
         scheduler.start()
     try:
-        server.run()
+        if workers > 1:
+            os.environ["XXGK_CONFIG"] = str(cfg.source.resolve())  # what each serving process loads
+            uvicorn.run("aggregator.web.app:app_from_environment", factory=True, host=host, port=port,
+                        workers=workers, log_level=log_level, access_log=False)
+        else:
+            app = create_app(cfg, store, scheduler)
+            uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False)).run()
     finally:
         if scheduler is not None:
             scheduler.stop()

@@ -50,6 +50,17 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """The app one process of `xxgk serve --workers N` builds for itself: its own connection to the
+    store of the config `XXGK_CONFIG` names (the scheduler runs once, in the serving parent)."""
+    import os
+
+    from aggregator.config import load_config
+
+    config = load_config(os.environ.get("XXGK_CONFIG"))
+    return create_app(config, Store.open(config.store.url), None)
+
+
 def _offline_docs(app: FastAPI) -> None:
     """`/api/docs`: Swagger UI served from the app's own files (the swagger-ui-bundle-v2 package) —
     offices run on intranets, and FastAPI's default page loads it from a CDN."""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -98,7 +99,7 @@ def healthz(request: Request) -> JSONResponse:
     from aggregator import __version__
 
     site = site_of(request)
-    body: dict[str, Any] = {"status": "ok", "version": __version__}
+    body: dict[str, Any] = {"status": "ok", "version": __version__, "pid": os.getpid()}  # which server process
     try:
         site.store.posts.count()
         body["store"] = "ok"
