@@ -36,8 +36,17 @@ from connectors.base import (
 )
 from connectors.dates import MonthDay, parse_date, resolve_month_day
 from connectors.dom import Element, candidates, in_sidebar, node_text, select_node, select_value
-from connectors.http import FetchError, Page, fetch_page, host_allowed
-from connectors.listpage import breadcrumb, is_json, json_entries, list_count, list_entries, next_page, parse_html
+from connectors.http import FetchError, Page, fetch_page, fetch_page_or_none, host_allowed
+from connectors.listpage import (
+    breadcrumb,
+    is_json,
+    json_entries,
+    list_count,
+    list_entries,
+    next_page,
+    page_title,
+    parse_html,
+)
 from connectors.listpage import entry_key as entry_key
 from connectors.listwalk import Entry, ListCount, RetryQueue, WalkState, before, count_gap, walk_page
 from connectors.presets import DetailSelectors, ListSelectors, Selectors, known_preset, selectors_for, selectors_from
@@ -604,9 +613,7 @@ class ListWalk:
                 self.detected = {k: getattr(found, k) for k in DETECTED_FIELDS}
                 yield Skipped(page.url, note)
         if not entries:
-            title_node = root.find(".//title")
-            title = node_text(title_node) if title_node is not None else "无 <title>"
-            raise ChannelError(msg.list_empty(self.sel.entry or "", page.url, title))
+            raise ChannelError(msg.list_empty(self.sel.entry or "", page.url, page_title(root)))
         return entries
 
     def _bare_entries(self, root: Element, page: Page) -> Generator[Item, None, list[Entry]]:
@@ -623,8 +630,7 @@ class ListWalk:
             return entries
         found = discover(page, self._other_page)
         if found is None or not found.entries:
-            title_node = root.find(".//title")
-            raise ChannelError(msg.list_not_found(page.url, node_text(title_node) if title_node is not None else "无"))
+            raise ChannelError(msg.list_not_found(page.url, page_title(root)))
         if recorded:
             before = str(recorded.get("entry") or f"预设 {recorded.get('preset')}")
             now = found.selectors.get("entry") or f"预设 {found.preset}"
@@ -633,17 +639,12 @@ class ListWalk:
             yield Skipped(page.url, msg.list_changed(before, had, len(entries), now, len(found.entries)))
         self.auto = found.as_record()
         self.sel = auto_selectors(self.channel, self.auto)
-        self.fingerprint = f"{_digest(selectors_for(self.channel))}~{_digest(self.sel)}"
+        self.fingerprint = _bare_fingerprint(self.channel, self.sel)
         return list_entries(root, page.url, self.sel)
 
     def _other_page(self, url: str) -> Page | None:
         """One more page of the site for discovery (None when it cannot be read: detection goes on without it)."""
-        if not host_allowed(url, self.hosts):
-            return None
-        try:
-            return fetch_page(self.ctx.http, url, hosts=self.hosts, max_bytes=self.ctx.max_bytes)
-        except FetchError:
-            return None
+        return fetch_page_or_none(self.ctx.http, url, hosts=self.hosts, max_bytes=self.ctx.max_bytes)
 
     def _resolve_month_days(self, entries: list[Entry]) -> None:
         ceiling: date | None = None  # [MM-DD] list dates: newest first, so never after the entry above
@@ -714,12 +715,12 @@ def effective_selectors(channel: HtmlSettings, data: dict[str, object]) -> tuple
     """The channel's selectors — for a bare-URL channel, those its last discovery recorded (`auto`);
     else with the detected ones the office accepted (`xxgk accept`), while the config is the one
     they were accepted for — and a fingerprint of what they were made from."""
-    sel = selectors_for(channel)
-    configured = _digest(sel)
     auto = data.get("auto")
     if channel.bare and isinstance(auto, dict):
         sel = auto_selectors(channel, auto)
-        return sel, f"{configured}~{_digest(sel)}"
+        return sel, _bare_fingerprint(channel, sel)
+    sel = selectors_for(channel)
+    configured = _digest(sel)
     accepted = data.get("accepted")
     if isinstance(accepted, dict) and accepted.get("for") == configured:
         def text(name: str) -> str | None:
@@ -730,6 +731,11 @@ def effective_selectors(channel: HtmlSettings, data: dict[str, object]) -> tuple
                       title=text("title"), date=text("date"), next=text("next"))
         return sel, f"{configured}+{_digest(sel)}"
     return sel, configured
+
+
+def _bare_fingerprint(channel: HtmlSettings, sel: Selectors) -> str:
+    """What a bare-URL channel's list was read with: its config and the selectors discovery recorded."""
+    return f"{_digest(selectors_for(channel))}~{_digest(sel)}"
 
 
 def _digest(sel: Selectors) -> str:

@@ -396,6 +396,17 @@ def fetch_page(
         return Page(current, status, text, resp.headers.get("etag"), resp.headers.get("last-modified"))
 
 
+def fetch_page_or_none(client: httpx.Client, url: str, *, hosts: list[str], max_bytes: int) -> Page | None:
+    """`fetch_page` for a page that helps but is not needed (list detection's second page): None when
+    it is off the hosts or cannot be read."""
+    if not host_allowed(url, hosts):
+        return None
+    try:
+        return fetch_page(client, url, hosts=hosts, max_bytes=max_bytes)
+    except FetchError:
+        return None
+
+
 @dataclass(slots=True)
 class Download:
     """A file fetched to disk (`path`, a temporary file the caller moves or deletes)."""

@@ -97,25 +97,16 @@ def list_entries(root: Element, page_url: str, sel: Selectors) -> list[Entry]:
             continue  # separator rows, empty tables
         url = urljoin(page_url, href.strip())
         title = (select_value(node, sel.title) or select_value(node, f"{link_css} {_ANCHOR_HEADING}")
-                 or (select_value(node, link_css) if link_css else _own_title(node, sel.date)) or "")
+                 or (select_value(node, link_css) if link_css else node_text(node)) or "")
         dated = select_node(node, sel.date) if sel.date else None
         when = parse_date(select_value(node, sel.date))
         if dated is not None and dated is not node and title != node_text(dated) and node_text(dated) in title:
-            title = " ".join(title.replace(node_text(dated), " ").split())  # a link that holds its date too
+            # A link that holds its date too (`<a href><span>2025-06-30</span>标题</a>`, or an entry that is the link).
+            title = " ".join(title.replace(node_text(dated), " ").split())
         if when is None:  # the date before the link, split over two elements, or bare text beside it
             when = parse_date(node_text(node).replace(title, " ")) if title else None
         entries.append(Entry(url, title, when, entry_key(url)))
     return entries
-
-
-def _own_title(node: Element, date_spec: str | None) -> str:
-    """The title of an entry that is itself the link (`<a href><span>2025-06-30</span>标题</a>`):
-    its text without the element holding the date."""
-    text = node_text(node)
-    when = select_node(node, date_spec) if date_spec else None
-    if when is not None and when is not node:
-        text = text.replace(node_text(when), " ")
-    return " ".join(text.split())
 
 
 # What a list page says of its own size: VSB/WebPlus "共62条", "总记录数：62", "共7页", the pager's "1/7".
@@ -306,3 +297,9 @@ def column_name(root: Element) -> str | None:
         return None
     first = re.split(r"\s*[-_|｜—–]+\s*", node_text(head).strip())[0]
     return first or None
+
+
+def page_title(root: Element) -> str:
+    """The page's `<title>`, for messages that say which page was read."""
+    head = root.find(".//title")
+    return node_text(head) if head is not None else "无 <title>"

@@ -22,10 +22,10 @@ from aggregator.config import HttpConfig
 from aggregator.pipeline.sync import RequestCounter, make_http_client
 from connectors.base import ChannelError
 from connectors.discover import discover
-from connectors.dom import Element, node_text, select_node
+from connectors.dom import Element, select_node
 from connectors.html import HtmlSettings, parse_detail
-from connectors.http import FetchError, Page, fetch_page, host_allowed, site_host
-from connectors.listpage import column_name, list_count, list_entries, parse_html
+from connectors.http import FetchError, Page, fetch_page, fetch_page_or_none, host_allowed, site_host
+from connectors.listpage import column_name, list_count, list_entries, page_title, parse_html
 from connectors.listwalk import Entry
 from connectors.presets import Selectors, selectors_for
 
@@ -105,12 +105,7 @@ def probe(url: str, *, kind: str = "html", http: HttpConfig | None = None) -> Pr
     host = site_host(url)
     with make_http_client(http, RequestCounter()) as client:
         def fetch(address: str) -> Page | None:
-            if not host_allowed(address, [host]):
-                return None
-            try:
-                return fetch_page(client, address, hosts=[host], max_bytes=http.max_bytes)
-            except FetchError:
-                return None
+            return fetch_page_or_none(client, address, hosts=[host], max_bytes=http.max_bytes)
 
         try:
             page = fetch_page(client, url, hosts=[host], max_bytes=http.max_bytes)
@@ -121,8 +116,7 @@ def probe(url: str, *, kind: str = "html", http: HttpConfig | None = None) -> Pr
         root = parse_html(page.text)
         found = discover(page, fetch)
         if found is None or not found.entries:
-            title = root.find(".//title")
-            raise ChannelError(msg.list_not_found(url, node_text(title) if title is not None else "无"))
+            raise ChannelError(msg.list_not_found(url, page_title(root)))
         name = column_name(root)
         channel: dict[str, Any] = {"id": channel_id_for(url, name), **({"name": name} if name else {}),
                                    "kind": kind, "url": url, **found.config()}
