@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from aggregator.qingdan.classify import Classifier, RulesError, load_classifier
 from aggregator.qingdan.model import TitleModel
-from connectors import REGISTRY, settings_for
+from connectors import REGISTRY, messages, settings_for
 from connectors.settings import ChannelSettings, Strict
 
 TIMEZONE = "Asia/Shanghai"
@@ -44,7 +44,7 @@ class StoreConfig(Strict):
     @classmethod
     def _known_dialect(cls, v: str) -> str:
         if not v.startswith(("sqlite:", "postgresql")):
-            raise ValueError(f'"sqlite:///path.db" or "postgresql+psycopg://…", got {v!r}')
+            raise ValueError(f'应为 "sqlite:///路径.db" 或 "postgresql+psycopg://…"，实际为 {v!r}')
         if v.startswith("postgresql://") or v.startswith("postgres://"):
             # psycopg 3 is the driver we ship; spare the admin a driver-name lesson.
             v = "postgresql+psycopg://" + v.split("://", 1)[1]
@@ -68,7 +68,7 @@ def check_cron(expression: str) -> str | None:
     try:
         CronTrigger.from_crontab(expression, timezone=TIMEZONE)
     except ValueError as exc:
-        return f'expected a 5-field cron expression such as "*/30 * * * *", got {expression!r} ({exc})'
+        return messages.not_a_cron(expression, exc)
     return None
 
 
@@ -219,43 +219,38 @@ def _describe(err: Any, path: Path, raw: dict[str, Any], channel_model: type[Bas
     if kind == "extra_forbidden":
         owner = _model_at(loc, channel_model)
         if owner is None:
-            return f"{where}: unknown key `{key}`"
+            return f"{where}: {messages.unknown_key(key, None, [])}".removesuffix("（可用的键：）")
         names = _expected_keys(owner)
         close = difflib.get_close_matches(str(loc[-1]), names, n=1)
-        hint = f" — did you mean `{close[0]}`?" if close else ""
-        return f"{where}: unknown key `{key}`{hint} (expected one of: {', '.join(names)})"
+        return f"{where}: {messages.unknown_key(key, close[0] if close else None, names)}"
     if kind == "missing":
-        return f"{where}: missing required key `{key}`"
-    msg = err["msg"]
-    if msg.startswith("Value error, "):
-        msg = "expected " + msg.removeprefix("Value error, ")
-    else:
-        msg = f"{msg}, got {err.get('input')!r}"
-    return f"{where}: key `{key}`: {msg}" if key else f"{where}: {msg}"
+        return f"{where}: {messages.missing_key(key)}"
+    return f"{where}: {messages.key_problem(key, messages.config_value(err))}"
 
 
 def _validate_channels(raw: dict[str, Any], path: Path) -> tuple[list[ChannelSettings], list[str]]:
     """Each `[[channel]]` table against its own kind's model; every problem of every channel."""
     tables = raw.get("channel", [])
     if not isinstance(tables, list):
-        return [], [f"{path}: `channel` must be [[channel]] tables"]
+        return [], [f"{path}: `channel` 应写成 [[channel]] 表"]
     channels: list[ChannelSettings] = []
     problems: list[str] = []
     for i, table in enumerate(tables):
         if not isinstance(table, dict):
-            problems.append(f"{path}: [[channel]] #{i + 1}: must be a table")
+            problems.append(f"{path}: [[channel]] #{i + 1}: 应是一个表")
             continue
         where = _channel_where(path, i, table.get("id"))
         kind = table.get("kind")
         model = settings_for(kind) if isinstance(kind, str) else None
+        kinds = ", ".join(REGISTRY)
         if model is None:
-            problems.append(f"{where}: missing required key `kind` (one of: {', '.join(REGISTRY)})" if kind is None
-                            else f"{where}: key `kind`: expected one of {', '.join(REGISTRY)}, got {kind!r}")
+            problems.append(f"{where}: {messages.missing_key('kind', f'（可选：{kinds}）')}" if kind is None
+                            else f"{where}: {messages.key_problem('kind', f'应为以下之一：{kinds}，实际为 {kind!r}')}")
             model = ChannelSettings  # still report the keys every kind shares
         schedule = table.get("schedule")
         cron = check_cron(schedule) if isinstance(schedule, str) else None
         if cron:
-            problems.append(f"{where}: key `schedule`: {cron}")
+            problems.append(f"{where}: {messages.key_problem('schedule', cron)}")
         try:
             channel = model.model_validate(table if model is not ChannelSettings else
                                            {k: v for k, v in table.items() if k in ChannelSettings.model_fields})
@@ -273,8 +268,8 @@ def _duplicates(channels: Iterable[ChannelSettings], path: Path) -> list[str]:
     seen: dict[str, int] = {}
     for i, ch in enumerate(channels, 1):
         if ch.id in seen:
-            problems.append(f'{path}: [[channel]] id="{ch.id}": duplicate channel id (also channel #{seen[ch.id]}); '
-                            "ids must be unique")
+            problems.append(f'{path}: [[channel]] id="{ch.id}": 渠道 id 重复（第 {seen[ch.id]} 个渠道也用了它）；'
+                            "每个渠道的 id 必须不同")
         seen.setdefault(ch.id, i)
     return problems
 
@@ -315,7 +310,7 @@ def classifier_for(cfg: Config, model: TitleModel | None = None) -> Classifier:
     try:
         return load_classifier(files, cfg.rules.rule, model)
     except FileNotFoundError as exc:
-        raise ConfigError([f"{cfg.source}: [rules]: key `file`: no such file {exc.filename}"]) from None
+        raise ConfigError([f"{cfg.source}: [rules]: 键 `file`：文件不存在：{exc.filename}"]) from None
     except RulesError as exc:
         raise ConfigError(str(exc).splitlines()) from None
 
@@ -324,10 +319,10 @@ def parse_config(text: str, path: Path) -> Config:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+        raise ConfigError([f"{path}: 不是合法的 TOML（{exc}）：请按提示的行列改正"]) from None
     problems: list[str] = []
     if "channels" in raw:
-        problems.append(f"{path}: unknown key `channels` — did you mean `[[channel]]`?")
+        problems.append(f"{path}: {messages.unknown_key('channels', '[[channel]]', [])}".removesuffix("（可用的键：）"))
     try:
         cfg = Config.model_validate({k: v for k, v in raw.items() if k not in ("channel", "channels")})
     except ValidationError as exc:
@@ -360,7 +355,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(
-            [f"{path}: no such config file (give one with --config PATH or XXGK_CONFIG)"]
+            [f"{path}: 配置文件不存在（用 --config 或环境变量 XXGK_CONFIG 指定；可先运行 xxgk demo 看示例配置）"]
         ) from None
     except UnicodeDecodeError as exc:
         raise ConfigError([f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"]) from None

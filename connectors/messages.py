@@ -7,6 +7,8 @@ Logs stay technical and are not worded here.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 # -- fetching ----------------------------------------------------------------------------------------
 def off_hosts(url: str, landed: str, hosts: list[str]) -> str:
@@ -146,3 +148,65 @@ ATTACHMENTS_NOT_KEPT = "附件未保存 {n} 个"
 UNEXPECTED = "意外错误（{kind}）：{detail}。已读取的帖子均已保存；如反复出现，请把这条信息报告给维护者"
 ATTACHMENTS_NOT_FETCHED = "附件未获取（{kind}: {detail}）：帖子已保存，附件下次同步再取"
 STORE_FAILED_AFTER = "{error}；另外，保存失败前已读取的帖子时出错：{detail}"
+
+
+# -- configuration -----------------------------------------------------------------------------------
+# A config problem is one line: where (file, [[channel]] id, key), what is wrong, and what is wanted.
+_PYDANTIC = {
+    "int_parsing": "应为整数", "int_type": "应为整数", "int_from_float": "应为整数",
+    "float_parsing": "应为数字", "float_type": "应为数字",
+    "bool_parsing": "应为 true 或 false", "bool_type": "应为 true 或 false",
+    "string_type": "应为带引号的文字", "list_type": "应为列表 […]", "tuple_type": "应为列表 […]",
+    "dict_type": "应为表 {…} 或 [节]", "model_type": "应为表 {…} 或 [节]",
+    "model_attributes_type": "应为表 {…} 或 [节]",
+}
+_BOUNDS = {"greater_than": "应大于 {gt}", "greater_than_equal": "应不小于 {ge}", "less_than": "应小于 {lt}",
+           "less_than_equal": "应不大于 {le}", "string_too_short": "至少 {min_length} 个字符",
+           "string_too_long": "至多 {max_length} 个字符", "too_short": "至少 {min_length} 项",
+           "too_long": "至多 {max_length} 项"}
+
+_PATTERNS = {"^[a-z0-9][a-z0-9-]*$": "只能用小写字母、数字和连字符（-），并以字母或数字开头"}
+
+
+def config_value(err: dict[str, Any]) -> str:
+    """One pydantic validation error as the office reads it: what is wanted, what was given, and the
+    validator's own words after 「（」 when there are no Chinese ones."""
+    kind, given = err["type"], err.get("input")
+    if kind == "value_error":  # our validators' messages, already worded below
+        return str(err["msg"]).removeprefix("Value error, ")
+    if kind == "literal_error":
+        return f"应为以下之一：{err.get('ctx', {}).get('expected', '')}，实际为 {given!r}"
+    if kind in _BOUNDS:
+        return f"{_BOUNDS[kind].format(**err.get('ctx', {}))}，实际为 {given!r}"
+    if kind == "string_pattern_mismatch":
+        pattern = err.get("ctx", {}).get("pattern", "")
+        wanted = _PATTERNS.get(pattern, f"应符合 {pattern}")
+        return f"格式不对：{wanted}，实际为 {given!r}"
+    if kind in _PYDANTIC:
+        return f"{_PYDANTIC[kind]}，实际为 {given!r}"
+    return f"取值不对：{given!r}（{err['msg']}）"
+
+
+def unknown_key(key: str, close: str | None, names: list[str]) -> str:
+    hint = f"——是不是 `{close}`？" if close else ""
+    return f"未知的键 `{key}`{hint}（可用的键：{', '.join(names)}）"
+
+
+def missing_key(key: str, why: str = "") -> str:
+    return f"缺少必填的键 `{key}`{why}"
+
+
+def key_problem(key: str, problem: str) -> str:
+    return f"键 `{key}`：{problem}" if key else problem
+
+
+def not_a_url(given: object) -> str:
+    return f"应为 http:// 或 https:// 开头的网址，实际为 {given!r}"
+
+
+def not_a_selector(given: object, detail: object) -> str:
+    return f"应为 CSS 选择器（可带 `@属性`），实际为 {given!r}：{detail}"
+
+
+def not_a_cron(given: str, detail: object) -> str:
+    return f'应为五段式 cron 表达式，如 "*/30 * * * *"（每 30 分钟），实际为 {given!r}（{detail}）'

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Protocol
 
 from pydantic import Field, field_validator
 
+from connectors.messages import not_a_selector
 from connectors.select import check_spec
 from connectors.settings import Strict
 
@@ -25,7 +26,7 @@ def _check_selector(spec: str | None) -> str | None:
     try:
         check_spec(spec)
     except ValueError as exc:
-        raise ValueError(f"a CSS selector (optionally `@attr`), got {spec!r}: {exc}") from None
+        raise ValueError(not_a_selector(spec, exc)) from None
     return spec
 
 
@@ -49,13 +50,13 @@ class ListSelectors(Strict):
     @classmethod
     def _pages_template(cls, v: str | None) -> str | None:
         if v is not None:
-            wanted = 'a page-URL template with "{n}", "{p}", "{down}" or "{start}"/"{end}" (and no other braces)'
+            wanted = '应为含 "{n}"、"{p}"、"{down}" 或 "{start}"/"{end}" 的翻页网址模板（不能有别的花括号）'
             try:
                 v.format(n=1, p=2, down=3, start=16, end=30)
             except (KeyError, IndexError, ValueError):
-                raise ValueError(f"{wanted}, got {v!r}") from None
+                raise ValueError(f"{wanted}，实际为 {v!r}") from None
             if not any(k in v for k in ("{n}", "{p}", "{down}", "{start}")):
-                raise ValueError(f"{wanted}, got {v!r}")
+                raise ValueError(f"{wanted}，实际为 {v!r}")
         return v
 
 
@@ -181,7 +182,7 @@ PRESETS: dict[str, dict[str, dict[str, str | None]]] = {
 def known_preset(name: str | None) -> str | None:
     """A `preset = "…"` value, checked against `PRESETS` (a pydantic field validator)."""
     if name is not None and name not in PRESETS:
-        raise ValueError(f"one of the presets {', '.join(PRESETS)}, got {name!r}")
+        raise ValueError(f"应为以下预设之一：{', '.join(PRESETS)}，实际为 {name!r}")
     return name
 
 

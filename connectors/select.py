@@ -79,7 +79,7 @@ def compile_css(css: str) -> etree.XPath:
     try:
         return etree.XPath(_TRANSLATOR.css_to_xpath(css, prefix="descendant::"))
     except (SelectorError, ExpressionError, etree.XPathError) as exc:
-        raise ValueError(f"{css!r} is not a CSS selector we can run ({exc})") from None
+        raise ValueError(f"{css!r} 不是可用的 CSS 选择器（{exc}）") from None
 
 
 @lru_cache(maxsize=512)

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from connectors.http import site_host
+from connectors.messages import missing_key, not_a_url
 
 DEFAULT_SCHEDULE = "0 * * * *"  # hourly
 
@@ -56,7 +57,7 @@ class ChannelSettings(Strict):
         if v is not None:
             parts = urlsplit(v)
             if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise ValueError(f"an http:// or https:// URL, got {v!r}")
+                raise ValueError(not_a_url(v))
         return v
 
     @property
@@ -87,7 +88,7 @@ class WebSettings(ChannelSettings):
 
     def problems(self) -> list[str]:
         if not self.url:
-            return [f"missing required key `url` (a {self.kind} channel reads a web address)"]
+            return [missing_key("url", f"（{self.kind} 渠道读取一个网址）")]
         return []
 
 
@@ -96,5 +97,5 @@ class FileSettings(ChannelSettings):
 
     def problems(self) -> list[str]:
         if not self.path:
-            return [f"missing required key `path` (a {self.kind} channel reads a file or folder)"]
+            return [missing_key("path", f"（{self.kind} 渠道读取一个文件或文件夹，相对于 config.toml）")]
         return []

@@ -15,7 +15,12 @@ from tests.helpers import run_xxgk, write_config
 
 CASES = [
     ("sync", ["sync", "nosuch"], "没有渠道|no channel"),
-    ("sync --full typo", ["sync", "--fulll"], "No such option"),
+    ("sync --full typo", ["sync", "--fulll"], "没有 --fulll 这个选项（是不是 --full"),
+    ("command typo", ["serch", "招生"], "没有 serch 这个命令（是不是 search"),
+    ("missing argument", ["tag", "12"], "缺少参数 item"),
+    ("not a choice", ["stats", "--format", "pdf"], "--format 的值不对：'pdf' 不是可选的值（可选：table、csv"),
+    ("not a number", ["search", "招生", "--limit", "many"], "--limit 的值不对：应为整数"),
+    ("option without value", ["stats", "--year"], "选项 --year 后面要给一个值"),
     ("channels bad config", ["--config", "/nonexistent/config.toml", "channels"], "config|配置"),
     ("search bad date", ["search", "招生", "--from", "2024-13-01"], "不是日期"),
     ("search bad item", ["search", "招生", "--item", "99"], "1–50"),
@@ -59,6 +64,7 @@ def test_bad_arguments_get_one_clear_line(name: str, args: list[str], says: str,
     assert done.returncode != 0, out
     assert "Traceback" not in out, out
     assert re.search(says, out), out
+    assert not re.search(r"^Error:|No such (option|command)|Missing (argument|parameter)|Invalid value|Got unexpected", out, re.M), out
 
 
 def test_an_unreachable_store_is_named_with_what_to_check(tmp_path: Path) -> None:

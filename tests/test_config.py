@@ -48,7 +48,7 @@ def test_a_misspelt_key_is_refused_naming_the_file_the_channel_and_the_key(tmp_p
     assert result.returncode == 2
     assert str(path) in result.stderr
     assert 'id="portal-notices"' in result.stderr
-    assert "unknown key `urll` — did you mean `url`?" in result.stderr
+    assert "未知的键 `urll`——是不是 `url`？" in result.stderr
     assert result.stdout == ""
 
 
@@ -73,15 +73,15 @@ item = 51
 timeout = "soon"
 '''
     found = "\n".join(problems(text))
-    assert '[[channel]] id="Bad ID": key `id`' in found
-    assert '[[channel]] id="Bad ID": key `kind`' in found
+    assert '[[channel]] id="Bad ID": 键 `id`' in found
+    assert '[[channel]] id="Bad ID": 键 `kind`：应为以下之一' in found
     assert "61" in found and "cron" in found
-    assert 'id="portal-notices": key `url`: expected an http:// or https:// URL' in found
-    assert "key `item`" in found
-    assert "key `list.entry`: expected a CSS selector" in found
-    assert "key `list.pages`" in found and "{n}" in found
-    assert "unknown key `list.colour` (expected one of: entry, scope, link, title, date, next, pages)" in found
-    assert "[http]: key `timeout`" in found
+    assert 'id="portal-notices": 键 `url`：应为 http:// 或 https:// 开头的网址' in found
+    assert "键 `item`" in found
+    assert "键 `list.entry`：应为 CSS 选择器" in found
+    assert "键 `list.pages`" in found and "{n}" in found
+    assert "未知的键 `list.colour`（可用的键：entry, scope, link, title, date, next, pages）" in found
+    assert "[http]: 键 `timeout`：应为数字" in found
 
 
 def test_duplicate_ids_and_kind_specific_keys() -> None:
@@ -96,9 +96,9 @@ id = "wx"
 kind = "wechat"
 '''
     found = problems(text)
-    assert any("portal-notices" in p and "duplicate channel id" in p for p in found)
+    assert any("portal-notices" in p and "渠道 id 重复" in p for p in found)
     assert any('id="oa"' in p and "[channel.columns]" in p for p in found)
-    assert any('id="wx"' in p and "missing required key `path`" in p for p in found)
+    assert any('id="wx"' in p and "缺少必填的键 `path`" in p for p in found)
 
 
 def test_a_web_channel_needs_only_its_url() -> None:
@@ -115,7 +115,7 @@ def test_a_web_channel_needs_only_its_url() -> None:
 
 def test_invalid_toml_names_line_and_column() -> None:
     found = problems('[store\nurl = "x"\n')
-    assert len(found) == 1 and "cfg.toml: not valid TOML" in found[0] and "line 1" in found[0]
+    assert len(found) == 1 and "cfg.toml: 不是合法的 TOML" in found[0] and "line 1" in found[0]
 
 
 def test_missing_file_says_how_to_choose_one(tmp_path: Path) -> None:
@@ -163,4 +163,5 @@ def test_one_preset_key_overridden_keeps_the_others() -> None:
 
 def test_an_unknown_preset_names_the_known_ones() -> None:
     found = problems('[[channel]]\nid = "x"\nkind = "html"\nurl = "https://a.edu.cn/x.htm"\npreset = "vbs"\n')
-    assert any('key `preset`: expected one of the presets vsb, vsb-legacy' in p for p in found)
+    assert any('键 `preset`：应为以下预设之一：vsb, vsb-legacy' in p for p in found)
+

@@ -53,4 +53,9 @@ for group in (sync, search, reports, classify, onboard, service, demo):
 
 
 def main() -> None:
-    app()
+    """`xxgk`: the command line, with usage errors said in Chinese (aggregator/cli/usage.py)."""
+    import sys
+
+    from aggregator.cli import usage
+
+    sys.exit(usage.run(app))

@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aggregator.qingdan import category_of
 from aggregator.qingdan.model import Opinion, TitleModel, norm, shipped_model
+from connectors.messages import config_value, key_problem
 
 # Pairs of characters in most titles ("某某大学关于…的通知"): never good index keys. Words of the
 # 清单's own vocabulary only — nothing that names a school or a province.
@@ -303,7 +304,7 @@ def validate_rules(raw: Iterable[dict[str, Any]], source: str) -> list[RuleSpec]
             name = entry.get("name", f"#{i}") if isinstance(entry, dict) else f"#{i}"
             for err in exc.errors():
                 key = ".".join(str(p) for p in err["loc"])
-                problems.append(f"{source}: rule {name!r}: key `{key}`: {err['msg']}")
+                problems.append(f"{source}: 规则 {name!r}: {key_problem(key, config_value(err))}")
     if problems:
         raise RulesError("\n".join(problems))
     return specs
