@@ -7,6 +7,7 @@ Logs stay technical and are not worded here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -168,7 +169,7 @@ _BOUNDS = {"greater_than": "应大于 {gt}", "greater_than_equal": "应不小于
 _PATTERNS = {"^[a-z0-9][a-z0-9-]*$": "只能用小写字母、数字和连字符（-），并以字母或数字开头"}
 
 
-def config_value(err: dict[str, Any]) -> str:
+def config_value(err: Mapping[str, Any]) -> str:
     """One pydantic validation error as the office reads it: what is wanted, what was given, and the
     validator's own words after 「（」 when there are no Chinese ones."""
     kind, given = err["type"], err.get("input")

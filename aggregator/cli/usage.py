@@ -68,7 +68,8 @@ def _close(words: list[str] | None) -> str:
 
 def explain(exc: Any) -> str:
     """One Chinese line for a usage error."""
-    if isinstance(exc, getattr(errors, "NoSuchCommand", ())):
+    no_command: Any = getattr(errors, "NoSuchCommand", ())  # Click has it; Typer's copy says it in words
+    if isinstance(exc, no_command):
         return f"没有 {exc.command_name} 这个命令{_close(exc.possibilities)}"
     if isinstance(exc, errors.NoSuchOption):
         return f"没有 {exc.option_name} 这个选项{_close(exc.possibilities)}"
