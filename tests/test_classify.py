@@ -152,3 +152,16 @@ def test_classify_titles_file_answers_line_by_line(tmp_path: Path) -> None:
     assert json.loads(one.stdout)["item"] == 19
     assert one.stdout == CliRunner().invoke(app, ["--config", str(cfg), "classify", "--title",
                                                   "东湖科技大学2025年部门预算", "--json"]).stdout
+
+
+def test_the_models_evidence_is_in_the_titles_own_words() -> None:
+    """What the model read is shown as stretches of the title, digits as written — never as
+    folded n-grams such as `0届、届毕`."""
+    from aggregator.qingdan.model import norm, shipped_model
+
+    model = shipped_model()
+    titles = ["东湖科技大学2025届毕业生就业质量年度报告", "我校举办2025年春季校园招聘会", "关于公布2025年转专业学生名单的通知"]
+    for title, opinion in zip(titles, model.opinions(titles), strict=True):
+        shown = model.evidence(opinion)
+        assert shown and all(s in norm(title) and len(s) >= 2 for s in shown), (title, shown)
+        assert not any("0" in s and "2025" not in s for s in shown), shown  # a folded year is never shown

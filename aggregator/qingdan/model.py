@@ -56,6 +56,48 @@ def fold_digits(text: str) -> str:
     return _DIGITS.sub("0", text)
 
 
+def _folded_with_places(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """`fold_digits(text)` and, for each of its characters, the stretch of `text` it stands for."""
+    out, places, last = [], [], 0
+    for m in _DIGITS.finditer(text):
+        for i in range(last, m.start()):
+            out.append(text[i])
+            places.append((i, i + 1))
+        out.append("0")
+        places.append((m.start(), m.end()))
+        last = m.end()
+    for i in range(last, len(text)):
+        out.append(text[i])
+        places.append((i, i + 1))
+    return "".join(out), places
+
+
+def marked_stretches(text: str, grams: Sequence[tuple[str, float]]) -> tuple[str, ...]:
+    """The stretches of `text` that the weighted n-grams `grams` (digits folded) cover, merged where
+    they touch, strongest first."""
+    folded, places = _folded_with_places(text)
+    weight = [0.0] * len(text)
+    for gram, w in grams:
+        at = folded.find(gram)
+        while at >= 0:
+            for start, end in places[at : at + len(gram)]:
+                for i in range(start, end):
+                    weight[i] = max(weight[i], w)
+            at = folded.find(gram, at + 1)
+    runs: list[tuple[float, int, int]] = []
+    i = 0
+    while i < len(text):
+        if weight[i] <= 0:
+            i += 1
+            continue
+        j = i
+        while j < len(text) and weight[j] > 0:
+            j += 1
+        runs.append((max(weight[i:j]), i, j))
+        i = j
+    return tuple(text[a:b] for _, a, b in sorted(runs, key=lambda r: -r[0]))
+
+
 def features(title: str) -> list[str]:
     """The title's character 1–3-grams (a repeated one counts again), digits folded, ^ and $ its ends.
 
@@ -77,6 +119,7 @@ class Opinion:
     item: int  # 0 = not a 清单 post
     p: float
     rows: list[int]  # the title's known n-grams (rows of the weights)
+    text: str = ""  # the title as the model read it (normalised), to show the evidence in its own words
 
 
 @dataclass(slots=True)
@@ -99,18 +142,20 @@ class TitleModel:
 
     def opinion(self, title: str, *, normed: bool = False) -> Opinion:
         """What the model says of a title (`normed`: already passed through the rules' `norm`)."""
-        rows = self._rows(title if normed else norm(title))
+        text = title if normed else norm(title)
+        rows = self._rows(text)
         logits = self.intercept.copy()
         if rows:
             logits += self.weights[rows].sum(axis=0) / np.sqrt(len(rows))
         k = int(logits.argmax())
-        return Opinion(int(self.classes[k]), round(float(1 / np.exp(logits - logits[k]).sum()), 4), rows)
+        return Opinion(int(self.classes[k]), round(float(1 / np.exp(logits - logits[k]).sum()), 4), rows, text)
 
     def opinions(self, titles: Sequence[str], *, normed: bool = False) -> list[Opinion]:
         """Many titles at once: one sparse product instead of a loop of small ones."""
         from scipy import sparse
 
-        rows = [self._rows(title if normed else norm(title)) for title in titles]
+        texts = [title if normed else norm(title) for title in titles]
+        rows = [self._rows(text) for text in texts]
         counts = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
         indptr = np.concatenate([[0], np.cumsum(counts)])
         indices = np.fromiter(chain.from_iterable(rows), dtype=np.int32, count=int(indptr[-1]))
@@ -121,16 +166,21 @@ class TitleModel:
         logits -= logits[np.arange(len(titles)), best][:, None]
         p = (1 / np.exp(logits).sum(axis=1)).round(4).tolist()
         items = self.classes[best].tolist()
-        return [Opinion(k, q, r) for k, q, r in zip(items, p, rows, strict=True)]
+        return [Opinion(k, q, r, s) for k, q, r, s in zip(items, p, rows, texts, strict=True)]
 
     def evidence(self, o: Opinion) -> tuple[str, ...]:
-        """The (at most three) n-grams of the title that pull hardest towards the model's answer."""
+        """Where in the title the model's answer comes from, in the title's own words: the (at most
+        five) n-grams that pull hardest towards the answer, marked on the title and merged into the
+        (at most three) stretches they cover, strongest first — `2025届毕业` rather than `0届、届毕`."""
         rows = np.unique(np.asarray(o.rows, dtype=np.int64))
         rows = rows[self._shown[rows]]
         if not rows.size:
             return ()
         pull = self.weights[rows, int(np.flatnonzero(self.classes == o.item)[0])]
-        return tuple(self._names[rows[i]] for i in np.argsort(-pull, kind="stable")[:3] if pull[i] > 0)
+        strongest = [(self._names[rows[i]], float(pull[i])) for i in np.argsort(-pull, kind="stable")[:5] if pull[i] > 0]
+        if not o.text:
+            return tuple(g for g, _ in strongest[:3])
+        return marked_stretches(o.text, strongest)[:3]
 
     def to_bytes(self) -> bytes:
         out = io.BytesIO()
