@@ -247,6 +247,28 @@ def choose_title(detail: str | None, listed: str, labels: set[str]) -> str:
     return detail
 
 
+_TITLE_TAGS = ("h1", "h2", "h3", "h4", "div", "p", "td", "span", "strong", "b")
+
+
+def whole_title(root: Element, listed: str) -> str:
+    """A list title cut short (`关于公布…结果的...`) made whole from the detail page when the page
+    has no title the selectors take: the first heading-sized text that starts with the shown part,
+    else the part of `<title>` that does. The list's own (cut) title when neither is found."""
+    cut = _CUT.search(listed)
+    if not cut or cut.start() < 4:
+        return listed
+    prefix = _fold(listed[: cut.start()])
+    for node in root.iter(*_TITLE_TAGS):
+        text = node_text(node).strip()
+        if len(text) <= len(prefix) + 60 and _fold(text).startswith(prefix) and len(_fold(text)) > len(prefix):
+            return text
+    head = root.find(".//title")
+    for part in _TITLE_SPLIT.split(node_text(head)) if head is not None else ():
+        if _fold(part).startswith(prefix) and len(_fold(part)) > len(prefix):
+            return part.strip()
+    return listed
+
+
 def detail_date(page: Page, info: str | None, page_text: Callable[[], str], body: str,
                 listed: object) -> tuple[datetime | date | None, str]:
     """The publication date and where it came from, in the documented order: the detail
@@ -330,6 +352,8 @@ def parse_detail(page: Page, entry: Entry, sel: Selectors) -> RawPost:
     when they agree with it (`choose_title`, `detail_date`)."""
     root = parse_html(page.text)
     title = choose_title(page_value(root, sel.detail.get("title")), entry.title, page_labels(root))
+    if title == entry.title:
+        title = whole_title(root, title)
     body_node, body = article(root, page, sel)
     info = page_value(root, sel.detail.get("date"))
     page_text = cache(lambda: block_text(root))  # the whole page's text, made once if a fallback needs it

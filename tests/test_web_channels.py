@@ -74,7 +74,7 @@ def test_first_sync_stores_every_post_exactly_once(site: SampleServer, store_url
     assert "点击数" not in portal[cut_title].body and "审核" in portal[cut_title].body
     assert "<script" not in (portal[cut_title].body_html or "") and "evil" not in portal[cut_title].body_html
     # The link-type entry to WeChat is stored as a link and never fetched across hosts.
-    link = portal[f"【图说】{SCHOOL}2025年樱花季"]
+    link = portal[f"【图说】{SCHOOL}2025年毕业季"]
     assert link.url.startswith("https://mp.weixin.qq.com/") and link.extra == {"link_only": True}
     # The content.jsp twin keys as its info/ URL.
     assert any(p.key.endswith("/portal/info/1010/9020.htm") for p in portal.values())

@@ -177,7 +177,8 @@ class TitleModel:
         if not rows.size:
             return ()
         pull = self.weights[rows, int(np.flatnonzero(self.classes == o.item)[0])]
-        strongest = [(self._names[rows[i]], float(pull[i])) for i in np.argsort(-pull, kind="stable")[:5] if pull[i] > 0]
+        order = np.argsort(-pull, kind="stable")[:5]
+        strongest = [(self._names[rows[i]], float(pull[i])) for i in order if pull[i] > 0]
         if not o.text:
             return tuple(g for g, _ in strongest[:3])
         return marked_stretches(o.text, strongest)[:3]
