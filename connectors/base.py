@@ -114,7 +114,18 @@ class Checkpoint:
     state: ChannelState
 
 
-Item = RawPost | Skipped | Checkpoint
+@dataclass(frozen=True, slots=True)
+class AccountDay:
+    """One day of an account's followers, as its platform's own export states them (公众号后台
+    「用户分析」: 新关注人数, 取消关注人数, 累积关注人数). Not a post: kept beside the posts."""
+
+    day: date
+    followers: int | None  # 累积关注人数 at the end of the day
+    gained: int | None = None  # 新关注人数
+    lost: int | None = None  # 取消关注人数
+
+
+Item = RawPost | Skipped | Checkpoint | AccountDay
 
 
 @dataclass(slots=True)

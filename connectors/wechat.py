@@ -23,7 +23,8 @@ from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from aggregator.clock import from_timestamp
-from connectors.base import FetchContext, Item, RawPost, Skipped
+from connectors import wxdata
+from connectors.base import AccountDay, FetchContext, Item, RawPost, Skipped
 from connectors.dates import MonthDay, parse_date
 from connectors.dom import Element, select_node, select_value
 from connectors.files import (
@@ -36,7 +37,7 @@ from connectors.files import (
 from connectors.html import block_text, parse_html, sanitize
 from connectors.settings import ChannelSettings, FileSettings
 
-SUFFIXES = (".json", ".xlsx", ".html", ".htm", ".mhtml")
+SUFFIXES = (".json", ".xlsx", ".csv", ".xls", ".html", ".htm", ".mhtml")
 XLSX_SHEET = "微信公众号文章"
 # `var ct = "…"`, `window.ct = '…' || ''`, `ct: "…"` and `create_time: '…'` (the current template).
 _VAR = r"(?:\bvar\s+|\bwindow\.|[{{,\s]){name}\s*[:=]\s*(?:\"\"\s*\|\|\s*)?[\"']([^\"']*)[\"']"
@@ -225,13 +226,25 @@ class WechatConnector:
     settings: ClassVar[type[ChannelSettings]] = WechatSettings
 
     def fetch(self, ctx: FetchContext) -> Iterator[Item]:
-        yield from import_new_files(ctx, SUFFIXES, "导出工具的 JSON/XLSX 或保存的文章页面", self._file)
+        yield from import_new_files(ctx, SUFFIXES, "导出工具的 JSON/XLSX、保存的文章页面、用户增长或视频号动态数据导出",
+                                    self._file)
 
-    def _file(self, path: Path) -> Iterator[RawPost | Skipped]:
+    def _file(self, path: Path) -> Iterator[RawPost | Skipped | AccountDay]:
         observed = mtime(path)
         suffix = path.suffix.lower()
         try:
-            if suffix == ".json":
+            platform = wxdata.sniff(path) if suffix in (".csv", ".xlsx") else None
+            if platform is not None:
+                kind, _header, table = platform
+                yield from (wxdata.follower_days(path.name, table) if kind == "followers"
+                            else wxdata.video_posts(path.name, table, observed))
+            elif suffix == ".xls":
+                yield Skipped(path.name, "是旧版 Excel（.xls）文件，无法读取："
+                                         "请在 Excel 或 WPS 中另存为 .xlsx 或 .csv 后放回该文件夹")
+            elif suffix == ".csv":
+                yield Skipped(path.name, "不是用户增长或视频号动态数据的导出：需要「时间」「累积关注人数」列，"
+                                         "或「视频描述」「发表时间」「播放量」列")
+            elif suffix == ".json":
                 for n, rec in enumerate(iter_json_records(path), 1):
                     post = from_json(rec, observed) if isinstance(rec, dict) else "不是一篇文章的记录（应为对象）"
                     yield post if isinstance(post, RawPost) else Skipped(f"{path.name} 第 {n} 条记录", post)

@@ -6,6 +6,7 @@ Times are naive Asia/Shanghai wall time (see `aggregator.clock`).
 
 from __future__ import annotations
 
+from datetime import date as date_
 from datetime import datetime
 from typing import Any
 
@@ -298,3 +299,18 @@ class LoginFailure(SQLModel, table=True):
     at: datetime = Field(sa_type=LocalTime)
     account: str = Field(max_length=64)
     address: str = Field(max_length=64)
+
+
+class AccountMetric(SQLModel, table=True):
+    """One day of an account's followers (公众号「用户增长」export), per channel: the series the
+    annual figures (followers at the year's end, net growth) are read from."""
+
+    __tablename__ = "account_metrics"
+    __table_args__ = (sa.UniqueConstraint("channel_id", "day", name="uq_account_metrics_channel_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: str = Field(foreign_key="channels.id", max_length=64)
+    day: date_ = Field(sa_type=sa.Date)
+    followers: int | None = None  # 累积关注人数 at the day's end
+    gained: int | None = None  # 新关注人数
+    lost: int | None = None  # 取消关注人数

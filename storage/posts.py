@@ -4,7 +4,7 @@ store's engine; `Store.posts` hands it out. The batch upsert is `storage.writes`
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -151,6 +151,18 @@ class Posts:
         with self.engine.connect() as conn:
             q = sa.select(posts_t.c.id, posts_t.c.body, posts_t.c.attachment_text).where(posts_t.c.id.in_(list(ids)))
             return {r.id: (r.body or "", r.attachment_text or "") for r in conn.execute(q)}
+
+    def published_near(self, moments: Sequence[datetime], days: int, limit: int = 5000) -> list[PostRef]:
+        """Posts published within `days` of any of these moments (by the stats index's date
+        order): the candidates for the same notice published on another channel."""
+        if not moments:
+            return []
+        span = timedelta(days=days)
+        near = sa.or_(*[posts_t.c.published_at.between(m - span, m + span) for m in sorted(set(moments))])
+        q = (sa.select(posts_t.c.id, posts_t.c.channel_id, posts_t.c.title, posts_t.c.url, posts_t.c.published_at)
+             .where(near).limit(limit))
+        with self.engine.connect() as conn:
+            return [PostRef(*r) for r in conn.execute(q)]
 
     def revisions(self, post_id: int) -> list[PostRevision]:
         """The post's earlier versions, oldest first."""

@@ -26,7 +26,7 @@ from storage.store import Store
 from storage.tables import channels_t, posts_t
 
 __all__ = ["DIMENSIONS", "MONTH_INDEX", "channel_groups", "count_by", "count_query", "item_counts", "month_expr",
-           "month_text", "newest_of_item"]
+           "month_text", "newest_of_item", "video_totals"]
 DIMENSIONS = ("month", "channel", "group", "category", "item", "type")
 
 
@@ -167,3 +167,19 @@ def newest_of_item(
             .all()
         )
     return [dict(r) for r in rows]
+
+
+def video_totals(store: Store, channels: Sequence[str], start: datetime | None, end: datetime | None
+                 ) -> dict[str, tuple[int, int, int]]:
+    """(videos, views, likes) per channel over [start, end): the posts a 视频号 export made
+    (`extra.media == "video"`; their `reads` are the views). Read in Python from the few
+    channels given: the JSON field is written differently by the two databases."""
+    q = (sa.select(posts_t.c.channel_id, posts_t.c.reads, posts_t.c.likes, posts_t.c.extra)
+         .where(posts_t.c.channel_id.in_(list(channels)), *_period(start, end)))
+    out: dict[str, tuple[int, int, int]] = {}
+    with store.engine.connect() as conn:
+        for channel, reads, likes, extra in conn.execute(q):
+            if isinstance(extra, dict) and extra.get("media") == "video":
+                n, views, liked = out.get(channel, (0, 0, 0))
+                out[channel] = (n + 1, views + (reads or 0), liked + (likes or 0))
+    return out

@@ -10,6 +10,7 @@ the repositories that read and write it. Knows posts, runs and state — not HTM
         store.attachments  # attachment links, kept files and their text  (storage/attachments.py)
         store.models     # the classifier models the office refitted      (storage/classifiers.py)
         store.people     # web accounts and the audit log                 (storage/people.py)
+        store.accounts   # accounts' followers, day by day                (storage/accounts.py)
 
 Every repository is a small class over the same engine; each method is one transaction (or one
 read), and results are typed records (`storage.records`, or the SQLModel rows).
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
+from storage.accounts import Accounts
 from storage.attachments import Attachments
 from storage.channels import UNAVAILABLE, Channels, Leases, Marks, Runs
 from storage.classifiers import Models
@@ -54,6 +56,7 @@ class Store:
         self.attachments = Attachments(engine)
         self.models = Models(engine)
         self.people = People(engine)
+        self.accounts = Accounts(engine)
 
     @classmethod
     def open(cls, url: str) -> Store:

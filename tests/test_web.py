@@ -399,3 +399,44 @@ def test_no_page_an_office_user_reads_shows_an_english_sentence(server: str, pag
         text = p.inner_text("body")  # type: ignore[attr-defined]
         found = [m for m in ENGLISH.findall(text) if "xxgk" not in m]
         assert not found, (path, found[:5])
+
+
+def test_stats_show_followers_and_video_views_from_the_exports(server: str, page: object) -> None:
+    from datetime import date
+
+    from aggregator.demo.files import VIDEOS, follower_days
+
+    p = page
+    p.goto(server + "/stats?year=2024-2025")  # type: ignore[attr-defined]
+    text = p.inner_text("#platforms")  # type: ignore[attr-defined]
+    days = [d for d in follower_days() if date(2024, 9, 1) <= d[0] < date(2025, 9, 1)]
+    views = sum(v[2] for v in VIDEOS if "2024-09-01" <= v[1] < "2025-09-01")
+    assert f"{days[-1][3]:,}" in text and f"{sum(d[1] for d in days):,}" in text and f"{views:,}" in text
+    assert "数据至 2025-08-31" in text
+    # The 视频号's views are not read as articles' reads.
+    assert "官方视频号" not in p.inner_text("section:has(> h2:text('微信阅读'))")  # type: ignore[attr-defined]
+    shot(p, "stats-platforms")
+
+
+def test_the_same_notice_on_two_channels_is_one_result_with_see_also(server: str, page: object) -> None:
+    """The 研究生院's 拟录取名单 and the official account's post of it: one result, 「另见」 the other;
+    the API keeps both as results (each channel's count unchanged) and names the twin."""
+    api = httpx.get(server + "/api/search", params={"q": "硕士研究生拟录取名单", "also": "1"}, timeout=10).json()
+    by_channel = {r["channel"]: r for r in api["results"]}
+    yjsy, wechat = by_channel["yjsy-admissions"], by_channel["wechat-official"]
+    assert [a["id"] for a in yjsy["also"]] == [wechat["id"]] and [a["id"] for a in wechat["also"]] == [yjsy["id"]]
+    facets = httpx.get(server + "/api/search", params={"q": "硕士研究生拟录取名单", "channel": "yjsy-admissions"},
+                       timeout=10).json()
+    assert facets["total"] == 1
+    p = page
+    p.goto(server + "/?" + "q=硕士研究生拟录取名单")  # type: ignore[attr-defined]
+    hits = p.locator("ol.hits > li")  # type: ignore[attr-defined]
+    assert hits.count() == api["total"] - 1  # the twin is folded under its first copy
+    also = p.locator("p.also a")  # type: ignore[attr-defined]
+    assert also.count() == 1 and "研究生院" in also.inner_text()
+    assert f"共 {api['total']} 条" in p.inner_text("p.total")  # type: ignore[attr-defined]
+    also.click()
+    p.wait_for_url("**/posts/*")  # type: ignore[attr-defined]
+    assert p.url.rsplit("/", 1)[-1] in (str(yjsy["id"]), str(wechat["id"]))  # type: ignore[attr-defined]
+    p.go_back()  # type: ignore[attr-defined]
+    shot(p, "search-see-also")

@@ -57,6 +57,7 @@ def stats(
     xxgk stats --year 2022-2023 --format xlsx -o 2022-2023统计.xlsx
     """
     from aggregator.services.channels import register
+    from aggregator.services.platforms import account_sentence, platform_figures, platforms_json, video_sentence
     from aggregator.services.report import channel_names, write_workbook
     from aggregator.services.stats import StatsError, parse_dims, period_of, to_csv, to_markdown
     from aggregator.services.stats import stats as compute_stats
@@ -71,13 +72,14 @@ def stats(
     with open_store(cfg, create=False) as store:
         register(cfg, store)
         table = compute_stats(store, dims, period, channel_names=channel_names(cfg))
+        figures = platform_figures(store, cfg, period)
         if fmt is StatsFormat.xlsx:
             assert output is not None
             write_workbook(store, cfg, period, output, extra=table)
             consoles.err.print(f"已写入 {output}")
             return
     if fmt is StatsFormat.json:
-        emit(json.dumps(table.to_json(), ensure_ascii=False) + "\n", output)
+        emit(json.dumps(table.to_json() | platforms_json(figures), ensure_ascii=False) + "\n", output)
     elif fmt is StatsFormat.csv:
         emit(to_csv(table), output)
     elif fmt is StatsFormat.md:
@@ -90,6 +92,8 @@ def stats(
         for r in rows:  # amounts in 元 with thousands separators, as the office writes them
             t.add_row(*[escape(f"{c:,.2f}" if isinstance(c, float) else str(c)) for c in r])
         consoles.out.print(t)
+        for line in [*map(account_sentence, figures.accounts), *map(video_sentence, figures.videos)]:
+            consoles.out.print(escape(line))
 
 
 def coverage(

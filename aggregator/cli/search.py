@@ -37,12 +37,15 @@ def search(
     limit: Annotated[int, typer.Option("--limit", help="最多显示多少条")] = 20,
     order: Annotated[str, typer.Option("--order", help="newest（最新在前）或 relevance（标题命中在前）")] = "newest",
     as_json: Annotated[bool, typer.Option("--json", help="以 JSON 输出")] = False,
+    with_also: Annotated[
+        bool, typer.Option("--also", help="JSON 中为每条结果列出其他渠道发布的同一通知（另见）")
+    ] = False,
 ) -> None:
     """在所有渠道中检索标题、正文、发布部门与附件名（精确包含，一两个字也能查）。
 
     例：xxgk search 招生；xxgk search "拟录取 名单" --from 2024-09-01 --json；xxgk search 预算 OR 决算 --item 19
     """
-    from aggregator.services.search import SearchError
+    from aggregator.services.search import SearchError, twins
     from aggregator.services.search import search as run_search
 
     cfg = load(ctx)
@@ -63,25 +66,30 @@ def search(
             )
         except SearchError as exc:
             fail(str(exc))
+        also = twins(store, found.result.rows)
         if as_json:
-            print(json.dumps(found.to_json(), ensure_ascii=False))
+            print(json.dumps(found.to_json(also if with_also else None), ensure_ascii=False))
             return
         snippets = found.snippets(store)
-    _print_hits(query, found, snippets)
+    _print_hits(query, found, snippets, also)
 
 
-def _print_hits(query: str, found: Any, snippets: dict[int, str]) -> None:
-    """The hits as a table: id, channel, time, item, title with its snippet."""
+def _print_hits(query: str, found: Any, snippets: dict[int, str], also: dict[int, Any]) -> None:
+    """The hits as a table: id, channel, time, item, title with its snippet and 「另见」 (the same notice
+    on other channels, folded under its first result)."""
     from rich.table import Table
 
     from aggregator.clock import iso_local
+    from aggregator.services.search import fold_twins
 
     table = Table(
         "编号", "渠道", "发布时间", "清单", "标题 / 摘要", title=f"“{escape(query)}”共 {found.result.total} 条"
     )
-    for r in found.result.rows:
+    for r in fold_twins(found.result.rows, also):
         when = iso_local(r["published_at"])
         text = escape(r["title"]) + (f"\n[dim]{escape(snippets[r['id']])}[/]" if snippets.get(r["id"]) else "")
+        if also.get(r["id"]):
+            text += "\n另见：" + "、".join(f"#{c.id} {escape(c.channel_id)}" for c in also[r["id"]])
         table.add_row(
             str(r["id"]), r["channel_id"], when[:16].replace("T", " ") if when else "—", str(r["item"] or ""), text
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +127,67 @@ def write_wechat_exports(folder: Path) -> list[Path]:
     for p in pages.iterdir():
         os.utime(p, (base - 86400, base - 86400))
     return [first, later, *sorted(pages.iterdir())]
+
+
+def follower_days(first: date = date(2024, 9, 1), last: date = date(2025, 10, 31),
+                  start: int = 152_300) -> list[tuple[date, int, int, int]]:
+    """(day, 新关注, 取消关注, 累积关注) for the official account: freshmen follow in September,
+    graduates leave in June and July, a steady trickle otherwise (deterministic, no randomness)."""
+    out, total, day = [], start, first
+    while day <= last:
+        wave = {9: 380, 10: 120, 6: 60, 7: 40}.get(day.month, 70)
+        gained = wave + (day.toordinal() * 37) % 41
+        lost = {6: 150, 7: 140}.get(day.month, 25) + (day.toordinal() * 17) % 19
+        total += gained - lost
+        out.append((day, gained, lost, total))
+        day += timedelta(days=1)
+    return out
+
+
+def write_follower_export(path: Path) -> Path:
+    """公众号后台「用户分析 → 用户增长」as it downloads: one row a day, the cumulative count last."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "用户增长"
+    ws.append(["时间", "新关注人数", "取消关注人数", "净增关注人数", "累积关注人数"])
+    for day, gained, lost, total in follower_days():
+        ws.append([day.isoformat(), gained, lost, gained - lost, total])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+VIDEOS = [
+    ("欢迎2024级新同学！东湖科大等你好久了", "2024-09-02 18:00", 186_420, 9_310, 512, 2_204),
+    ("国庆特辑｜我和我的祖国 快闪", "2024-10-01 09:00", 98_210, 6_120, 233, 1_510),
+    ("第一场雪落在东湖校园", "2024-12-15 20:30", 152_800, 11_040, 640, 3_120),
+    ("新春快乐｜校长送祝福", "2025-01-28 10:00", 45_300, 2_310, 188, 640),
+    ("樱花开了，来东湖科大看花吧", "2025-03-20 12:00", 231_560, 15_620, 1_120, 6_480),
+    ("实验室的一天：光电学院", "2025-04-18 17:00", 23_410, 980, 64, 210),
+    ("2025届毕业典礼全程回顾", "2025-06-22 21:00", 310_200, 20_480, 2_310, 8_920),
+    ("录取通知书开箱｜今年的通知书有点不一样", "2025-07-15 19:00", 128_900, 7_840, 905, 3_460),
+    ("开学第一课", "2025-09-01 19:30", 88_700, 4_120, 310, 1_280),
+]
+
+
+def write_video_export(path: Path) -> Path:
+    """视频号助手「数据中心 → 动态数据」downloaded as XLSX: a note row above the header, as it comes."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "动态数据"
+    ws.append([f"{SCHOOL}视频号 动态数据（数据截至 2025-10-31）"])
+    ws.append(["视频描述", "发表时间", "完播率", "平均播放时长", "播放量", "推荐", "喜欢", "评论量", "分享量", "关注量"])
+    for i, (text, when, views, likes, comments, shares) in enumerate(VIDEOS):
+        ws.append([text, when, f"{28 + i * 3}%", f"{21 + i}秒", views, likes // 3, likes, comments, shares, views // 400])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    stamp = datetime(2025, 10, 31, 18, 0).timestamp()
+    os.utime(path, (stamp, stamp))
+    return path
 
 
 OA_ROWS = [

@@ -859,6 +859,13 @@ group = "微信公众号"
 path = "{(files / "wechat" / "official").as_posix()}"
 
 [[channel]]
+id = "wechat-video"
+name = "官方视频号"
+kind = "wechat"
+group = "微信视频号"
+path = "{(files / "wechat" / "channels").as_posix()}"
+
+[[channel]]
 id = "oa"
 name = "学校OA·发文"
 kind = "table"
@@ -953,7 +960,9 @@ item = 18
 
 def write_sample_files(folder: Path) -> None:
     """The WeChat exports and the OA export the sample channels read."""
-    from aggregator.demo.files import write_oa_export, write_wechat_exports
+    from aggregator.demo.files import write_follower_export, write_oa_export, write_video_export, write_wechat_exports
 
     write_wechat_exports(folder / "wechat" / "official")
+    write_follower_export(folder / "wechat" / "official" / "用户增长-2024-09-01至2025-10-31.xlsx")
+    write_video_export(folder / "wechat" / "channels" / "视频号-动态数据-2025-10.xlsx")
     write_oa_export(folder / "oa" / "oa-export.csv")

@@ -26,9 +26,10 @@ from aggregator.config import ChannelConfig, HttpConfig
 from aggregator.pipeline.normalize import InvalidPost, key_of, normalise
 from aggregator.qingdan.classify import Classifier, default_classifier, source_of
 from connectors import ChannelError, Connector
-from connectors.base import ChannelState, Checkpoint, FetchContext, Item, RawPost, Skipped
+from connectors.base import AccountDay, ChannelState, Checkpoint, FetchContext, Item, RawPost, Skipped
 from connectors.http import HostClock, PoliteTransport
 from connectors.urls import Identity
+from storage.accounts import FollowerDay
 from storage.store import UNAVAILABLE, PostRecord, RunCounts, Store, StoredState
 
 log = logging.getLogger(__name__)
@@ -232,6 +233,7 @@ class _Run:
         self.skips: list[str] = []
         self.undated: list[str] = []
         self.batch: list[PostRecord] = []
+        self.account_days: list[FollowerDay] = []
         self.origins: dict[str, int] = {}
         self.site_total: int | None = None
 
@@ -245,6 +247,9 @@ class _Run:
             self.counts.new += written.new
             self.counts.updated += written.updated
             self.batch.clear()
+        if self.account_days:
+            self.store.accounts.record(self.channel.id, self.account_days)
+            self.account_days.clear()
         self.counts.requests = self.requests.count
         self.progress("progress")
 
@@ -295,12 +300,14 @@ class _Run:
                 self.flush()
         elif isinstance(item, Skipped):
             self.skips.append(str(item))
+        elif isinstance(item, AccountDay):
+            self.account_days.append(FollowerDay(item.day, item.followers, item.gained, item.lost))
         elif isinstance(item, Checkpoint):
             self.flush()  # the posts first, then the state that says they are in
             self.store.channels.save_state(self.channel.id, _to_stored_state(item.state))
             self.site_total = item.state.data.get("site_total", self.site_total)
         else:
-            raise TypeError(f"connector yielded {type(item).__name__}, not a post, skip or checkpoint")
+            raise TypeError(f"connector yielded {type(item).__name__}, not a post, skip, account day or checkpoint")
 
     def notes(self, kept_problems: list[str], rekeyed: str | None) -> list[str]:
         """What the run must say beside its counts (each makes an ok run partial)."""

@@ -22,6 +22,13 @@ from typing import Any
 from aggregator.clock import local_now
 from aggregator.config import Config
 from aggregator.qingdan import items as qingdan_items
+from aggregator.services.platforms import (
+    Platforms,
+    account_sentence,
+    follower_months,
+    platform_figures,
+    video_sentence,
+)
 from aggregator.services.stats import Period, Table, academic_year, stats
 from connectors.procurement import PROCUREMENT_TYPES
 from storage.records import PostRef
@@ -152,12 +159,7 @@ def write_workbook(store: Store, config: Config, period: Period, path: Path, ext
 
     _procurement_sheets(wb, store, period)
 
-    # 微信阅读
-    wechat = [ch.id for ch in config.channels if ch.kind == "wechat"]
-    wr = stats(store, ["channel"], period, channels=wechat, channel_names=names) if wechat else None
-    rows = [[names.get(r["channel"], r["channel"]), r["count"], r["reads"]] for r in (wr.rows if wr else [])]
-    rows.append(["合计", sum(r[1] for r in rows), sum(r[2] for r in rows)])
-    _sheet(wb, "微信阅读", ["公众号", "推文数", "阅读数"], rows, [28, 10, 12])
+    _wechat_sheets(wb, store, config, period)
 
     info = wb.create_sheet("说明")
     info.append(["统计期间", period.label])
@@ -172,6 +174,28 @@ def write_workbook(store: Store, config: Config, period: Period, path: Path, ext
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+def _wechat_sheets(wb: Any, store: Store, config: Config, period: Period) -> None:
+    """微信阅读 (articles and reads per account), 视频号 (videos and views) and 公众号关注人数 (the
+    followers series, month by month, from each account's「用户增长」export)."""
+    names = channel_names(config)
+    figures = platform_figures(store, config, period)
+    wechat = [ch.id for ch in config.channels if ch.kind == "wechat" and ch.id not in figures.video_channels]
+    wr = stats(store, ["channel"], period, channels=wechat, channel_names=names) if wechat else None
+    rows = [[names.get(r["channel"], r["channel"]), r["count"], r["reads"]] for r in (wr.rows if wr else [])]
+    rows.append(["合计", sum(r[1] for r in rows), sum(r[2] for r in rows)])
+    _sheet(wb, "微信阅读", ["公众号", "推文数", "阅读数"], rows, [28, 10, 12])
+    if figures.videos:
+        rows = [[v.name, v.videos, v.views, v.likes] for v in figures.videos]
+        rows.append(["合计", *[sum(r[i] for r in rows) for i in (1, 2, 3)]])
+        _sheet(wb, "视频号", ["视频号", "视频数", "播放量", "喜欢"], rows, [28, 10, 12, 10])
+    series = [(a, follower_months(store, a.channel, period)) for a in figures.accounts]
+    if any(months for _, months in series):
+        rows = [[a.name, m, followers, gained, lost, gained - lost] for a, months in series
+                for m, followers, gained, lost in months]
+        _sheet(wb, "公众号关注人数", ["公众号", "月份", "月末累积关注人数", "新关注人数", "取消关注人数", "净增"],
+               rows, [24, 10, 18, 12, 12, 10])
 
 
 def _procurement_sheets(wb: Any, store: Store, period: Period) -> None:
@@ -294,6 +318,7 @@ def report_data(store: Store, config: Config, year: str) -> dict[str, Any]:
     w_now = counts(period, ["channel"], wechat) if wechat else {}
     w_prev = counts(prev, ["channel"], wechat) if wechat else {}
     admissions = sorted({g for g in groups_of.values() if "招生" in g})
+    platforms = platform_figures(store, config, period)
     total_now = sum(v[0] for v in g_now.values())
     return {
         "year": year, "period": period, "had_before": had_before, "school": config.report.school,
@@ -303,7 +328,9 @@ def report_data(store: Store, config: Config, year: str) -> dict[str, Any]:
         "procurement_total": (sum(v[0] for k, v in t_now.items() if k), sum(v[0] for k, v in t_prev.items() if k)
                               if had_before else None),
         "wechat": [(names.get(c, c), w_now.get(c, (0, 0))[0], w_now.get(c, (0, 0))[1],
-                    w_prev.get(c, (0, 0))[1] if had_before else None) for c in wechat],
+                    w_prev.get(c, (0, 0))[1] if had_before else None)
+                   for c in wechat if c not in platforms.video_channels],
+        "platforms": platforms,
         "admissions": with_prev(g_now, g_prev, admissions),
         "coverage": coverage(store, period, newest=3),
         "compliance": _compliance(store, config, year),
@@ -440,9 +467,9 @@ def report_markdown(data: dict[str, Any]) -> str:
         for name, count, reads, before in data["wechat"]:
             lines.append(f"{name}推送推文 {count} 篇，累计阅读量 {reads} 次"
                          + (f"（上学年阅读量 {before} 次）。" if before is not None else "。"))
-        lines += ["", "【待填写】各公众号的关注人数、视频号作品数与播放量（库中尚无这些数据）。"]
     else:
         lines.append("（未配置微信公众号渠道）")
+    lines += _platform_lines(data["platforms"])
     lines += ["", "### （四）招生信息公开", ""]
     lines += [f"{g}发布招生信息 {n} 条{versus(n, p, '条')}。" for g, n, p, _ in data["admissions"]] or ["（无）"]
     lines += _compliance_lines(data["compliance"])
@@ -462,6 +489,16 @@ def report_markdown(data: dict[str, Any]) -> str:
     for part, title, _ in PARTS[2:]:
         lines += ["", f"## {NUMERALS[part - 1]}、{title}", "", *_office(data, part)]
     return "\n".join(lines) + "\n"
+
+
+def _platform_lines(p: Platforms) -> list[str]:
+    """Followers and 视频号 figures from the platforms' own exports; what no export covers is asked for."""
+    lines = [f"{account_sentence(a)}。" for a in p.accounts] + [f"{video_sentence(v)}。" for v in p.videos]
+    asks = (("公众号关注人数（请把公众号后台「用户分析 → 用户增长」的导出放进公众号渠道的文件夹）", p.accounts),
+            ("视频号作品数与播放量（请把视频号助手「数据中心 → 动态数据」的导出放进一个 wechat 渠道的文件夹）",
+             p.videos))
+    missing = [what for what, have in asks if not have]
+    return ["", *lines, *[f"【待填写】{m}。" for m in missing]] if lines or missing else []
 
 
 def _compliance_lines(c: dict[str, Any]) -> list[str]:

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from aggregator.clock import iso_local
+from storage.records import PostRef
 from storage.search import PG_FEW, SearchFilters, SearchResult, fold, parse_query, snippet
 from storage.store import Store
 
@@ -65,7 +66,13 @@ class Search:
     result: SearchResult
     terms: list[str]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, also: dict[int, list[PostRef]] | None = None) -> dict[str, Any]:
+        """The contract's shape; with `also` (`twins`), each result names the same notice on other
+        channels (`"also": [{id, channel, title, url, published_at}]`). Every post stays a result."""
+        def twin(c: PostRef) -> dict[str, Any]:
+            return {"id": c.id, "channel": c.channel_id, "title": c.title, "url": c.url,
+                    "published_at": iso_local(c.published_at)}
+
         return {
             "total": self.result.total,
             "results": [
@@ -77,6 +84,7 @@ class Search:
                     "published_at": iso_local(r["published_at"]),
                     "item": r["item"],
                     "category": r["category"],
+                    **({"also": [twin(c) for c in also.get(r["id"], [])]} if also is not None else {}),
                 }
                 for r in self.result.rows
             ],
@@ -116,8 +124,77 @@ class Search:
             if not title_hit and attached and not _has(body, self.terms) and _has(attached, self.terms):
                 out[r["id"]] = attachment_snippet(attached, self.terms)
                 continue
+            department = r.get("department") or ""
+            if not title_hit and not _has(body, self.terms) and _has(department, self.terms):
+                out[r["id"]] = f"发布部门：{snippet(department, self.terms)}"
+                continue
             out[r["id"]] = "" if title_hit and not body else snippet(body, self.terms)
         return out
+
+
+# The same notice on two channels (the procurement centre and 中国政府采购网; the 研究生院 and the
+# official account) differs by the school's name, a column prefix (权威发布｜, 【图说】), a batch
+# note (（第一批）) or a trailing 发布: what is left is the notice.
+_PREFIX = re.compile(r"^(?:【[^】]{1,10}】|[^｜|]{1,8}[｜|]|关于)+")
+_ORG = re.compile(r"^[\u4e00-\u9fff]{2,12}?(?:大学|学院)(?=.)")
+_TAIL = re.compile(r"(?:[（(][^）)]{1,10}[)）]|发布|的通知|的公告)+$")
+_NOISE = re.compile(r"[\s\W_]+")
+TWIN_DAYS = 14  # a notice's copies are published within two weeks of each other
+TWIN_MIN = 8  # characters: shorter titles (通知公告, 学校要闻) say too little to tie two posts
+
+
+def notice_core(title: str) -> str:
+    """What a title says without the wrapping channels put round the same notice.
+
+    >>> notice_core("权威发布｜2025年硕士研究生拟录取名单公示")
+    '2025年硕士研究生拟录取名单公示'
+    >>> notice_core("东湖科技大学2025年硕士研究生拟录取名单公示（第一批）")
+    '2025年硕士研究生拟录取名单公示'
+    """
+    core = fold(title)
+    core = _PREFIX.sub("", core)
+    core = _ORG.sub("", core)
+    core = _TAIL.sub("", core)
+    return _NOISE.sub("", core)
+
+
+def same_notice(a: str, b: str) -> bool:
+    """Two cores that name one notice: equal, or one holds the other and is most of it."""
+    if len(a) < TWIN_MIN or len(b) < TWIN_MIN:
+        return False
+    if a == b:
+        return True
+    short, long = sorted((a, b), key=len)
+    return short in long and len(short) >= 0.8 * len(long)
+
+
+def twins(store: Store, rows: Sequence[dict[str, Any]]) -> dict[int, list[PostRef]]:
+    """For each result, the same notice published on other channels within `TWIN_DAYS` (newest
+    first): shown as 「另见」 under it. Counts are untouched: each copy is still its channel's post."""
+    dated = [r for r in rows if r.get("published_at") is not None]
+    candidates = store.posts.published_near([r["published_at"] for r in dated], TWIN_DAYS)
+    cores = {c.id: notice_core(c.title) for c in candidates}
+    out: dict[int, list[PostRef]] = {}
+    for r in dated:
+        mine, when = notice_core(r["title"]), r["published_at"]
+        found = [c for c in candidates if c.channel_id != r["channel_id"] and c.published_at is not None
+                 and abs(c.published_at - when) <= timedelta(days=TWIN_DAYS) and same_notice(mine, cores[c.id])]
+        if found:
+            out[r["id"]] = sorted(found, key=lambda c: c.published_at or when, reverse=True)
+    return out
+
+
+def fold_twins(rows: Sequence[dict[str, Any]], also: dict[int, list[PostRef]]) -> list[dict[str, Any]]:
+    """The page's results with a later copy of a notice already shown (under 「另见」) left out."""
+    shown: set[int] = set()
+    kept = []
+    for r in rows:
+        if r["id"] in shown:
+            continue
+        kept.append(r)
+        shown.add(r["id"])
+        shown.update(c.id for c in also.get(r["id"], []))
+    return kept
 
 
 def _has(text: str, terms: Sequence[str]) -> bool:

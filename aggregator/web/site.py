@@ -45,6 +45,8 @@ class Site:
         self.templates.env.filters["highlight"] = highlight
         self.templates.env.filters["href"] = href
         self.templates.env.filters["money"] = lambda v: "—" if v is None else f"{v:,.2f}"
+        self.templates.env.filters["money0"] = lambda v: "—" if v is None else f"{v:,}"  # a count: 189,335
+        self.templates.env.filters["signed"] = lambda v: "—" if v is None else f"{v:+,}"
         self.templates.env.globals["qingdan"] = qingdan_items()
         self.key = self.key or auth.secret_key(self.store)
         self.names = {ch.id: ch.display_name for ch in self.config.channels}

@@ -49,23 +49,25 @@ RequestedPeriod = Annotated[Any, Depends(requested_period)]
 @router.get("/stats", response_class=HTMLResponse)
 def page_stats(request: Request) -> HTMLResponse:
     site = site_of(request)
+    from aggregator.services.platforms import platform_figures
     from aggregator.services.procurement import amounts_by_month, amounts_by_type, total
     from aggregator.services.stats import stats
 
     years = site.stats_cache.get(("years",), lambda: years_with_posts(site.store, local_now().date()))
     period = period_from(request, opening_year(years))
     store, names = site.store, site.names
-    by_month, cats, buying, reads = site.stats_cache.get((period.label,), lambda: (
+    by_month, cats, buying, reads, platforms = site.stats_cache.get((period.label,), lambda: (
         stats(store, ["channel", "month"], period, channel_names=names), stats(store, ["category"], period),
         (amounts_by_type(store, period), amounts_by_month(store, period)),
-        stats(store, ["channel"], period, channel_names=names)))
+        stats(store, ["channel"], period, channel_names=names), platform_figures(store, site.config, period)))
     months = period.months()
     grid, totals = by_month.month_cells()
     query = urlencode({k: v for k, v in request.query_params.items() if k in ("year", "from", "to")})
     return site.render(request, "stats.html", period=period, months=months, grid=grid, totals=totals,
                   chart=bar_chart(months, [totals[m] for m in months]), cats=cats.rows,
                   types=[r for r in buying[0] if r.count], buy_months=buying[1],
-                  buy_total=total(buying[0]), reads=[r for r in reads.rows if r["reads"]],
+                  buy_total=total(buying[0]), platforms=platforms,
+                  reads=[r for r in reads.rows if r["reads"] and r["channel"] not in platforms.video_channels],
                   query=query, years=years, params=request.query_params, year=period.label.removesuffix("学年"),
                   versus=versus(sum(totals.values()), year_before(years, period.label), "条")
                   if period.label.endswith("学年") else "")

@@ -63,7 +63,7 @@ SearchParams = Annotated[dict[str, Any], Depends(search_params)]
 @router.get("/", response_class=HTMLResponse)
 def page_search(request: Request, params: SearchParams, page: int = Query(1, ge=1, le=10_000)) -> HTMLResponse:
     site = site_of(request)
-    from aggregator.services.search import SearchError
+    from aggregator.services.search import SearchError, fold_twins, twins
     from aggregator.services.stats import StatsError
 
     error = None
@@ -77,9 +77,10 @@ def page_search(request: Request, params: SearchParams, page: int = Query(1, ge=
             key, lambda: run_search(site, params, limit=0, offset=0, facets=True).result.facets)
     except (SearchError, StatsError, ValueError) as exc:
         found, error = None, str(exc)
-    rows, snippets, total, titles = [], {}, 0, {}
+    rows, snippets, total, titles, also = [], {}, 0, {}, {}
     if found is not None:
-        rows, total = found.result.rows, found.result.total
+        also = twins(site.store, found.result.rows)
+        rows, total = fold_twins(found.result.rows, also), found.result.total
         snippets = found.snippets(site.store)
         titles = {r["id"]: found.title_parts(r["title"]) for r in rows}
 
@@ -89,7 +90,7 @@ def page_search(request: Request, params: SearchParams, page: int = Query(1, ge=
 
     query = urlencode({k: v for k, v in params.items() if v})
     pages = max(1, -(-total // PAGE_SIZE))
-    return site.render(request, "search.html", params=params, rows=rows, snippets=snippets, total=total,
+    return site.render(request, "search.html", params=params, rows=rows, snippets=snippets, total=total, also=also,
                   facets=facet_view(facets, site.names, site.groups), link=link, page=page, pages=pages,
                   query=query, error=error, iso=iso_local, years=academic_years(local_now().date()), titles=titles,
                   chip=lambda key, value: chip_text(key, value, site.names))
@@ -131,9 +132,11 @@ def feed(request: Request, params: SearchParams) -> Response:
 
 @router.get("/api/search")
 def api_search(request: Request, params: SearchParams, limit: int = Query(20, ge=0, le=1000),
-               offset: int = Query(0, ge=0)) -> JSONResponse:
+               offset: int = Query(0, ge=0), also: bool = Query(False)) -> JSONResponse:
     """The CLI's `search --json` shape: `{"total", "results": [{id, channel, title, url, published_at, item,
-    category}]}`; parameters as the `/` page (q, channel, group, item, category, type, from, to, year, sort)."""
+    category}]}`; parameters as the `/` page (q, channel, group, item, category, type, from, to, year, sort).
+    `also=1` adds to each result the same notice on other channels (`"also": [{id, channel, title, url,
+    published_at}]`), as the page shows it under 「另见」."""
     site = site_of(request)
     from aggregator.services.search import SearchError
     from aggregator.services.stats import StatsError
@@ -142,4 +145,6 @@ def api_search(request: Request, params: SearchParams, limit: int = Query(20, ge
         found = run_search(site, params, limit=limit, offset=offset, facets=False)
     except (SearchError, StatsError, ValueError) as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
-    return JSONResponse(found.to_json())
+    from aggregator.services.search import twins
+
+    return JSONResponse(found.to_json(twins(site.store, found.result.rows) if also else None))
