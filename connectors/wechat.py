@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qs, urlsplit
 
+import connectors.wxdata as wxdata
 from aggregator.clock import from_timestamp
-from connectors import wxdata
 from connectors.base import AccountDay, FetchContext, Item, RawPost, Skipped
 from connectors.dates import MonthDay, parse_date
 from connectors.dom import Element, select_node, select_value

@@ -43,7 +43,7 @@ def search(
 ) -> None:
     """在所有渠道中检索标题、正文、发布部门与附件名（精确包含，一两个字也能查）。
 
-    例：xxgk search 招生；xxgk search "拟录取 名单" --from 2024-09-01 --json；xxgk search 预算 OR 决算 --item 19
+    例：xxgk search 招生；xxgk search "拟录取名单" --from 2024-09-01 --json；xxgk search 预算 OR 决算 --item 19
     """
     from aggregator.services.search import SearchError, twins
     from aggregator.services.search import search as run_search
@@ -51,19 +51,9 @@ def search(
     cfg = load(ctx)
     with open_store(cfg, create=False) as store:
         try:
-            found = run_search(
-                store,
-                query,
-                channels=channel or (),
-                groups=group or (),
-                items=item or (),
-                categories=category or (),
-                types=type_ or (),
-                date_from=date_from,
-                date_to=date_to,
-                limit=limit,
-                order=order,
-            )
+            found = run_search(store, query, channels=channel or (), groups=group or (), items=item or (),
+                               categories=category or (), types=type_ or (), date_from=date_from, date_to=date_to,
+                               limit=limit, order=order)
         except SearchError as exc:
             fail(str(exc))
         also = twins(store, found.result.rows)
