@@ -145,7 +145,7 @@ def make_http_client(cfg: HttpConfig, counter: Callable[[httpx.Request], None],
 def classify(classifier: Classifier, channel: ChannelConfig, record: PostRecord) -> None:
     """Set the post's 清单 item: the channel's `item = N`, else the rules and the model
     (`item_source` says which: channel | rule | model | review)."""
-    found = classifier.classify(record.title, record.source_column, record.body, channel.item)
+    found = classifier.classify(record.title, record.source_column, record.body, channel.item, explain=False)
     record.item, record.category = found.item, found.category
     record.item_source = source_of(found)
 

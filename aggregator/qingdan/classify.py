@@ -218,14 +218,15 @@ class Classifier:
         return best
 
     def classify(self, title: str, column: str | None = None, body: str | None = None,
-                 channel_item: int | None = None) -> Classification:
-        """The item of a post: channel override, else title, else column, else body's opening."""
+                 channel_item: int | None = None, *, explain: bool = True) -> Classification:
+        """The item of a post: channel override, else title, else column, else body's opening.
+        `explain=False` (a sync) leaves out the model's evidence, which only a reader needs."""
         if channel_item is not None:
             return Classification(channel_item, category_of(channel_item), "channel item", 100.0, (), "channel")
         t = norm(title) if title else ""
         rule = self._match(t, "title", normed=True) if t else None
         opinion = self.model.opinion(t, normed=True) if self.model is not None and t and asks_model(rule) else None
-        return self._decide(rule, opinion, column, body)
+        return self._decide(rule, opinion, column, body, explain)
 
     def classify_many(self, titles: Sequence[str]) -> list[Classification]:
         """`classify(title)` for many titles, the model asked once for all that need it."""
@@ -239,9 +240,9 @@ class Classifier:
         return [self._decide(r, o, None, None) for r, o in zip(rules, opinions, strict=True)]
 
     def _decide(self, rule: Classification | None, opinion: Opinion | None, column: str | None,
-                body: str | None) -> Classification:
+                body: str | None, explain: bool = True) -> Classification:
         if rule is not None:
-            decided = second_opinion(rule, opinion, self.model) if opinion is not None else None
+            decided = second_opinion(rule, opinion, self.model, explain) if opinion is not None else None
             return decided or rule
         for text, where in ((column, "column"), ((body or "")[:BODY_CHARS], "body")):
             if text:
@@ -250,11 +251,11 @@ class Classifier:
                     return found
         if opinion is None or self.model is None:
             return NO_MATCH
-        decided = second_opinion(None, opinion, self.model)
+        decided = second_opinion(None, opinion, self.model, explain)
         if decided is not None:
             return decided
         return Classification(None, None, f"待复核：没有规则匹配，学习模型把握不足（{_said(opinion)}）",
-                              opinion.p * 100, self.model.evidence(opinion), "review")
+                              opinion.p * 100, self.model.evidence(opinion) if explain else (), "review")
 
 
 def asks_model(rule: Classification | None) -> bool:
@@ -269,13 +270,14 @@ def _said(o: Opinion) -> str:
     return f"模型倾向{what}，概率 {o.p:.2f}"
 
 
-def second_opinion(rule: Classification | None, o: Opinion, title_model: TitleModel | None) -> Classification | None:
+def second_opinion(rule: Classification | None, o: Opinion, title_model: TitleModel | None,
+                   explain: bool = True) -> Classification | None:
     """The title rule's answer, or the model's where the module docstring says it decides;
     None when there is no title rule and the model is not confident."""
     item = o.item or None
 
     def model(why: str) -> Classification:
-        evidence = title_model.evidence(o) if title_model is not None else ()
+        evidence = title_model.evidence(o) if title_model is not None and explain else ()
         return Classification(item, category_of(item), why, o.p * 100, evidence, "model")
 
     if rule is None:

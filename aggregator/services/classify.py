@@ -139,7 +139,7 @@ def suggest(config: Config, store: Store, *, min_titles: int = 2, min_len: int =
     tags = store.posts.manual_tags()
     corrected: dict[int | None, list[str]] = defaultdict(list)
     for title, item, column in tags:
-        if rules.classify(title, column).item != item:
+        if rules.classify(title, column, explain=False).item != item:
             corrected[item].append(title)
     labelled = [(_form(t), item) for t, item, _ in tags] + [(_form(t), item or None) for t, item in shipped_examples()]
     out: list[Suggestion] = []

@@ -170,7 +170,8 @@ def reclassify(config: Config, store: Store) -> ReclassifyResult:
     for rows in store.posts.iter_unreviewed():
         updates = []
         for row in rows:
-            found = classifier.classify(row.title, row.source_column, row.body, channel_items.get(row.channel_id))
+            found = classifier.classify(row.title, row.source_column, row.body, channel_items.get(row.channel_id),
+                                        explain=False)
             source = source_of(found)
             if found.item != row.item or row.item_source != source:
                 updates.append(TagUpdate(row.id, found.item, found.category, source))
