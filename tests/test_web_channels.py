@@ -282,7 +282,7 @@ def test_trs_and_webplus_presets_need_only_a_url(site: SampleServer, store_url: 
     assert results["xxgk-notices"].requests == 2 + 7 + 4
     trs = {p.title: p for p in posts_of(store, "xxgk-notices")}
     report = trs[f"{SCHOOL}2024—2025学年信息公开工作年度报告"]
-    assert report.published_at == datetime(2025, 6, 28, 10, 0) and report.department == "党政办公室"
+    assert report.published_at == datetime(2025, 10, 20, 10, 0) and report.department == "党政办公室"
     assert report.body == "根据有关规定，现予以公开。\n公开期限：自发布之日起30日。"
     assert report.attachments[0]["url"].endswith(".pdf") and report.source_column == "公示公告"
     wp = {p.title: p for p in posts_of(store, "jwc-notices")}

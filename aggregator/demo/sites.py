@@ -734,7 +734,10 @@ def xxgk_posts() -> list[SamplePost]:
               2: ["经学校主管部门于2025年5月28日批复，现将学校2024年部门决算予以公开。", *usual[1:]],
               3: ["经学校党委研究，拟任以下同志为处级领导干部，现予公示。", "公示期：2025年6月3日至6月5日。"],
               4: [*usual, "党政办公室", "二〇二五年四月十日"]}
-    return [SamplePost(30000 + i, t.format(s=SCHOOL), datetime(2025, 6, 28, 10, 0) - timedelta(days=9 * i),
+    # The annual report of 2024—2025 is published after that year ends (by 31 October); the others
+    # every nine days back from late June.
+    return [SamplePost(30000 + i, t.format(s=SCHOOL),
+                       datetime(2025, 10, 20, 10, 0) if i == 0 else datetime(2025, 6, 28, 10, 0) - timedelta(days=9 * i),
                        stated.get(i, usual), department="党政办公室",
                        attachments=[f"{t.format(s=SCHOOL)}.pdf"] if i % 2 == 0 else [])
             for i, t in enumerate(titles)]
@@ -832,8 +835,23 @@ def waf_site() -> dict[str, Resource]:
 # -- the whole sample ---------------------------------------------------------------------------------
 
 
+def banner_png(width: int = 600, height: int = 240) -> bytes:
+    """The picture the sample articles show (a sky-to-lake gradient), as a real PNG: the demo's
+    post pages show an image, not a broken link."""
+    import struct
+    import zlib
+
+    rows = b"".join(b"\x00" + bytes((40 + y // 4, 110 + y // 5, 190 - y // 6)) * width for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b"")
+
+
 def sample_pages() -> dict[str, Resource]:
-    pages: dict[str, Resource] = {}
+    pages: dict[str, Resource] = {"/__local/A/1B/2C/9F8E7D6C5B4A_3C2B1A09.jpg": Resource(banner_png(), "image/png")}
     pages.update(portal_site(portal_posts()))
     pages.update(zsb_site(zsb_posts()))
     pages.update(yjsy_site(yjsy_posts()))
