@@ -330,7 +330,7 @@ def report_data(store: Store, config: Config, year: str) -> dict[str, Any]:
         "wechat": [(names.get(c, c), w_now.get(c, (0, 0))[0], w_now.get(c, (0, 0))[1],
                     w_prev.get(c, (0, 0))[1] if had_before else None)
                    for c in wechat if c not in platforms.video_channels],
-        "platforms": platforms,
+        "platforms": platforms, "wechat_channels": wechat,
         "admissions": with_prev(g_now, g_prev, admissions),
         "coverage": coverage(store, period, newest=3),
         "compliance": _compliance(store, config, year),
@@ -463,13 +463,14 @@ def report_markdown(data: dict[str, Any]) -> str:
     lines += _table(["公告类型", "本学年", "上学年", "变化"], [[t, n, "—" if p is None else p, c]
                                                           for t, n, p, c in data["types"]], had_before)
     lines += ["", "### （三）微信公众号", ""]
-    if data["wechat"]:
-        for name, count, reads, before in data["wechat"]:
-            lines.append(f"{name}推送推文 {count} 篇，累计阅读量 {reads} 次"
-                         + (f"（上学年阅读量 {before} 次）。" if before is not None else "。"))
+    for name, count, reads, before in data["wechat"]:
+        lines.append(f"{name}推送推文 {count} 篇，累计阅读量 {reads} 次"
+                     + (f"（上学年阅读量 {before} 次）。" if before is not None else "。"))
+    platforms = data["platforms"]
+    if data["wechat"] or platforms.accounts or platforms.videos or data["wechat_channels"]:
+        lines += _platform_lines(platforms)
     else:
         lines.append("（未配置微信公众号渠道）")
-    lines += _platform_lines(data["platforms"])
     lines += ["", "### （四）招生信息公开", ""]
     lines += [f"{g}发布招生信息 {n} 条{versus(n, p, '条')}。" for g, n, p, _ in data["admissions"]] or ["（无）"]
     lines += _compliance_lines(data["compliance"])
