@@ -1,6 +1,7 @@
 """The web pages under load: 20 concurrent clients while a sync writes.
 
     python bench/web.py [--posts 100000] [--clients 20] [--seconds 20] [--workers N]
+                        [--store sqlite|postgresql] [--pg URL] [--json]
 
 Builds a SQLite store of --posts posts (titles and bodies from a few hundred
 real-looking phrases), starts `xxgk serve --no-scheduler` on loopback as a
@@ -9,13 +10,19 @@ pages (`/?q=…`, one- to four-character queries, some with a facet) and
 `/stats`, while this process writes 50 posts a second into the same store (as
 a sync would). Prints p50/p95/max per page kind beside `/healthz` (the floor
 of the stack: ASGI + one store query) under the same load, and the weight of
-each page in KB. Target: p95 ≤ 100 ms for search pages.
+each page in KB, and the server's CPU milliseconds per search page (the server's and its
+workers' user+system time over the one-client search requests, divided by their number).
+Target: p95 ≤ 100 ms for search pages. `--json` prints one object:
+`{"search":{"p50_ms","p95_ms"},"search_facet":{…},"stats":{…},"healthz":{…},"rps",
+"cpu_ms_per_search","errors"}` (the figures under load).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import random
 import socket
 import statistics
@@ -26,11 +33,13 @@ import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+import psutil  # noqa: E402
 
 from storage.store import ChannelRecord, PostRecord, Store  # noqa: E402
 
@@ -61,9 +70,9 @@ def build(url: str, n: int) -> None:
                     published_at=start + timedelta(minutes=i * 25), url=f"https://www.example.edu.cn/info/{i}.htm"))
             for ch, rows in batch.items():
                 store.posts.write(ch, rows)
-            print(f"\r   building the store: {min(n, b + 5000):,} posts", end="", flush=True)
+            print(f"\r   building the store: {min(n, b + 5000):,} posts", end="", flush=True, file=sys.stderr)
         store.posts.tidy_search(n)
-    print()
+    print(file=sys.stderr)
 
 
 def writer(url: str, stop: threading.Event, written: list[int]) -> None:
@@ -77,6 +86,50 @@ def writer(url: str, stop: threading.Event, written: list[int]) -> None:
             i += 10
             written[0] = i
             time.sleep(0.2)
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    if not ordered:
+        return {"p50_ms": 0.0, "p95_ms": 0.0}
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    return {"p50_ms": round(statistics.median(ordered) * 1000, 1), "p95_ms": round(p95 * 1000, 1)}
+
+
+def server_cpu(pid: int) -> float:
+    """User+system seconds of the server process and its workers so far."""
+    proc = psutil.Process(pid)
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            times = p.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def pg_store(admin: str) -> tuple[str, str]:
+    """A fresh schema on the PostgreSQL server for this run: (schema, store URL)."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(admin)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    return schema, f"{admin}?options=-csearch_path%3D{schema}"
+
+
+def drop_pg_store(admin: str, schema: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(admin)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
 
 
 def report(timings: dict[str, list[float]], seconds: float | None = None) -> None:
@@ -99,86 +152,121 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--no-writer", action="store_true", help="no sync writing meanwhile (for comparison)")
     parser.add_argument("--workers", type=int, default=1, help="server processes (xxgk serve --workers N)")
+    parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--pg", default=os.environ.get("XXGK_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--json", action="store_true", help="print one JSON object (progress goes to stderr)")
     args = parser.parse_args()
+    say = (lambda *a, **k: print(*a, **k, file=sys.stderr)) if args.json else print
+    schema = None
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/web.db"
-        t = time.perf_counter()
-        build(url, args.posts)
-        print(f"   built in {time.perf_counter() - t:.0f} s")
-        cfg = Path(tmp) / "config.toml"
-        cfg.write_text(f'[store]\nurl = "{url}"\n' + "".join(
-            f'[[channel]]\nid = "{c}"\nkind = "html"\nurl = "https://www.example.edu.cn/{c}.htm"\n'
-            f'preset = "vsb"\ngroup = "分组{int(c[2:]) % 4}"\n' for c in CHANNELS), encoding="utf-8")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        proc = subprocess.Popen([sys.executable, "-m", "aggregator", "--config", str(cfg), "serve",
-                                 "--no-scheduler", "--port", str(port), "--workers", str(args.workers)], cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                httpx.get(base + "/healthz", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        weights = {name: len(httpx.get(base + path, timeout=30).content) / 1024 for name, path in
-                   (("search", "/?q=招生"), ("stats", "/stats?year=2023-2024"), ("post", "/posts/1"))}
-        css = len(httpx.get(base + "/static/site.css").content) / 1024
-        timings: dict[str, list[float]] = {"search": [], "search+facet": [], "stats": [], "healthz": []}
-        errors: list[str] = []
-        stop = threading.Event()
-        written = [0]
+        if args.store == "postgresql":
+            schema, url = pg_store(args.pg)
+        else:
+            url = f"sqlite:///{tmp}/web.db"
+        try:
+            out = run(args, url, Path(tmp), say)
+        finally:
+            if schema:
+                drop_pg_store(args.pg, schema)
+    if args.json:
+        print(json.dumps(out))
 
-        async def client(seed: int, http: httpx.AsyncClient, until: float) -> None:
-            rnd = random.Random(seed)
-            while time.monotonic() < until:
-                kind = rnd.choices(["search", "search+facet", "stats", "healthz"], [6, 2, 1, 1])[0]
-                q = rnd.choice(QUERIES)
-                path = {"search": f"/?q={q}", "search+facet": f"/?q={q}&channel={rnd.choice(CHANNELS)}",
-                        "stats": f"/stats?year={rnd.choice(['2022-2023', '2023-2024', '2024-2025'])}",
-                        "healthz": "/healthz"}[kind]
-                t0 = time.perf_counter()
-                r = await http.get(path)
-                timings[kind].append(time.perf_counter() - t0)
-                if r.status_code != 200:
-                    errors.append(f"{path}: {r.status_code}")
 
-        async def load() -> None:
-            # One event loop drives the clients: 20 threads here would measure this process's GIL, not the server.
-            limits = httpx.Limits(max_connections=args.clients)
-            async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
-                until = time.monotonic() + args.seconds
-                await asyncio.gather(*(client(i, http, until) for i in range(args.clients)))
-
-        # One client alone first: what a person at a desk waits for (the facet caches warm up here too).
-        alone: dict[str, list[float]] = {"search": [], "search+facet": [], "stats": [], "healthz": []}
-        rnd = random.Random(1)
-        with httpx.Client(base_url=base, timeout=60) as one:
-            for _ in range(3):
-                for q in QUERIES:
-                    for kind, path in (("search", f"/?q={q}"), ("search+facet", f"/?q={q}&channel={rnd.choice(CHANNELS)}"),
-                                       ("stats", "/stats?year=2023-2024"), ("healthz", "/healthz")):
-                        t0 = time.perf_counter()
-                        one.get(path)
-                        alone[kind].append(time.perf_counter() - t0)
-        print("1. one client, no contention (3 rounds over 14 queries; the first round computes facet counts):")
-        report(alone)
-        sync = threading.Thread(target=writer, args=(url, stop, written))
-        if not args.no_writer:
-            sync.start()
-        asyncio.run(load())
-        stop.set()
-        if not args.no_writer:
-            sync.join()
+def run(args: argparse.Namespace, url: str, tmp: Path, say: Any) -> dict[str, Any]:
+    t = time.perf_counter()
+    build(url, args.posts)
+    say(f"   built in {time.perf_counter() - t:.0f} s")
+    cfg = tmp / "config.toml"
+    cfg.write_text(f'[store]\nurl = "{url}"\n' + "".join(
+        f'[[channel]]\nid = "{c}"\nkind = "html"\nurl = "https://www.example.edu.cn/{c}.htm"\n'
+        f'preset = "vsb"\ngroup = "分组{int(c[2:]) % 4}"\n' for c in CHANNELS), encoding="utf-8")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "aggregator", "--config", str(cfg), "serve",
+                             "--no-scheduler", "--port", str(port), "--workers", str(args.workers)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(base + "/healthz", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    try:
+        return measure(args, url, base, proc.pid, say)
+    finally:
         proc.terminate()
         proc.wait(timeout=10)
-    print(f"2. {args.clients} clients for {args.seconds:.0f} s on {args.posts:,} posts, {args.workers} server "
-          f"process(es), while a sync wrote "
-          f"{written[0]} posts; errors: {len(errors)} {errors[:3]}")
-    report(timings, args.seconds)
-    print("3. page weight (HTML, uncompressed): " + ", ".join(f"{k} {v:.1f} KB" for k, v in weights.items())
-          + f"; the one stylesheet {css:.1f} KB; no JavaScript")
+
+
+def measure(args: argparse.Namespace, url: str, base: str, pid: int, say: Any) -> dict[str, Any]:
+    weights = {name: len(httpx.get(base + path, timeout=30).content) / 1024 for name, path in
+               (("search", "/?q=招生"), ("stats", "/stats?year=2023-2024"), ("post", "/posts/1"))}
+    css = len(httpx.get(base + "/static/site.css").content) / 1024
+    timings: dict[str, list[float]] = {"search": [], "search+facet": [], "stats": [], "healthz": []}
+    errors: list[str] = []
+    stop = threading.Event()
+    written = [0]
+
+    async def client(seed: int, http: httpx.AsyncClient, until: float) -> None:
+        rnd = random.Random(seed)
+        while time.monotonic() < until:
+            kind = rnd.choices(["search", "search+facet", "stats", "healthz"], [6, 2, 1, 1])[0]
+            q = rnd.choice(QUERIES)
+            path = {"search": f"/?q={q}", "search+facet": f"/?q={q}&channel={rnd.choice(CHANNELS)}",
+                    "stats": f"/stats?year={rnd.choice(['2022-2023', '2023-2024', '2024-2025'])}",
+                    "healthz": "/healthz"}[kind]
+            t0 = time.perf_counter()
+            r = await http.get(path)
+            timings[kind].append(time.perf_counter() - t0)
+            if r.status_code != 200:
+                errors.append(f"{path}: {r.status_code}")
+
+    async def load() -> None:
+        # One event loop drives the clients: 20 threads here would measure this process's GIL, not the server.
+        limits = httpx.Limits(max_connections=args.clients)
+        async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
+            until = time.monotonic() + args.seconds
+            await asyncio.gather(*(client(i, http, until) for i in range(args.clients)))
+
+    # One client alone first: what a person at a desk waits for (the facet caches warm up here too),
+    # and what a search page costs the server in CPU.
+    alone: dict[str, list[float]] = {"search": [], "search+facet": [], "stats": [], "healthz": []}
+    rnd = random.Random(1)
+    search_cpu, searches = 0.0, 0
+    with httpx.Client(base_url=base, timeout=60) as one:
+        for _ in range(3):
+            for q in QUERIES:
+                for kind, path in (("search", f"/?q={q}"), ("search+facet", f"/?q={q}&channel={rnd.choice(CHANNELS)}"),
+                                   ("stats", "/stats?year=2023-2024"), ("healthz", "/healthz")):
+                    cpu0, t0 = server_cpu(pid), time.perf_counter()
+                    one.get(path)
+                    alone[kind].append(time.perf_counter() - t0)
+                    if kind.startswith("search"):
+                        search_cpu += server_cpu(pid) - cpu0
+                        searches += 1
+    say("1. one client, no contention (3 rounds over 14 queries; the first round computes facet counts):")
+    if not args.json:
+        report(alone)
+    say(f"   server CPU per search page: {search_cpu / searches * 1000:.1f} ms")
+    sync = threading.Thread(target=writer, args=(url, stop, written))
+    if not args.no_writer:
+        sync.start()
+    asyncio.run(load())
+    stop.set()
+    if not args.no_writer:
+        sync.join()
+    say(f"2. {args.clients} clients for {args.seconds:.0f} s on {args.posts:,} posts ({args.store}), {args.workers} "
+        f"server process(es), while a sync wrote {written[0]} posts; errors: {len(errors)} {errors[:3]}")
+    if not args.json:
+        report(timings, args.seconds)
+    say("3. page weight (HTML, uncompressed): " + ", ".join(f"{k} {v:.1f} KB" for k, v in weights.items())
+        + f"; the one stylesheet {css:.1f} KB; no JavaScript")
+    return {"search": percentiles(timings["search"]), "search_facet": percentiles(timings["search+facet"]),
+            "stats": percentiles(timings["stats"]), "healthz": percentiles(timings["healthz"]),
+            "rps": round(sum(len(v) for v in timings.values()) / args.seconds, 1),
+            "cpu_ms_per_search": round(search_cpu / searches * 1000, 1), "errors": len(errors)}
 
 
 if __name__ == "__main__":

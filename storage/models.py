@@ -76,6 +76,8 @@ class Post(SQLModel, table=True):
     # a manual tag is never overwritten.
     item_source: str | None = Field(default=None, max_length=16)
     extra: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    # The same notice on several channels shares this key (storage.search.notice_key; 「另见」).
+    notice_key: str | None = Field(default=None, max_length=16, index=True)
     content_hash: str = Field(max_length=64)
     first_seen_at: datetime = Field(sa_type=LocalTime)
     updated_at: datetime = Field(sa_type=LocalTime)

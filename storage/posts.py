@@ -3,8 +3,8 @@ store's engine; `Store.posts` hands it out. The batch upsert is `storage.writes`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -152,15 +152,13 @@ class Posts:
             q = sa.select(posts_t.c.id, posts_t.c.body, posts_t.c.attachment_text).where(posts_t.c.id.in_(list(ids)))
             return {r.id: (r.body or "", r.attachment_text or "") for r in conn.execute(q)}
 
-    def published_near(self, moments: Sequence[datetime], days: int, limit: int = 5000) -> list[PostRef]:
-        """Posts published within `days` of any of these moments (by the stats index's date
-        order): the candidates for the same notice published on another channel."""
-        if not moments:
+    def same_notice(self, keys: Iterable[str]) -> list[PostRef]:
+        """The posts whose notice key is one of these (by its index): the same notice, any channel."""
+        wanted = sorted(set(keys))
+        if not wanted:
             return []
-        span = timedelta(days=days)
-        near = sa.or_(*[posts_t.c.published_at.between(m - span, m + span) for m in sorted(set(moments))])
         q = (sa.select(posts_t.c.id, posts_t.c.channel_id, posts_t.c.title, posts_t.c.url, posts_t.c.published_at)
-             .where(near).limit(limit))
+             .where(posts_t.c.notice_key.in_(wanted)).limit(2000))
         with self.engine.connect() as conn:
             return [PostRef(*r) for r in conn.execute(q)]
 

@@ -68,6 +68,41 @@ def fold(text: str) -> str:
     return text.casefold()
 
 
+# The same notice on two channels (the procurement centre and 中国政府采购网; the 研究生院 and the
+# official account) differs by the school's name, a column prefix (权威发布｜, 【图说】), a batch
+# note (（第一批）) or a trailing 发布: what is left is the notice.
+_PREFIX = re.compile(r"^(?:【[^】]{1,10}】|[^｜|]{1,8}[｜|]|关于)+")
+_ORG = re.compile(r"^(?:(?![与和及在的])[\u4e00-\u9fff]){2,12}?(?:大学|学院)(?=.)")  # the school's name
+_TAIL = re.compile(r"(?:[（(][^）)]{1,10}[)）]|发布|公开|的通知|的公告)+$")
+_NOISE = re.compile(r"[\s\W_]+")
+TWIN_DAYS = 14  # a notice's copies are published within two weeks of each other
+TWIN_MIN = 8  # characters: shorter titles (通知公告, 学校要闻) say too little to tie two posts
+
+
+def notice_core(title: str) -> str:
+    """What a title says without the wrapping channels put round the same notice.
+
+    >>> notice_core("权威发布｜2025年硕士研究生拟录取名单公示")
+    '2025年硕士研究生拟录取名单公示'
+    >>> notice_core("东湖科技大学2025年硕士研究生拟录取名单公示（第一批）")
+    '2025年硕士研究生拟录取名单公示'
+    """
+    core = fold(title)
+    core = _PREFIX.sub("", core)
+    core = _ORG.sub("", core)
+    core = _TAIL.sub("", core)
+    return _NOISE.sub("", core)
+
+
+def notice_key(title: str) -> str | None:
+    """The key posts of one notice share (`posts.notice_key`, indexed): a digest of its core;
+    None for a title too short to tie two posts."""
+    import hashlib
+
+    core = notice_core(title)
+    return hashlib.sha1(core.encode()).hexdigest()[:16] if len(core) >= TWIN_MIN else None
+
+
 def runs(text: str) -> list[str]:
     return _RUN.findall(fold(text))
 

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.records import PostRecord, WriteResult
-from storage.search import backend_for, execute
+from storage.search import backend_for, execute, notice_key
 from storage.tables import KEY_CHUNK, metrics_t, posts_t, prefixed, revisions_t
 
 # Columns whose change makes a new revision (reads/likes are counts, not content).
@@ -79,7 +79,8 @@ def _plan(channel_id: str, by_key: dict[str, PostRecord], existing: dict[str, An
         new_counts = _counts(rec, old)
         if old.content_hash != rec.content_hash and rec.complete:
             values = {c: getattr(rec, c) for c in REFRESHED_COLUMNS}
-            plan.changed.append({"_id": old.id, **values, **tag, **new_counts, "updated_at": now})
+            plan.changed.append({"_id": old.id, **values, **tag, **new_counts, "notice_key": notice_key(rec.title),
+                                 "updated_at": now})
         elif new_counts != {"reads": old.reads, "likes": old.likes, "counts_at": old.counts_at}:
             plan.counts.append({"_id": old.id, **new_counts})
     return plan
@@ -157,4 +158,5 @@ def _insert_values(channel_id: str, rec: PostRecord, now: datetime) -> dict[str,
             "attachments": rec.attachments, "source_column": rec.source_column, "type": rec.type,
             "reads": rec.reads, "likes": rec.likes, "counts_at": rec.counts_at, "item": rec.item,
             "category": rec.category, "item_source": rec.item_source, "extra": rec.extra,
-            "content_hash": rec.content_hash, "first_seen_at": now, "updated_at": now}
+            "content_hash": rec.content_hash, "notice_key": notice_key(rec.title), "first_seen_at": now,
+            "updated_at": now}

@@ -285,3 +285,38 @@ def test_a_backfill_merges_the_index_and_a_small_sync_leaves_it(filled: tuple[St
         assert backend.tidy(written=5, total=1000) == []
     store.posts.tidy_search(len(rows))  # runs the merge on SQLite; nothing to do on PostgreSQL
     assert ids(store, "招生") == truth(rows, "招生") and ids(store, "学") == truth(rows, "学")
+
+
+def test_posts_stored_before_the_notice_key_get_theirs_from_the_migration(store_url: str) -> None:
+    """A store of the version before 「另见」: the upgrade keys its posts the way new posts are keyed,
+    so the same notice on two channels is found as twins at once."""
+    from alembic import command
+
+    from aggregator.services.search import twins
+    from storage.engine import _alembic_config, make_engine
+    from storage.search import notice_key
+    from storage.tables import posts_t
+
+    titles = ["权威发布｜2025年硕士研究生拟录取名单公示", "东湖科技大学2025年硕士研究生拟录取名单公示（第一批）", "通知公告"]
+    engine = make_engine(store_url)
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0011")
+        for c in ("wx", "yjsy"):
+            conn.execute(sa.text("INSERT INTO channels (id, name, kind, group_name, enabled, registered_at) "
+                                 "VALUES (:c, :c, 'html', 'g', true, '2025-01-01')"), {"c": c})
+        conn.execute(sa.text(
+            "INSERT INTO posts (channel_id, key, title, body, attachments, extra, content_hash, published_at, "
+            "first_seen_at, updated_at) VALUES (:c, :k, :t, '', '[]', '{}', 'h', '2025-04-10', '2025-01-01', "
+            "'2025-01-01')"), [{"c": "wx", "k": "a", "t": titles[0]}, {"c": "yjsy", "k": "b", "t": titles[1]},
+                               {"c": "yjsy", "k": "c", "t": titles[2]}])
+    engine.dispose()
+    with Store.open(store_url) as store:
+        with store.engine.connect() as conn:
+            stored = dict(conn.execute(sa.text("SELECT title, notice_key FROM posts")).all())
+        assert stored == {t: notice_key(t) for t in titles} and stored[titles[0]] == stored[titles[1]]
+        assert stored[titles[2]] is None  # too short to tie two posts
+        with store.engine.connect() as conn:  # (rows written straight to the table have no search index)
+            rows = [dict(r) for r in conn.execute(sa.select(
+                posts_t.c.id, posts_t.c.channel_id, posts_t.c.title, posts_t.c.published_at)).mappings()]
+        also = twins(store, rows)
+        assert {len(v) for v in also.values()} == {1} and len(also) == 2

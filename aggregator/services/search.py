@@ -11,7 +11,16 @@ from typing import Any
 
 from aggregator.clock import iso_local
 from storage.records import PostRef
-from storage.search import PG_FEW, SearchFilters, SearchResult, fold, parse_query, snippet
+from storage.search import (
+    PG_FEW,
+    TWIN_DAYS,
+    SearchFilters,
+    SearchResult,
+    fold,
+    notice_key,
+    parse_query,
+    snippet,
+)
 from storage.store import Store
 
 
@@ -132,55 +141,24 @@ class Search:
         return out
 
 
-# The same notice on two channels (the procurement centre and 中国政府采购网; the 研究生院 and the
-# official account) differs by the school's name, a column prefix (权威发布｜, 【图说】), a batch
-# note (（第一批）) or a trailing 发布: what is left is the notice.
-_PREFIX = re.compile(r"^(?:【[^】]{1,10}】|[^｜|]{1,8}[｜|]|关于)+")
-_ORG = re.compile(r"^[\u4e00-\u9fff]{2,12}?(?:大学|学院)(?=.)")
-_TAIL = re.compile(r"(?:[（(][^）)]{1,10}[)）]|发布|的通知|的公告)+$")
-_NOISE = re.compile(r"[\s\W_]+")
-TWIN_DAYS = 14  # a notice's copies are published within two weeks of each other
-TWIN_MIN = 8  # characters: shorter titles (通知公告, 学校要闻) say too little to tie two posts
-
-
-def notice_core(title: str) -> str:
-    """What a title says without the wrapping channels put round the same notice.
-
-    >>> notice_core("权威发布｜2025年硕士研究生拟录取名单公示")
-    '2025年硕士研究生拟录取名单公示'
-    >>> notice_core("东湖科技大学2025年硕士研究生拟录取名单公示（第一批）")
-    '2025年硕士研究生拟录取名单公示'
-    """
-    core = fold(title)
-    core = _PREFIX.sub("", core)
-    core = _ORG.sub("", core)
-    core = _TAIL.sub("", core)
-    return _NOISE.sub("", core)
-
-
-def same_notice(a: str, b: str) -> bool:
-    """Two cores that name one notice: equal, or one holds the other and is most of it."""
-    if len(a) < TWIN_MIN or len(b) < TWIN_MIN:
-        return False
-    if a == b:
-        return True
-    short, long = sorted((a, b), key=len)
-    return short in long and len(short) >= 0.8 * len(long)
-
-
 def twins(store: Store, rows: Sequence[dict[str, Any]]) -> dict[int, list[PostRef]]:
     """For each result, the same notice published on other channels within `TWIN_DAYS` (newest
-    first): shown as 「另见」 under it. Counts are untouched: each copy is still its channel's post."""
-    dated = [r for r in rows if r.get("published_at") is not None]
-    candidates = store.posts.published_near([r["published_at"] for r in dated], TWIN_DAYS)
-    cores = {c.id: notice_core(c.title) for c in candidates}
+    first): shown as 「另见」 under it. Counts are untouched: each copy is still its channel's post.
+    One indexed lookup of the page's notice keys (`storage.search.notice_key`)."""
+    keys = {r["id"]: notice_key(r["title"]) for r in rows if r.get("published_at") is not None}
+    found = store.posts.same_notice({k for k in keys.values() if k})
+    by_key: dict[str, list[PostRef]] = {}
+    for c in found:
+        by_key.setdefault(notice_key(c.title) or "", []).append(c)
     out: dict[int, list[PostRef]] = {}
-    for r in dated:
-        mine, when = notice_core(r["title"]), r["published_at"]
-        found = [c for c in candidates if c.channel_id != r["channel_id"] and c.published_at is not None
-                 and abs(c.published_at - when) <= timedelta(days=TWIN_DAYS) and same_notice(mine, cores[c.id])]
-        if found:
-            out[r["id"]] = sorted(found, key=lambda c: c.published_at or when, reverse=True)
+    for r in rows:
+        key, when = keys.get(r["id"]), r.get("published_at")
+        if not key or when is None:
+            continue
+        near = [c for c in by_key.get(key, []) if c.channel_id != r["channel_id"] and c.published_at is not None
+                and abs(c.published_at - when) <= timedelta(days=TWIN_DAYS)]
+        if near:
+            out[r["id"]] = sorted(near, key=lambda c: c.published_at or when, reverse=True)
     return out
 
 
