@@ -320,7 +320,8 @@ def _filter_conditions(posts: sa.Table, channels: sa.Table, filters: SearchFilte
     return conds
 
 
-_RESULT_COLUMNS = ("id", "channel_id", "title", "url", "published_at", "item", "category", "type", "department")
+_RESULT_COLUMNS = ("id", "channel_id", "title", "url", "published_at", "item", "category", "type", "department",
+                   "notice_key")
 
 
 def _count(conn: sa.Connection, posts: sa.Table, where: sa.ColumnElement[bool]) -> int:

@@ -145,11 +145,9 @@ def twins(store: Store, rows: Sequence[dict[str, Any]]) -> dict[int, list[PostRe
     """For each result, the same notice published on other channels within `TWIN_DAYS` (newest
     first): shown as 「另见」 under it. Counts are untouched: each copy is still its channel's post.
     One indexed lookup of the page's notice keys (`storage.search.notice_key`)."""
-    keys = {r["id"]: notice_key(r["title"]) for r in rows if r.get("published_at") is not None}
-    found = store.posts.same_notice({k for k in keys.values() if k})
-    by_key: dict[str, list[PostRef]] = {}
-    for c in found:
-        by_key.setdefault(notice_key(c.title) or "", []).append(c)
+    keys = {r["id"]: r["notice_key"] if "notice_key" in r else notice_key(r["title"])
+            for r in rows if r.get("published_at") is not None}
+    by_key = store.posts.same_notice({k for k in keys.values() if k})
     out: dict[int, list[PostRef]] = {}
     for r in rows:
         key, when = keys.get(r["id"]), r.get("published_at")

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -84,9 +84,17 @@ def page_search(request: Request, params: SearchParams, page: int = Query(1, ge=
         snippets = found.snippets(site.store)
         titles = {r["id"]: found.title_parts(r["title"]) for r in rows}
 
+    # A page has a hundred facet links: the query's own parameters are encoded once, not per link.
+    encoded = {k: quote_plus(str(v)) for k, v in params.items() if v not in (None, "")}
+
     def link(**change: Any) -> str:
-        merged = {k: v for k, v in {**params, **change}.items() if v not in (None, "")}
-        return "/?" + urlencode(merged) if merged else "/"
+        merged = dict(encoded)
+        for k, v in change.items():
+            if v in (None, ""):
+                merged.pop(k, None)
+            else:
+                merged[k] = quote_plus(str(v))
+        return "/?" + "&".join(f"{k}={v}" for k, v in merged.items()) if merged else "/"
 
     query = urlencode({k: v for k, v in params.items() if v})
     pages = max(1, -(-total // PAGE_SIZE))
