@@ -4,6 +4,8 @@
     python bench/search.py [--posts 100000] [--pg URL | --no-pg] [--runs 15] [--no-trigram]
     python bench/search.py --posts 1000000 --keep /tmp/s1m.db --no-pg    # 1M takes ~1 h
     python bench/search.py --reuse /tmp/s1m.db --no-pg                   # its queries again
+    python bench/search.py --posts N --json    # {"sqlite":{"first_page_p95_ms","count_p95_ms","index_ratio"},
+                                               #  "postgresql":{…}}: each the worst query class; tables to stderr
 
 Generates realistic posts — titles 12–30 characters, bodies 300–800 — from
 the words of jieba's dictionary at their corpus frequencies (349k words), the
@@ -159,6 +161,16 @@ def load(url: str, posts: Iterator[tuple[str, PostRecord]]) -> Loaded:
     return out
 
 
+SUMMARY: dict[str, dict[str, float]] = {}  # what --json prints: per store, the worst query class
+
+
+def summarise(store_name: str, ours: dict[str, tuple[float, float, float, float]], **extra: float) -> None:
+    figures = SUMMARY.setdefault(store_name, {})
+    figures["count_p95_ms"] = round(max(v[1] for v in ours.values()), 1)
+    figures["first_page_p95_ms"] = round(max(v[3] for v in ours.values()), 1)
+    figures.update({k: round(v, 2) for k, v in extra.items()})
+
+
 def bench_ours(store: Store, runs: int) -> dict[str, tuple[float, float, float, float]]:
     out = {}
     for name, queries in CLASSES.items():
@@ -281,6 +293,7 @@ def run_sqlite(args: argparse.Namespace) -> None:
               f"({args.posts / build_s:,.0f} posts/s); index size as synced {(with_index - without) / 1e6:,.0f} MB "
               f"= {(with_index - without) / text_bytes:.2f}× text, rebuilt {(rebuilt - without) / 1e6:,.0f} MB "
               f"= {(rebuilt - without) / text_bytes:.2f}× text ({tables})", flush=True)
+        SUMMARY.setdefault("sqlite", {})["index_ratio"] = round((with_index - without) / text_bytes, 2)
         measure_sqlite(store, args, build_trigram=not args.no_trigram, text_bytes=text_bytes, rebuilt=rebuilt)
 
 
@@ -288,6 +301,7 @@ def measure_sqlite(store: Store, args: argparse.Namespace, *, build_trigram: boo
                    rebuilt: int = 0) -> None:
     """Queries on a loaded store: ours, LIKE, and FTS5 trigram (built here, or kept from a run)."""
     columns = {"ours (pairs+chars)": bench_ours(store, args.runs)}
+    summarise("sqlite", columns["ours (pairs+chars)"])
     with store.engine.connect() as conn:
         columns["LIKE scan"] = bench_like(conn, args.runs, "sqlite")
         has_tri = conn.execute(sa.text("SELECT count(*) FROM sqlite_master WHERE name = 'tri'")).scalar_one()
@@ -339,6 +353,7 @@ def run_postgres(args: argparse.Namespace) -> None:
               f"as synced {synced / 1e6:,.0f} MB = {synced / text_bytes:.2f}× text, rebuilt {rebuilt / 1e6:,.0f} MB "
               f"= {rebuilt / text_bytes:.2f}× text", flush=True)
         ours = bench_ours(store, args.runs)
+        summarise("postgresql", ours, index_ratio=synced / text_bytes)
         with store.engine.connect() as conn:
             like = bench_like(conn, args.runs, "postgresql")
         store.close()
@@ -359,11 +374,18 @@ def main() -> None:
     ap.add_argument("--no-trigram", action="store_true", help="skip the FTS5 trigram comparison (slow at 1M)")
     ap.add_argument("--keep", metavar="PATH", help="load the SQLite store at PATH and leave it there")
     ap.add_argument("--reuse", metavar="PATH", help="only the queries, on an SQLite store --keep left")
+    ap.add_argument("--json", action="store_true", help="print one JSON object (the tables go to stderr)")
     args = ap.parse_args()
-    if not args.no_sqlite:
-        run_sqlite(args)
-    if not args.no_pg:
-        run_postgres(args)
+    import contextlib
+    import json
+
+    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+        if not args.no_sqlite:
+            run_sqlite(args)
+        if not args.no_pg:
+            run_postgres(args)
+    if args.json:
+        print(json.dumps(SUMMARY))
 
 
 if __name__ == "__main__":
