@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import zlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, timedelta
@@ -63,7 +64,9 @@ class Scheduler:
 
     # -- the tick -----------------------------------------------------------------------
     def due(self, now: datetime | None = None) -> list[tuple[ChannelConfig, datetime]]:
-        """The enabled channels whose due time has come, most overdue first."""
+        """The enabled channels whose due time has come, most overdue first; channels due at the same
+        moment in an order of this process's own (several workers over one store then start on
+        different channels instead of all queuing for the same lease)."""
         now = now or local_now()
         history = self.store.runs.history(limit_per_channel=20)
         found = []
@@ -71,7 +74,8 @@ class Scheduler:
             when = due_at(ch, history.get(ch.id, []), now, self.config.service.jitter, self.first_backoff)
             if when is not None and when <= now:
                 found.append((ch, when))
-        return sorted(found, key=lambda pair: pair[1])
+        spread = self.holder.encode()
+        return sorted(found, key=lambda pair: (pair[1], zlib.crc32(pair[0].id.encode(), zlib.crc32(spread))))
 
     def still_due(self, ch: ChannelConfig) -> bool:
         """Asked under the channel's lease: has nobody synced it since it fell due?"""
