@@ -399,6 +399,8 @@ def test_no_page_an_office_user_reads_shows_an_english_sentence(server: str, pag
         text = p.inner_text("body")  # type: ignore[attr-defined]
         found = [m for m in ENGLISH.findall(text) if "xxgk" not in m]
         assert not found, (path, found[:5])
+        # Every answer, an unknown address included, is a page of the site with its way back — never JSON.
+        assert "信息公开聚合" in text and '"detail"' not in text and "Not Found" not in text, (path, text[:200])
 
 
 def test_stats_show_followers_and_video_views_from_the_exports(server: str, page: object) -> None:

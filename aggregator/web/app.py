@@ -21,6 +21,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aggregator.config import Config
 from aggregator.web.routes import accounts, channels, posts, reports, search
@@ -43,7 +44,8 @@ def create_app(config: Config, store: Store, scheduler: Scheduler | None = None)
     _offline_docs(app)
     app.middleware("http")(login_wall)
     app.middleware("http")(security_headers)  # added last: outermost, so every answer carries the headers
-    app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
+    # Starlette's own (an unknown address, a wrong method) as well as ours: one page in the site's style.
+    app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, bad_parameter)  # type: ignore[arg-type]
     for group in (search, posts, reports, channels, accounts):
         app.include_router(group.router)
@@ -101,11 +103,19 @@ async def login_wall(request: Request, call_next: Any) -> Response:
     return response
 
 
-def http_error(request: Request, exc: HTTPException) -> Response:
+# What the framework says by itself, in the office's words.
+_FRAMEWORK_ZH = {"Not Found": "没有这个页面：{path}（地址可能写错了，或帖子已被删除）",
+                 "Method Not Allowed": "这个地址不接受这种请求（{method}）"}
+
+
+def http_error(request: Request, exc: StarletteHTTPException) -> Response:
     """One error page in the site's style (JSON under /api/)."""
+    detail = exc.detail
+    if detail in _FRAMEWORK_ZH:
+        detail = _FRAMEWORK_ZH[detail].format(path=request.url.path, method=request.method)
     if request.url.path.startswith("/api/"):
-        return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
-    return site_of(request).render(request, "error.html", exc.status_code, message=exc.detail)
+        return JSONResponse({"error": detail}, status_code=exc.status_code)
+    return site_of(request).render(request, "error.html", exc.status_code, message=detail)
 
 
 _KIND_ZH = {"int_parsing": "整数", "int_type": "整数", "missing": "必填", "greater_than_equal": "不小于下限的数",
