@@ -41,6 +41,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from scratch import pg_schema  # noqa: E402  (bench/scratch.py, beside this script)
+
 from aggregator.clock import local_now  # noqa: E402
 from aggregator.config import parse_config  # noqa: E402
 from aggregator.demo.server import Resource, SampleServer  # noqa: E402
@@ -128,28 +130,6 @@ def serve_process(server: SampleServer, n: int, workers: int, tmp: str) -> None:
 THREADS = 4  # sync threads in each worker process
 
 
-def pg_schema(admin: str) -> tuple[str, str]:
-    import uuid
-
-    import sqlalchemy as sa
-
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    engine = sa.create_engine(admin)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    return schema, f"{admin}?options=-csearch_path%3D{schema}"
-
-
-def drop_schema(admin: str, schema: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(admin)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
-
-
 def beyond_queueing(runs: list[tuple[float, float]], slots: int) -> list[float]:
     """Each run's wait beyond pure queueing: its start minus the start it would have had if the
     runs (in their order, with their real durations) had gone through `slots` back to back."""
@@ -167,7 +147,11 @@ def beyond_queueing(runs: list[tuple[float, float]], slots: int) -> list[float]:
 
 def cluster(server: SampleServer, n: int, processes: int, admin: str, tmp: str, say: object) -> dict[str, object]:
     """`processes` × `xxgk worker` over one PostgreSQL store: every channel synced once."""
-    schema, url = pg_schema(admin)
+    with pg_schema(admin) as url:
+        return _cluster(server, n, processes, url, tmp, say)
+
+
+def _cluster(server: SampleServer, n: int, processes: int, url: str, tmp: str, say: object) -> dict[str, object]:
     cfg_path = Path(tmp) / "pg.toml"
     text = config_text("x", server.url, n, THREADS).replace('url = "sqlite:///x"', f'url = "{url}"')
     cfg_path.write_text(text, encoding="utf-8")
@@ -193,7 +177,6 @@ def cluster(server: SampleServer, n: int, processes: int, admin: str, tmp: str, 
             p.send_signal(signal.SIGTERM)
         for p in procs:
             p.wait(timeout=30)
-        drop_schema(admin, schema)
     say("")  # type: ignore[operator]
     runs = [r for rows in history.values() for r in rows]
     once = len(history) == n and all(len(rows) == 1 for rows in history.values())

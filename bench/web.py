@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -40,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 import psutil  # noqa: E402
+from scratch import pg_schema  # noqa: E402  (bench/scratch.py, beside this script)
 
 from storage.store import ChannelRecord, PostRecord, Store  # noqa: E402
 
@@ -109,29 +111,6 @@ def server_cpu(pid: int) -> float:
     return total
 
 
-def pg_store(admin: str) -> tuple[str, str]:
-    """A fresh schema on the PostgreSQL server for this run: (schema, store URL)."""
-    import uuid
-
-    import sqlalchemy as sa
-
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    engine = sa.create_engine(admin)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    return schema, f"{admin}?options=-csearch_path%3D{schema}"
-
-
-def drop_pg_store(admin: str, schema: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(admin)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
-
-
 def report(timings: dict[str, list[float]], seconds: float | None = None) -> None:
     print(f"   {'page':14} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for kind, values in timings.items():
@@ -157,17 +136,10 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object (progress goes to stderr)")
     args = parser.parse_args()
     say = (lambda *a, **k: print(*a, **k, file=sys.stderr)) if args.json else print
-    schema = None
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.store == "postgresql":
-            schema, url = pg_store(args.pg)
-        else:
-            url = f"sqlite:///{tmp}/web.db"
-        try:
-            out = run(args, url, Path(tmp), say)
-        finally:
-            if schema:
-                drop_pg_store(args.pg, schema)
+    with tempfile.TemporaryDirectory() as tmp, (
+            pg_schema(args.pg) if args.store == "postgresql" else contextlib.nullcontext(f"sqlite:///{tmp}/web.db")
+    ) as url:
+        out = run(args, url, Path(tmp), say)
     if args.json:
         print(json.dumps(out))
 
