@@ -152,13 +152,15 @@ class Posts:
             q = sa.select(posts_t.c.id, posts_t.c.body, posts_t.c.attachment_text).where(posts_t.c.id.in_(list(ids)))
             return {r.id: (r.body or "", r.attachment_text or "") for r in conn.execute(q)}
 
-    def same_notice(self, keys: Iterable[str]) -> dict[str, list[PostRef]]:
-        """The posts whose notice key is one of these (by its index), by key: the same notice, any channel."""
+    def same_notice(self, keys: Iterable[str], start: datetime, end: datetime) -> dict[str, list[PostRef]]:
+        """The posts published in [start, end] whose notice key is one of these (by its index), by key:
+        the same notice on any channel. (A title every year repeats, 拟任干部任前公示, has many.)"""
         wanted = sorted(set(keys))
         if not wanted:
             return {}
         q = (sa.select(posts_t.c.notice_key, posts_t.c.id, posts_t.c.channel_id, posts_t.c.title, posts_t.c.url,
-                       posts_t.c.published_at).where(posts_t.c.notice_key.in_(wanted)).limit(2000))
+                       posts_t.c.published_at)
+             .where(posts_t.c.notice_key.in_(wanted), posts_t.c.published_at.between(start, end)).limit(2000))
         found: dict[str, list[PostRef]] = {}
         with self.engine.connect() as conn:
             for key, *ref in conn.execute(q):

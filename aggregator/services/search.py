@@ -147,7 +147,11 @@ def twins(store: Store, rows: Sequence[dict[str, Any]]) -> dict[int, list[PostRe
     One indexed lookup of the page's notice keys (`storage.search.notice_key`)."""
     keys = {r["id"]: r["notice_key"] if "notice_key" in r else notice_key(r["title"])
             for r in rows if r.get("published_at") is not None}
-    by_key = store.posts.same_notice({k for k in keys.values() if k})
+    dates = [r["published_at"] for r in rows if r["id"] in keys]
+    if not dates:
+        return {}
+    window = timedelta(days=TWIN_DAYS)
+    by_key = store.posts.same_notice({k for k in keys.values() if k}, min(dates) - window, max(dates) + window)
     out: dict[int, list[PostRef]] = {}
     for r in rows:
         key, when = keys.get(r["id"]), r.get("published_at")
