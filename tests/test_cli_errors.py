@@ -21,6 +21,7 @@ CASES = [
     ("not a choice", ["stats", "--format", "pdf"], "--format 的值不对：'pdf' 不是可选的值（可选：table、csv"),
     ("not a number", ["search", "招生", "--limit", "many"], "--limit 的值不对：应为整数"),
     ("option without value", ["stats", "--year"], "选项 --year 后面要给一个值"),
+    ("out of range", ["serve", "--workers", "0"], "--workers 的值不对：应不小于 1"),
     ("channels bad config", ["--config", "/nonexistent/config.toml", "channels"], "config|配置"),
     ("search bad date", ["search", "招生", "--from", "2024-13-01"], "不是日期"),
     ("search bad item", ["search", "招生", "--item", "99"], "1–50"),
