@@ -35,6 +35,7 @@ lexemes, so neither depends on a text-search parser or a database locale.
 
 from __future__ import annotations
 
+import hashlib
 import operator
 import re
 import unicodedata
@@ -97,8 +98,6 @@ def notice_core(title: str) -> str:
 def notice_key(title: str) -> str | None:
     """The key posts of one notice share (`posts.notice_key`, indexed): a digest of its core;
     None for a title too short to tie two posts."""
-    import hashlib
-
     core = notice_core(title)
     return hashlib.sha1(core.encode()).hexdigest()[:16] if len(core) >= TWIN_MIN else None
 

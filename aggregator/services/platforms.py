@@ -69,17 +69,13 @@ def follower_months(store: Store, channel: str, period: Period) -> list[tuple[st
     return [(m, *v) for m, v in sorted(months.items())]
 
 
-def _signed(n: int) -> str:
-    return f"+{n:,}" if n >= 0 else f"{n:,}"
-
-
 def account_sentence(a: AccountFigures) -> str:
     """`官方微信公众号关注人数 189,335（期初 152,250，净增 +37,085；新关注 …，取消关注 …）`."""
     if a.at_end is None:
         return f"{a.name}：本期没有关注人数的导出数据"
     parts = [f"期初 {a.at_start:,}" if a.at_start is not None else "期初无数据"]
     if a.net is not None:
-        parts[-1] += f"，净增 {_signed(a.net)}"
+        parts[-1] += f"，净增 {a.net:+,}"
     if a.gained is not None and a.lost is not None:
         parts.append(f"新关注 {a.gained:,}，取消关注 {a.lost:,}")
     until = f"；数据至 {a.last_day:%Y-%m-%d}" if a.last_day else ""
