@@ -185,6 +185,47 @@ class ServiceMark(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=LocalTime)
 
 
+class _RollupSums(SQLModel):
+    """What the statistics rollup (migration 0013) sums for a key of month, channel, 清单 category
+    and item and type. A key's empty parts are '' / 0 (month '' = no publication date), so a
+    key is one row."""
+
+    posts: int = Field(sa_type=sa.BigInteger)
+    reads: int = Field(sa_type=sa.BigInteger)
+    budget: float
+    budget_n: int = Field(sa_type=sa.BigInteger)
+    award: float
+    award_n: int = Field(sa_type=sa.BigInteger)
+
+
+class PostRollup(_RollupSums, table=True):
+    """Posts counted by key — kept by triggers on `posts` (SQLite adds here; PostgreSQL through
+    `post_rollup_delta`), read by the statistics."""
+
+    __tablename__ = "post_rollup"
+
+    month: str = Field(primary_key=True, max_length=7)
+    channel_id: str = Field(primary_key=True, max_length=64)
+    category: int = Field(primary_key=True)
+    item: int = Field(primary_key=True)
+    type: str = Field(primary_key=True, max_length=16)
+
+
+class PostRollupDelta(_RollupSums, table=True):
+    """PostgreSQL: each write statement's net change to the rollup, appended without taking a lock
+    another writer waits on, folded into `post_rollup` after a write (empty on SQLite)."""
+
+    __tablename__ = "post_rollup_delta"
+
+    id: int | None = Field(default=None, primary_key=True,
+                           sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"))
+    month: str = Field(max_length=7)
+    channel_id: str = Field(max_length=64)
+    category: int
+    item: int
+    type: str = Field(max_length=16)
+
+
 metadata = SQLModel.metadata
 
 # Indexes made by hand-written SQL in the migrations (expressions, one dialect):

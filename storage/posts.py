@@ -15,7 +15,7 @@ from storage.models import Post, PostMetric, PostRevision
 from storage.records import PostRecord, PostRef, PostText, TagSubject, TagUpdate, WriteResult
 from storage.search import PG_FEW, ParsedQuery, SearchFilters, SearchResult, backend_for, rebuild_index, run_search
 from storage.tables import channels_t, metrics_t, posts_t, prefixed, revisions_t
-from storage.writes import write_batch
+from storage.writes import fold_rollup, write_batch
 
 
 class Posts:
@@ -30,7 +30,15 @@ class Posts:
         with self.engine.begin() as conn:
             result = write_batch(conn, channel_id, records, local_now())
         self._keep_statistics_fresh(result.new)
+        self.fold_rollup()
         return result
+
+    def fold_rollup(self) -> None:
+        """PostgreSQL: fold the statistics rollup's deltas in, in a transaction of its own (a
+        write never waits for it; `storage.writes.fold_rollup`)."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.begin() as conn:
+                fold_rollup(conn)
 
     def _keep_statistics_fresh(self, inserted: int) -> None:
         """PostgreSQL plans the key lookup from table statistics; on a table that
@@ -92,6 +100,7 @@ class Posts:
         with self.engine.begin() as conn:
             conn.execute(stmt, [prefixed({"id": u.id, "item": u.item, "category": u.category,
                                           "item_source": u.item_source}) for u in updates])
+        self.fold_rollup()
 
     # -- search ----------------------------------------------------------------------------------
     def search(self, parsed: ParsedQuery, filters: SearchFilters, *, limit: int = 20, offset: int = 0,

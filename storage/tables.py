@@ -18,6 +18,8 @@ from storage.models import (
     PostAttachment,
     PostMetric,
     PostRevision,
+    PostRollup,
+    PostRollupDelta,
     ServiceMark,
     SyncRun,
 )
@@ -33,6 +35,8 @@ marks_t: sa.Table = ServiceMark.__table__  # type: ignore[attr-defined]
 models_t: sa.Table = ClassifierModel.__table__  # type: ignore[attr-defined]
 files_t: sa.Table = AttachmentFile.__table__  # type: ignore[attr-defined]
 links_t: sa.Table = PostAttachment.__table__  # type: ignore[attr-defined]
+rollup_t: sa.Table = PostRollup.__table__  # type: ignore[attr-defined]
+rollup_delta_t: sa.Table = PostRollupDelta.__table__  # type: ignore[attr-defined]
 
 KEY_CHUNK = 500  # keys per IN (...) lookup; far below SQLite's variable limit
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from storage.records import PostRecord, WriteResult
 from storage.search import backend_for, execute, notice_key
-from storage.tables import KEY_CHUNK, metrics_t, posts_t, prefixed, revisions_t
+from storage.tables import KEY_CHUNK, metrics_t, posts_t, prefixed, revisions_t, rollup_delta_t, rollup_t, upsert
 
 # Columns whose change makes a new revision (reads/likes are counts, not content).
 CONTENT_COLUMNS = ("title", "body", "published_at", "department", "attachments")
@@ -160,3 +160,24 @@ def _insert_values(channel_id: str, rec: PostRecord, now: datetime) -> dict[str,
             "category": rec.category, "item_source": rec.item_source, "extra": rec.extra,
             "content_hash": rec.content_hash, "notice_key": notice_key(rec.title), "first_seen_at": now,
             "updated_at": now}
+
+
+_ROLLUP_KEY = ("month", "channel_id", "category", "item", "type")
+_ROLLUP_SUMS = ("posts", "reads", "budget", "budget_n", "award", "award_n")
+_FOLD_LOCK = 0x78786B72  # pg_advisory lock key: one fold at a time ("xxkr")
+
+
+def fold_rollup(conn: sa.Connection) -> int:
+    """PostgreSQL: move the rollup's deltas (migration 0013) into it, summed per key, in one
+    statement; returns the rollup rows it added to (0 when another fold holds the lock). Readers
+    sum both tables, so this only keeps the deltas few."""
+    if conn.dialect.name != "postgresql" or not conn.execute(
+            sa.select(sa.func.pg_try_advisory_xact_lock(_FOLD_LOCK))).scalar():
+        return 0
+    moved = rollup_delta_t.delete().returning(*(rollup_delta_t.c[c] for c in (*_ROLLUP_KEY, *_ROLLUP_SUMS))).cte()
+    summed = sa.select(*(moved.c[c] for c in _ROLLUP_KEY), *(sa.func.sum(moved.c[c]) for c in _ROLLUP_SUMS)
+                       ).group_by(*(moved.c[c] for c in _ROLLUP_KEY)).order_by(*(moved.c[c] for c in _ROLLUP_KEY))
+    stmt = upsert("postgresql", rollup_t).from_select([*_ROLLUP_KEY, *_ROLLUP_SUMS], summed)
+    stmt = stmt.on_conflict_do_update(index_elements=list(_ROLLUP_KEY), set_={
+        c: rollup_t.c[c] + stmt.excluded[c] for c in _ROLLUP_SUMS})
+    return conn.execute(stmt).rowcount
