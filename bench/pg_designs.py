@@ -1,0 +1,247 @@
+"""PostgreSQL search designs side by side, on the same generated posts as bench/search.py.
+
+    python bench/pg_designs.py [--posts 100000] [--pg URL] [--bigram-table-posts 10000] [--json]
+
+Exact substring search (the semantics storage/search.py documents) four ways, each in a table
+of its own with the post's id, channel and date beside what it indexes:
+
+- `tsvector` — today's design: character pairs with positions, characters without, one GIN;
+- `rum` — the same tsvector in a RUM index (positions in the index; `postgresql-15-rum`), with
+  the publication date attached, so the newest matches come out of the index in order;
+- `trgm+grams` — the normalised text (punctuation runs as one space) under a pg_trgm GIN for
+  three characters and more (exact: LIKE rechecks the text), and the post's characters and
+  character pairs as one text[] under a GIN for one and two characters;
+- `bigram table` — one row per (pair or character, post) under a b-tree: built on a smaller
+  sample (`--bigram-table-posts`), its size per text byte is the figure that decides.
+
+Prints each design's index size against the text and p50/p95 ms per query class for the
+count and for the first page (20 newest); `--json` prints {design: {"count_p95_ms",
+"first_page_p95_ms", "index_ratio"}} with the worst query class (the table goes to stderr).
+Needs `pg_trgm` and `rum` installable on the server (.ci/run installs postgresql-15-rum).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import operator
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import sqlalchemy as sa  # noqa: E402
+from scratch import pg_schema  # noqa: E402
+from search import CLASSES, generate, pct  # noqa: E402  (bench/search.py: the same posts and queries)
+
+from storage.search import post_tokens, runs, term_tokens, tsquery_expression, tsvector_literal  # noqa: E402
+
+FILTER = "channel_id = 'ch3' AND published_at >= '2023-09-01' AND published_at < '2024-09-01'"
+
+
+def doc_of(fields: Iterable[str | None]) -> tuple[str, list[str]]:
+    """The normalised text (a field per line, punctuation runs as one space) and its characters
+    and character pairs."""
+    lines, grams = [], set()
+    for text in fields:
+        parts = runs(text) if text else []
+        if not parts:
+            continue
+        lines.append(" ".join(parts))
+        for run in parts:
+            grams.update(run)
+            grams.update(map(operator.add, run, run[1:]))
+    return "\n".join(lines), sorted(grams)
+
+
+def array_literal(values: list[str]) -> str:
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
+def load(engine: sa.Engine, n: int, bigram_n: int) -> int:
+    """Every design's table filled by COPY from the same posts; returns the text's bytes."""
+    text_bytes = 0
+    with engine.begin() as conn:
+        for ddl in ("CREATE TABLE d_tsv (post_id int PRIMARY KEY, channel_id text, published_at timestamp, "
+                    "tsv tsvector)",
+                    "ALTER TABLE d_tsv ALTER COLUMN tsv SET STORAGE MAIN",
+                    "CREATE TABLE d_rum (post_id int PRIMARY KEY, channel_id text, published_at timestamp, "
+                    "tsv tsvector)",
+                    "CREATE TABLE d_trgm (post_id int PRIMARY KEY, channel_id text, published_at timestamp, "
+                    "doc text, grams text[])",
+                    "CREATE TABLE d_pairs (gram text, post_id int, PRIMARY KEY (gram, post_id))"):
+            conn.execute(sa.text(ddl))
+        tsv_rows, trgm_rows, pair_rows = [], [], []
+        for i, (channel, rec) in enumerate(generate(n), 1):
+            text_bytes += len(rec.title.encode()) + len(rec.body.encode())
+            row = {"title": rec.title, "body": rec.body, "department": rec.department, "attachments": []}
+            tsv_rows.append((i, channel, rec.published_at, tsvector_literal(post_tokens(row))))
+            doc, grams = doc_of([rec.title, rec.body, rec.department])
+            trgm_rows.append((i, channel, rec.published_at, doc, array_literal(grams)))
+            if i <= bigram_n:
+                pair_rows.extend((g, i) for g in grams)
+        raw: Any = conn.connection.driver_connection
+        for table, rows in (("d_tsv", tsv_rows), ("d_trgm", trgm_rows), ("d_pairs", pair_rows)):
+            with raw.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN") as copy:  # one COPY at a time
+                for r in rows:
+                    copy.write_row(r)
+        conn.execute(sa.text("INSERT INTO d_rum SELECT * FROM d_tsv"))
+        conn.execute(sa.text("SET maintenance_work_mem = '512MB'"))
+        for ddl in ("CREATE INDEX ON d_tsv USING gin (tsv)",
+                    "CREATE INDEX ON d_tsv (published_at DESC, post_id DESC)",
+                    "CREATE INDEX ON d_rum USING rum (tsv rum_tsvector_addon_ops, published_at) "
+                    "WITH (attach = 'published_at', to = 'tsv')",
+                    "CREATE INDEX ON d_trgm USING gin (doc gin_trgm_ops)",
+                    "CREATE INDEX ON d_trgm USING gin (grams)",
+                    "CREATE INDEX ON d_trgm (published_at DESC, post_id DESC)"):
+            t = time.perf_counter()
+            conn.execute(sa.text(ddl))
+            print(f"  {ddl[:60]}… {time.perf_counter() - t:.0f} s", flush=True)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM ANALYZE"))
+    return text_bytes
+
+
+def size(conn: sa.Connection, table: str, heap_columns: str | None = None) -> int:
+    """The table's indexes, plus what the indexed column itself adds to the heap (`heap_columns`)."""
+    indexes = conn.execute(sa.text(f"SELECT pg_indexes_size('{table}')")).scalar_one()
+    pk = conn.execute(sa.text(f"SELECT pg_relation_size('{table}_pkey')")).scalar_one()
+    extra = 0
+    if heap_columns:
+        extra = conn.execute(sa.text(f"SELECT sum({heap_columns}) FROM {table}")).scalar_one()
+    return int(indexes - pk + extra)
+
+
+# Each design: (count SQL, first page SQL) for a query, or None when it cannot answer it.
+Design = Callable[[str, bool], tuple[str, dict[str, Any]]]
+
+
+def tsv_where(q: str) -> tuple[str, dict[str, Any]]:
+    groups = [[term_tokens(w)] for w in q.split()]
+    return "tsv @@ CAST(:e AS tsquery)", {"e": tsquery_expression(groups)}  # type: ignore[arg-type]
+
+
+def trgm_where(q: str) -> tuple[str, dict[str, Any]]:
+    conds, params, grams = [], {}, []
+    for i, word in enumerate(q.split()):
+        parts = runs(word)
+        if len(parts) == 1 and len(parts[0]) <= 2:
+            grams.append(parts[0])  # one or two characters: the array says exactly
+        else:
+            conds.append(f"doc LIKE :p{i}")
+            params[f"p{i}"] = "%" + " ".join(parts).replace("%", r"\%").replace("_", r"\_") + "%"
+    if grams:
+        conds.insert(0, "grams @> CAST(:g AS text[])")
+        params["g"] = array_literal(grams)
+    return " AND ".join(conds), params
+
+
+def queries(table: str, where: Callable[[str], tuple[str, dict[str, Any]]], order: str
+            ) -> Callable[[str, bool], tuple[str, dict[str, Any]]]:
+    def make(q: str, filtered: bool) -> tuple[str, dict[str, Any]]:
+        cond, params = where(q)
+        if not cond:
+            return "", {}
+        if filtered:
+            cond += f" AND {FILTER}"
+        return f"SELECT {{what}} FROM {table} WHERE {cond} {{tail}}", params | {"order": order}
+    return make
+
+
+DESIGNS: dict[str, tuple[Callable[[str, bool], tuple[str, dict[str, Any]]], str]] = {
+    "tsvector": (queries("d_tsv", tsv_where, "ORDER BY published_at DESC, post_id DESC"), "d_tsv"),
+    "rum": (queries("d_rum", tsv_where, "ORDER BY published_at <=> '2100-01-01' LIMIT 20"), "d_rum"),
+    "trgm+grams": (queries("d_trgm", trgm_where, "ORDER BY published_at DESC, post_id DESC"), "d_trgm"),
+}
+
+
+def timed(engine: sa.Engine, sql: str, params: dict[str, Any], runs_n: int) -> tuple[float, float]:
+    samples = []
+    with engine.connect() as conn:
+        for _ in range(runs_n):
+            t = time.perf_counter()
+            conn.execute(sa.text(sql), params).all()
+            samples.append((time.perf_counter() - t) * 1000)
+    return pct(samples, 0.5), pct(samples, 0.95)
+
+
+def measure(engine: sa.Engine, runs_n: int) -> dict[str, dict[str, tuple[float, float, float, float]]]:
+    out: dict[str, dict[str, tuple[float, float, float, float]]] = {}
+    for name, (make, _table) in DESIGNS.items():
+        out[name] = {}
+        for cls, qs in CLASSES.items():
+            counts, pages = [], []
+            for q in qs:
+                sql, params = make(q, cls == "filtered")
+                order = params.pop("order")
+                count = sql.format(what="count(*)", tail="")
+                page = sql.format(what="post_id", tail=order if "LIMIT" in order else f"{order} LIMIT 20")
+                counts.append(timed(engine, count, params, runs_n))
+                pages.append(timed(engine, page, params, runs_n))
+            out[name][cls] = (max(c[0] for c in counts), max(c[1] for c in counts),
+                              max(p[0] for p in pages), max(p[1] for p in pages))
+        print(f"  {name} measured", flush=True)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--posts", type=int, default=100_000)
+    ap.add_argument("--bigram-table-posts", type=int, default=10_000)
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--pg", default=os.environ.get("XXGK_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    summary: dict[str, dict[str, float]] = {}
+    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+        admin = sa.create_engine(args.pg)
+        with admin.begin() as conn:
+            for ext in ("pg_trgm", "rum"):
+                try:
+                    conn.execute(sa.text(f"CREATE EXTENSION IF NOT EXISTS {ext}"))
+                except sa.exc.DBAPIError as exc:
+                    sys.exit(f"bench/pg_designs.py needs the {ext} extension on the server "
+                             f"(Debian: apt-get install postgresql-15-{ext.replace('pg_', '')}): {exc.orig}")
+        with pg_schema(args.pg) as url:
+            engine = sa.create_engine(url + "%2Cpublic")  # the extensions live in public
+            t = time.perf_counter()
+            text_bytes = load(engine, args.posts, args.bigram_table_posts)
+            print(f"{args.posts:,} posts, {text_bytes / 1e6:,.0f} MB of title+body text, loaded and indexed "
+                  f"in {time.perf_counter() - t:.0f} s", flush=True)
+            with engine.connect() as conn:
+                sizes = {"tsvector": size(conn, "d_tsv", "pg_column_size(tsv)"),
+                         "rum": size(conn, "d_rum", "pg_column_size(tsv)"),
+                         "trgm+grams": size(conn, "d_trgm", "pg_column_size(doc) + pg_column_size(grams)")}
+                pairs_bytes = size(conn, "d_pairs") + conn.execute(sa.text(
+                    "SELECT pg_relation_size('d_pairs')")).scalar_one()
+                sample_text = text_bytes * min(args.bigram_table_posts, args.posts) / args.posts
+            figures = measure(engine, args.runs)
+            engine.dispose()
+        print(f"\nPostgreSQL designs, {args.posts:,} posts — p50/p95 ms, count | first page of 20 newest")
+        print(f"{'query class':<16}" + "".join(f"{n:>34}" for n in figures))
+        for cls in CLASSES:
+            print(f"{cls:<16}" + "".join(
+                f"{figures[n][cls][0]:7.1f}/{figures[n][cls][1]:<7.1f}| {figures[n][cls][2]:7.1f}/"
+                f"{figures[n][cls][3]:<7.1f}".rjust(34) for n in figures))
+        print("index size (what the design adds: indexes, and the indexed column in the table) against the text: "
+              + ", ".join(f"{n} {sizes[n] / text_bytes:.2f}×" for n in sizes)
+              + f", bigram table {pairs_bytes / sample_text:.2f}× (b-tree and rows, on "
+                f"{min(args.bigram_table_posts, args.posts):,} posts)")
+        for n in figures:
+            summary[n] = {"count_p95_ms": round(max(v[1] for v in figures[n].values()), 1),
+                          "first_page_p95_ms": round(max(v[3] for v in figures[n].values()), 1),
+                          "index_ratio": round(sizes[n] / text_bytes, 2)}
+        summary["bigram table"] = {"index_ratio": round(pairs_bytes / sample_text, 2)}
+    if args.json:
+        print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
