@@ -5,7 +5,9 @@
 Exact substring search (the semantics storage/search.py documents) four ways, each in a table
 of its own with the post's id, channel and date beside what it indexes:
 
-- `tsvector` — today's design: character pairs with positions, characters without, one GIN;
+- `tsvector` — the project's design: character pairs with positions, characters without, one
+  GIN, the tsvector out of line (TOAST, migration 0014); `tsvector in row` — the same kept in
+  the row (STORAGE MAIN, the design before 0014);
 - `rum` — the same tsvector in a RUM index (positions in the index; `postgresql-15-rum`), with
   the publication date attached, so the newest matches come out of the index in order;
 - `trgm+grams` — the normalised text (punctuation runs as one space) under a pg_trgm GIN for
@@ -72,6 +74,9 @@ def load(engine: sa.Engine, n: int, bigram_n: int) -> int:
         for ddl in ("CREATE TABLE d_tsv (post_id int PRIMARY KEY, channel_id text, published_at timestamp, "
                     "tsv tsvector)",
                     "ALTER TABLE d_tsv ALTER COLUMN tsv SET STORAGE MAIN",
+                    "ALTER TABLE d_tsv SET (toast_tuple_target = 8160)",
+                    "CREATE TABLE d_tsx (post_id int PRIMARY KEY, channel_id text, published_at timestamp, "
+                    "tsv tsvector)",
                     "CREATE TABLE d_rum (post_id int PRIMARY KEY, channel_id text, published_at timestamp, "
                     "tsv tsvector)",
                     "CREATE TABLE d_trgm (post_id int PRIMARY KEY, channel_id text, published_at timestamp, "
@@ -93,9 +98,12 @@ def load(engine: sa.Engine, n: int, bigram_n: int) -> int:
                 for r in rows:
                     copy.write_row(r)
         conn.execute(sa.text("INSERT INTO d_rum SELECT * FROM d_tsv"))
+        conn.execute(sa.text("INSERT INTO d_tsx SELECT * FROM d_tsv"))
         conn.execute(sa.text("SET maintenance_work_mem = '512MB'"))
         for ddl in ("CREATE INDEX ON d_tsv USING gin (tsv)",
                     "CREATE INDEX ON d_tsv (published_at DESC, post_id DESC)",
+                    "CREATE INDEX ON d_tsx USING gin (tsv)",
+                    "CREATE INDEX ON d_tsx (published_at DESC, post_id DESC)",
                     "CREATE INDEX ON d_rum USING rum (tsv rum_tsvector_addon_ops, published_at) "
                     "WITH (attach = 'published_at', to = 'tsv')",
                     "CREATE INDEX ON d_trgm USING gin (doc gin_trgm_ops)",
@@ -156,7 +164,8 @@ def queries(table: str, where: Callable[[str], tuple[str, dict[str, Any]]], orde
 
 
 DESIGNS: dict[str, tuple[Callable[[str, bool], tuple[str, dict[str, Any]]], str]] = {
-    "tsvector": (queries("d_tsv", tsv_where, "ORDER BY published_at DESC, post_id DESC"), "d_tsv"),
+    "tsvector": (queries("d_tsx", tsv_where, "ORDER BY published_at DESC, post_id DESC"), "d_tsx"),
+    "tsvector in row": (queries("d_tsv", tsv_where, "ORDER BY published_at DESC, post_id DESC"), "d_tsv"),
     "rum": (queries("d_rum", tsv_where, "ORDER BY published_at <=> '2100-01-01' LIMIT 20"), "d_rum"),
     "trgm+grams": (queries("d_trgm", trgm_where, "ORDER BY published_at DESC, post_id DESC"), "d_trgm"),
 }
@@ -165,6 +174,7 @@ DESIGNS: dict[str, tuple[Callable[[str, bool], tuple[str, dict[str, Any]]], str]
 def timed(engine: sa.Engine, sql: str, params: dict[str, Any], runs_n: int) -> tuple[float, float]:
     samples = []
     with engine.connect() as conn:
+        conn.execute(sa.text("SET enable_seqscan = off"))  # as storage/search.py's searches do
         for _ in range(runs_n):
             t = time.perf_counter()
             conn.execute(sa.text(sql), params).all()
@@ -216,7 +226,8 @@ def main() -> None:
             print(f"{args.posts:,} posts, {text_bytes / 1e6:,.0f} MB of title+body text, loaded and indexed "
                   f"in {time.perf_counter() - t:.0f} s", flush=True)
             with engine.connect() as conn:
-                sizes = {"tsvector": size(conn, "d_tsv", "pg_column_size(tsv)"),
+                sizes = {"tsvector": size(conn, "d_tsx", "pg_column_size(tsv)"),
+                         "tsvector in row": size(conn, "d_tsv", "pg_column_size(tsv)"),
                          "rum": size(conn, "d_rum", "pg_column_size(tsv)"),
                          "trgm+grams": size(conn, "d_trgm", "pg_column_size(doc) + pg_column_size(grams)")}
                 pairs_bytes = size(conn, "d_pairs") + conn.execute(sa.text(

@@ -32,6 +32,24 @@ def test_a_new_store_is_created_by_the_migrations_and_matches_the_models(store: 
     assert diff == [], f"models and migrations disagree: {diff}"
 
 
+def test_postgresql_keeps_each_posts_search_tokens_out_of_line(store: Store) -> None:
+    """A common word is counted from the GIN index and a heap of small rows, not by reading every
+    post's tsvector (migration 0014); the rollup's triggers are in place on both databases."""
+    import sqlalchemy as sa
+
+    with store.engine.connect() as conn:
+        if store.dialect == "postgresql":
+            storage = conn.execute(sa.text("SELECT attstorage FROM pg_attribute WHERE attrelid = "
+                                           "'post_search'::regclass AND attname = 'tsv'")).scalar_one()
+            assert storage == "x"  # EXTENDED: compressed, and out of line past ~2 KB
+            triggers = conn.execute(sa.text("SELECT tgname FROM pg_trigger WHERE tgrelid = 'posts'::regclass "
+                                            "AND tgname LIKE 'tr_posts_rollup_%'")).scalars().all()
+        else:
+            triggers = conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                            "AND tbl_name = 'posts'")).scalars().all()
+    assert sorted(triggers) == ["tr_posts_rollup_delete", "tr_posts_rollup_insert", "tr_posts_rollup_update"]
+
+
 def test_reopening_an_existing_store_keeps_its_posts(store_url: str) -> None:
     first = Store.open(store_url)
     _channel(first)
