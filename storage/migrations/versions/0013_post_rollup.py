@@ -8,6 +8,7 @@ script). A key's empty parts are stored as '' / 0 (month '' = no publication dat
 so each key is one row.
 
 - SQLite (one writer at a time): row triggers add to `post_rollup` directly.
+- The amounts are an announcement's (a post with a type): the statistics sum them by type only.
 - PostgreSQL (many writers): statement triggers append each statement's net change to
   `post_rollup_delta`, which takes no lock another writer waits on; `Posts.fold_rollup` moves
   the deltas into `post_rollup` after a write. Readers sum both tables, so a count never
@@ -47,8 +48,10 @@ def _columns() -> list[sa.Column]:
 def _sqlite_values(row: str, sign: str) -> list[str]:
     """One post's key and values (`row` = NEW, OLD or posts), the values with `sign`."""
     def amount(name: str) -> list[str]:
-        is_number = (f"(CASE WHEN json_valid({row}.extra) THEN coalesce(json_type({row}.extra, '$.{name}') "
-                     "IN ('integer', 'real'), 0) ELSE 0 END)")
+        # Only an announcement's amounts are read (the statistics sum them by type): a post
+        # without a type costs no JSON parsing. Nested CASEs: SQLite need not short-circuit AND.
+        is_number = (f"(CASE WHEN {row}.type IS NULL THEN 0 WHEN json_valid({row}.extra) THEN "
+                     f"coalesce(json_type({row}.extra, '$.{name}') IN ('integer', 'real'), 0) ELSE 0 END)")
         return [f"{sign}CASE WHEN {is_number} THEN json_extract({row}.extra, '$.{name}') ELSE 0 END",
                 f"{sign}{is_number}"]
     return [f"coalesce(substr({row}.published_at, 1, 7), '')", f"{row}.channel_id",
@@ -77,7 +80,7 @@ def _sqlite_triggers() -> list[str]:
 
 def _pg_values(sign: str) -> list[str]:
     def amount(name: str) -> list[str]:
-        is_number = f"jsonb_typeof(extra -> '{name}') = 'number'"
+        is_number = f"type IS NOT NULL AND jsonb_typeof(extra -> '{name}') = 'number'"
         return [f"{sign}CASE WHEN {is_number} THEN (extra ->> '{name}')::float8 ELSE 0 END",
                 f"{sign}CASE WHEN {is_number} THEN 1 ELSE 0 END"]
     return ["coalesce(to_char(published_at, 'YYYY-MM'), '')", "channel_id", "coalesce(category, 0)",
