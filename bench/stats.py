@@ -73,7 +73,7 @@ def fill(store: Store, n: int) -> None:
         # A settled database: autovacuum would have set the visibility map by now, which
         # index-only scans need (VACUUM cannot run inside a transaction).
         with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(sa.text("VACUUM ANALYZE posts"))
+            conn.execute(sa.text("VACUUM ANALYZE posts, post_rollup, post_rollup_delta"))
     else:
         with store.engine.begin() as conn:
             conn.execute(sa.text("ANALYZE"))
@@ -131,6 +131,7 @@ def main() -> None:
     ap.add_argument("--posts", type=int, default=1_000_000)
     ap.add_argument("--pg", default=os.environ.get("XXGK_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     ap.add_argument("--no-pg", action="store_true")
+    ap.add_argument("--no-sqlite", action="store_true")
     ap.add_argument("--json", action="store_true", help="print one JSON object (the table goes to stderr)")
     args = ap.parse_args()
     with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
@@ -140,7 +141,8 @@ def main() -> None:
               f"{'no rollup ch×m':>16}{'naive ch×month':>17}{'vs no rollup':>9}{'vs naive':>9}{'xlsx ms':>10}"
               f"{'load s':>9}")
         with tempfile.TemporaryDirectory() as tmp:
-            run("SQLite", f"sqlite:///{tmp}/s.db", args.posts, tmp)
+            if not args.no_sqlite:
+                run("SQLite", f"sqlite:///{tmp}/s.db", args.posts, tmp)
             if not args.no_pg:
                 with pg_schema(args.pg) as url:
                     run("PostgreSQL", url, args.posts, tmp)
