@@ -5,9 +5,10 @@
 Exact substring search (the semantics storage/search.py documents) four ways, each in a table
 of its own with the post's id, channel and date beside what it indexes:
 
-- `tsvector` — the project's design: character pairs with positions, characters without, one
-  GIN, the tsvector out of line (TOAST, migration 0014); `tsvector in row` — the same kept in
-  the row (STORAGE MAIN, the design before 0014);
+- `tsvector in row` — the project's design: character pairs with positions, characters without,
+  one GIN, the tsvector kept in the row (STORAGE MAIN); `tsvector` — the same out of line
+  (TOAST): this bench's queries stand alone, the store's join posts, where the planner's
+  choices differ (storage/search.py says why the store keeps MAIN);
 - `rum` — the same tsvector in a RUM index (positions in the index; `postgresql-15-rum`), with
   the publication date attached, so the newest matches come out of the index in order;
 - `trgm+grams` — the normalised text (punctuation runs as one space) under a pg_trgm GIN for

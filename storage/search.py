@@ -343,8 +343,8 @@ def _facets(conn: sa.Connection, posts: sa.Table, where: sa.ColumnElement[bool])
 
     SQLite groups in the order of ix_posts_month (migration 0003; the month as that exact
     `substr`), so it streams that covering index and keeps the matches, without reading a row or
-    sorting: 77k matches of 100k posts, 153 → 44 ms. PostgreSQL hash-aggregates; `date_trunc` is
-    its cheap month."""
+    sorting (a search with its facets, 77k matches of 100k posts: 153 → 54 ms). PostgreSQL
+    hash-aggregates; `date_trunc` is its cheap month."""
     if conn.dialect.name == "sqlite":
         month: sa.ColumnElement[Any] = sa.func.substr(posts.c.published_at, sa.literal_column("1"),
                                                       sa.literal_column("7"))
@@ -550,7 +550,7 @@ class SqliteSearch(SearchBackend):
         cost = {"probe": walk * C_PROBE, "member": matches * C_LIST + walk * C_SCAN, "listed": matches * C_FETCH}
         way = "listed" if order == "relevance" else min(cost, key=cost.__getitem__)
         # Facets: stream every post's index entry past the list of matches (`member`), or fetch
-        # the matches by id when they are few (3k of 100k: 28 → 9 ms).
+        # the matches by id when they are few (a search with its facets, 3k of 100k: 28 → 19 ms).
         facet_way = "listed" if matches * C_FETCH < matches * C_LIST + posts_n * C_SCAN else "member"
         return total, sa.and_(ways[facet_way], *plain), sa.and_(ways[way], *plain), f"count:{count_way} page:{way}"
 
@@ -608,12 +608,15 @@ class PostgresSearch(SearchBackend):
     ddl = (
         (f"CREATE TABLE IF NOT EXISTS {PG_TABLE} (post_id integer PRIMARY KEY REFERENCES posts(id) "
          "ON DELETE CASCADE, tsv tsvector NOT NULL)"),
-        # A post's tsvector out of line, in TOAST (migration 0014): counting a common word
-        # through GIN then visits a heap of small rows (1.3 MB at 20k posts) instead of the
-        # tsvectors themselves (116 MB) — one character 27 → 2 ms, a filtered word 4 → 1 ms,
-        # a four-character phrase (rechecked from TOAST) 5 → 7 ms (bench/pg_designs.py). The
-        # planner would rather detoast every row for a common word; `search` rules that out.
-        f"ALTER TABLE {PG_TABLE} ALTER COLUMN tsv SET STORAGE EXTENDED",
+        # Keep a post's tsvector (~6 KB compressed) in the row, not in TOAST: the planner
+        # then sees what reading them costs and takes the GIN index for rare words,
+        # where with a 1 MB heap of TOAST pointers it chose to detoast every row. Out of
+        # line, a common word counts faster (one character, 100k posts: 221 → 10 ms), but
+        # the planner then rechecks phrases and joins facets by reading every tsvector
+        # (a filtered phrase 25 → 254 ms, facets of 77k matches 224 → 342 ms;
+        # bench/pg_designs.py and bench/web.py): kept here until the plans are pinned.
+        f"ALTER TABLE {PG_TABLE} ALTER COLUMN tsv SET STORAGE MAIN",
+        f"ALTER TABLE {PG_TABLE} SET (toast_tuple_target = 8160)",
         gin,
     )
 
