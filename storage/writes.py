@@ -164,15 +164,16 @@ def _insert_values(channel_id: str, rec: PostRecord, now: datetime) -> dict[str,
 
 _ROLLUP_KEY = ("month", "channel_id", "category", "item", "type")
 _ROLLUP_SUMS = ("posts", "reads", "budget", "budget_n", "award", "award_n")
-_FOLD_LOCK = 0x78786B72  # pg_advisory lock key: one fold at a time ("xxkr")
+# One fold at a time per store: the advisory lock's key names the store's schema (two stores may
+# share a database, as the tests and benches do).
+_FOLD_LOCK = sa.text("SELECT pg_try_advisory_xact_lock(hashtext('xxgk rollup fold ' || current_schema()))")
 
 
 def fold_rollup(conn: sa.Connection) -> int:
     """PostgreSQL: move the rollup's deltas (migration 0013) into it, summed per key, in one
     statement; returns the rollup rows it added to (0 when another fold holds the lock). Readers
     sum both tables, so this only keeps the deltas few."""
-    if conn.dialect.name != "postgresql" or not conn.execute(
-            sa.select(sa.func.pg_try_advisory_xact_lock(_FOLD_LOCK))).scalar():
+    if conn.dialect.name != "postgresql" or not conn.execute(_FOLD_LOCK).scalar():
         return 0
     moved = rollup_delta_t.delete().returning(*(rollup_delta_t.c[c] for c in (*_ROLLUP_KEY, *_ROLLUP_SUMS))).cte()
     summed = sa.select(*(moved.c[c] for c in _ROLLUP_KEY), *(sa.func.sum(moved.c[c]) for c in _ROLLUP_SUMS)
