@@ -128,7 +128,7 @@ def size(conn: sa.Connection, table: str, heap_columns: str | None = None) -> in
     return int(indexes - pk + extra)
 
 
-# Each design: (count SQL, first page SQL) for a query, or None when it cannot answer it.
+# A design: (query, filtered) → (a SELECT with {what} and {tail} to fill, its parameters), or ("", {}).
 Design = Callable[[str, bool], tuple[str, dict[str, Any]]]
 
 
@@ -153,7 +153,7 @@ def trgm_where(q: str) -> tuple[str, dict[str, Any]]:
 
 
 def queries(table: str, where: Callable[[str], tuple[str, dict[str, Any]]], order: str
-            ) -> Callable[[str, bool], tuple[str, dict[str, Any]]]:
+            ) -> Design:
     def make(q: str, filtered: bool) -> tuple[str, dict[str, Any]]:
         cond, params = where(q)
         if not cond:
@@ -164,11 +164,11 @@ def queries(table: str, where: Callable[[str], tuple[str, dict[str, Any]]], orde
     return make
 
 
-DESIGNS: dict[str, tuple[Callable[[str, bool], tuple[str, dict[str, Any]]], str]] = {
-    "tsvector": (queries("d_tsx", tsv_where, "ORDER BY published_at DESC, post_id DESC"), "d_tsx"),
-    "tsvector in row": (queries("d_tsv", tsv_where, "ORDER BY published_at DESC, post_id DESC"), "d_tsv"),
-    "rum": (queries("d_rum", tsv_where, "ORDER BY published_at <=> '2100-01-01' LIMIT 20"), "d_rum"),
-    "trgm+grams": (queries("d_trgm", trgm_where, "ORDER BY published_at DESC, post_id DESC"), "d_trgm"),
+DESIGNS: dict[str, Design] = {
+    "tsvector": queries("d_tsx", tsv_where, "ORDER BY published_at DESC, post_id DESC"),
+    "tsvector in row": queries("d_tsv", tsv_where, "ORDER BY published_at DESC, post_id DESC"),
+    "rum": queries("d_rum", tsv_where, "ORDER BY published_at <=> '2100-01-01' LIMIT 20"),
+    "trgm+grams": queries("d_trgm", trgm_where, "ORDER BY published_at DESC, post_id DESC"),
 }
 
 
@@ -185,7 +185,7 @@ def timed(engine: sa.Engine, sql: str, params: dict[str, Any], runs_n: int) -> t
 
 def measure(engine: sa.Engine, runs_n: int) -> dict[str, dict[str, tuple[float, float, float, float]]]:
     out: dict[str, dict[str, tuple[float, float, float, float]]] = {}
-    for name, (make, _table) in DESIGNS.items():
+    for name, make in DESIGNS.items():
         out[name] = {}
         for cls, qs in CLASSES.items():
             counts, pages = [], []

@@ -162,9 +162,14 @@ def _by_period(store: Store, dims: Sequence[str], start: datetime | None, end: d
     out: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     for part in parts:
         for key, sums in part.items():
-            was = out.get(key)
-            out[key] = sums if was is None else tuple(a + b for a, b in zip(was, sums, strict=True))
+            _add(out, key, sums)
     return out
+
+
+def _add(out: dict[tuple[Any, ...], Any], key: tuple[Any, ...], sums: tuple[Any, ...]) -> None:
+    """Add `sums` to `out[key]`, element by element."""
+    was = out.get(key)
+    out[key] = sums if was is None else tuple(a + b for a, b in zip(was, sums, strict=True))
 
 
 def _rollup(store: Store, dims: Sequence[str], split: MonthSplit, channels: Sequence[str] | None,
@@ -198,10 +203,7 @@ def _rollup(store: Store, dims: Sequence[str], split: MonthSplit, channels: Sequ
             key = {d: None if v == _STORED_EMPTY.get(d, object()) else v for d, v in stored.items()}
             if groups:
                 key["group"] = groups.get(str(key["channel"]))
-            coarse = tuple(key[d] for d in dims)
-            sums = tuple(row[len(cols):])
-            was = out.get(coarse)
-            out[coarse] = sums if was is None else tuple(a + b for a, b in zip(was, sums, strict=True))
+            _add(out, tuple(key[d] for d in dims), tuple(row[len(cols):]))
     return out
 
 
@@ -234,13 +236,11 @@ def _folded(store: Store, dims: Sequence[str], base: Sequence[str], start: datet
     groups = channel_groups(store) if "group" in dims else {}
     out: dict[tuple[Any, ...], tuple[int, int]] = {}
     fine = count_posts(store, base, start, end, channels=channels, months=months)
-    for key, (n, reads) in fine.items():
+    for key, sums in fine.items():
         row = dict(zip(base, key, strict=True))
         if groups:
             row["group"] = groups.get(row["channel"])
-        coarse = tuple(row[d] for d in dims)
-        was = out.get(coarse, (0, 0))
-        out[coarse] = (was[0] + n, was[1] + reads)
+        _add(out, tuple(row[d] for d in dims), sums)
     return out
 
 

@@ -162,8 +162,8 @@ def _insert_values(channel_id: str, rec: PostRecord, now: datetime) -> dict[str,
             "updated_at": now}
 
 
-_ROLLUP_KEY = ("month", "channel_id", "category", "item", "type")
-_ROLLUP_SUMS = ("posts", "reads", "budget", "budget_n", "award", "award_n")
+_ROLLUP_KEY = tuple(c.name for c in rollup_t.primary_key)  # month, channel, category, item, type
+_ROLLUP_SUMS = tuple(c.name for c in rollup_t.columns if not c.primary_key)
 # One fold at a time per store: the advisory lock's key names the store's schema (two stores may
 # share a database, as the tests and benches do).
 _FOLD_LOCK = sa.text("SELECT pg_try_advisory_xact_lock(hashtext('xxgk rollup fold ' || current_schema()))")
