@@ -46,6 +46,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from storage.tables import copy_rows
+
 BOUNDARY = "x"  # between the two characters of a boundary token (the only three-character tokens)
 FIELD_BREAK = "zq9sepq"  # between two fields of the stream: no query produces it
 _RUN = re.compile(r"[^\W_]+")
@@ -275,6 +277,15 @@ class SearchBackend:
         """executemany statements that (re)index `rows` (id, title, body, department, attachments)."""
         raise NotImplementedError
 
+    def tokens(self, rows: Sequence[Mapping[Any, Any]]) -> Iterable[Any]:
+        """What each of `rows` is indexed under, in order (no id needed), made as it is read."""
+        return map(post_tokens, rows)
+
+    def index_new(self, conn: sa.Connection, ids: Sequence[int], tokens: Iterable[Any]) -> None:
+        """Index posts the index has never held (new ids, with their `tokens`), the fastest way
+        the database has."""
+        raise NotImplementedError
+
     def unindex(self, rows: Sequence[Mapping[Any, Any]]) -> list[Statement]:
         """Statements that take `rows` — with the fields they were indexed with — out of the index."""
         raise NotImplementedError
@@ -395,15 +406,25 @@ class SqliteSearch(SearchBackend):
 
     @staticmethod
     def _params(rows: Sequence[Mapping[Any, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        return SqliteSearch._token_params([row["id"] for row in rows], [post_tokens(row) for row in rows])
+
+    @staticmethod
+    def _token_params(ids: Sequence[int], tokens: Iterable[PostTokens]) -> tuple[list[dict[str, Any]],
+                                                                                 list[dict[str, Any]]]:
         stream, chars = [], []
-        for row in rows:
-            tok = post_tokens(row)
-            stream.append({"id": row["id"], "t": " ".join(tok.title), "r": " ".join(tok.rest)})
-            chars.append({"id": row["id"], "c": " ".join(tok.chars) + " " + " ".join("t" + c for c in tok.title_chars)})
+        for post_id, tok in zip(ids, tokens, strict=True):
+            stream.append({"id": post_id, "t": " ".join(tok.title), "r": " ".join(tok.rest)})
+            chars.append({"id": post_id, "c": " ".join(tok.chars) + " " + " ".join("t" + c for c in tok.title_chars)})
         return stream, chars
 
     def index(self, rows: Sequence[Mapping[Any, Any]]) -> list[Statement]:
-        stream, chars = self._params(rows)
+        return self._inserts(*self._params(rows))
+
+    def index_new(self, conn: sa.Connection, ids: Sequence[int], tokens: Iterable[Any]) -> None:
+        execute(conn, self._inserts(*self._token_params(ids, tokens)))
+
+    @staticmethod
+    def _inserts(stream: list[dict[str, Any]], chars: list[dict[str, Any]]) -> list[Statement]:
         return [(f"INSERT INTO {FTS_TABLE}(rowid, t, r) VALUES (:id, :t, :r)", stream),
                 (f"INSERT INTO {CHARS_TABLE}(rowid, c) VALUES (:id, :c)", chars)]
 
@@ -558,6 +579,11 @@ class SqliteSearch(SearchBackend):
 # PostgreSQL -----------------------------------------------------------------------------------
 
 
+_MAX_POS = 16383  # PostgreSQL's last position: later ones are stored as this
+_POS = [str(i) for i in range(_MAX_POS + 1)]  # positions as text, made once: the literal is
+_POS_A = [f"{i}A" for i in range(_MAX_POS + 1)]  # written for every post a sync stores
+
+
 def tsvector_literal(tok: PostTokens) -> str:
     """`'招生':2A '生章':3A … '招' '_招' …` — cast with ::tsvector; no parser, no locale involved.
     Stream tokens carry positions (the title's with weight A, for title-first ranking); a
@@ -565,27 +591,31 @@ def tsvector_literal(tok: PostTokens) -> str:
     positions (a phrase never matches those), title characters also as `_招` (`_` is in
     no token). PostgreSQL keeps 256 positions per lexeme and none past
     16383: a phrase past those in a very long post may be missed (SQLite has no such limit)."""
-    # One pass over each stream, positions written as text as they come (the title's with A): this
-    # literal is made for every post a sync stores, and half its cost was intermediate lists.
     positions: dict[str, list[str]] = {}
-    get = positions.get
-    for pos, t in enumerate(tok.title, 2):
-        ps = get(t)
-        if ps is None:
-            positions[t] = [f"{pos}A"]
-        elif len(ps) < 256:
-            ps.append(f"{pos}A")
-    for pos, t in enumerate(tok.rest, len(tok.title) + 3):  # a gap: title and the rest never form one phrase
-        ps = get(t)
-        if ps is None:
-            positions[t] = [str(pos)]
-        elif len(ps) < 256:
-            ps.append(str(pos))
+    _positions(positions, tok.title, 2, _POS_A)
+    _positions(positions, tok.rest, len(tok.title) + 3, _POS)  # a gap: title and rest never form one phrase
     positions.pop(FIELD_BREAK, None)  # only the gap it leaves is stored
-    # (PostgreSQL clamps positions to 16383 and drops duplicates itself; the stream has no
-    # one-character tokens.)
-    return " ".join([*(f"'{t}':{','.join(ps)}" for t, ps in positions.items()),
-                     *(f"'{c}'" for c in tok.chars), *(f"'_{c}'" for c in tok.title_chars)])
+    parts = [f"'{t}':{','.join(ps[:256])}" for t, ps in positions.items()]
+    parts.extend([f"'{c}'" for c in tok.chars])
+    parts.extend([f"'_{c}'" for c in tok.title_chars])
+    return " ".join(parts)
+
+
+def _positions(positions: dict[str, list[str]], stream: list[str], start: int, names: list[str]) -> None:
+    """Add each token's positions in `stream` (from `start`) to `positions`, as text from `names`;
+    past the last position, as PostgreSQL does, all at the last."""
+    get = positions.get
+    fits = max(0, _MAX_POS + 1 - start)
+    for pos, t in enumerate(stream[:fits] if len(stream) > fits else stream, start):
+        ps = get(t)
+        if ps is None:
+            positions[t] = [names[pos]]
+        else:
+            ps.append(names[pos])
+    for t in stream[fits:]:
+        ps = positions.setdefault(t, [])
+        if ps[-1:] != [names[_MAX_POS]]:
+            ps.append(names[_MAX_POS])
 
 
 def _pg_phrase(phrase: Sequence[str], title_only: bool = False) -> str:
@@ -625,6 +655,14 @@ class PostgresSearch(SearchBackend):
         upsert = (f"INSERT INTO {PG_TABLE}(post_id, tsv) VALUES (:id, CAST(:tsv AS tsvector)) "
                   "ON CONFLICT (post_id) DO UPDATE SET tsv = EXCLUDED.tsv")
         return [(upsert, params)]
+
+    def tokens(self, rows: Sequence[Mapping[Any, Any]]) -> Iterable[Any]:
+        # Made as COPY sends them: the server indexes one part while the next is tokenised
+        # (a thread tokenising beside the rows' own COPY was slower: both want the GIL).
+        return (tsvector_literal(post_tokens(row)) for row in rows)
+
+    def index_new(self, conn: sa.Connection, ids: Sequence[int], tokens: Iterable[Any]) -> None:
+        copy_rows(conn, PG_TABLE, ("post_id", "tsv"), zip(ids, tokens, strict=True))
 
     def unindex(self, rows: Sequence[Mapping[Any, Any]]) -> list[Statement]:
         return [(f"DELETE FROM {PG_TABLE} WHERE post_id = :id", [{"id": row["id"]} for row in rows])]
@@ -721,7 +759,7 @@ def rebuild_index(conn: sa.Connection, posts: sa.TableClause, *, batch: int = 20
     n = last = 0
     while rows := conn.execute(sa.select(*cols).where(posts.c.id > last).order_by(posts.c.id)
                                .limit(batch)).mappings().all():
-        execute(conn, backend.index(rows))
+        backend.index_new(conn, [row["id"] for row in rows], backend.tokens(rows))
         n += len(rows)
         last = rows[-1]["id"]
     for statement in after:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,3 +50,21 @@ def upsert(dialect: str, table: sa.Table) -> Any:
 def prefixed(values: dict[str, Any]) -> dict[str, Any]:
     """Bind names for executemany: SQLAlchemy reserves names equal to column names, hence `b_`."""
     return {f"b_{k}": v for k, v in values.items()}
+
+
+def copy_rows(conn: sa.Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """PostgreSQL: `COPY table (columns) FROM STDIN` in the connection's transaction — parsed and
+    planned once for the whole batch (posts through the store: 3.5 s → 0.7 s per 20k against an
+    executemany INSERT). Values go as psycopg adapts them; a JSON value must come as its text."""
+    driver: Any = conn.connection.driver_connection  # psycopg's own connection, in the same transaction
+    with driver.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def next_ids(conn: sa.Connection, table: sa.Table, n: int) -> list[int]:
+    """PostgreSQL: `n` fresh ids from the table's id sequence, in one round trip (rows sent by COPY
+    know their ids without reading them back)."""
+    q = sa.text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)")
+    return [r[0] for r in conn.execute(q, {"t": table.name, "n": n})]
+

@@ -336,3 +336,12 @@ def test_extraction_is_capped_in_time_and_recovers(tmp_path: Path) -> None:
     with Extractor(seconds=30) as patient:
         assert "鲲鹏" in patient.run(small, "pdf", 1000).text
         assert patient.run(big, "pdf", 1_000_000).pages == 200
+
+
+def test_a_nul_in_a_document_is_dropped_from_its_text(tmp_path: Path) -> None:
+    """PostgreSQL refuses text with NUL: a text file carrying one is read without it."""
+    doc = tmp_path / "名单.txt"
+    doc.write_bytes("拟录取\x00名单".encode() + b"\x00")
+    with Extractor(seconds=30) as x:
+        got = x.run(doc, "text", 1000)
+    assert (got.status, got.text) == ("text", "拟录取名单")

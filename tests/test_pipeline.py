@@ -101,6 +101,19 @@ def test_urls_that_differ_only_in_spelling_are_one_post(store_url: str, store: S
     assert store.posts.get("a", "www.example.edu.cn/info/1010/1.htm") is not None
 
 
+def test_a_nul_character_in_a_page_loses_no_post(store_url: str, store: Store) -> None:
+    """PostgreSQL refuses text with NUL (a broken page or a hostile one can carry it): the
+    batch would fail whole. Normalising drops it, like the other invisible characters."""
+    cfg = make_config(store_url, "a")
+    posts = [notice(0, title="关于\x00招生的通知", body="正\x00文"), notice(1)]
+    posts[1].department = "党政\x00办公室"
+    [r] = sync(cfg, store, connectors={"table": lister(posts)})
+    assert (r.status, r.new) == ("ok", 2)
+    stored = store.posts.get("a", "www.example.edu.cn/info/1010/1000.htm")
+    assert stored is not None and (stored.title, stored.body) == ("关于招生的通知", "正文")
+    assert store.posts.get("a", "www.example.edu.cn/info/1010/1001.htm").department == "党政办公室"  # type: ignore[union-attr]
+
+
 def test_a_changed_post_is_one_new_revision_with_the_old_text_kept(store_url: str, store: Store) -> None:
     cfg = make_config(store_url, "a")
     sync(cfg, store, connectors={"table": lister([notice(1, body="报名截止：5月20日")])})

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from aggregator.cli import app
 from aggregator.services.search import SearchError, search
-from storage.search import PG_FEW, fold
+from storage.search import FIELD_BREAK, PG_FEW, PostTokens, fold, tsvector_literal
 from storage.store import ChannelRecord, PostRecord, Store
 from tests.helpers import write_config
 
@@ -229,6 +229,32 @@ def test_a_phrase_never_joins_two_fields(store: Store) -> None:
         assert search(store, q, limit=0).result.total == 0, q
     for q in ("今年招生", "生物学院", "物理", "于招"):
         assert search(store, q, limit=0).result.total == 1, q
+
+
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_the_literal_is_what_postgresql_would_keep_of_every_position(store: Store) -> None:
+    """The literal written for each post caps and clamps positions itself (256 per word, none past
+    16383); PostgreSQL, given every position, keeps exactly the same."""
+    rnd = random.Random(3)
+    words = ["招生", "生章", "章程", "ab", "x1", FIELD_BREAK]
+    cases = [PostTokens(["招生"] * 300, ["章程"] * 20000, ["招"], ["招", "章"]),
+             PostTokens([], ["ab", "x1"] * 9000, [], ["a"]),
+             PostTokens(["ab"], ["ab"] * 17000 + ["x1", "章程", "x1"], ["a"], ["a"])]  # first seen past the last
+    for _ in range(30):
+        title = [rnd.choice(words[:-1]) for _ in range(rnd.randint(0, 30))]
+        rest = [rnd.choice(words) for _ in range(rnd.choice([5, 400, 17000]))]
+        cases.append(PostTokens(title, rest, sorted(set("".join(title))), sorted(set("".join(title + rest)))))
+
+    def every_position(tok: PostTokens) -> str:
+        streams = [(t, f"{pos}A") for pos, t in enumerate(tok.title, 2)]
+        streams += [(t, str(pos)) for pos, t in enumerate(tok.rest, len(tok.title) + 3) if t != FIELD_BREAK]
+        return " ".join([*(f"'{t}':{p}" for t, p in streams), *(f"'{c}'" for c in tok.chars),
+                         *(f"'_{c}'" for c in tok.title_chars)])
+
+    same = sa.text("SELECT CAST(:a AS tsvector) = CAST(:b AS tsvector)")
+    with store.engine.connect() as conn:
+        for tok in cases:
+            assert conn.execute(same, {"a": tsvector_literal(tok), "b": every_position(tok)}).scalar_one()
 
 
 def test_normalize_is_nfkc_casefold() -> None:

@@ -133,7 +133,10 @@ def extract(path: Path, kind: str, max_chars: int) -> Extracted:
     if reader is None:
         return Extracted("unsupported", note="此格式不提取文字（原件已保存，可下载查看）")
     try:
-        return reader(path, max_chars)
+        got = reader(path, max_chars)
+        # NUL (a text file, a PDF's broken layer) is no text, and PostgreSQL refuses to store it.
+        got.text = got.text.replace("\x00", "")
+        return got
     except Refused as exc:
         return Extracted("failed", note=str(exc))
     except Exception as exc:  # a broken file is reported, never raised: the post is stored regardless

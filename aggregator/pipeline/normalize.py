@@ -13,7 +13,8 @@ from connectors.base import RawPost
 from connectors.urls import NO_HOSTS, Identity, canonical_url, key_of
 from storage.store import PostRecord
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# NUL too: PostgreSQL refuses text holding it, and one such post would fail its whole batch.
+_INVISIBLE = dict.fromkeys(map(ord, "\x00\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _SPACES = re.compile(r"[\s\u00a0\u3000]+")
 _LINE_SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
