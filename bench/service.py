@@ -22,6 +22,15 @@ beyond pure queueing (its start minus the start it would have had if the
 runs, with their real durations, had gone through the same slots back to back
 from the first start); `peak_rss_mib` the largest worker's VmHWM. `--json`
 prints `{"synced_once","due_to_fetch_p95_s","peak_rss_mib",…}`.
+
+With `--minutes M` (PostgreSQL), a simulated day: every channel runs on a
+five-minute cron (a fifth of them due each minute), so in an hour each is
+due twelve times — a day of hourly syncs, 24,000 runs for 2,000 channels.
+`synced_once` then means every due tick of every channel had exactly one run
+(none missed, none twice); `due_to_fetch_p95_s` is measured from each tick;
+each worker's RSS is read every minute, and `rss_growth_mib` is the largest
+worker's rise from the first full round's end to the last minute (steady:
+near 0).
 """
 
 from __future__ import annotations
@@ -36,7 +45,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -49,6 +60,7 @@ from aggregator.demo.server import Resource, SampleServer  # noqa: E402
 from aggregator.demo.sites import news_posts, portal_site  # noqa: E402
 from aggregator.scheduler.service import Scheduler  # noqa: E402
 from aggregator.services.health import due_at  # noqa: E402
+from storage.records import RunRow  # noqa: E402
 from storage.store import Store  # noqa: E402
 
 
@@ -60,11 +72,15 @@ def pages_for(n: int) -> dict[str, Resource]:
     return pages
 
 
-def config_text(db: str, url: str, n: int, workers: int) -> str:
+EVERY = 5  # minutes between a channel's ticks in the simulated day (`--minutes`)
+
+
+def config_text(db: str, url: str, n: int, workers: int, day: bool = False) -> str:
     head = (f'[store]\nurl = "sqlite:///{db}"\n[http]\nper_host_interval = 0.0\nconcurrency = 8\n'
             f"[service]\ntick = 0.5\njitter = 0\nworkers = {workers}\n")
     return head + "".join(f'[[channel]]\nid = "c{i}"\nkind = "html"\nurl = "{url}/c{i}/xwzx/xxyw.htm"\n'
-                          'preset = "vsb"\n' for i in range(n))
+                          'preset = "vsb"\n' + (f'schedule = "{i % EVERY}-59/{EVERY} * * * *"\n' if day else "")
+                          for i in range(n))
 
 
 def pct(values: list[float], q: float) -> float:
@@ -130,62 +146,114 @@ def serve_process(server: SampleServer, n: int, workers: int, tmp: str) -> None:
 THREADS = 4  # sync threads in each worker process
 
 
-def beyond_queueing(runs: list[tuple[float, float]], slots: int) -> list[float]:
+def beyond_queueing(runs: list[tuple[float, float, float]], slots: int) -> list[float]:
     """Each run's wait beyond pure queueing: its start minus the start it would have had if the
-    runs (in their order, with their real durations) had gone through `slots` back to back."""
+    runs `(due, start, duration)` (in their order, with their real durations) had gone through
+    `slots` back to back, none before it was due."""
     if not runs:
         return []
-    runs = sorted(runs)
+    runs = sorted(runs, key=lambda r: r[1])
     free = [runs[0][0]] * slots
     extra = []
-    for start, duration in runs:
-        ideal = heapq.heappop(free)
+    for due, start, duration in runs:
+        ideal = max(heapq.heappop(free), due)
         extra.append(max(0.0, start - ideal))
         heapq.heappush(free, max(ideal, start) + duration)
     return extra
 
 
-def cluster(server: SampleServer, n: int, processes: int, admin: str, tmp: str, say: object) -> dict[str, object]:
-    """`processes` × `xxgk worker` over one PostgreSQL store: every channel synced once."""
+def tick_of(channel: int, start: datetime) -> datetime:
+    """The five-minute tick a run of this channel served: the last one at or before its start."""
+    minute = start.replace(second=0, microsecond=0)
+    return minute - timedelta(minutes=(minute.minute - channel % EVERY) % EVERY)
+
+
+def day_check(history: dict[str, list[RunRow]], n: int, first: datetime, end: datetime
+              ) -> tuple[bool, list[tuple[float, float, float]], dict[str, int]]:
+    """Every channel's due ticks between its first run and `end` (less a minute for the last to
+    start) each had exactly one run: whether so, the runs as (due, start, duration), and counts
+    of ticks missed and run twice."""
+    spans, missed, twice = [], 0, 0
+    for i in range(n):
+        runs = sorted(history.get(f"c{i}", []), key=lambda r: r.started_at)
+        if not runs:
+            missed += 1
+            continue
+        ticks = [tick_of(i, r.started_at) for r in runs[1:]]
+        twice += len(ticks) - len(set(ticks)) + sum(1 for t in ticks if t <= runs[0].started_at)
+        due = tick_of(i, runs[0].started_at) + timedelta(minutes=EVERY)
+        while due < end - timedelta(minutes=1):
+            missed += due not in ticks
+            due += timedelta(minutes=EVERY)
+        for r, t in zip(runs, [first, *ticks], strict=True):
+            spans.append((t.timestamp(), r.started_at.timestamp(),
+                          ((r.finished_at or r.started_at) - r.started_at).total_seconds()))
+    return missed == 0 and twice == 0, spans, {"ticks_missed": missed, "ticks_run_twice": twice}
+
+
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith(field))
+    return int(line.split()[1]) / 1024
+
+
+def cluster(server: SampleServer, n: int, processes: int, admin: str, tmp: str, say: object,
+            minutes: float = 0) -> dict[str, object]:
+    """`processes` × `xxgk worker` over one PostgreSQL store: every channel synced once (or, for
+    `minutes`, once per tick of a simulated day)."""
     with pg_schema(admin) as url:
-        return _cluster(server, n, processes, url, tmp, say)
+        return _cluster(server, n, processes, url, tmp, say, minutes)
 
 
-def _cluster(server: SampleServer, n: int, processes: int, url: str, tmp: str, say: object) -> dict[str, object]:
+def _cluster(server: SampleServer, n: int, processes: int, url: str, tmp: str, say: Any,
+             minutes: float) -> dict[str, object]:
     cfg_path = Path(tmp) / "pg.toml"
-    text = config_text("x", server.url, n, THREADS).replace('url = "sqlite:///x"', f'url = "{url}"')
+    text = config_text("x", server.url, n, THREADS, day=minutes > 0).replace('url = "sqlite:///x"', f'url = "{url}"')
     cfg_path.write_text(text, encoding="utf-8")
     procs = [subprocess.Popen([sys.executable, "-m", "aggregator", "--config", str(cfg_path), "worker"], cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(processes)]
     t = time.perf_counter()
+    first = local_now()
+    rss: list[float] = []  # the largest worker's RSS each minute after the first round
     try:
         with Store.open(url) as store:
             while True:
                 time.sleep(1)
                 done = {c for c, h in store.runs.history(limit_per_channel=1).items()
                         if h and h[0].finished_at is not None}
-                say(f"\r   {len(done)}/{n} channels synced", end="", flush=True)  # type: ignore[operator]
+                say(f"\r   {len(done)}/{n} channels synced", end="", flush=True)
                 if len(done) >= n or time.perf_counter() - t > 900:
                     break
             wall = time.perf_counter() - t
+            while time.perf_counter() - t < minutes * 60:
+                rss.append(max(rss_mib(p.pid) for p in procs))
+                say(f"\r   simulated day: minute {(time.perf_counter() - t) / 60:.0f} of {minutes:.0f}, "
+                    f"RSS {rss[-1]:.0f} MiB", end="", flush=True)
+                time.sleep(min(60.0, max(0.0, minutes * 60 - (time.perf_counter() - t))))
+            end = local_now()
             time.sleep(3)  # a second run of any channel would show now
-            rss = max(int(next(line for line in Path(f"/proc/{p.pid}/status").read_text().splitlines()
-                               if line.startswith("VmHWM")).split()[1]) for p in procs)
-            history = store.runs.history(limit_per_channel=5)
+            hwm = max(rss_mib(p.pid, "VmHWM") for p in procs)
+            history = store.runs.history(limit_per_channel=10 + int(minutes) // EVERY * 2)
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
         for p in procs:
             p.wait(timeout=30)
-    say("")  # type: ignore[operator]
+    say("")
     runs = [r for rows in history.values() for r in rows]
-    once = len(history) == n and all(len(rows) == 1 for rows in history.values())
-    spans = [(r.started_at.timestamp(), ((r.finished_at or r.started_at) - r.started_at).total_seconds())
-             for r in runs]
+    first = min((r.started_at for r in runs), default=first)  # every channel is due at the first start
+    extra_fields: dict[str, object] = {}
+    if minutes:
+        once, spans, counts = day_check(history, n, first, end)
+        extra_fields = {**counts, "minutes": minutes, "rss_mib_by_minute": [round(x, 1) for x in rss],
+                        "rss_growth_mib": round(rss[-1] - rss[0], 1) if rss else 0.0}
+    else:
+        once = len(history) == n and all(len(rows) == 1 for rows in history.values())
+        spans = [(first.timestamp(), r.started_at.timestamp(),
+                  ((r.finished_at or r.started_at) - r.started_at).total_seconds()) for r in runs]
     extra = beyond_queueing(spans, processes * THREADS)
     return {"synced_once": once, "due_to_fetch_p95_s": round(pct(extra, 0.95), 2),
-            "peak_rss_mib": round(rss / 1024, 1), "channels": n, "runs": len(runs),
-            "all_synced_s": round(wall, 1), "workers": processes, "threads_per_worker": THREADS}
+            "peak_rss_mib": round(hwm, 1), "channels": n, "runs": len(runs),
+            "all_synced_s": round(wall, 1), "workers": processes, "threads_per_worker": THREADS, **extra_fields}
 
 
 def main() -> None:
@@ -194,12 +262,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--pg", default=os.environ.get("XXGK_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--minutes", type=float, default=0,
+                        help="PostgreSQL: run a simulated day this long (a five-minute cron per channel)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     say = (lambda *a, **k: print(*a, **k, file=sys.stderr)) if args.json else print
     with SampleServer(pages_for(args.channels)) as server, tempfile.TemporaryDirectory() as tmp:
         if args.store == "postgresql":
-            out = cluster(server, args.channels, args.workers, args.pg, tmp, say)
+            out = cluster(server, args.channels, args.workers, args.pg, tmp, say, args.minutes)
             print(json.dumps(out) if args.json else
                   f"{args.workers} xxgk worker processes × {THREADS} threads, {args.channels} channels on one "
                   f"PostgreSQL: all synced in {out['all_synced_s']} s; each exactly once: {out['synced_once']}; "
