@@ -442,3 +442,34 @@ def test_the_same_notice_on_two_channels_is_one_result_with_see_also(server: str
     assert p.url.rsplit("/", 1)[-1] in (str(yjsy["id"]), str(wechat["id"]))  # type: ignore[attr-defined]
     p.go_back()  # type: ignore[attr-defined]
     shot(p, "search-see-also")
+
+
+def test_counts_on_the_pages_are_exact_right_after_a_write(tmp_path: Path) -> None:
+    """Facet counts and statistics are cached by the store's version, not for a while: a post
+    another process stores shows on the next request, in the total, the facets and /stats."""
+    from storage.store import ChannelRecord
+    from tests.helpers import write_config
+
+    url = f"sqlite:///{tmp_path / 'xxgk.db'}"
+    cfg = write_config(tmp_path / "config.toml", url, '[[channel]]\nid = "news"\nname = "新闻网"\nkind = "html"\n'
+                       'url = "https://www.example.edu.cn/news.htm"\npreset = "vsb"\n')
+
+    def store_post(i: int) -> None:
+        with Store.open(url) as store:
+            store.channels.register([ChannelRecord("news", "新闻网", "html", "新闻", None, True)])
+            store.posts.write("news", [PostRecord(key=f"k{i}", title=f"鲲鹏计划第{i}批通知", content_hash=f"h{i}",
+                                                  published_at=datetime(2024, 10, 8 + i, 9))])
+
+    def figures(server: str) -> tuple[int, int, int]:
+        page = httpx.get(server + "/", params={"q": "鲲鹏"}, timeout=10).text
+        total = int(re.search(r"共 (\d+) 条", page)[1])  # type: ignore[index]
+        facet = int(re.search(r"<h3>渠道</h3><ul>.*?<span class=\"n\">(\d+)</span>", page, re.S)[1])  # type: ignore[index]
+        lead = re.search(r"共发布 <strong>(\d+)</strong> 条",
+                         httpx.get(server + "/stats", params={"year": "2024-2025"}, timeout=10).text)
+        return total, facet, int(lead[1]) if lead else -1
+
+    store_post(1)
+    with serving(cfg, tmp_path) as server:
+        assert figures(server) == figures(server) == (1, 1, 1)
+        store_post(2)
+        assert figures(server) == (2, 2, 2)

@@ -5,7 +5,8 @@ short-lived cache for counts."""
 from __future__ import annotations
 
 import threading
-import time
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -62,27 +63,34 @@ def academic_years(today: date) -> list[str]:
 
 
 
-class TtlCache:
-    """A few hundred recent results, each kept `seconds` (counts a page may show a moment late)."""
+class VersionCache:
+    """A few hundred recent results, keyed by the store's version (`Store.version`): a page shows
+    them exactly as the store holds them, and they are computed again after any commit — a
+    search's facet counts while someone pages through it, the statistics of a period. A store
+    that cannot tell its version (in memory) computes every time."""
 
-    def __init__(self, seconds: float, size: int = 256) -> None:
-        self.seconds = seconds
+    def __init__(self, version: Callable[[], str | None], size: int = 256) -> None:
+        self.version = version
         self.size = size
-        self._data: dict[tuple[Any, ...], tuple[float, Any]] = {}
+        self._data: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...], compute: Any) -> Any:
-        now = time.monotonic()
+    def get(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        # Read before computing: the result holds at least what that version holds, and a commit
+        # meanwhile moves the version on, so no later request asks for it by the old one.
+        version = self.version()
+        if version is None:
+            return compute()
+        full = (version, *key)
         with self._lock:
-            hit = self._data.get(key)
-            if hit is not None and now - hit[0] < self.seconds:
-                return hit[1]
+            if full in self._data:
+                self._data.move_to_end(full)
+                return self._data[full]
         value = compute()
         with self._lock:
-            if len(self._data) >= self.size:
-                for old in sorted(self._data, key=lambda k: self._data[k][0])[: self.size // 4]:
-                    del self._data[old]
-            self._data[key] = (now, value)
+            self._data[full] = value
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
         return value
 
 

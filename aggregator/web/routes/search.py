@@ -69,12 +69,13 @@ def page_search(request: Request, params: SearchParams, page: int = Query(1, ge=
     error = None
     facets: dict[str, list[tuple[object, int]]] = {}
     try:
-        found = run_search(site, params, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, facets=False)
-        # Facet counts of a common one-character query walk most of the store: paging through
-        # the same search reuses them for a while (the total and the rows are always fresh).
-        key = tuple(sorted((k, v) for k, v in params.items() if k != "sort"))
-        facets = site.facet_cache.get(
-            key, lambda: run_search(site, params, limit=0, offset=0, facets=True).result.facets)
+        # A common one-character query counts most of the store: the same search again (the next
+        # page, the back button, a colleague) reuses its counts until the store changes.
+        key = tuple(sorted(params.items()))
+        found = site.cache.get(("search", page, *key), lambda: run_search(
+            site, params, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, facets=False))
+        facets = site.cache.get(("facets", *(kv for kv in key if kv[0] != "sort")), lambda: run_search(
+            site, params, limit=0, offset=0, facets=True).result.facets)
     except (SearchError, StatsError, ValueError) as exc:
         found, error = None, str(exc)
     rows, snippets, total, titles, also = [], {}, 0, {}, {}
