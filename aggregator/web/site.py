@@ -1,6 +1,7 @@
 """What every page needs from the app, in one object the routers reach through the request:
 the config and the store, the templates, who is signed in, the checks every write makes, and
-the cache of counts (exact: keyed by the store's version). `create_app` makes one and keeps it on `app.state.site`."""
+the cache of counts (exact: keyed by the store's version). `create_app` makes one and keeps it
+on `app.state.site`."""
 
 from __future__ import annotations
 

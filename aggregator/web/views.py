@@ -1,6 +1,6 @@
 """What the pages show, made the same way everywhere: escaped snippets, safe links, sanitised
-bodies, revision diffs, facet lists, the monthly bar chart (inline SVG), attachment rows, and a
-short-lived cache for counts."""
+bodies, revision diffs, facet lists, the monthly bar chart (inline SVG), attachment rows, and the
+cache of counts keyed by the store's version."""
 
 from __future__ import annotations
 
