@@ -473,3 +473,37 @@ def test_counts_on_the_pages_are_exact_right_after_a_write(tmp_path: Path) -> No
         assert figures(server) == figures(server) == (1, 1, 1)
         store_post(2)
         assert figures(server) == (2, 2, 2)
+
+
+def test_a_first_search_counts_its_matches_once_and_its_facets_serve_every_page(tmp_path: Path) -> None:
+    """The page and its facets come from one search the first time (the matches counted once,
+    not once for each), and the next page reuses the facets without counting them again."""
+    import sqlalchemy as sa
+
+    from aggregator.config import parse_config
+    from aggregator.web.routes.search import run_search, searched_page
+    from aggregator.web.site import Site
+    from storage.store import ChannelRecord
+
+    url = f"sqlite:///{tmp_path / 'xxgk.db'}"
+    cfg = parse_config(f'[store]\nurl = "{url}"\n' + "".join(
+        f'[[channel]]\nid = "{c}"\nkind = "html"\nurl = "https://www.example.edu.cn/{c}.htm"\npreset = "vsb"\n'
+        for c in ("a", "b")), tmp_path / "config.toml")
+    with Store.open(url) as store:
+        store.channels.register([ChannelRecord(c, c, "html", "g", None, True) for c in ("a", "b")])
+        for c, n in (("a", 30), ("b", 12)):
+            store.posts.write(c, [PostRecord(key=f"{c}{i}", title=f"{c}渠道招生通知{i}", content_hash=f"{c}{i}",
+                                             published_at=datetime(2024, 10, 1 + i % 28, 9)) for i in range(n)])
+        site = Site(cfg, store)
+        said: list[str] = []
+        sa.event.listen(store.engine, "before_cursor_execute", lambda *a: said.append(a[2]))
+        params = {"q": "招生", "sort": ""}
+        found, facets = searched_page(site, params, 1)
+        assert found.result.total == 42 and len(found.result.rows) == 20
+        assert sum(1 for s in said if s.startswith("SELECT count(*) FROM post_")) == 1, said  # the index counts
+        assert facets == run_search(site, params, limit=0, offset=0, facets=True).result.facets
+        assert dict(facets["channel"]) == {"a": 30, "b": 12}
+        said.clear()
+        second, again = searched_page(site, params, 2)
+        assert again == facets and [r["id"] for r in second.result.rows] != [r["id"] for r in found.result.rows]
+        assert not [s for s in said if "GROUP BY" in s.upper()], said

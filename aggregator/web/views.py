@@ -75,23 +75,37 @@ class VersionCache:
         self._data: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    def get(self, key: tuple[Any, ...], compute: Callable[[], Any], version: str | None = "") -> Any:
+        """The value under `key` at the store's version (read now unless given), computed on a miss."""
         # Read before computing: the result holds at least what that version holds, and a commit
         # meanwhile moves the version on, so no later request asks for it by the old one.
-        version = self.version()
+        version = self.version() if version == "" else version
+        hit = self.peek(version, key)
+        if hit is not None:
+            return hit
+        value = compute()
+        self.put(version, key, value)
+        return value
+
+    def peek(self, version: str | None, key: tuple[Any, ...]) -> Any:
+        """The value kept under `key` at `version`, or None."""
         if version is None:
-            return compute()
-        full = (version, *key)
+            return None
         with self._lock:
+            full = (version, *key)
             if full in self._data:
                 self._data.move_to_end(full)
                 return self._data[full]
-        value = compute()
+        return None
+
+    def put(self, version: str | None, key: tuple[Any, ...], value: Any) -> None:
+        """Keep `value` under `key` at `version` (read before `value` was computed)."""
+        if version is None:
+            return
         with self._lock:
-            self._data[full] = value
+            self._data[(version, *key)] = value
             while len(self._data) > self.size:
                 self._data.popitem(last=False)
-        return value
 
 
 def list_param(value: str | None) -> list[str]:
