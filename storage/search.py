@@ -704,8 +704,13 @@ class PostgresSearch(SearchBackend):
         if expr:
             conds.append(self._has(expr))
         where = sa.and_(sa.true(), *conds, *plain)
-        page_where, plan = where, "count:join"
-        if parsed.groups and not filters.any:
+        page_where, plan, counted = where, "count:join", None
+        if facets:
+            # The facets group every match: their channel counts add up to the total, so a search
+            # with its facets rechecks its matches once, not once to count and again to group.
+            counted = _facets(conn, posts, where)
+            total, plan = sum(n for _, n in counted["channel"]), "count:facets"
+        elif parsed.groups and not filters.any:
             # Every post has its row. A word ANALYZE's statistics call rare (or any phrase):
             # list its posts once — that is the total — and sort those; reading and
             # rechecking the matching rows twice (count, then page) was half the time.
@@ -728,10 +733,7 @@ class PostgresSearch(SearchBackend):
         if order == "relevance" and parsed.groups:
             title_hit = self._has(tsquery_expression(parsed.groups, title_only=True))
         rows = _page(conn, posts, page_where, title_hit, limit, offset) if limit and total else []
-        result = SearchResult(total, rows, plan=plan)
-        if facets and total:
-            result.facets = _facets(conn, posts, where)
-        return result
+        return SearchResult(total, rows, facets=counted if counted and total else {}, plan=plan)
 
 
 BACKENDS: dict[str, SearchBackend] = {"sqlite": SqliteSearch(), "postgresql": PostgresSearch()}

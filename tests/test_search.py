@@ -84,6 +84,12 @@ def test_every_query_returns_exactly_the_like_truth(filled: tuple[Store, list[di
             found = search(store, q, limit=3, list_below=few).result
             assert found.total == len(expected) and len(found.rows) == min(3, len(expected)), q
             plans.add(found.plan)
+            # With its facets (PostgreSQL takes the total from them): the same total and rows,
+            # and every facet adds up to it.
+            faceted = search(store, q, limit=3, list_below=few, facets=True).result
+            assert (faceted.total, faceted.rows) == (found.total, found.rows), q
+            for name in ("channel", "category", "item", "type", "month"):
+                assert sum(n for _, n in faceted.facets.get(name, [])) == len(expected), (q, name)
         if store.dialect == "postgresql":
             assert plans == {"count:listed page:listed" if few else "count:index page:planner"}, plans
 
