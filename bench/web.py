@@ -219,8 +219,8 @@ def measure(args: argparse.Namespace, url: str, base: str, pid: int, say: Any) -
                     if kind.startswith("search"):
                         search_cpu[min(round_, 1)] += server_cpu(pid) - cpu0
                         searches[min(round_, 1)] += 1
-    say("1. one client, no contention (3 rounds over 14 queries; the store does not change, so the "
-        "rounds after the first reuse the counts the pages cache by the store's version):")
+    say("1. one client, no contention (3 rounds over 14 queries; the first round computes facet counts, "
+        "the pages keep them 30 s):")
     if not args.json:
         report(alone)
     cold, repeat = (search_cpu[i] / max(searches[i], 1) * 1000 for i in (0, 1))

@@ -7,9 +7,6 @@ store upgrades its schema in place with Alembic — a store is never dropped.
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -59,43 +56,6 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql"):
         return sa.create_engine(url, pool_pre_ping=True)
     raise StoreError(f"store URL {url!r}: expected sqlite:///… or postgresql+psycopg://…")
-
-
-class StoreVersion:
-    """A token that changes whenever anything is committed to the store, by any process, read in
-    well under a millisecond: what a cache of counts keys on to be exact — never a moment late.
-
-    - SQLite: `PRAGMA data_version` on a connection of its own that never writes: it moves on
-      every other connection's commit.
-    - PostgreSQL: the current snapshot (`xmin:xmax:in-progress ids`). Equal snapshots see the
-      same committed rows, and any commit in the cluster changes it (so it errs on computing
-      again, never on serving what was).
-    - None when it cannot tell (an in-memory SQLite store): nothing may be cached then."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._lock = threading.Lock()
-        self._sqlite: sqlite3.Connection | None = None
-        self._pid = 0
-
-    def read(self) -> str | None:
-        if self.engine.dialect.name == "postgresql":
-            with self.engine.connect() as conn:
-                return str(conn.execute(sa.text("SELECT pg_current_snapshot()")).scalar_one())
-        path = self.engine.url.database
-        if not path or path == ":memory:":
-            return None
-        with self._lock:
-            if self._sqlite is None or self._pid != os.getpid():  # a forked worker opens its own
-                self._sqlite = sqlite3.connect(path, check_same_thread=False)
-                self._pid = os.getpid()
-            return str(self._sqlite.execute("PRAGMA data_version").fetchone()[0])
-
-    def close(self) -> None:
-        with self._lock:
-            if self._sqlite is not None and self._pid == os.getpid():
-                self._sqlite.close()
-            self._sqlite = None
 
 
 def _alembic_config(connection: sa.Connection) -> AlembicConfig:

@@ -24,7 +24,7 @@ from storage.accounts import Accounts
 from storage.attachments import Attachments
 from storage.channels import UNAVAILABLE, Channels, Leases, Marks, Runs
 from storage.classifiers import Models
-from storage.engine import StoreVersion, make_engine, migrate
+from storage.engine import make_engine, migrate
 from storage.people import People
 from storage.posts import Posts
 from storage.records import (
@@ -57,7 +57,6 @@ class Store:
         self.models = Models(engine)
         self.people = People(engine)
         self.accounts = Accounts(engine)
-        self.version = StoreVersion(engine)  # `version.read()` changes with every commit (caches key on it)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -66,7 +65,6 @@ class Store:
         return cls(engine)
 
     def close(self) -> None:
-        self.version.close()
         self.engine.dispose()
 
     def __enter__(self) -> Store:

@@ -11,7 +11,6 @@ from alembic.runtime.migration import MigrationContext
 
 from storage.engine import current_revision, head_revision
 from storage.models import include_in_comparison, metadata
-from storage.search import SearchFilters, parse_query
 from storage.store import ChannelRecord, PostRecord, RunCounts, Store, StoredState
 
 
@@ -136,24 +135,3 @@ def test_iter_posts_streams_every_post_in_id_order(store: Store) -> None:
     store.posts.write("portal-notices", [_post(f"k{i:04d}", f"t{i}") for i in range(4500)])
     ids = [row["id"] for row in store.posts.iter_rows(batch=1000)]
     assert len(ids) == 4500 and ids == sorted(ids)
-
-
-def test_the_store_version_moves_with_every_commit_from_anywhere(store_url: str) -> None:
-    """What the pages' caches key on: a commit by another store object (another process's
-    connection), even a script's own DELETE, gives a version never read before; on SQLite,
-    reading leaves it where it was."""
-    with Store.open(store_url) as store, Store.open(store_url) as other:
-        other.channels.register([ChannelRecord("a", "A", "html", "g", None, True)])
-        seen = [store.version.read()]
-        assert seen[0] is not None
-        other.posts.write("a", [PostRecord(key="1", title="通知", content_hash="1")])
-        seen.append(store.version.read())
-        store.posts.search(parse_query("通知"), SearchFilters(), facets=True)
-        if store.dialect == "sqlite":  # PostgreSQL's snapshot also moves with other databases' commits
-            assert store.version.read() == seen[-1]
-        with other.engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM posts"))
-        seen.append(store.version.read())
-        assert len(set(seen)) == 3, seen
-    with Store.open("sqlite://") as memory:
-        assert memory.version.read() is None  # cannot tell: nothing may be cached

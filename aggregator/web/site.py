@@ -1,7 +1,6 @@
 """What every page needs from the app, in one object the routers reach through the request:
 the config and the store, the templates, who is signed in, the checks every write makes, and
-the cache of counts (exact: keyed by the store's version). `create_app` makes one and keeps it
-on `app.state.site`."""
+the short-lived caches. `create_app` makes one and keeps it on `app.state.site`."""
 
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from aggregator.config import Config
 from aggregator.services.accounts import ROLE_ZH
 from aggregator.web import auth
-from aggregator.web.views import VersionCache, highlight, href
+from aggregator.web.views import TtlCache, highlight, href
 from storage.store import Store
 
 if TYPE_CHECKING:
@@ -35,13 +34,13 @@ class Site:
     names: dict[str, str] = field(default_factory=dict)  # channel id → its name
     groups: dict[str, str] = field(default_factory=dict)  # channel id → its group
     syncing: dict[str, threading.Thread] = field(default_factory=dict)  # "sync now" threads of this process
-    cache: VersionCache = field(init=False)  # counts exactly as the store holds them (facets, statistics)
+    facet_cache: TtlCache = field(default_factory=lambda: TtlCache(seconds=30))
+    stats_cache: TtlCache = field(default_factory=lambda: TtlCache(seconds=30))
     templates: Jinja2Templates = field(init=False)
 
     def __post_init__(self) -> None:
         from aggregator.qingdan import items as qingdan_items
 
-        self.cache = VersionCache(self.store.version.read)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.filters["highlight"] = highlight
         self.templates.env.filters["href"] = href

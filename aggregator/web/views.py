@@ -1,12 +1,11 @@
 """What the pages show, made the same way everywhere: escaped snippets, safe links, sanitised
-bodies, revision diffs, facet lists, the monthly bar chart (inline SVG), attachment rows, and the
-cache of counts keyed by the store's version."""
+bodies, revision diffs, facet lists, the monthly bar chart (inline SVG), attachment rows, and a
+short-lived cache for counts."""
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
-from collections.abc import Callable
+import time
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -63,49 +62,28 @@ def academic_years(today: date) -> list[str]:
 
 
 
-class VersionCache:
-    """A few hundred recent results, keyed by the store's version (`Store.version`): a page shows
-    them exactly as the store holds them, and they are computed again after any commit — a
-    search's facet counts while someone pages through it, the statistics of a period. A store
-    that cannot tell its version (in memory) computes every time."""
+class TtlCache:
+    """A few hundred recent results, each kept `seconds` (counts a page may show a moment late)."""
 
-    def __init__(self, version: Callable[[], str | None], size: int = 256) -> None:
-        self.version = version
+    def __init__(self, seconds: float, size: int = 256) -> None:
+        self.seconds = seconds
         self.size = size
-        self._data: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._data: dict[tuple[Any, ...], tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...], compute: Callable[[], Any], version: str | None = "") -> Any:
-        """The value under `key` at the store's version (read now unless given), computed on a miss."""
-        # Read before computing: the result holds at least what that version holds, and a commit
-        # meanwhile moves the version on, so no later request asks for it by the old one.
-        version = self.version() if version == "" else version
-        hit = self.peek(version, key)
-        if hit is not None:
-            return hit
+    def get(self, key: tuple[Any, ...], compute: Any) -> Any:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._data.get(key)
+            if hit is not None and now - hit[0] < self.seconds:
+                return hit[1]
         value = compute()
-        self.put(version, key, value)
+        with self._lock:
+            if len(self._data) >= self.size:
+                for old in sorted(self._data, key=lambda k: self._data[k][0])[: self.size // 4]:
+                    del self._data[old]
+            self._data[key] = (now, value)
         return value
-
-    def peek(self, version: str | None, key: tuple[Any, ...]) -> Any:
-        """The value kept under `key` at `version`, or None."""
-        if version is None:
-            return None
-        with self._lock:
-            full = (version, *key)
-            if full in self._data:
-                self._data.move_to_end(full)
-                return self._data[full]
-        return None
-
-    def put(self, version: str | None, key: tuple[Any, ...], value: Any) -> None:
-        """Keep `value` under `key` at `version` (read before `value` was computed)."""
-        if version is None:
-            return
-        with self._lock:
-            self._data[(version, *key)] = value
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
 
 
 def list_param(value: str | None) -> list[str]:

@@ -53,11 +53,10 @@ def page_stats(request: Request) -> HTMLResponse:
     from aggregator.services.procurement import amounts_by_month, amounts_by_type, total
     from aggregator.services.stats import stats
 
-    today = local_now().date()
-    years = site.cache.get(("years", today), lambda: years_with_posts(site.store, today))
+    years = site.stats_cache.get(("years",), lambda: years_with_posts(site.store, local_now().date()))
     period = period_from(request, opening_year(years))
     store, names = site.store, site.names
-    by_month, cats, buying, reads, platforms = site.cache.get(("stats", today, period.label), lambda: (
+    by_month, cats, buying, reads, platforms = site.stats_cache.get((period.label,), lambda: (
         stats(store, ["channel", "month"], period, channel_names=names), stats(store, ["category"], period),
         (amounts_by_type(store, period), amounts_by_month(store, period)),
         stats(store, ["channel"], period, channel_names=names), platform_figures(store, site.config, period)))
@@ -99,8 +98,7 @@ def page_coverage(request: Request) -> HTMLResponse:
     site = site_of(request)
     from aggregator.services.report import coverage, needs_review
 
-    today = local_now().date()
-    years = site.cache.get(("years", today), lambda: years_with_posts(site.store, today))
+    years = site.stats_cache.get(("years",), lambda: years_with_posts(site.store, local_now().date()))
     period = period_from(request, opening_year(years))
     found = coverage(site.store, period)
     year = request.query_params.get("year") or opening_year(years)

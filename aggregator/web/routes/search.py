@@ -46,23 +46,6 @@ def run_search(site: Site, params: dict[str, Any], *, limit: int, offset: int, f
                   order="relevance" if params.get("sort") == "relevance" else "newest", facets=facets)
 
 
-def searched_page(site: Site, params: dict[str, Any], page: int) -> tuple[Any, dict[str, Any]]:
-    """A page of results and the search's facet counts. A common one-character query counts most
-    of the store: the same search again (the next page, the back button, a colleague) reuses its
-    counts until the store changes, and a first search counts its matches once for both."""
-    key = tuple(sorted(params.items()))
-    facet_key = ("facets", *(kv for kv in key if kv[0] != "sort"))  # the same on every page and order
-    version = site.cache.version()
-    facets = site.cache.peek(version, facet_key)
-    counting = facets is None  # (a page kept with its facets is another entry than one kept without)
-    found = site.cache.get(("search", page, counting, *key), lambda: run_search(
-        site, params, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, facets=counting), version)
-    if counting:
-        facets = found.result.facets
-        site.cache.put(version, facet_key, facets)
-    return found, facets
-
-
 def search_params(request: Request) -> dict[str, Any]:
     """The search a request asks for: the query (capped), the order and the filters given."""
     qp = request.query_params
@@ -86,7 +69,12 @@ def page_search(request: Request, params: SearchParams, page: int = Query(1, ge=
     error = None
     facets: dict[str, list[tuple[object, int]]] = {}
     try:
-        found, facets = searched_page(site, params, page)
+        found = run_search(site, params, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, facets=False)
+        # Facet counts of a common one-character query walk most of the store: paging through
+        # the same search reuses them for a while (the total and the rows are always fresh).
+        key = tuple(sorted((k, v) for k, v in params.items() if k != "sort"))
+        facets = site.facet_cache.get(
+            key, lambda: run_search(site, params, limit=0, offset=0, facets=True).result.facets)
     except (SearchError, StatsError, ValueError) as exc:
         found, error = None, str(exc)
     rows, snippets, total, titles, also = [], {}, 0, {}, {}
