@@ -404,9 +404,8 @@ class SqliteSearch(SearchBackend):
          "tokenize='unicode61 remove_diacritics 0', detail=none, columnsize=0)"),
     )
 
-    @staticmethod
-    def _params(rows: Sequence[Mapping[Any, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        return SqliteSearch._token_params([row["id"] for row in rows], [post_tokens(row) for row in rows])
+    def _params(self, rows: Sequence[Mapping[Any, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        return self._token_params([row["id"] for row in rows], self.tokens(rows))
 
     @staticmethod
     def _token_params(ids: Sequence[int], tokens: Iterable[PostTokens]) -> tuple[list[dict[str, Any]],
@@ -651,7 +650,7 @@ class PostgresSearch(SearchBackend):
     )
 
     def index(self, rows: Sequence[Mapping[Any, Any]]) -> list[Statement]:
-        params = [{"id": row["id"], "tsv": tsvector_literal(post_tokens(row))} for row in rows]
+        params = [{"id": row["id"], "tsv": tsv} for row, tsv in zip(rows, self.tokens(rows), strict=True)]
         upsert = (f"INSERT INTO {PG_TABLE}(post_id, tsv) VALUES (:id, CAST(:tsv AS tsvector)) "
                   "ON CONFLICT (post_id) DO UPDATE SET tsv = EXCLUDED.tsv")
         return [(upsert, params)]
