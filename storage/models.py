@@ -118,7 +118,8 @@ class SyncRun(SQLModel, table=True):
     """One sync of one channel: what it fetched and how it ended."""
 
     __tablename__ = "sync_runs"
-    __table_args__ = (sa.Index("ix_sync_runs_channel_started", "channel_id", "started_at"),)
+    __table_args__ = (sa.Index("ix_sync_runs_channel_started", "channel_id", "started_at"),
+                      sa.Index("ix_sync_runs_channel_id", "channel_id", "id"))
 
     id: int | None = Field(default=None, primary_key=True)
     channel_id: str = Field(foreign_key="channels.id", max_length=64)

@@ -133,6 +133,15 @@ class RunRow:
 
 
 @dataclass(frozen=True, slots=True)
+class LastRun:
+    """What a channel's next due time is read from: its last finished run (ok, partial or failed)
+    and how many runs failed since its last success (runs cut short do not count)."""
+
+    run: RunRow
+    failures: int
+
+
+@dataclass(frozen=True, slots=True)
 class PostRef:
     """A post as lists name it: review queues, a procurement project's announcements."""
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import random
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from aggregator.config import parse_config
+from aggregator.services.health import FireTimes, due_at, failures_in_a_row, next_due
 from storage.engine import current_revision, head_revision
 from storage.models import include_in_comparison, metadata
 from storage.store import ChannelRecord, PostRecord, RunCounts, Store, StoredState
+from storage.tables import runs_t
 
 
 def _channel(store: Store, cid: str = "portal-notices") -> None:
@@ -128,6 +133,50 @@ def test_a_run_left_running_by_a_crash_is_closed_as_interrupted(store: Store) ->
     assert "同步中途停止" in runs[0].error
     [overview] = store.channels.overview()
     assert overview.last_run_status == "ok" and overview.posts == 0
+
+
+def test_the_ticks_last_runs_agree_with_each_channels_whole_history(store: Store) -> None:
+    """The scheduler reads each channel's last finished run and failures since its last success
+    (`Runs.last_runs`) instead of its history: for random histories of every status, both give the
+    same run, the same failures and the same due time (history read whole, not capped at 20)."""
+    rng = random.Random(28)
+    ids = [f"c{i}" for i in range(40)]
+    store.channels.register([ChannelRecord(c, c, "html", "组", None, True) for c in ids])
+    t0 = datetime(2026, 12, 1, 8, 0)
+    rows = []
+    for n, cid in enumerate(ids):  # some channels never run; some fail long after their last success
+        statuses = ["ok", "partial", "failed", "failed", "interrupted", "running"]
+        for k in range(rng.choice([0, 1, 2, 5, 30, 45])):
+            start = t0 + timedelta(minutes=7 * k + n)
+            status = rng.choice(statuses[2:] if n % 5 == 1 else statuses)
+            rows.append({"channel_id": cid, "started_at": start, "status": status,
+                         "finished_at": None if status == "running" else start + timedelta(seconds=30)})
+    rng.shuffle(rows)  # runs of different channels interleave as several workers write them
+    with store.engine.begin() as conn:
+        conn.execute(runs_t.insert(), rows)
+    cfg = parse_config("".join(f'[[channel]]\nid = "{c}"\nkind = "feed"\nurl = "http://127.0.0.1:9/{c}"\n'
+                               f'schedule = "{i % 7}-59/7 * * * *"\n' for i, c in enumerate(ids)), Path("config.toml"))
+    fires = FireTimes()  # kept across both rounds, as a scheduler keeps it from tick to tick
+    for later in (None, t0 + timedelta(days=2, minutes=3)):
+        if later is not None:  # every channel runs once more: the kept cron times must follow
+            with store.engine.begin() as conn:
+                conn.execute(runs_t.insert(), [{"channel_id": c, "started_at": later, "finished_at": later,
+                                                "status": "ok"} for c in ids])
+        history = store.runs.history(limit_per_channel=1000)
+        last = store.runs.last_runs()
+        for ch in cfg.channels:
+            runs = history.get(ch.id, [])
+            finished = [r for r in runs if r.status in ("ok", "partial", "failed")]
+            assert (last[ch.id].run if ch.id in last else None) == (finished[0] if finished else None), ch.id
+            assert (last[ch.id].failures if ch.id in last else 0) == failures_in_a_row(runs), ch.id
+            for now in (t0, t0 + timedelta(days=3)):
+                for _ in range(2):  # the second asks the kept cron time
+                    expected = due_at(ch, runs, now, 30, timedelta(minutes=5))
+                    assert next_due(ch, last.get(ch.id), now, 30, timedelta(minutes=5), fires) == expected, ch.id
+            assert store.runs.last_runs(ch.id) == ({ch.id: last[ch.id]} if ch.id in last else {})
+        if later is None:
+            assert sum(1 for v in last.values() if v.failures >= 20) >= 1  # past what 20 runs could count
+            assert sum(1 for v in last.values() if v.failures == 0) >= 5
 
 
 def test_iter_posts_streams_every_post_in_id_order(store: Store) -> None:

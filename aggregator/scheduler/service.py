@@ -32,7 +32,7 @@ from pathlib import Path
 
 from aggregator.clock import SHANGHAI, local_now
 from aggregator.config import TIMEZONE, ChannelConfig, Config
-from aggregator.services.health import due_at
+from aggregator.services.health import FireTimes, next_due
 from aggregator.services.leases import holder_name
 from aggregator.services.sync import sync
 from connectors.http import HostClock
@@ -57,6 +57,7 @@ class Scheduler:
         self.first_backoff = timedelta(seconds=config.service.backoff)
         # Per-host politeness across the channels this process syncs at once.
         self.clock = HostClock(config.http.per_host_interval)
+        self.fires = FireTimes()
         self.ticks = 0
         # The last METRICS ticks' cost and due-to-start delays (bench/service.py): bounded for a service's life.
         self.tick_seconds: deque[float] = deque(maxlen=METRICS)  # how long each tick took to pick its channels
@@ -68,10 +69,10 @@ class Scheduler:
         moment in an order of this process's own (several workers over one store then start on
         different channels instead of all queuing for the same lease)."""
         now = now or local_now()
-        history = self.store.runs.history(limit_per_channel=20)
+        last = self.store.runs.last_runs()
         found = []
         for ch in self.config.channels:
-            when = due_at(ch, history.get(ch.id, []), now, self.config.service.jitter, self.first_backoff)
+            when = next_due(ch, last.get(ch.id), now, self.config.service.jitter, self.first_backoff, self.fires)
             if when is not None and when <= now:
                 found.append((ch, when))
         spread = self.holder.encode()
@@ -79,8 +80,8 @@ class Scheduler:
 
     def still_due(self, ch: ChannelConfig) -> bool:
         """Asked under the channel's lease: has nobody synced it since it fell due?"""
-        runs = self.store.runs.history(limit_per_channel=20, channel_id=ch.id).get(ch.id, [])
-        when = due_at(ch, runs, local_now(), self.config.service.jitter, self.first_backoff)
+        last = self.store.runs.last_runs(ch.id).get(ch.id)
+        when = next_due(ch, last, local_now(), self.config.service.jitter, self.first_backoff)
         return when is not None and when <= local_now()
 
     def tick(self) -> None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from aggregator.clock import SHANGHAI
 from aggregator.config import TIMEZONE, ChannelConfig
 from connectors.messages import SKIPPED
+from storage.records import LastRun
 
 if TYPE_CHECKING:
     from storage.records import RunRow
@@ -121,18 +122,39 @@ def due_at(ch: ChannelConfig, runs: list[RunRow], now: datetime, jitter: int = 0
            first_backoff: timedelta = BACKOFF_FIRST) -> datetime | None:
     """When the channel is next due (naive Shanghai time; may be in the past: it is due now).
     None when disabled. A channel never synced is due at once; a failing one waits out its backoff."""
-    if not ch.enabled:
-        return None
     # A run cut short (killed, stopped) does not count: the channel is due again to finish it.
     started = [r for r in runs if r.status not in ("running", "interrupted")]
-    if not started:
+    last = LastRun(started[0], failures_in_a_row(runs)) if started else None
+    return next_due(ch, last, now, jitter, first_backoff)
+
+
+class FireTimes:
+    """Each channel's next cron time after its last start, kept per channel: a tick asks for every
+    channel's, and it changes only when the channel runs (a cron computation is ~60 µs; 2,000
+    channels twice a second)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[str, datetime, datetime | None]] = {}
+
+    def after(self, ch: ChannelConfig, last_start: datetime) -> datetime | None:
+        kept = self._kept.get(ch.id)
+        if kept is not None and kept[0] == ch.schedule and kept[1] == last_start:
+            return kept[2]
+        nxt = _trigger(ch.schedule).get_next_fire_time(None, last_start.replace(tzinfo=SHANGHAI) + timedelta(seconds=1))
+        fire = nxt.astimezone(SHANGHAI).replace(tzinfo=None) if nxt else None
+        self._kept[ch.id] = (ch.schedule, last_start, fire)
+        return fire
+
+
+def next_due(ch: ChannelConfig, last: LastRun | None, now: datetime, jitter: int = 0,
+             first_backoff: timedelta = BACKOFF_FIRST, fires: FireTimes | None = None) -> datetime | None:
+    """`due_at` from the channel's last finished run and its failures since the last success
+    (`Runs.last_runs`: what the scheduler reads on each tick)."""
+    if not ch.enabled:
+        return None
+    if last is None:
         return now
-    last_start: datetime = started[0].started_at
-    aware = last_start.replace(tzinfo=SHANGHAI)
-    nxt = _trigger(ch.schedule).get_next_fire_time(None, aware + timedelta(seconds=1))
-    fire = nxt.astimezone(SHANGHAI).replace(tzinfo=None) + offset(ch.id, jitter) if nxt else None
-    failures = failures_in_a_row(runs)
-    if failures:  # retried on its backoff, whatever the cron says (a daily channel is not left a day)
-        finished = started[0].finished_at or last_start
-        return finished + backoff(failures, first_backoff)
-    return fire
+    if last.failures:  # retried on its backoff, whatever the cron says (a daily channel is not left a day)
+        return (last.run.finished_at or last.run.started_at) + backoff(last.failures, first_backoff)
+    fire = (fires or FireTimes()).after(ch, last.run.started_at)
+    return fire + offset(ch.id, jitter) if fire else None
