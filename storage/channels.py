@@ -248,19 +248,34 @@ class Runs:
         return now
 
     def history(self, limit_per_channel: int = 20, channel_id: str | None = None) -> dict[str, list[RunRow]]:
-        """Each channel's most recent runs, newest first (what health and due times are derived from)."""
-        inner = sa.select(runs_t, sa.func.row_number().over(partition_by=runs_t.c.channel_id,
-                                                            order_by=runs_t.c.id.desc()).label("rn"))
+        """Each channel's most recent runs, newest first (what health and due times are derived from):
+        each channel's runs from its `limit_per_channel`-th newest on, found from the end of its runs
+        (ix_sync_runs_channel_id), so the channels page costs the same whatever the runs stored."""
+        q = self._recent(limit_per_channel)
         if channel_id is not None:
-            inner = inner.where(runs_t.c.channel_id == channel_id)
-        ranked = inner.subquery()
-        q = (sa.select(*(ranked.c[c.name] for c in runs_t.c)).where(ranked.c.rn <= limit_per_channel)
-             .order_by(ranked.c.channel_id, ranked.c.id.desc()))
+            q = q.where(channels_t.c.id == channel_id)
         out: dict[str, list[RunRow]] = {}
         with self.engine.connect() as conn:
-            for r in conn.execute(q).mappings():
-                out.setdefault(r["channel_id"], []).append(RunRow(**r))
+            for row in conn.execute(q):
+                run = RunRow(*row)
+                out.setdefault(run.channel_id, []).append(run)
         return out
+
+    def _recent(self, n: int) -> sa.Select[Any]:
+        """Each channel's last `n` runs, newest first: on PostgreSQL a LATERAL read of each channel's
+        end; on SQLite each channel's runs from its n-th newest on (SQLite has no LATERAL; it keeps
+        the correlated floor per channel, where PostgreSQL would recompute it for every run)."""
+        if self.engine.dialect.name == "postgresql":
+            last = (sa.select(*RUN_COLUMNS).where(runs_t.c.channel_id == channels_t.c.id)
+                    .order_by(runs_t.c.id.desc()).limit(n).lateral())
+            return (sa.select(*last.c).select_from(channels_t).join(last, sa.true())
+                    .order_by(last.c.channel_id, last.c.id.desc()))
+        r = runs_t.alias()
+        floor = (sa.select(r.c.id).where(r.c.channel_id == channels_t.c.id).order_by(r.c.id.desc())
+                 .offset(n - 1).limit(1).correlate(channels_t).scalar_subquery())
+        from_floor = sa.and_(runs_t.c.channel_id == channels_t.c.id, runs_t.c.id >= sa.func.coalesce(floor, 0))
+        return (sa.select(*RUN_COLUMNS).select_from(channels_t).join(runs_t, from_floor)
+                .order_by(runs_t.c.channel_id, runs_t.c.id.desc()))
 
     def last_runs(self, channel_id: str | None = None) -> dict[str, LastRun]:
         """Each channel's last finished run and its failures since the last success (the scheduler's

@@ -24,10 +24,14 @@ from pathlib import Path
 from urllib.request import urlopen
 
 import pytest
+import sqlalchemy as sa
 
 from aggregator.clock import local_now
+from aggregator.config import parse_config
 from aggregator.demo.server import Resource, SampleServer
 from aggregator.demo.sites import news_posts, portal_site
+from aggregator.scheduler.service import QUIET_MAX, Scheduler
+from aggregator.services.sync import sync
 from storage.store import RunRow, Store
 from tests.helpers import ROOT, free_port, run_xxgk
 
@@ -301,3 +305,35 @@ def test_serve_with_workers_answers_from_several_processes_and_syncs_once(
     # a moment after it: it leaves when the parent's end of its pipe closes).
     _gone, alive = psutil.wait_procs(children, timeout=5)
     assert not alive, (alive, err[-2000:])
+
+
+def test_a_scheduler_with_nothing_due_reads_the_store_again_only_when_something_can_be(
+        store: Store, store_url: str, tmp_path: Path, site: SampleServer) -> None:
+    """The tick reads every channel's last run only when a channel can have fallen due: at the soonest
+    due time it saw, after a run of its own ends, and at least every QUIET_MAX (another process's
+    failure brings its retry forward) — not twice a second over thousands of channels."""
+    cfg = parse_config(write(tmp_path, store_url, channel("a", site.url + COLUMN, "0 0 1 1 *")).read_text(
+        encoding="utf-8"), tmp_path / "config.toml")
+    [result] = sync(cfg, store, ["a"])
+    assert result.status == "ok"
+    sched = Scheduler(cfg, store)
+    reads: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        reads.append(statement)
+
+    sa.event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        for _ in range(6):
+            sched.tick()
+        assert sched.ticks == 6 and sum("sync_runs" in s for s in reads) == 2  # last runs, then their rows
+        sched.quiet_until = None  # as when one of its runs ends (`_sync_one`)
+        sched.tick()
+        assert sum("sync_runs" in s for s in reads) == 4
+        assert sched.quiet_until is not None and sched.quiet_until <= local_now() + QUIET_MAX
+        sched.quiet_until = local_now() - timedelta(seconds=1)  # QUIET_MAX has passed
+        sched.tick()
+        assert sum("sync_runs" in s for s in reads) == 6 and sched.running == {}
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", seen)
+        sched.stop()

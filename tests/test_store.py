@@ -138,7 +138,8 @@ def test_a_run_left_running_by_a_crash_is_closed_as_interrupted(store: Store) ->
 def test_the_ticks_last_runs_agree_with_each_channels_whole_history(store: Store) -> None:
     """The scheduler reads each channel's last finished run and failures since its last success
     (`Runs.last_runs`) instead of its history: for random histories of every status, both give the
-    same run, the same failures and the same due time (history read whole, not capped at 20)."""
+    same run, the same failures and the same due time (history read whole, not capped at 20); and
+    the history read from each channel's end is its runs, newest first."""
     rng = random.Random(28)
     ids = [f"c{i}" for i in range(40)]
     store.channels.register([ChannelRecord(c, c, "html", "组", None, True) for c in ids])
@@ -163,6 +164,10 @@ def test_the_ticks_last_runs_agree_with_each_channels_whole_history(store: Store
                 conn.execute(runs_t.insert(), [{"channel_id": c, "started_at": later, "finished_at": later,
                                                 "status": "ok"} for c in ids])
         history = store.runs.history(limit_per_channel=1000)
+        recent = store.runs.history()  # the channels page's 20
+        for cid in ids:
+            every = store.runs.all(cid)[::-1]
+            assert (history.get(cid, []), recent.get(cid, [])) == (every, every[:20]), cid
         last = store.runs.last_runs()
         for ch in cfg.channels:
             runs = history.get(ch.id, [])

@@ -40,6 +40,9 @@ from storage.store import Store
 
 log = logging.getLogger(__name__)
 METRICS = 10_000
+# The longest a tick trusts its last read that nothing is due (another process's failed run
+# brings its channel's retry forward: it is seen within this).
+QUIET_MAX = timedelta(seconds=5)
 
 
 class Scheduler:
@@ -58,6 +61,8 @@ class Scheduler:
         # Per-host politeness across the channels this process syncs at once.
         self.clock = HostClock(config.http.per_host_interval)
         self.fires = FireTimes()
+        self.quiet_until: datetime | None = None  # no channel can fall due before then (see `tick`)
+        self.soonest: datetime | None = None  # the soonest due time `due` saw in the future (at most QUIET_MAX on)
         self.ticks = 0
         # The last METRICS ticks' cost and due-to-start delays (bench/service.py): bounded for a service's life.
         self.tick_seconds: deque[float] = deque(maxlen=METRICS)  # how long each tick took to pick its channels
@@ -71,10 +76,14 @@ class Scheduler:
         now = now or local_now()
         last = self.store.runs.last_runs()
         found = []
+        soonest = now + QUIET_MAX
         for ch in self.config.channels:
             when = next_due(ch, last.get(ch.id), now, self.config.service.jitter, self.first_backoff, self.fires)
             if when is not None and when <= now:
                 found.append((ch, when))
+            elif when is not None:
+                soonest = min(soonest, when)
+        self.soonest = soonest
         spread = self.holder.encode()
         return sorted(found, key=lambda pair: (pair[1], zlib.crc32(pair[0].id.encode(), zlib.crc32(spread))))
 
@@ -88,8 +97,12 @@ class Scheduler:
         if self.stopping.is_set():
             return
         started = time.perf_counter()
+        now = local_now()
+        if self.quiet_until is not None and now < self.quiet_until:
+            self.ticks += 1
+            return
         try:
-            due = self.due()
+            due = self.due(now)
         except Exception:
             log.exception("scheduler: could not read which channels are due; trying again next tick")
             return
@@ -99,6 +112,11 @@ class Scheduler:
                 if ch.id in self.running and not self.running[ch.id].done():
                     continue
                 self.running[ch.id] = self.pool.submit(self._sync_one, ch, when)
+            # Every due channel is ours to run: nothing else can fall due before the soonest due time
+            # (runs elsewhere only make a channel due later, but for a failure's backoff: seen within
+            # QUIET_MAX; one of ours ending reads again at once).
+            ours = all(not self.running[ch.id].done() for ch, _ in due)
+        self.quiet_until = self.soonest if ours else None
         self.tick_seconds.append(time.perf_counter() - started)
 
     def _sync_one(self, ch: ChannelConfig, when: datetime) -> None:
@@ -112,6 +130,8 @@ class Scheduler:
                          r.requests, f" — {r.error[:300]}" if r.error else "")
         except Exception:
             log.exception("channel %s: sync failed outside the pipeline", ch.id)
+        finally:
+            self.quiet_until = None  # its outcome (a failure's backoff) may bring its next run forward
 
     # -- once a month, once a week ------------------------------------------------------------
     def monthly_export(self, today: date | None = None) -> Path | None:
