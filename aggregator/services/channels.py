@@ -3,6 +3,7 @@ last run, last success, post count and next scheduled run."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,9 +22,10 @@ def channel_record(ch: ChannelConfig) -> ChannelRecord:
                          source=ch.source, enabled=ch.enabled)
 
 
-def register(config: Config, store: Store) -> None:
-    """Make the store know every configured channel (names and groups as the config now says)."""
-    store.channels.register(channel_record(ch) for ch in config.channels)
+def register(config: Config, store: Store, channels: Sequence[ChannelConfig] | None = None) -> None:
+    """Make the store know every configured channel, or those given (names and groups as the
+    config now says)."""
+    store.channels.register(channel_record(ch) for ch in (config.channels if channels is None else channels))
 
 
 def next_run(ch: ChannelConfig, now: datetime | None = None) -> datetime | None:
@@ -119,7 +121,7 @@ def overview(config: Config, store: Store, now: datetime | None = None,
     now = now or datetime.now(SHANGHAI)
     local = now.astimezone(SHANGHAI).replace(tzinfo=None)
     one = ids[0] if ids and len(ids) == 1 else None
-    known = {o.id: o for o in store.channels.overview()}
+    known = {o.id: o for o in store.channels.overview(one)}
     gaps = store.channels.gaps(one)
     states = store.channels.states()
     history = store.runs.history(channel_id=one)

@@ -78,7 +78,7 @@ def sync(
     A channel's attachments are kept once its posts are stored (a `--full` sync re-checks
     the kept ones); their text is read after every channel is done (`on_extract(n, of)`)."""
     channels = select_channels(config, ids)
-    register(config, store)
+    register(config, store, channels)  # those it syncs: the scheduler syncs one at a time, of thousands
     holder = holder or holder_name("xxgk sync")
     counter = RequestCounter()
     classifier = classifier_of(config, store)
