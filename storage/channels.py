@@ -23,6 +23,19 @@ UNAVAILABLE = frozenset({"deleted", "captcha"})
 RUN_COLUMNS = [runs_t.c[f.name] for f in fields(RunRow)]
 
 
+def _from_end(column: str, statuses: tuple[str, ...] = (), skip: int = 0) -> sa.ScalarSelect[Any]:
+    """Correlated to each channel: `column` of its newest run (with one of `statuses`, when given),
+    or of the run `skip` places before it, read from the end of its runs (ix_sync_runs_channel_id)."""
+    r = runs_t.alias()
+    q = sa.select(r.c[column]).where(r.c.channel_id == channels_t.c.id)
+    if statuses:
+        q = q.where(r.c.status.in_(statuses))
+    q = q.order_by(r.c.id.desc())
+    if skip:
+        q = q.offset(skip)
+    return q.limit(1).correlate(channels_t).scalar_subquery()
+
+
 class Channels:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -53,19 +66,13 @@ class Channels:
         """Every channel (or one) with its post count and its last run, in id order. The last run and
         the last success are read from the end of each channel's runs (ix_sync_runs_channel_id):
         the cost follows the channels, not the runs stored."""
-        def last(column: str, status: str | None = None) -> sa.ScalarSelect[Any]:
-            r = runs_t.alias()
-            q = sa.select(r.c[column]).where(r.c.channel_id == channels_t.c.id)
-            if status is not None:
-                q = q.where(r.c.status == status)
-            return q.order_by(r.c.id.desc()).limit(1).correlate(channels_t).scalar_subquery()
         counted = sa.select(posts_t.c.channel_id, sa.func.count().label("n")).group_by(posts_t.c.channel_id)
         if channel_id is not None:
             counted = counted.where(posts_t.c.channel_id == channel_id)
         counts = counted.subquery()
         q = (sa.select(channels_t, sa.func.coalesce(counts.c.n, 0).label("posts"),
-                       *(last(c).label(c) for c in ("status", "started_at", "finished_at", "error")),
-                       last("finished_at", "ok").label("ok_at"))
+                       *(_from_end(c).label(c) for c in ("status", "started_at", "finished_at", "error")),
+                       _from_end("finished_at", ("ok",)).label("ok_at"))
              .select_from(channels_t).outerjoin(counts, counts.c.channel_id == channels_t.c.id)
              .order_by(channels_t.c.id))
         if channel_id is not None:
@@ -274,10 +281,8 @@ class Runs:
                     .order_by(runs_t.c.id.desc()).limit(n).lateral())
             return (sa.select(*last.c).select_from(channels_t).join(last, sa.true())
                     .order_by(last.c.channel_id, last.c.id.desc()))
-        r = runs_t.alias()
-        floor = (sa.select(r.c.id).where(r.c.channel_id == channels_t.c.id).order_by(r.c.id.desc())
-                 .offset(n - 1).limit(1).correlate(channels_t).scalar_subquery())
-        from_floor = sa.and_(runs_t.c.channel_id == channels_t.c.id, runs_t.c.id >= sa.func.coalesce(floor, 0))
+        floor = sa.func.coalesce(_from_end("id", skip=n - 1), 0)
+        from_floor = sa.and_(runs_t.c.channel_id == channels_t.c.id, runs_t.c.id >= floor)
         return (sa.select(*RUN_COLUMNS).select_from(channels_t).join(runs_t, from_floor)
                 .order_by(runs_t.c.channel_id, runs_t.c.id.desc()))
 
@@ -285,24 +290,20 @@ class Runs:
         """Each channel's last finished run and its failures since the last success (the scheduler's
         tick): read backwards from the end of each channel's runs (ix_sync_runs_channel_id), then
         the runs by id, so a tick costs the same whatever the number of runs stored."""
-        def latest(statuses: tuple[str, ...]) -> sa.ScalarSelect[Any]:
-            r = runs_t.alias()
-            return (sa.select(r.c.id).where(r.c.channel_id == channels_t.c.id, r.c.status.in_(statuses))
-                    .order_by(r.c.id.desc()).limit(1).correlate(channels_t).scalar_subquery())
         failed = runs_t.alias()
         failures = (sa.select(sa.func.count()).select_from(failed)
                     .where(failed.c.channel_id == channels_t.c.id, failed.c.status == "failed",
-                           failed.c.id > sa.func.coalesce(latest(("ok", "partial")), 0))
+                           failed.c.id > sa.func.coalesce(_from_end("id", ("ok", "partial")), 0))
                     .correlate(channels_t).scalar_subquery())
-        q = sa.select(latest(("ok", "partial", "failed")), failures).select_from(channels_t)
+        q = sa.select(_from_end("id", ("ok", "partial", "failed")), failures).select_from(channels_t)
         if channel_id is not None:
             q = q.where(channels_t.c.id == channel_id)
         with self.engine.connect() as conn:
-            failing = {run_id: n for run_id, n in conn.execute(q) if run_id is not None}
-            ids = list(failing)
+            failures_of = {run_id: n for run_id, n in conn.execute(q) if run_id is not None}
+            ids = list(failures_of)
             runs = [RunRow(*r) for i in range(0, len(ids), 5000) for r in conn.execute(
                 sa.select(*RUN_COLUMNS).where(runs_t.c.id.in_(ids[i:i + 5000])))]
-        return {r.channel_id: LastRun(r, failing[r.id]) for r in runs}
+        return {r.channel_id: LastRun(r, failures_of[r.id]) for r in runs}
 
     def all(self, channel_id: str | None = None) -> list[RunRow]:
         """Every run (of one channel, when given), oldest first."""
