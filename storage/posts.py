@@ -13,7 +13,16 @@ from sqlalchemy.engine import Engine
 from aggregator.clock import local_now
 from storage.models import Post, PostMetric, PostRevision
 from storage.records import PostRecord, PostRef, PostText, TagSubject, TagUpdate, WriteResult
-from storage.search import PG_FEW, ParsedQuery, SearchFilters, SearchResult, backend_for, rebuild_index, run_search
+from storage.search import (
+    PG_FEW,
+    FacetCube,
+    ParsedQuery,
+    SearchFilters,
+    SearchResult,
+    backend_for,
+    rebuild_index,
+    run_search,
+)
 from storage.tables import channels_t, metrics_t, posts_t, prefixed, revisions_t
 from storage.writes import fold_rollup, write_batch
 
@@ -111,6 +120,13 @@ class Posts:
         with self.engine.connect() as conn:
             return run_search(conn, posts_t, channels_t, parsed, filters, limit=limit, offset=offset,
                               order=order, facets=facets, list_below=list_below)
+
+    def facet_cube(self, parsed: ParsedQuery) -> FacetCube:
+        """The query's matches grouped for its facets under any narrowing (`storage.search.FacetCube`)."""
+        with self.engine.connect() as conn:
+            found = run_search(conn, posts_t, channels_t, parsed, SearchFilters(), limit=0, facets=True)
+            groups = {c: g for c, g in conn.execute(sa.select(channels_t.c.id, channels_t.c.group_name))}
+        return FacetCube(found.facet_rows, groups)
 
     def tidy_search(self, written: int) -> None:
         """Index upkeep after a sync wrote `written` posts (SQLite: merge after a backfill)."""

@@ -261,6 +261,7 @@ class SearchResult:
     rows: list[dict[str, Any]]
     facets: dict[str, list[tuple[object, int]]] = field(default_factory=dict)
     plan: str = ""  # how the store found them (SQLite: `count:… page:…`), for benches and tests
+    facet_rows: list[FacetRow] = field(default_factory=list)  # what the facets were folded from
 
 
 Statement = tuple[str, list[dict[str, Any]]]
@@ -348,9 +349,14 @@ def _page(conn: sa.Connection, posts: sa.Table, where: sa.ColumnElement[bool], t
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def _facets(conn: sa.Connection, posts: sa.Table, where: sa.ColumnElement[bool]) -> dict[str, list[tuple[object, int]]]:
-    """Counts of the matching posts by channel, 清单 category and item, type, year and month — one
-    pass over the matches (one GROUP BY of all five, folded here), not one query per facet.
+# One group of a query's matches: month (`YYYY-MM`), channel, 清单 category, item, type, posts.
+FacetRow = tuple[str | None, str, int | None, int | None, str | None, int]
+FACET_NAMES = ("channel", "category", "item", "type", "year", "month")
+
+
+def _facet_rows(conn: sa.Connection, posts: sa.Table, where: sa.ColumnElement[bool]) -> list[FacetRow]:
+    """The matching posts counted by month, channel, 清单 category and item, and type — one pass
+    over the matches (one GROUP BY of all five), which `fold_facets` turns into the facets.
 
     SQLite groups in the order of ix_posts_month (migration 0003; the month as that exact
     `substr`), so it streams that covering index and keeps the matches, without reading a row or
@@ -363,13 +369,69 @@ def _facets(conn: sa.Connection, posts: sa.Table, where: sa.ColumnElement[bool])
         month = sa.func.date_trunc("month", posts.c.published_at)
     cols = (month, posts.c.channel_id, posts.c.category, posts.c.item, posts.c.type)
     q = sa.select(*cols, sa.func.count()).where(where).group_by(*cols)
-    counts: dict[str, dict[object, int]] = {k: {} for k in ("channel", "category", "item", "type", "year", "month")}
-    for when, channel, category, item, kind, n in conn.execute(q):
-        ym = when if when is None or isinstance(when, str) else f"{when.year:04d}-{when.month:02d}"
-        for name, value in (("channel", channel), ("category", category), ("item", item), ("type", kind),
-                            ("year", ym[:4] if ym else None), ("month", ym)):
-            counts[name][value] = counts[name].get(value, 0) + n
+    return [(when if when is None or isinstance(when, str) else f"{when.year:04d}-{when.month:02d}",
+             channel, category, item, kind, n) for when, channel, category, item, kind, n in conn.execute(q)]
+
+
+def fold_facets(rows: Iterable[FacetRow]) -> dict[str, list[tuple[object, int]]]:
+    """Facet counts (by channel, category, item, type, year and month, most posts first) of
+    grouped matches."""
+    counts: dict[str, dict[object, int]] = {k: {} for k in FACET_NAMES}
+    by_channel, by_category, by_item, by_type, by_month = (counts[k] for k in FACET_NAMES if k != "year")
+    for ym, channel, category, item, kind, n in rows:
+        by_channel[channel] = by_channel.get(channel, 0) + n
+        by_category[category] = by_category.get(category, 0) + n
+        by_item[item] = by_item.get(item, 0) + n
+        by_type[kind] = by_type.get(kind, 0) + n
+        by_month[ym] = by_month.get(ym, 0) + n
+    by_year = counts["year"]
+    for month, n in by_month.items():
+        year = str(month)[:4] if month else None
+        by_year[year] = by_year.get(year, 0) + n
     return {name: sorted(found.items(), key=lambda x: (-x[1], str(x[0]))) for name, found in counts.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class FacetCube:
+    """A query's matches grouped by month, channel, category, item and type (`FacetRow`s), with
+    each channel's group as the store had them: the facets of that query under any narrowing by
+    channel, group, 清单 item or category, type or whole months, counted without the store.
+
+    A person narrowing a common word's results (by channel, then by item, then by academic year)
+    otherwise waits for the store to group most of its posts again at every click."""
+
+    rows: list[FacetRow]
+    groups: Mapping[str, str | None]
+
+    def facets(self, filters: SearchFilters) -> dict[str, list[tuple[object, int]]] | None:
+        """The facets of the matches these filters leave; None when a date filter cuts a month
+        (from not a month's first day, to not its last): only the store can count those."""
+        lo = hi = None
+        if filters.date_from:
+            if filters.date_from.day != 1:
+                return None
+            lo = f"{filters.date_from:%Y-%m}"
+        if filters.date_to:
+            if (filters.date_to + timedelta(days=1)).day != 1:
+                return None
+            hi = f"{filters.date_to:%Y-%m}"
+        channels = set(filters.channels) if filters.channels else None
+        if filters.groups:
+            named = set(filters.groups)
+            in_groups = {c for c, g in self.groups.items() if g in named}
+            channels = in_groups if channels is None else channels & in_groups
+        tests: list[tuple[int, set[Any]]] = [(i, set(v)) for i, v in ((2, filters.categories), (3, filters.items),
+                                                                     (4, filters.types)) if v]
+        if channels is not None:
+            tests.append((1, channels))
+
+        def kept(row: FacetRow) -> bool:
+            if (lo or hi) and (row[0] is None or (lo and row[0] < lo) or (hi and row[0] > hi)):
+                return False
+            return all(row[i] in values for i, values in tests)
+
+        folded = fold_facets(filter(kept, self.rows) if (lo or hi or tests) else self.rows)
+        return folded if folded["channel"] else {}  # as a search that matched nothing
 
 
 def _ids(sql: str, expr: str) -> sa.TextualSelect:
@@ -521,7 +583,8 @@ class SqliteSearch(SearchBackend):
         rows = _page(conn, posts, page_where, title_hit, limit, offset) if limit and total else []
         result = SearchResult(total, rows, plan=plan)
         if facets and total:
-            result.facets = _facets(conn, posts, where)
+            result.facet_rows = _facet_rows(conn, posts, where)
+            result.facets = fold_facets(result.facet_rows)
         return result
 
     @staticmethod
@@ -703,11 +766,12 @@ class PostgresSearch(SearchBackend):
         if expr:
             conds.append(self._has(expr))
         where = sa.and_(sa.true(), *conds, *plain)
-        page_where, plan, counted = where, "count:join", None
+        page_where, plan, counted, grouped = where, "count:join", None, []
         if facets:
             # The facets group every match: their channel counts add up to the total, so a search
             # with its facets rechecks its matches once, not once to count and again to group.
-            counted = _facets(conn, posts, where)
+            grouped = _facet_rows(conn, posts, where)
+            counted = fold_facets(grouped)
             total, plan = sum(n for _, n in counted["channel"]), "count:facets"
         elif parsed.groups and not filters.any:
             # Every post has its row. A word ANALYZE's statistics call rare (or any phrase):
@@ -732,7 +796,8 @@ class PostgresSearch(SearchBackend):
         if order == "relevance" and parsed.groups:
             title_hit = self._has(tsquery_expression(parsed.groups, title_only=True))
         rows = _page(conn, posts, page_where, title_hit, limit, offset) if limit and total else []
-        return SearchResult(total, rows, facets=counted if counted and total else {}, plan=plan)
+        return SearchResult(total, rows, facets=counted if counted and total else {}, plan=plan,
+                            facet_rows=grouped)
 
 
 BACKENDS: dict[str, SearchBackend] = {"sqlite": SqliteSearch(), "postgresql": PostgresSearch()}

@@ -4,16 +4,18 @@ plus filters, to the contract's JSON shape."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from aggregator.clock import iso_local
 from storage.records import PostRef
 from storage.search import (
     PG_FEW,
     TWIN_DAYS,
+    FacetCube,
+    ParsedQuery,
     SearchFilters,
     SearchResult,
     fold,
@@ -164,6 +166,54 @@ def twins(store: Store, rows: Sequence[dict[str, Any]]) -> dict[int, list[PostRe
     return out
 
 
+def _asked(q: str, channels: Sequence[str], groups: Sequence[str], items: Sequence[str | int],
+           categories: Sequence[str | int], types: Sequence[str], date_from: str | None,
+           date_to: str | None) -> tuple[ParsedQuery, SearchFilters]:
+    """The query and its filters: those given and those typed in the query (`channel:…`)."""
+    parsed = parse_query(q)
+    f = parsed.filters
+    return parsed, SearchFilters(
+        channels=[*channels, *f.get("channel", [])],
+        groups=[*groups, *f.get("group", [])],
+        items=_ints([*items, *f.get("item", [])], "item", 50),
+        categories=_ints([*categories, *f.get("category", [])], "category", 10),
+        types=[*types, *f.get("type", [])],
+        date_from=_date(date_from or f["from"][-1], "from") if (date_from or f.get("from")) else None,
+        date_to=_date(date_to or f["to"][-1], "to") if (date_to or f.get("to")) else None,
+    )
+
+
+class Cache(Protocol):
+    def get(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any: ...
+
+
+FacetCounts = dict[str, list[tuple[object, int]]]
+CUBE_ROWS = 20_000  # a query whose matches group into more is counted by the store at every narrowing
+
+
+def search_facets(store: Store, q: str, *, channels: Sequence[str] = (), groups: Sequence[str] = (),
+                  items: Sequence[str | int] = (), categories: Sequence[str | int] = (),
+                  types: Sequence[str] = (), date_from: str | None = None, date_to: str | None = None,
+                  cubes: Cache | None = None) -> FacetCounts:
+    """A search's facet counts. With `cubes` (a cache of recent queries' `FacetCube`s, as the web
+    pages keep), every narrowing of the same words by channel, group, 清单 item or category, type
+    or whole months is counted from the words' cube, without the store; dates that cut a month
+    and cubes of over CUBE_ROWS groups are counted by the store."""
+    parsed, filters = _asked(q, channels, groups, items, categories, types, date_from, date_to)
+    if cubes is not None:
+        words = repr((parsed.groups, parsed.exclude, parsed.empty_terms))
+        cube = cubes.get(("cube", words), lambda: _small_cube(store, parsed))
+        counted = cube.facets(filters) if cube is not None else None
+        if counted is not None:
+            return counted
+    return store.posts.search(parsed, filters, limit=0, facets=True).facets
+
+
+def _small_cube(store: Store, parsed: ParsedQuery) -> FacetCube | None:
+    cube = store.posts.facet_cube(parsed)
+    return cube if len(cube.rows) <= CUBE_ROWS else None
+
+
 def fold_twins(rows: Sequence[dict[str, Any]], also: dict[int, list[PostRef]]) -> list[dict[str, Any]]:
     """The page's results with a later copy of a notice already shown (under 「另见」) left out."""
     shown: set[int] = set()
@@ -204,17 +254,7 @@ def search(store: Store, q: str, *, channels: Sequence[str] = (), groups: Sequen
            items: Sequence[str | int] = (), categories: Sequence[str | int] = (), types: Sequence[str] = (),
            date_from: str | None = None, date_to: str | None = None, limit: int = 20, offset: int = 0,
            order: str = "newest", facets: bool = False, list_below: int = PG_FEW) -> Search:
-    parsed = parse_query(q)
-    f = parsed.filters
-    filters = SearchFilters(
-        channels=[*channels, *f.get("channel", [])],
-        groups=[*groups, *f.get("group", [])],
-        items=_ints([*items, *f.get("item", [])], "item", 50),
-        categories=_ints([*categories, *f.get("category", [])], "category", 10),
-        types=[*types, *f.get("type", [])],
-        date_from=_date(date_from or f["from"][-1], "from") if (date_from or f.get("from")) else None,
-        date_to=_date(date_to or f["to"][-1], "to") if (date_to or f.get("to")) else None,
-    )
+    parsed, filters = _asked(q, channels, groups, items, categories, types, date_from, date_to)
     if order not in ("newest", "relevance"):
         raise SearchError(f"order：{order!r} 应为 newest 或 relevance")
     limit = max(0, min(limit, 1000))

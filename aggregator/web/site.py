@@ -35,6 +35,7 @@ class Site:
     groups: dict[str, str] = field(default_factory=dict)  # channel id → its group
     syncing: dict[str, threading.Thread] = field(default_factory=dict)  # "sync now" threads of this process
     facet_cache: TtlCache = field(default_factory=lambda: TtlCache(seconds=30))
+    cube_cache: TtlCache = field(default_factory=lambda: TtlCache(seconds=30, size=32))  # `search_facets`
     stats_cache: TtlCache = field(default_factory=lambda: TtlCache(seconds=30))
     templates: Jinja2Templates = field(init=False)
 

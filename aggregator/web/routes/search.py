@@ -35,14 +35,20 @@ def searched(site: Site, params: dict[str, Any], *, limit: int) -> Any:
         raise HTTPException(400, str(exc)) from None
 
 
-def run_search(site: Site, params: dict[str, Any], *, limit: int, offset: int, facets: bool) -> Any:
-    from aggregator.services.search import search, search_dates
+def asked(params: dict[str, Any]) -> dict[str, Any]:
+    """The service's filter arguments of a request's parameters."""
+    from aggregator.services.search import search_dates
 
     date_from, date_to = search_dates(params.get("year"), params.get("month"), params.get("from"), params.get("to"))
-    return search(site.store, params.get("q", ""), channels=list_param(params.get("channel")),
-                  groups=list_param(params.get("group")), items=list_param(params.get("item")),
-                  categories=list_param(params.get("category")), types=list_param(params.get("type")),
-                  date_from=date_from, date_to=date_to, limit=limit, offset=offset,
+    return {"channels": list_param(params.get("channel")), "groups": list_param(params.get("group")),
+            "items": list_param(params.get("item")), "categories": list_param(params.get("category")),
+            "types": list_param(params.get("type")), "date_from": date_from, "date_to": date_to}
+
+
+def run_search(site: Site, params: dict[str, Any], *, limit: int, offset: int, facets: bool) -> Any:
+    from aggregator.services.search import search
+
+    return search(site.store, params.get("q", ""), **asked(params), limit=limit, offset=offset,
                   order="relevance" if params.get("sort") == "relevance" else "newest", facets=facets)
 
 
@@ -63,7 +69,7 @@ SearchParams = Annotated[dict[str, Any], Depends(search_params)]
 @router.get("/", response_class=HTMLResponse)
 def page_search(request: Request, params: SearchParams, page: int = Query(1, ge=1, le=10_000)) -> HTMLResponse:
     site = site_of(request)
-    from aggregator.services.search import SearchError, fold_twins, twins
+    from aggregator.services.search import SearchError, fold_twins, search_facets, twins
     from aggregator.services.stats import StatsError
 
     error = None
@@ -71,10 +77,11 @@ def page_search(request: Request, params: SearchParams, page: int = Query(1, ge=
     try:
         found = run_search(site, params, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, facets=False)
         # Facet counts of a common one-character query walk most of the store: paging through
-        # the same search reuses them for a while (the total and the rows are always fresh).
+        # the same search, or narrowing it by channel, item, type or year, reuses them for a
+        # while (the total and the rows are always fresh).
         key = tuple(sorted((k, v) for k, v in params.items() if k != "sort"))
-        facets = site.facet_cache.get(
-            key, lambda: run_search(site, params, limit=0, offset=0, facets=True).result.facets)
+        facets = site.facet_cache.get(key, lambda: search_facets(site.store, params.get("q", ""), **asked(params),
+                                                                 cubes=site.cube_cache))
     except (SearchError, StatsError, ValueError) as exc:
         found, error = None, str(exc)
     rows, snippets, total, titles, also = [], {}, 0, {}, {}
