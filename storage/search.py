@@ -403,18 +403,19 @@ class FacetCube:
     rows: list[FacetRow]
     groups: Mapping[str, str | None]
 
+    @staticmethod
+    def answers(filters: SearchFilters) -> bool:
+        """Whether a cube can count under these filters: not when a date cuts a month (from not a
+        month's first day, to not its last): only the store can count those."""
+        return ((not filters.date_from or filters.date_from.day == 1)
+                and (not filters.date_to or (filters.date_to + timedelta(days=1)).day == 1))
+
     def facets(self, filters: SearchFilters) -> dict[str, list[tuple[object, int]]] | None:
-        """The facets of the matches these filters leave; None when a date filter cuts a month
-        (from not a month's first day, to not its last): only the store can count those."""
-        lo = hi = None
-        if filters.date_from:
-            if filters.date_from.day != 1:
-                return None
-            lo = f"{filters.date_from:%Y-%m}"
-        if filters.date_to:
-            if (filters.date_to + timedelta(days=1)).day != 1:
-                return None
-            hi = f"{filters.date_to:%Y-%m}"
+        """The facets of the matches these filters leave; None when it cannot (`answers`)."""
+        if not self.answers(filters):
+            return None
+        lo = f"{filters.date_from:%Y-%m}" if filters.date_from else None
+        hi = f"{filters.date_to:%Y-%m}" if filters.date_to else None
         channels = set(filters.channels) if filters.channels else None
         if filters.groups:
             named = set(filters.groups)

@@ -405,3 +405,8 @@ def test_a_querys_facet_cube_counts_every_narrowing_as_the_store_does(store: Sto
                      "date_from": filters.date_from and filters.date_from.isoformat(),
                      "date_to": filters.date_to and filters.date_to.isoformat()}
             assert search_facets(store, q, **asked, cubes=cache) == expected  # type: ignore[arg-type]
+            # A cube too large to keep answers its own search all the same.
+            small = TtlCache(seconds=600)
+            assert search_facets(store, q, **asked, cubes=small, keep_rows=0) == expected  # type: ignore[arg-type]
+            words = ("cube", repr((parsed.groups, parsed.exclude, parsed.empty_terms)))
+            assert small.get(words, lambda: "not made") == (None if counted is not None else "not made")

@@ -194,24 +194,25 @@ CUBE_ROWS = 20_000  # a query whose matches group into more is counted by the st
 def search_facets(store: Store, q: str, *, channels: Sequence[str] = (), groups: Sequence[str] = (),
                   items: Sequence[str | int] = (), categories: Sequence[str | int] = (),
                   types: Sequence[str] = (), date_from: str | None = None, date_to: str | None = None,
-                  cubes: Cache | None = None) -> FacetCounts:
+                  cubes: Cache | None = None, keep_rows: int = CUBE_ROWS) -> FacetCounts:
     """A search's facet counts. With `cubes` (a cache of recent queries' `FacetCube`s, as the web
     pages keep), every narrowing of the same words by channel, group, 清单 item or category, type
     or whole months is counted from the words' cube, without the store; dates that cut a month
-    and cubes of over CUBE_ROWS groups are counted by the store."""
+    are counted by the store, and a cube of over `keep_rows` groups is not kept."""
     parsed, filters = _asked(q, channels, groups, items, categories, types, date_from, date_to)
-    if cubes is not None:
+    if cubes is not None and FacetCube.answers(filters):
+        made: list[FacetCube] = []
+
+        def cube() -> FacetCube | None:
+            made.append(store.posts.facet_cube(parsed))
+            return made[0] if len(made[0].rows) <= keep_rows else None
+
         words = repr((parsed.groups, parsed.exclude, parsed.empty_terms))
-        cube = cubes.get(("cube", words), lambda: _small_cube(store, parsed))
-        counted = cube.facets(filters) if cube is not None else None
-        if counted is not None:
+        # A cube too large to keep still answers the search that made it.
+        kept = cubes.get(("cube", words), cube) or (made[0] if made else None)
+        if kept is not None and (counted := kept.facets(filters)) is not None:
             return counted
     return store.posts.search(parsed, filters, limit=0, facets=True).facets
-
-
-def _small_cube(store: Store, parsed: ParsedQuery) -> FacetCube | None:
-    cube = store.posts.facet_cube(parsed)
-    return cube if len(cube.rows) <= CUBE_ROWS else None
 
 
 def fold_twins(rows: Sequence[dict[str, Any]], also: dict[int, list[PostRef]]) -> list[dict[str, Any]]:
