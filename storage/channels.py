@@ -70,10 +70,13 @@ class Channels:
         if channel_id is not None:
             counted = counted.where(posts_t.c.channel_id == channel_id)
         counts = counted.subquery()
-        q = (sa.select(channels_t, sa.func.coalesce(counts.c.n, 0).label("posts"),
-                       *(_from_end(c).label(c) for c in ("status", "started_at", "finished_at", "error")),
-                       _from_end("finished_at", ("ok",)).label("ok_at"))
-             .select_from(channels_t).outerjoin(counts, counts.c.channel_id == channels_t.c.id)
+        ends = sa.select(channels_t.c.id, _from_end("id").label("run_id"),
+                         _from_end("finished_at", ("ok",)).label("ok_at")).subquery()
+        q = (sa.select(channels_t, sa.func.coalesce(counts.c.n, 0).label("posts"), runs_t.c.status,
+                       runs_t.c.started_at, runs_t.c.finished_at, runs_t.c.error, ends.c.ok_at)
+             .select_from(channels_t).join(ends, ends.c.id == channels_t.c.id)
+             .outerjoin(runs_t, runs_t.c.id == ends.c.run_id)
+             .outerjoin(counts, counts.c.channel_id == channels_t.c.id)
              .order_by(channels_t.c.id))
         if channel_id is not None:
             q = q.where(channels_t.c.id == channel_id)
