@@ -373,6 +373,14 @@ def _facet_rows(conn: sa.Connection, posts: sa.Table, where: sa.ColumnElement[bo
              channel, category, item, kind, n) for when, channel, category, item, kind, n in conn.execute(q)]
 
 
+def _grouped(conn: sa.Connection, posts: sa.Table, where: sa.ColumnElement[bool]
+             ) -> tuple[list[FacetRow], dict[str, list[tuple[object, int]]], int]:
+    """The matches grouped for their facets, the facets, and the total (their channels' sum)."""
+    grouped = _facet_rows(conn, posts, where)
+    counted = fold_facets(grouped)
+    return grouped, counted, sum(n for _, n in counted.get("channel", []))
+
+
 def fold_facets(rows: Iterable[FacetRow]) -> dict[str, list[tuple[object, int]]]:
     """Facet counts (by channel, category, item, type, year and month, most posts first) of
     grouped matches."""
@@ -693,6 +701,21 @@ def tsquery_expression(groups: Sequence[Sequence[Sequence[str]]], title_only: bo
 
 
 PG_FEW = 5000  # estimated matches up to which PostgreSQL lists a word's posts instead of counting them
+# PostgreSQL, µs a row (EXPLAIN ANALYZE on bench/web.py's 100k posts, tsvectors out of line):
+# among filtered posts a query is matched through GIN, its matches joined to the posts the
+# filters leave, or post by post, each post's tsvector read by its id — whichever costs less.
+C_PG_EACH = 8.5  # one post's tsvector read by its id (from TOAST) and matched
+C_PG_RECHECK = 4.1  # one GIN candidate's tsvector read and its phrase checked
+C_PG_VISIT = 0.6  # one GIN match's narrow row visited (a word or character needs no recheck)
+C_PG_JOIN = 0.45  # matches per post below which grouping fetches each match by id (2 µs) rather than
+# reading every post the filters leave (0.9 µs each)
+
+
+def _estimated_rows(conn: sa.Connection, stmt: sa.Select[Any]) -> float:
+    """The planner's estimate of the rows `stmt` returns (EXPLAIN: nothing is run)."""
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar_one()
+    return float(plan[0]["Plan"]["Plan Rows"])
 
 
 class PostgresSearch(SearchBackend):
@@ -701,15 +724,13 @@ class PostgresSearch(SearchBackend):
     ddl = (
         (f"CREATE TABLE IF NOT EXISTS {PG_TABLE} (post_id integer PRIMARY KEY REFERENCES posts(id) "
          "ON DELETE CASCADE, tsv tsvector NOT NULL)"),
-        # Keep a post's tsvector (~6 KB compressed) in the row, not in TOAST: the planner
-        # then sees what reading them costs and takes the GIN index for rare words,
-        # where with a 1 MB heap of TOAST pointers it chose to detoast every row. Out of
-        # line, a common word counts faster (one character, 100k posts: 221 → 10 ms), but
-        # the planner then rechecks phrases and joins facets by reading every tsvector
-        # (a filtered phrase 25 → 254 ms, facets of 77k matches 224 → 342 ms;
-        # bench/pg_designs.py and bench/web.py): kept here until the plans are pinned.
-        f"ALTER TABLE {PG_TABLE} ALTER COLUMN tsv SET STORAGE MAIN",
-        f"ALTER TABLE {PG_TABLE} SET (toast_tuple_target = 8160)",
+        # A post's tsvector (about 7 KB; it does not compress) out of line, in TOAST: a row
+        # over 2 KB keeps the post's id and a pointer. Counting a word through GIN visits
+        # each match's page, all-visible or not (PostgreSQL 15.20), and narrow rows share
+        # one: one character's 75k matches of 100k posts read 58,000 pages in line (92 ms
+        # median) and 500 out of line (3.7 ms). Only a phrase's recheck reads the tsvectors,
+        # about 1.3× slower from TOAST (migration 0015; the plans: `search` below).
+        f"ALTER TABLE {PG_TABLE} SET (toast_tuple_target = 128)",
         gin,
     )
 
@@ -734,8 +755,7 @@ class PostgresSearch(SearchBackend):
         return [f"TRUNCATE {PG_TABLE}"]
 
     def after_rebuild(self) -> list[str]:
-        # Sets the visibility map: GIN counts then skip reading the rows (autovacuum
-        # would get there too, later).
+        # The planner's statistics at once, not when autovacuum gets there.
         return [f"VACUUM ANALYZE {PG_TABLE}"]
 
     def rebuild_statements(self) -> tuple[list[str], list[str]]:
@@ -750,55 +770,91 @@ class PostgresSearch(SearchBackend):
             f"EXISTS (SELECT 1 FROM {PG_TABLE} s WHERE s.post_id = posts.id AND s.tsv @@ CAST(:e AS tsquery))"
         ).bindparams(sa.bindparam("e", expr, unique=True)))
 
-    def search(self, conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
-               filters: SearchFilters, *, limit: int, offset: int, order: str, facets: bool,
-               list_below: int = 0) -> SearchResult:
-        # Counting a common word through GIN touches only the visibility map; a
-        # sequential scan, which the planner prefers once a word is in most posts,
-        # reads every tsvector (73 ms against 6 ms at 20k posts). Nothing in a
-        # search transaction wants a sequential scan where an index exists.
-        conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
-        plain = _filter_conditions(posts, channels, filters)
-        conds: list[sa.ColumnElement[bool]] = []
+    @staticmethod
+    def _each(expr: str) -> sa.ColumnElement[bool]:
+        """The post's own tsvector, read by its id, matches `expr`: no GIN, post by post (a
+        scalar subquery the planner cannot turn into a join over every match)."""
+        return sa.and_(sa.true(), sa.text(
+            f"(SELECT s.tsv FROM {PG_TABLE} s WHERE s.post_id = posts.id) @@ CAST(:e AS tsquery)"
+        ).bindparams(sa.bindparam("e", expr, unique=True)))
+
+    @staticmethod
+    def _listed(expr: str) -> sa.ColumnElement[bool]:
+        """The post is among the matches GIN lists (a subquery planned on its own: the planner
+        cannot then test every tsvector through the primary key instead)."""
+        return sa.and_(sa.true(), sa.text(
+            f"posts.id IN (SELECT post_id FROM {PG_TABLE} WHERE tsv @@ CAST(:e AS tsquery) OFFSET 0)"
+        ).bindparams(sa.bindparam("e", expr, unique=True)))
+
+    @staticmethod
+    def _expr(parsed: ParsedQuery) -> str:
         expr = tsquery_expression(parsed.groups) if parsed.groups else ""
         if parsed.exclude:
             excluded = tsquery_expression([parsed.exclude])
             expr = f"({expr}) & !({excluded})" if expr else f"!({excluded})"
-        if expr:
-            conds.append(self._has(expr))
-        where = sa.and_(sa.true(), *conds, *plain)
-        page_where, plan, counted, grouped = where, "count:join", None, []
+        return expr
+
+    def search(self, conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
+               filters: SearchFilters, *, limit: int, offset: int, order: str, facets: bool,
+               list_below: int = 0) -> SearchResult:
+        """The total, the facets and the page of one query, each the cheapest way by the
+        planner's estimates. PostgreSQL's own planner does not count reading a tsvector from
+        TOAST, and given the choice tests every post's through the primary key (a channel's
+        page of a common word: 291 ms, walking the channel newest first 4 ms)."""
+        # No sequential scans: counting a common word through GIN reads only the narrow rows,
+        # a scan would fetch every tsvector to test it.
+        conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        plain = _filter_conditions(posts, channels, filters)
+        expr = self._expr(parsed)
+        if not expr:
+            where = sa.and_(sa.true(), *plain)
+            grouped, counted, total = _grouped(conn, posts, where) if facets else ([], {}, _count(conn, posts, where))
+            rows = _page(conn, posts, where, None, limit, offset) if limit and total else []
+            return SearchResult(total, rows, facets=counted if total else {}, plan="count:plain", facet_rows=grouped)
+        match = f"SELECT post_id FROM {PG_TABLE} WHERE tsv @@ CAST(:e AS tsquery)"
+        plan_rows = conn.execute(sa.text(f"EXPLAIN (FORMAT JSON) {match}"), {"e": expr}).scalar_one()
+        matches = float(plan_rows[0]["Plan"]["Plan Rows"])
+        per_match = C_PG_RECHECK if "<->" in expr else C_PG_VISIT  # a phrase rechecks its candidates
+        left = _estimated_rows(conn, sa.select(sa.literal(1)).select_from(posts).where(*plain))
+        # Among filtered posts: each of them tested, or GIN's matches joined to them.
+        each = bool(plain) and left * C_PG_EACH < matches * per_match
+        where = sa.and_(self._each(expr) if each else self._listed(expr), *plain)
+        grouped, counted = [], {}
         if facets:
-            # The facets group every match: their channel counts add up to the total, so a search
-            # with its facets rechecks its matches once, not once to count and again to group.
-            grouped = _facet_rows(conn, posts, where)
-            counted = fold_facets(grouped)
-            total, plan = sum(n for _, n in counted["channel"]), "count:facets"
-        elif parsed.groups and not filters.any:
-            # Every post has its row. A word ANALYZE's statistics call rare (or any phrase):
-            # list its posts once — that is the total — and sort those; reading and
-            # rechecking the matching rows twice (count, then page) was half the time.
-            # Otherwise the GIN index alone counts and the planner walks newest first.
-            match = f"SELECT post_id FROM {PG_TABLE} WHERE tsv @@ CAST(:e AS tsquery)"
-            plan = conn.execute(sa.text(f"EXPLAIN (FORMAT JSON) {match}"), {"e": expr}).scalar_one()
-            if plan[0]["Plan"]["Plan Rows"] <= list_below and order == "newest" and limit:
-                ids = [r[0] for r in conn.execute(sa.text(match), {"e": expr})]
-                total, plan = len(ids), "count:listed page:listed"
-                page_where = sa.and_(sa.true(), sa.text("posts.id = ANY(:ids)").bindparams(ids=ids))  # one array
-            else:
-                total = int(conn.execute(sa.text(f"SELECT count(*) FROM ({match}) m"), {"e": expr}).scalar_one())
-                plan = "count:index page:planner"
+            if not each and matches < C_PG_JOIN * left:  # few matches: fetched by id, not every post read
+                self._nested_loops(conn)
+            (grouped, counted, total), count_way = _grouped(conn, posts, where), "count:facets"
+        elif not plain and matches <= list_below and order == "newest" and limit:
+            # A word the statistics call rare (or any phrase): list its posts once — that is the
+            # total — and sort those, rather than read and recheck its rows twice.
+            ids = [r[0] for r in conn.execute(sa.text(match), {"e": expr})]
+            listed = sa.and_(sa.true(), sa.text("posts.id = ANY(:ids)").bindparams(ids=ids))  # one array
+            return SearchResult(len(ids), _page(conn, posts, listed, None, limit, offset) if ids else [],
+                                plan="count:listed page:listed")
+        elif plain:
+            total, count_way = _count(conn, posts, where), "count:each" if each else "count:join"
         else:
-            total = _count(conn, posts, where)
-        # The first page: the planner walks ix_posts_newest and checks each post (common
-        # words) or lists the matches through GIN and sorts them (rare ones), from the
-        # lexeme frequencies ANALYZE keeps.
-        title_hit = None
-        if order == "relevance" and parsed.groups:
-            title_hit = self._has(tsquery_expression(parsed.groups, title_only=True))
-        rows = _page(conn, posts, page_where, title_hit, limit, offset) if limit and total else []
-        return SearchResult(total, rows, facets=counted if counted and total else {}, plan=plan,
+            total = int(conn.execute(sa.text(f"SELECT count(*) FROM ({match}) m"), {"e": expr}).scalar_one())
+            count_way = "count:index"
+        title_hit = self._has(tsquery_expression(parsed.groups, title_only=True)) \
+            if order == "relevance" and parsed.groups else None
+        # The page: walk the posts newest first, testing each until it is full (common words: a
+        # few dozen posts), or sort GIN's matches (rare ones; relevance sorts every match).
+        walk = min(left, (offset + limit) * left / max(total, 1))
+        if title_hit is not None or matches * per_match < walk * C_PG_EACH:
+            page, page_way = where, "page:listed"
+        else:
+            self._nested_loops(conn)
+            page, page_way = sa.and_(self._has(expr), *plain), "page:walk"
+        rows = _page(conn, posts, page, title_hit, limit, offset) if limit and total else []
+        return SearchResult(total, rows, facets=counted if total else {}, plan=f"{count_way} {page_way}",
                             facet_rows=grouped)
+
+    @staticmethod
+    def _nested_loops(conn: sa.Connection) -> None:
+        """Joins from here on look each row up by id: no hash or merge join reading every tsvector."""
+        conn.execute(sa.text("SET LOCAL enable_hashjoin = off"))
+        conn.execute(sa.text("SET LOCAL enable_mergejoin = off"))
 
 
 BACKENDS: dict[str, SearchBackend] = {"sqlite": SqliteSearch(), "postgresql": PostgresSearch()}
