@@ -5,10 +5,10 @@
 Exact substring search (the semantics storage/search.py documents) four ways, each in a table
 of its own with the post's id, channel and date beside what it indexes:
 
-- `tsvector in row` — the project's design: character pairs with positions, characters without,
-  one GIN, the tsvector kept in the row (STORAGE MAIN); `tsvector` — the same out of line
-  (TOAST): this bench's queries stand alone, the store's join posts, where the planner's
-  choices differ (storage/search.py says why the store keeps MAIN);
+- `tsvector in row` — character pairs with positions, characters without, one GIN, the
+  tsvector kept in the row (STORAGE MAIN: the project's design until migration 0015);
+  `tsvector` — the same out of line (TOAST), the project's design since: this bench's
+  queries stand alone, the store's join posts, and storage/search.py chooses those plans itself;
 - `rum` — the same tsvector in a RUM index (positions in the index; `postgresql-15-rum`), with
   the publication date attached, so the newest matches come out of the index in order;
 - `trgm+grams` — the normalised text (punctuation runs as one space) under a pg_trgm GIN for

@@ -2,11 +2,11 @@
 narrow.
 
 Counting a word's posts through GIN visits every matching row's page, even when the
-visibility map says all are visible (measured on PostgreSQL 15.20: the bitmap scan no longer
-skips them). In line, a post's tsvector (about 7 KB; it does not
-compress) filled a page: counting the 75,000 posts of one character read 58,000 pages
-(100k posts: 92 ms median, up to 390). Out of line, 150 rows share a page (the same count:
-3.7 ms), and only a phrase's recheck reads the tsvectors themselves.
+visibility map says all are visible (measured on PostgreSQL 15.20 after VACUUM). In line, a
+post's tsvector (about 7 KB; it does not compress) filled a page: counting the 75,000 posts of
+one character read 58,000 pages (100k posts: 92 ms median, up to 390). Out of line, about 150
+rows share a page (the same count: 3.7 ms), and only a phrase's recheck reads the tsvectors
+themselves (1.3× slower from TOAST).
 
 The table is copied rather than updated in place: an UPDATE would give every row a new
 place and GIN an entry for each, where building the index once over the copy is several
