@@ -592,8 +592,7 @@ class SqliteSearch(SearchBackend):
         rows = _page(conn, posts, page_where, title_hit, limit, offset) if limit and total else []
         result = SearchResult(total, rows, plan=plan)
         if facets and total:
-            result.facet_rows = _facet_rows(conn, posts, where)
-            result.facets = fold_facets(result.facet_rows)
+            result.facet_rows, result.facets, _ = _grouped(conn, posts, where)
         return result
 
     @staticmethod
@@ -707,11 +706,12 @@ PG_FEW = 5000  # estimated matches up to which PostgreSQL lists a word's posts i
 C_PG_EACH = 8.5  # one post's tsvector read by its id (from TOAST) and matched
 C_PG_RECHECK = 4.1  # one GIN candidate's tsvector read and its phrase checked
 C_PG_VISIT = 0.6  # one GIN match's narrow row visited (a word or character needs no recheck)
-C_PG_JOIN = 0.45  # matches per post below which grouping fetches each match by id (2 µs) rather than
-# reading every post the filters leave (0.9 µs each)
+# Matches per post below which grouping fetches each match by id (2 µs) rather than reading
+# every post the filters leave (0.9 µs each).
+C_PG_JOIN = 0.45
 
 
-def _estimated_rows(conn: sa.Connection, stmt: sa.Select[Any]) -> float:
+def _estimated_rows(conn: sa.Connection, stmt: sa.Select[Any] | sa.TextClause) -> float:
     """The planner's estimate of the rows `stmt` returns (EXPLAIN: nothing is run)."""
     compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar_one()
@@ -763,28 +763,20 @@ class PostgresSearch(SearchBackend):
         return ([f"DROP INDEX IF EXISTS ix_{PG_TABLE}_tsv", "SET LOCAL maintenance_work_mem = '256MB'"],
                 [self.gin, f"ANALYZE {PG_TABLE}"])
 
-    @staticmethod
-    def _has(expr: str) -> sa.ColumnElement[bool]:
-        """The post's row in the index matches `expr` (a semi-join the planner may run either way)."""
-        return sa.and_(sa.true(), sa.text(
-            f"EXISTS (SELECT 1 FROM {PG_TABLE} s WHERE s.post_id = posts.id AND s.tsv @@ CAST(:e AS tsquery))"
-        ).bindparams(sa.bindparam("e", expr, unique=True)))
+    # Three ways to ask whether a post matches the tsquery `:e`, each leading to plans of its own.
+    ways = {
+        # a semi-join the planner may run either way (the page's walk, a title hit)
+        "exists": f"EXISTS (SELECT 1 FROM {PG_TABLE} s WHERE s.post_id = posts.id AND s.tsv @@ CAST(:e AS tsquery))",
+        # the post's own tsvector, read by its id: no GIN, post by post (a scalar subquery the
+        # planner cannot turn into a join over every match)
+        "each": f"(SELECT s.tsv FROM {PG_TABLE} s WHERE s.post_id = posts.id) @@ CAST(:e AS tsquery)",
+        # among the matches GIN lists (a subquery planned on its own: the planner cannot then test
+        # every tsvector through the primary key instead)
+        "listed": f"posts.id IN (SELECT post_id FROM {PG_TABLE} WHERE tsv @@ CAST(:e AS tsquery) OFFSET 0)",
+    }
 
-    @staticmethod
-    def _each(expr: str) -> sa.ColumnElement[bool]:
-        """The post's own tsvector, read by its id, matches `expr`: no GIN, post by post (a
-        scalar subquery the planner cannot turn into a join over every match)."""
-        return sa.and_(sa.true(), sa.text(
-            f"(SELECT s.tsv FROM {PG_TABLE} s WHERE s.post_id = posts.id) @@ CAST(:e AS tsquery)"
-        ).bindparams(sa.bindparam("e", expr, unique=True)))
-
-    @staticmethod
-    def _listed(expr: str) -> sa.ColumnElement[bool]:
-        """The post is among the matches GIN lists (a subquery planned on its own: the planner
-        cannot then test every tsvector through the primary key instead)."""
-        return sa.and_(sa.true(), sa.text(
-            f"posts.id IN (SELECT post_id FROM {PG_TABLE} WHERE tsv @@ CAST(:e AS tsquery) OFFSET 0)"
-        ).bindparams(sa.bindparam("e", expr, unique=True)))
+    def _matching(self, way: str, expr: str) -> sa.ColumnElement[bool]:
+        return sa.and_(sa.true(), sa.text(self.ways[way]).bindparams(sa.bindparam("e", expr, unique=True)))
 
     @staticmethod
     def _expr(parsed: ParsedQuery) -> str:
@@ -812,13 +804,12 @@ class PostgresSearch(SearchBackend):
             rows = _page(conn, posts, where, None, limit, offset) if limit and total else []
             return SearchResult(total, rows, facets=counted if total else {}, plan="count:plain", facet_rows=grouped)
         match = f"SELECT post_id FROM {PG_TABLE} WHERE tsv @@ CAST(:e AS tsquery)"
-        plan_rows = conn.execute(sa.text(f"EXPLAIN (FORMAT JSON) {match}"), {"e": expr}).scalar_one()
-        matches = float(plan_rows[0]["Plan"]["Plan Rows"])
+        matches = _estimated_rows(conn, sa.text(match).bindparams(e=expr))
         per_match = C_PG_RECHECK if "<->" in expr else C_PG_VISIT  # a phrase rechecks its candidates
         left = _estimated_rows(conn, sa.select(sa.literal(1)).select_from(posts).where(*plain))
         # Among filtered posts: each of them tested, or GIN's matches joined to them.
         each = bool(plain) and left * C_PG_EACH < matches * per_match
-        where = sa.and_(self._each(expr) if each else self._listed(expr), *plain)
+        where = sa.and_(self._matching("each" if each else "listed", expr), *plain)
         grouped, counted = [], {}
         if facets:
             if not each and matches < C_PG_JOIN * left:  # few matches: fetched by id, not every post read
@@ -836,7 +827,7 @@ class PostgresSearch(SearchBackend):
         else:
             total = int(conn.execute(sa.text(f"SELECT count(*) FROM ({match}) m"), {"e": expr}).scalar_one())
             count_way = "count:index"
-        title_hit = self._has(tsquery_expression(parsed.groups, title_only=True)) \
+        title_hit = self._matching("exists", tsquery_expression(parsed.groups, title_only=True)) \
             if order == "relevance" and parsed.groups else None
         # The page: walk the posts newest first, testing each until it is full (common words: a
         # few dozen posts), or sort GIN's matches (rare ones; relevance sorts every match).
@@ -845,7 +836,7 @@ class PostgresSearch(SearchBackend):
             page, page_way = where, "page:listed"
         else:
             self._nested_loops(conn)
-            page, page_way = sa.and_(self._has(expr), *plain), "page:walk"
+            page, page_way = sa.and_(self._matching("exists", expr), *plain), "page:walk"
         rows = _page(conn, posts, page, title_hit, limit, offset) if limit and total else []
         return SearchResult(total, rows, facets=counted if total else {}, plan=f"{count_way} {page_way}",
                             facet_rows=grouped)
