@@ -233,7 +233,12 @@ def measure(args: argparse.Namespace, url: str, base: str, pid: int, say: Any) -
     sync = threading.Thread(target=writer, args=(url, stop, written))
     if not args.no_writer:
         sync.start()
+    # Where the two cores go under load: the server (and PostgreSQL), and this process (the 20
+    # clients and the sync's writes share it).
+    server0, own0, wall0 = server_cpu(pid, pg), time.process_time(), time.perf_counter()
     asyncio.run(load())
+    busy = {"server": server_cpu(pid, pg) - server0, "bench": time.process_time() - own0}
+    cores = {k: round(v / (time.perf_counter() - wall0), 2) for k, v in busy.items()}
     stop.set()
     if not args.no_writer:
         sync.join()
@@ -241,13 +246,15 @@ def measure(args: argparse.Namespace, url: str, base: str, pid: int, say: Any) -
         f"server process(es), while a sync wrote {written[0]} posts; errors: {len(errors)} {errors[:3]}")
     if not args.json:
         report(timings, args.seconds)
+    say(f"   cores busy: server{' and PostgreSQL' if pg else ''} {cores['server']}, "
+        f"this process (clients and the sync's writes) {cores['bench']}")
     say("3. page weight (HTML, uncompressed): " + ", ".join(f"{k} {v:.1f} KB" for k, v in weights.items())
         + f"; the one stylesheet {css:.1f} KB; no JavaScript")
     return {"search": percentiles(timings["search"]), "search_facet": percentiles(timings["search+facet"]),
             "stats": percentiles(timings["stats"]), "healthz": percentiles(timings["healthz"]),
             "rps": round(sum(len(v) for v in timings.values()) / args.seconds, 1),
             "cpu_ms_per_search": round(cold, 1), "cpu_ms_per_search_repeat": round(repeat, 1),
-            "errors": len(errors)}
+            "cores_busy": cores, "errors": len(errors)}
 
 
 if __name__ == "__main__":

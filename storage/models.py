@@ -188,6 +188,19 @@ class ServiceMark(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=LocalTime)
 
 
+class SearchChanges(SQLModel, table=True):
+    """One row: how many times a post already stored (or its channel's group) changed in a way
+    a search sees. Triggers keep it (migration 0016), whatever statement made the change; new
+    posts do not move it (they only raise the highest id). A search's count kept with this
+    number and the highest id is still right while the number stands: only posts after that
+    id need counting again (`Posts.search_mark`)."""
+
+    __tablename__ = "search_changes"
+
+    one: int = Field(default=1, primary_key=True)
+    changes: int = Field(default=0, sa_type=sa.BigInteger())
+
+
 class _RollupSums(SQLModel):
     """What the statistics rollup (migration 0013) sums for a key of month, channel, 清单 category
     and item and type. A key's empty parts are '' / 0 (month '' = no publication date), so a

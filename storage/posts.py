@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from aggregator.clock import local_now
 from storage.models import Post, PostMetric, PostRevision
-from storage.records import PostRecord, PostRef, PostText, TagSubject, TagUpdate, WriteResult
+from storage.records import PostRecord, PostRef, PostText, SearchMark, TagSubject, TagUpdate, WriteResult
 from storage.search import (
     PG_FEW,
     FacetCube,
@@ -23,7 +23,7 @@ from storage.search import (
     rebuild_index,
     run_search,
 )
-from storage.tables import channels_t, metrics_t, posts_t, prefixed, revisions_t
+from storage.tables import changes_t, channels_t, metrics_t, posts_t, prefixed, revisions_t
 from storage.writes import fold_rollup, write_batch
 
 
@@ -136,10 +136,20 @@ class Posts:
                 for statement in statements:
                     conn.execute(sa.text(statement))
 
+    def search_mark(self) -> SearchMark:
+        """The highest post id and the count of changes a search sees, read at one moment."""
+        q = sa.select(sa.select(sa.func.max(posts_t.c.id)).scalar_subquery(),
+                      sa.select(changes_t.c.changes).scalar_subquery())
+        with self.engine.connect() as conn:
+            last_id, changes = conn.execute(q).one()
+        return SearchMark(int(last_id or 0), int(changes or 0))
+
     def reindex(self, *, batch: int = 2000) -> int:
-        """Rebuild the search index from the posts (after a normalisation change)."""
+        """Rebuild the search index from the posts (after a normalisation change); a kept
+        search's count is not used again (the tokens may differ)."""
         with self.engine.begin() as conn:
             n = rebuild_index(conn, posts_t, batch=batch)
+            conn.execute(changes_t.update().values(changes=changes_t.c.changes + 1))
         outside = backend_for(self.engine.dialect.name).after_rebuild()
         if outside:
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -154,6 +154,16 @@ class PostRef:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchMark:
+    """Where the store stands for a search: its highest post id and how many times a stored post
+    changed in a way a search sees (`search_changes`, migration 0016). While `changes` stands,
+    a search counted at this mark is still right for the posts up to `last_id`."""
+
+    last_id: int
+    changes: int
+
+
+@dataclass(frozen=True, slots=True)
 class PostText:
     """What a compliance check reads of a post (`aggregator.compliance` calls it a Subject)."""
 

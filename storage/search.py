@@ -248,11 +248,12 @@ class SearchFilters:
     types: list[str] = field(default_factory=list)
     date_from: date | None = None
     date_to: date | None = None  # the whole day is included
+    after_id: int | None = None  # only posts stored after this one (what a kept search has not counted)
 
     @property
     def any(self) -> bool:
         return any((self.channels, self.groups, self.items, self.categories, self.types, self.date_from,
-                    self.date_to))
+                    self.date_to, self.after_id is not None))
 
 
 @dataclass(slots=True)
@@ -328,6 +329,8 @@ def _filter_conditions(posts: sa.Table, channels: sa.Table, filters: SearchFilte
         conds.append(posts.c.published_at >= datetime.combine(filters.date_from, time()))
     if filters.date_to:
         conds.append(posts.c.published_at < datetime.combine(filters.date_to + timedelta(days=1), time()))
+    if filters.after_id is not None:
+        conds.append(posts.c.id > filters.after_id)
     return conds
 
 
@@ -414,8 +417,8 @@ class FacetCube:
     @staticmethod
     def answers(filters: SearchFilters) -> bool:
         """Whether a cube can count under these filters: not when a date cuts a month (from not a
-        month's first day, to not its last): only the store can count those."""
-        return ((not filters.date_from or filters.date_from.day == 1)
+        month's first day, to not its last), nor posts after an id: only the store can count those."""
+        return (filters.after_id is None and (not filters.date_from or filters.date_from.day == 1)
                 and (not filters.date_to or (filters.date_to + timedelta(days=1)).day == 1))
 
     def facets(self, filters: SearchFilters) -> dict[str, list[tuple[object, int]]] | None:
@@ -460,6 +463,14 @@ C_FETCH = 1.5  # one post fetched by id (rows carry their body)
 def _fts_ids(table: str, expr: str) -> sa.TextualSelect:
     """The ids of the posts one FTS5 table matches."""
     return _ids(f"SELECT rowid AS id FROM {table} WHERE {table} MATCH :e", expr)
+
+
+def _fts_count(conn: sa.Connection, table: str, expr: str, cap: int | None = None) -> int:
+    """The posts one FTS5 table matches; with `cap`, counted no further than that."""
+    q = f"SELECT count(*) FROM {table} WHERE {table} MATCH :e"
+    if cap is not None:
+        q = f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH :e LIMIT {int(cap)})"
+    return int(conn.execute(sa.text(q), {"e": expr}).scalar_one())
 
 
 def _fts_phrase(phrase: Sequence[str]) -> str:
@@ -585,7 +596,7 @@ class SqliteSearch(SearchBackend):
         else:
             table, expr = fast
             total, where, page_where, plan = self._strategy(conn, posts, plain, filters.any, table, expr,
-                                                            limit + offset, order)
+                                                            limit + offset, order, facets)
         title_hit = None
         if order == "relevance" and title:
             title_hit = sa.and_(*(posts.c.id.in_(_fts_ids(t, e)) for t, e in title))
@@ -597,7 +608,7 @@ class SqliteSearch(SearchBackend):
 
     @staticmethod
     def _strategy(conn: sa.Connection, posts: sa.Table, plain: list[sa.ColumnElement[bool]], filtered: bool,
-                  table: str, expr: str, wanted: int, order: str
+                  table: str, expr: str, wanted: int, order: str, facets: bool = False
                   ) -> tuple[int, sa.ColumnElement[bool], sa.ColumnElement[bool], str]:
         """The total, and the cheapest way to the first page, of one table's MATCH.
 
@@ -618,12 +629,15 @@ class SqliteSearch(SearchBackend):
             "member": clause(f"+posts.id IN {hits}"),
             "listed": clause(f"posts.id IN {hits}"),
         }
-        matches = int(conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE {table} MATCH :e"),
-                                   {"e": expr}).scalar_one())
         if filtered:
             # Counting the matches among the posts the filters leave: probe each of those
             # posts, or list one side and look the other side's ids up in it.
             posts_n = _count(conn, posts, sa.and_(sa.true(), *plain))
+            # Past this many matches, probing the filtered posts is the cheapest way to count and
+            # to page whatever their number: the index stops counting there (the posts written
+            # since a kept search, ten of 100k: 5–18 ms of counting 78k matches saved).
+            cap = None if facets else int(posts_n * C_PROBE / min(C_LIST, C_LOOKUP)) + 1
+            matches = _fts_count(conn, table, expr, cap)
             counting = {"probe": posts_n * C_PROBE, "member": matches * C_LIST + posts_n * C_SCAN,
                         "stream": posts_n * C_LIST + matches * C_LOOKUP}  # stream: posts_n < ~0.6 matches
             way = count_way = min(counting, key=counting.__getitem__)
@@ -636,6 +650,7 @@ class SqliteSearch(SearchBackend):
                 total = _count(conn, posts, sa.and_(ways[way], *plain))
         else:
             posts_n = int(conn.execute(sa.select(sa.func.max(posts.c.id))).scalar() or 0)
+            matches = _fts_count(conn, table, expr)
             total, count_way = matches, "index"
         walk = min(posts_n, wanted * posts_n / max(total, 1))  # posts passed before a page is found
         cost = {"probe": walk * C_PROBE, "member": matches * C_LIST + walk * C_SCAN, "listed": matches * C_FETCH}

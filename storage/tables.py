@@ -21,6 +21,7 @@ from storage.models import (
     PostRevision,
     PostRollup,
     PostRollupDelta,
+    SearchChanges,
     ServiceMark,
     SyncRun,
 )
@@ -38,6 +39,7 @@ files_t: sa.Table = AttachmentFile.__table__  # type: ignore[attr-defined]
 links_t: sa.Table = PostAttachment.__table__  # type: ignore[attr-defined]
 rollup_t: sa.Table = PostRollup.__table__  # type: ignore[attr-defined]
 rollup_delta_t: sa.Table = PostRollupDelta.__table__  # type: ignore[attr-defined]
+changes_t: sa.Table = SearchChanges.__table__  # type: ignore[attr-defined]
 
 KEY_CHUNK = 500  # keys per IN (...) lookup; far below SQLite's variable limit
 

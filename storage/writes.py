@@ -123,9 +123,16 @@ def _insert_rows(conn: sa.Connection, channel_id: str, inserts: list[dict[str, A
 _JSON_COLUMNS = frozenset(c.name for c in posts_t.columns if isinstance(c.type, sa.JSON))
 
 
+# PostgreSQL: writers insert posts one transaction at a time (held to its commit), so posts
+# become visible in the order of their ids, as on SQLite. A reader that sees id N then has seen
+# every post below it: the web's kept search counts add only the posts above (migration 0016).
+INSERT_TURN = 7_878_470_001  # pg_advisory_xact_lock's key ("xxgk" 0001)
+
+
 def _copy_posts(conn: sa.Connection, inserts: list[dict[str, Any]]) -> dict[str, int]:
     """PostgreSQL: the new posts by COPY with ids taken from the sequence first (the rollup's
-    statement trigger fires for a COPY as for an INSERT)."""
+    statement trigger fires for a COPY as for an INSERT), once this writer's turn has come."""
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": INSERT_TURN})
     ids = next_ids(conn, posts_t, len(inserts))
     columns = list(inserts[0])
     json_at = [i for i, c in enumerate(columns) if c in _JSON_COLUMNS]

@@ -37,9 +37,10 @@ def test_a_new_store_is_created_by_the_migrations_and_matches_the_models(store: 
     assert diff == [], f"models and migrations disagree: {diff}"
 
 
-def test_the_rollup_triggers_are_in_place(store: Store) -> None:
-    """The rollup's triggers on both databases (a SQLite table rebuild would drop them); on
-    PostgreSQL the search tokens go out of line (counting through GIN reads narrow rows)."""
+def test_the_rollup_and_search_triggers_are_in_place(store: Store) -> None:
+    """The rollup's and the search marks' triggers on both databases (a SQLite table rebuild
+    would drop them); on PostgreSQL the search tokens go out of line (counting through GIN
+    reads narrow rows)."""
     import sqlalchemy as sa
 
     with store.engine.connect() as conn:
@@ -49,12 +50,15 @@ def test_the_rollup_triggers_are_in_place(store: Store) -> None:
             options = conn.execute(sa.text("SELECT reloptions FROM pg_class WHERE oid = 'post_search'::regclass"
                                            )).scalar_one()
             assert storage == "x" and options == ["toast_tuple_target=128"]  # EXTENDED: to TOAST past 128 bytes
-            triggers = conn.execute(sa.text("SELECT tgname FROM pg_trigger WHERE tgrelid = 'posts'::regclass "
-                                            "AND tgname LIKE 'tr_posts_rollup_%'")).scalars().all()
+            triggers = conn.execute(sa.text("SELECT tgname FROM pg_trigger WHERE tgrelid IN "
+                                            "('posts'::regclass, 'channels'::regclass) AND tgname LIKE 'tr_%'"
+                                            )).scalars().all()
         else:
             triggers = conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                                            "AND tbl_name = 'posts'")).scalars().all()
-    assert sorted(triggers) == ["tr_posts_rollup_delete", "tr_posts_rollup_insert", "tr_posts_rollup_update"]
+                                            "AND tbl_name IN ('posts', 'channels')")).scalars().all()
+    assert sorted(triggers) == ["tr_channels_search_changes_delete", "tr_channels_search_changes_update",
+                                "tr_posts_rollup_delete", "tr_posts_rollup_insert", "tr_posts_rollup_update",
+                                "tr_posts_search_changes_delete", "tr_posts_search_changes_update"]
 
 
 def test_reopening_an_existing_store_keeps_its_posts(store_url: str) -> None:

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from aggregator.config import Config
 from aggregator.services.accounts import ROLE_ZH
+from aggregator.services.recent import RecentSearches
 from aggregator.web import auth
 from aggregator.web.views import TtlCache, highlight, href
 from storage.store import Store
@@ -37,6 +38,7 @@ class Site:
     facet_cache: TtlCache = field(default_factory=lambda: TtlCache(seconds=30))
     cube_cache: TtlCache = field(default_factory=lambda: TtlCache(seconds=30, size=32))  # `search_facets`
     stats_cache: TtlCache = field(default_factory=lambda: TtlCache(seconds=30))
+    recent: RecentSearches = field(default_factory=RecentSearches)  # totals counted again only for new posts
     templates: Jinja2Templates = field(init=False)
 
     def __post_init__(self) -> None:

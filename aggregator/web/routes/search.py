@@ -49,7 +49,8 @@ def run_search(site: Site, params: dict[str, Any], *, limit: int, offset: int, f
     from aggregator.services.search import search
 
     return search(site.store, params.get("q", ""), **asked(params), limit=limit, offset=offset,
-                  order="relevance" if params.get("sort") == "relevance" else "newest", facets=facets)
+                  order="relevance" if params.get("sort") == "relevance" else "newest", facets=facets,
+                  recent=site.recent)
 
 
 def search_params(request: Request) -> dict[str, Any]:

@@ -1,0 +1,152 @@
+"""A kept search (`aggregator.services.recent`) answers exactly as the store does, whatever changed
+since it was kept — on both databases, through every kind of write a store sees."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from aggregator.services.recent import RecentSearches
+from aggregator.services.search import search
+from storage.records import TagUpdate
+from storage.search import backend_for, execute
+from storage.store import ChannelRecord, PostRecord, Store
+from storage.tables import links_t, metrics_t, posts_t, revisions_t
+from tests.test_search import corpus
+
+ASKS: list[tuple[str, dict[str, Any]]] = [
+    ("招", {}), ("学院", {"channels": ["a"]}), ("呈贡校区", {}), ("预算", {"groups": ["信息公开网"]}),
+    ("公示", {"items": ["7"]}), ("图书馆 -学院", {}), ("招生", {"date_from": "2024-03-01"}), ("巡视整改 OR 复试", {}),
+]
+PAGES = [(20, 0), (20, 20), (5, 35)]
+
+
+def answer(store: Store, q: str, kw: dict[str, Any], limit: int, offset: int,
+           recent: RecentSearches | None = None) -> tuple[int, list[int], str]:
+    found = search(store, q, limit=limit, offset=offset, recent=recent, **kw).result
+    return found.total, [r["id"] for r in found.rows], found.plan
+
+
+def _new_posts(store: Store, rnd: random.Random, step: int) -> None:
+    posts = corpus(rnd.randint(1, 12), seed=step)
+    start = datetime(2024, 1, 1)
+    for i, p in enumerate(posts):  # some newer than everything, some older, some undated
+        p.key = f"new{step}-{i}"
+        p.content_hash = p.key
+        p.published_at = rnd.choice([None, start + timedelta(days=rnd.randint(-400, 400)), datetime(2026, 1, 1)])
+        p.item = rnd.choice([None, 7, 11])
+    store.posts.write(rnd.choice("ab"), posts)
+
+
+def _edit(store: Store, rnd: random.Random, step: int) -> None:
+    row = rnd.choice(list(store.posts.iter_rows()))
+    title = rnd.choice(["呈贡校区招生公示", "图书馆开放通知", "预算公开", "无关标题"])
+    store.posts.write(row["channel_id"], [PostRecord(key=row["key"], title=title, body=f"更正{step}",
+                                                     content_hash=f"edit{step}", published_at=row["published_at"])])
+
+
+def _tag(store: Store, rnd: random.Random, step: int) -> None:
+    ids = [r["id"] for r in store.posts.iter_rows()]
+    store.posts.set_manual_tag(rnd.choice(ids), rnd.choice([7, None]), 2)
+    store.posts.update_tags([TagUpdate(i, 7, 2, "rules") for i in rnd.sample(ids, 3)])
+
+
+def _regroup(store: Store, rnd: random.Random, step: int) -> None:
+    """Channel b moves to the other group."""
+    group = {o.id: o.group_name for o in store.channels.overview()}.get("b")
+    other = "学校门户网站" if group == "信息公开网" else "信息公开网"
+    store.channels.register([ChannelRecord("b", "B", "html", other, None, True)])
+
+
+def _delete(store: Store, rnd: random.Random, step: int) -> None:
+    """A post deleted by a script: out of the index, then out of the table."""
+    post_id = rnd.choice([r["id"] for r in store.posts.iter_rows()])
+    cols = [posts_t.c[c] for c in ("id", "title", "body", "department", "attachments", "attachment_text")]
+    with store.engine.begin() as conn:
+        row = conn.execute(sa.select(*cols).where(posts_t.c.id == post_id)).mappings().one()
+        execute(conn, backend_for(conn.dialect.name).unindex([row]))
+        for table in (revisions_t, metrics_t, links_t):
+            conn.execute(table.delete().where(table.c.post_id == post_id))
+        conn.execute(posts_t.delete().where(posts_t.c.id == post_id))
+
+
+def _reindex(store: Store, rnd: random.Random, step: int) -> None:
+    store.posts.reindex()
+
+
+CHANGES: list[Callable[[Store, random.Random, int], None]] = [_new_posts] * 6 + [_edit, _tag, _regroup, _delete,
+                                                                              _reindex]
+
+
+def test_a_kept_search_answers_as_the_store_does_through_every_kind_of_change(store: Store) -> None:
+    store.channels.register([ChannelRecord("a", "A", "html", "学校门户网站", None, True),
+                             ChannelRecord("b", "B", "html", "信息公开网", None, True)])
+    store.posts.write("a", corpus(150))
+    recent, rnd = RecentSearches(), random.Random(11)
+    ways: dict[str, int] = {}
+    for step in range(40):
+        change = rnd.choice(CHANGES) if step % 3 else None  # now and then asked twice with nothing between
+        if change is not None:
+            change(store, rnd, step)
+        for q, kw in ASKS:
+            for limit, offset in PAGES:
+                fresh = answer(store, q, kw, limit, offset)
+                kept = answer(store, q, kw, limit, offset, recent)
+                assert kept[:2] == fresh[:2], (step, change, q, kw, offset, kept[2])
+                way = kept[2].split(":")[0]
+                ways[way] = ways.get(way, 0) + 1
+    # Each way answered often: the kept answer, the kept one with new posts added, and afresh.
+    assert ways.get("kept", 0) > 100 and ways.get("kept+new", 0) > 100 and ways.get("count", 0) > 100, ways
+
+
+def test_a_kept_search_is_counted_again_after_each_kind_of_change(store: Store) -> None:
+    """Each change a search sees moves the store's mark; a WeChat post's reads do not."""
+    store.channels.register([ChannelRecord("a", "A", "html", "学校门户网站", None, True),
+                             ChannelRecord("b", "B", "html", "信息公开网", None, True)])
+    store.posts.write("a", corpus(30))
+    rnd = random.Random(5)
+    for step, change in enumerate([_edit, _tag, _regroup, _delete, _reindex]):
+        before = store.posts.search_mark()
+        change(store, rnd, step)
+        after = store.posts.search_mark()
+        assert after.changes > before.changes, change
+    row = next(iter(store.posts.iter_rows()))
+    stored = store.posts.get(row["channel_id"], row["key"])
+    assert stored is not None
+    before = store.posts.search_mark()
+    store.posts.write(row["channel_id"], [PostRecord(key=row["key"], title=stored.title, body=stored.body,
+                                                     content_hash=stored.content_hash, reads=99,
+                                                     counts_at=datetime(2025, 1, 1))])
+    assert store.posts.get(row["channel_id"], row["key"]).reads == 99  # type: ignore[union-attr]
+    assert store.posts.search_mark() == before
+    store.posts.write("b", corpus(2, seed=99))  # new keys
+    after = store.posts.search_mark()
+    assert after.changes == before.changes and after.last_id > before.last_id
+
+
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_postgresql_writers_take_turns_inserting_posts(store: Store) -> None:
+    """A writer waits while another holds the turn, so posts become visible in id order (what a
+    kept search's `last_id` relies on)."""
+    from storage.writes import INSERT_TURN
+
+    store.channels.register([ChannelRecord("a", "A", "html", "学校门户网站", None, True)])
+    done = threading.Event()
+
+    def write() -> None:
+        store.posts.write("a", corpus(3))
+        done.set()
+
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": INSERT_TURN})
+        writer = threading.Thread(target=write)
+        writer.start()
+        assert not done.wait(1.0) and store.posts.count() == 0  # waiting for its turn
+    writer.join(30)
+    assert done.is_set() and store.posts.count() == 3
