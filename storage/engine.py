@@ -40,6 +40,13 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+# Connections a process keeps open. A web process serves a dozen requests at once, each taking
+# a connection for a moment several times: with SQLAlchemy's default of 5 kept, the rest were
+# opened and closed per request (a new PostgreSQL backend each; SQLite's pragmas run again and
+# its page cache lost) — 20 clients on 2 processes waited for connections as much as for searches.
+POOL: dict[str, Any] = {"pool_size": 12, "max_overflow": 12}
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `sqlite:///path.db` (the folder is created) or `postgresql+psycopg://…`."""
     if url.startswith("sqlite"):
@@ -49,12 +56,12 @@ def make_engine(url: str) -> Engine:
             kwargs = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}}
         else:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            kwargs = {"connect_args": {"check_same_thread": False}}
+            kwargs = {"connect_args": {"check_same_thread": False}, **POOL}
         engine = sa.create_engine(url, **kwargs)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql"):
-        return sa.create_engine(url, pool_pre_ping=True)
+        return sa.create_engine(url, pool_pre_ping=True, **POOL)
     raise StoreError(f"store URL {url!r}: expected sqlite:///… or postgresql+psycopg://…")
 
 

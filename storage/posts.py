@@ -3,7 +3,8 @@ store's engine; `Store.posts` hands it out. The batch upsert is `storage.writes`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -116,10 +117,31 @@ class Posts:
     # -- search ----------------------------------------------------------------------------------
     def search(self, parsed: ParsedQuery, filters: SearchFilters, *, limit: int = 20, offset: int = 0,
                order: str = "newest", facets: bool = False, list_below: int = PG_FEW) -> SearchResult:
-        """Posts containing the query's terms (storage/search.py), newest first or title hits first."""
+        """Posts containing the query's terms (storage/search.py), newest first or title hits first,
+        with the store's mark at the moment they were read (one snapshot for the mark, the
+        count and the page)."""
+        with self._snapshot() as conn:
+            mark = _mark(conn)
+            found = run_search(conn, posts_t, channels_t, parsed, filters, limit=limit, offset=offset,
+                               order=order, facets=facets, list_below=list_below)
+        found.mark = mark
+        return found
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sa.Connection]:
+        """A connection whose reads all see one moment of the store: a read transaction (SQLite's
+        driver only begins one for a write, so it is begun here) or PostgreSQL's REPEATABLE READ."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+                yield conn
+                conn.rollback()
+            return
         with self.engine.connect() as conn:
-            return run_search(conn, posts_t, channels_t, parsed, filters, limit=limit, offset=offset,
-                              order=order, facets=facets, list_below=list_below)
+            conn.exec_driver_sql("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.rollback()
 
     def facet_cube(self, parsed: ParsedQuery) -> FacetCube:
         """The query's matches grouped for its facets under any narrowing (`storage.search.FacetCube`)."""
@@ -138,11 +160,8 @@ class Posts:
 
     def search_mark(self) -> SearchMark:
         """The highest post id and the count of changes a search sees, read at one moment."""
-        q = sa.select(sa.select(sa.func.max(posts_t.c.id)).scalar_subquery(),
-                      sa.select(changes_t.c.changes).scalar_subquery())
         with self.engine.connect() as conn:
-            last_id, changes = conn.execute(q).one()
-        return SearchMark(int(last_id or 0), int(changes or 0))
+            return _mark(conn)
 
     def reindex(self, *, batch: int = 2000) -> int:
         """Rebuild the search index from the posts (after a normalisation change); a kept
@@ -189,15 +208,19 @@ class Posts:
             q = sa.select(posts_t.c.id, posts_t.c.body, posts_t.c.attachment_text).where(posts_t.c.id.in_(list(ids)))
             return {r.id: (r.body or "", r.attachment_text or "") for r in conn.execute(q)}
 
-    def same_notice(self, keys: Iterable[str], start: datetime, end: datetime) -> dict[str, list[PostRef]]:
+    def same_notice(self, keys: Iterable[str], start: datetime, end: datetime,
+                    not_on: Mapping[str, str] | None = None) -> dict[str, list[PostRef]]:
         """The posts published in [start, end] whose notice key is one of these (by its index), by key:
-        the same notice on any channel. (A title every year repeats, 拟任干部任前公示, has many.)"""
+        the same notice on any channel — except, for a key in `not_on`, on that channel. (A title
+        every year repeats, 拟任干部任前公示, has many; a channel's daily notice of one title, hundreds.)"""
         wanted = sorted(set(keys))
         if not wanted:
             return {}
         q = (sa.select(posts_t.c.notice_key, posts_t.c.id, posts_t.c.channel_id, posts_t.c.title, posts_t.c.url,
                        posts_t.c.published_at)
              .where(posts_t.c.notice_key.in_(wanted), posts_t.c.published_at.between(start, end)).limit(2000))
+        if not_on:
+            q = q.where(sa.tuple_(posts_t.c.notice_key, posts_t.c.channel_id).not_in(sorted(not_on.items())))
         found: dict[str, list[PostRef]] = {}
         with self.engine.connect() as conn:
             for key, *ref in conn.execute(q):
@@ -300,3 +323,10 @@ class Posts:
 
 
 _REF = (posts_t.c.id, posts_t.c.channel_id, posts_t.c.title, posts_t.c.url, posts_t.c.published_at, posts_t.c.type)
+
+
+def _mark(conn: sa.Connection) -> SearchMark:
+    q = sa.select(sa.select(sa.func.max(posts_t.c.id)).scalar_subquery(),
+                  sa.select(changes_t.c.changes).scalar_subquery())
+    last_id, changes = conn.execute(q).one()
+    return SearchMark(int(last_id or 0), int(changes or 0))

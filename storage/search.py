@@ -46,6 +46,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from storage.records import SearchMark
 from storage.tables import copy_rows
 
 BOUNDARY = "x"  # between the two characters of a boundary token (the only three-character tokens)
@@ -263,6 +264,7 @@ class SearchResult:
     facets: dict[str, list[tuple[object, int]]] = field(default_factory=dict)
     plan: str = ""  # how the store found them (SQLite: `count:… page:…`), for benches and tests
     facet_rows: list[FacetRow] = field(default_factory=list)  # what the facets were folded from
+    mark: SearchMark | None = None  # where the store stood for this answer (`Posts.search`)
 
 
 Statement = tuple[str, list[dict[str, Any]]]

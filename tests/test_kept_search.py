@@ -150,3 +150,42 @@ def test_postgresql_writers_take_turns_inserting_posts(store: Store) -> None:
         assert not done.wait(1.0) and store.posts.count() == 0  # waiting for its turn
     writer.join(30)
     assert done.is_set() and store.posts.count() == 3
+
+
+def test_kept_searches_asked_while_two_writers_add_posts_end_exact(store: Store) -> None:
+    """Searches kept and topped up while posts are written (two writers at once on PostgreSQL's
+    turns, SQLite's one writer at a time): totals only grow, and once the writers stop each
+    kept answer is the store's."""
+    store.channels.register([ChannelRecord("a", "A", "html", "学校门户网站", None, True),
+                             ChannelRecord("b", "B", "html", "信息公开网", None, True)])
+    store.posts.write("a", corpus(60))
+    asks = [("招", {}), ("学院", {"channels": ["b"]}), ("公示", {})]
+    recent, done = RecentSearches(), threading.Event()
+
+    def writer(channel: str) -> None:
+        for batch in range(25):
+            posts = corpus(4, seed=batch + (100 if channel == "a" else 200))
+            for i, p in enumerate(posts):
+                p.key, p.content_hash = f"{channel}{batch}-{i}", f"{channel}{batch}-{i}"
+            store.posts.write(channel, posts)
+
+    writers = [threading.Thread(target=writer, args=(c,)) for c in "ab"]
+    seen: dict[str, list[int]] = {q: [] for q, _ in asks}
+
+    def reader() -> None:
+        while not done.is_set():
+            for q, kw in asks:
+                seen[q].append(answer(store, q, kw, 20, 0, recent)[0])
+
+    read = threading.Thread(target=reader)
+    read.start()
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join(120)
+    done.set()
+    read.join(60)
+    assert all(len(totals) > 5 and totals == sorted(totals) for totals in seen.values()), seen
+    for q, kw in asks:
+        for limit, offset in PAGES:
+            assert answer(store, q, kw, limit, offset, recent)[:2] == answer(store, q, kw, limit, offset)[:2]

@@ -359,6 +359,33 @@ def test_posts_stored_before_the_notice_key_get_theirs_from_the_migration(store_
         assert {len(v) for v in also.values()} == {1} and len(also) == 2
 
 
+def test_a_notice_one_channel_repeats_daily_is_no_copy_of_itself_and_still_finds_its_copies(store: Store) -> None:
+    """A channel that posts the same notice every day: its own posts of it are not looked up for a
+    page of them (2,000 rows were fetched and dropped per page), and a copy elsewhere still is."""
+    from datetime import datetime, timedelta
+
+    from aggregator.services.search import twins
+
+    title = "关于做好2025年校园安全检查工作的通知"
+    store.channels.register([ChannelRecord("a", "A", "html", "g", None, True),
+                             ChannelRecord("b", "B", "html", "g", None, True)])
+    day = datetime(2025, 5, 1)
+    store.posts.write("a", [PostRecord(key=f"a{i}", title=title, body="", content_hash=str(i),
+                                       published_at=day + timedelta(hours=i)) for i in range(60)])
+    store.posts.write("b", [PostRecord(key="b", title=title, body="", content_hash="b", published_at=day)])
+    found = search(store, "安全检查", limit=5).result.rows
+    assert {r["channel_id"] for r in found} == {"a"}
+    also = twins(store, found)
+    assert sorted(also) == sorted(r["id"] for r in found)
+    assert {c.channel_id for refs in also.values() for c in refs} == {"b"}
+    # With channel b's post on the page too, each side's copies are the other's.
+    page = [*found, *search(store, "安全检查", channels=["b"], limit=1).result.rows]
+    also = twins(store, page)
+    b_id = page[-1]["id"]
+    assert len(also[b_id]) == 60 and {c.channel_id for c in also[b_id]} == {"a"}
+    assert all([c.channel_id for c in also[r["id"]]] == ["b"] for r in found)
+
+
 def test_a_postgresql_store_of_0014_gets_its_search_rows_out_of_line_and_finds_the_same_posts(store_url: str) -> None:
     """Migration 0015: the tsvectors written in line by the version before go to TOAST (the
     search table's own pages shrink to the ids), the index and its constraints keep their

@@ -442,3 +442,32 @@ def test_the_same_notice_on_two_channels_is_one_result_with_see_also(server: str
     assert p.url.rsplit("/", 1)[-1] in (str(yjsy["id"]), str(wechat["id"]))  # type: ignore[attr-defined]
     p.go_back()  # type: ignore[attr-defined]
     shot(p, "search-see-also")
+
+
+def test_a_page_cache_computes_a_result_once_however_many_requests_ask_for_it() -> None:
+    """Requests arriving while a result is computed wait for it instead of computing it too; a
+    failed computation is tried again by the next one."""
+    import threading
+
+    from aggregator.web.views import TtlCache
+
+    cache, calls, got = TtlCache(seconds=60), [], []
+
+    def slow() -> str:
+        calls.append(1)
+        time.sleep(0.3)
+        return "facets"
+
+    threads = [threading.Thread(target=lambda: got.append(cache.get(("q",), slow))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert got == ["facets"] * 8 and len(calls) == 1
+
+    def broken() -> str:
+        raise RuntimeError("store gone")
+
+    with pytest.raises(RuntimeError):
+        cache.get(("other",), broken)
+    assert cache.get(("other",), lambda: "again") == "again"

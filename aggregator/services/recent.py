@@ -66,25 +66,26 @@ class RecentSearches:
         """A newest-first search's page and total, from what is kept where it is still right.
         Its `plan` says how: `kept`, `kept+new:<the store's plan>`, or the store's plan."""
         key = (repr((parsed.groups, parsed.exclude, parsed.empty_terms)), _filters_key(filters))
-        before = store.posts.search_mark()
         kept = self.get(key)
-        if kept is None or kept.mark.changes != before.changes or kept.window < offset + limit:
-            window = max(offset + limit, PAGE_ROWS)
-            found = store.posts.search(parsed, filters, limit=window, list_below=list_below)
-            total, rows, plan = found.total, found.rows, found.plan
-        elif kept.mark == before:
-            return SearchResult(kept.total, kept.rows[offset : offset + limit], plan="kept")
-        else:
-            window = kept.window
-            since = replace(filters, after_id=kept.mark.last_id)
-            new = store.posts.search(parsed, since, limit=window, list_below=list_below)
-            total, rows = kept.total + new.total, newest_first([*kept.rows, *new.rows])[:window]
-            plan = f"kept+new:{new.plan}"
-        # Kept only when nothing was written while it was searched: then it is exactly the
-        # answer at `before` (a write in between could have been seen by one statement only).
-        if store.posts.search_mark() == before:
-            self.put(key, Kept(before, total, rows, window))
-        return SearchResult(total, rows[offset : offset + limit], plan=plan)
+        if kept is not None and kept.window >= offset + limit:
+            now = store.posts.search_mark()
+            if now == kept.mark:
+                return SearchResult(kept.total, kept.rows[offset : offset + limit], plan="kept", mark=now)
+            if now.changes == kept.mark.changes:
+                since = replace(filters, after_id=kept.mark.last_id)
+                new = store.posts.search(parsed, since, limit=kept.window, list_below=list_below)
+                # Read at one moment (new.mark) with no change since the kept count: the posts up to
+                # the kept id are as they were counted, and the new ones are all above it.
+                if new.mark is not None and new.mark.changes == kept.mark.changes:
+                    rows = newest_first([*kept.rows, *new.rows])[: kept.window]
+                    self.put(key, Kept(new.mark, kept.total + new.total, rows, kept.window))
+                    return SearchResult(kept.total + new.total, rows[offset : offset + limit],
+                                        plan=f"kept+new:{new.plan}", mark=new.mark)
+        window = max(offset + limit, PAGE_ROWS)
+        found = store.posts.search(parsed, filters, limit=window, list_below=list_below)
+        if found.mark is not None:
+            self.put(key, Kept(found.mark, found.total, found.rows, window))
+        return SearchResult(found.total, found.rows[offset : offset + limit], plan=found.plan, mark=found.mark)
 
 
 def _filters_key(f: SearchFilters) -> tuple[Any, ...]:

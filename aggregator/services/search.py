@@ -154,7 +154,13 @@ def twins(store: Store, rows: Sequence[dict[str, Any]]) -> dict[int, list[PostRe
     if not dates:
         return {}
     window = timedelta(days=TWIN_DAYS)
-    by_key = store.posts.same_notice({k for k in keys.values() if k}, min(dates) - window, max(dates) + window)
+    # A key only one channel's results have: that channel's posts of it are nobody's copies here.
+    channels: dict[str, set[str]] = {}
+    for r in rows:
+        if key := keys.get(r["id"]):
+            channels.setdefault(key, set()).add(r["channel_id"])
+    alone = {k: next(iter(cs)) for k, cs in channels.items() if len(cs) == 1}
+    by_key = store.posts.same_notice(set(channels), min(dates) - window, max(dates) + window, not_on=alone)
     out: dict[int, list[PostRef]] = {}
     for r in rows:
         key, when = keys.get(r["id"]), r.get("published_at")

@@ -63,26 +63,39 @@ def academic_years(today: date) -> list[str]:
 
 
 class TtlCache:
-    """A few hundred recent results, each kept `seconds` (counts a page may show a moment late)."""
+    """A few hundred recent results, each kept `seconds` (counts a page may show a moment late).
+    A result being computed is computed once: the requests asking for it meanwhile wait for it
+    (when a common query's facets expired under 20 clients, each of them grouped 78k matches at
+    once and the pages stalled for seconds)."""
 
     def __init__(self, seconds: float, size: int = 256) -> None:
         self.seconds = seconds
         self.size = size
         self._data: dict[tuple[Any, ...], tuple[float, Any]] = {}
+        self._computing: dict[tuple[Any, ...], threading.Event] = {}
         self._lock = threading.Lock()
 
     def get(self, key: tuple[Any, ...], compute: Any) -> Any:
-        now = time.monotonic()
-        with self._lock:
-            hit = self._data.get(key)
-            if hit is not None and now - hit[0] < self.seconds:
-                return hit[1]
-        value = compute()
-        with self._lock:
-            if len(self._data) >= self.size:
-                for old in sorted(self._data, key=lambda k: self._data[k][0])[: self.size // 4]:
-                    del self._data[old]
-            self._data[key] = (now, value)
+        while True:
+            with self._lock:
+                hit = self._data.get(key)
+                if hit is not None and time.monotonic() - hit[0] < self.seconds:
+                    return hit[1]
+                running = self._computing.get(key)
+                if running is None:
+                    self._computing[key] = threading.Event()
+                    break
+            running.wait()  # then read what it stored (or, if it failed, compute it here)
+        try:
+            value = compute()
+            with self._lock:
+                if len(self._data) >= self.size:
+                    for old in sorted(self._data, key=lambda k: self._data[k][0])[: self.size // 4]:
+                        del self._data[old]
+                self._data[key] = (time.monotonic(), value)
+        finally:
+            with self._lock:
+                self._computing.pop(key).set()
         return value
 
 
