@@ -37,6 +37,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # 64 MB of page cache instead of 2 MB: the search index's segment merges
     # re-read their pages, and a backfill writes thousands of them.
     cur.execute("PRAGMA cache_size=-65536")
+    cur.execute("PRAGMA mmap_size=4294967296")
     cur.close()
 
 

@@ -72,9 +72,19 @@ def run_service(cfg: Config, store: Store, host: str, port: int, role: str | Non
         scheduler.start()
     try:
         if workers > 1:
+            from aggregator.web import processes
+
             os.environ["XXGK_CONFIG"] = str(cfg.source.resolve())  # what each serving process loads
-            uvicorn.run("aggregator.web.app:app_from_environment", factory=True, host=host, port=port,
-                        workers=workers, log_level=log_level, access_log=False)
+            if processes.balanced():  # a socket each, connections spread by the kernel
+                try:
+                    processes.supervise(host, port, workers, log_level, stopping, consoles.err.print)
+                except (OSError, RuntimeError) as exc:
+                    from aggregator.cli._common import fail
+
+                    fail(f"无法在 {host}:{port} 提供网页：{exc}（换一个 --port，或先停掉占用它的程序）", code=1)
+            else:
+                uvicorn.run(processes.APP, factory=True, host=host, port=port, workers=workers,
+                            log_level=log_level, access_log=False)
         else:
             app = create_app(cfg, store, scheduler)
             uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False)).run()
