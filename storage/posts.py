@@ -143,12 +143,15 @@ class Posts:
             finally:
                 conn.rollback()
 
-    def facet_cube(self, parsed: ParsedQuery) -> FacetCube:
-        """The query's matches grouped for its facets under any narrowing (`storage.search.FacetCube`)."""
-        with self.engine.connect() as conn:
-            found = run_search(conn, posts_t, channels_t, parsed, SearchFilters(), limit=0, facets=True)
+    def facet_cube(self, parsed: ParsedQuery, after_id: int | None = None) -> FacetCube:
+        """The query's matches grouped for its facets under any narrowing (`storage.search.FacetCube`),
+        with the store's mark they were read at; `after_id`: only the posts stored after that one."""
+        with self._snapshot() as conn:
+            mark = _mark(conn)
+            found = run_search(conn, posts_t, channels_t, parsed, SearchFilters(after_id=after_id), limit=0,
+                               facets=True)
             groups = {c: g for c, g in conn.execute(sa.select(channels_t.c.id, channels_t.c.group_name))}
-        return FacetCube(found.facet_rows, groups)
+        return FacetCube(found.facet_rows, groups, mark)
 
     def tidy_search(self, written: int) -> None:
         """Index upkeep after a sync wrote `written` posts (SQLite: merge after a backfill)."""

@@ -422,6 +422,15 @@ class FacetCube:
 
     rows: list[FacetRow]
     groups: Mapping[str, str | None]
+    mark: SearchMark | None = None  # where the store stood when they were grouped
+
+    def merged(self, newer: FacetCube) -> FacetCube:
+        """This cube with `newer`'s rows (the same query's matches among posts stored since) added
+        in, at `newer`'s mark, with the channels' groups as `newer` read them."""
+        counts: dict[tuple[Any, ...], int] = {}
+        for *key, n in (*self.rows, *newer.rows):
+            counts[tuple(key)] = counts.get(tuple(key), 0) + n
+        return FacetCube([(*key, n) for key, n in counts.items()], newer.groups, newer.mark)
 
     @staticmethod
     def answers(filters: SearchFilters) -> bool:

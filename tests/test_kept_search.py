@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from aggregator.services.recent import RecentSearches
-from aggregator.services.search import search
+from aggregator.services.recent import KeptCubes, RecentSearches
+from aggregator.services.search import _asked, search, search_facets
 from storage.records import TagUpdate
 from storage.search import backend_for, execute
 from storage.store import ChannelRecord, PostRecord, Store
@@ -88,7 +88,7 @@ def test_a_kept_search_answers_as_the_store_does_through_every_kind_of_change(st
     store.channels.register([ChannelRecord("a", "A", "html", "学校门户网站", None, True),
                              ChannelRecord("b", "B", "html", "信息公开网", None, True)])
     store.posts.write("a", corpus(150))
-    recent, rnd = RecentSearches(), random.Random(11)
+    recent, cubes, rnd = RecentSearches(), KeptCubes(), random.Random(11)
     ways: dict[str, int] = {}
     for step in range(40):
         change = rnd.choice(CHANGES) if step % 3 else None  # now and then asked twice with nothing between
@@ -101,6 +101,11 @@ def test_a_kept_search_answers_as_the_store_does_through_every_kind_of_change(st
                 assert kept[:2] == fresh[:2], (step, change, q, kw, offset, kept[2])
                 way = kept[2].split(":")[0]
                 ways[way] = ways.get(way, 0) + 1
+            # The words' facets from their kept cube, narrowed as asked, are the store's own.
+            parsed, filters = _asked(q, **{"channels": (), "groups": (), "items": (), "categories": (), "types": (),
+                                           "date_from": None, "date_to": None, **kw})
+            assert (search_facets(store, q, cubes=cubes, **kw)
+                    == store.posts.search(parsed, filters, limit=0, facets=True).facets), (step, change, q, kw)
     # Each way answered often: the kept answer, the kept one with new posts added, and afresh.
     assert ways.get("kept", 0) > 100 and ways.get("kept+new", 0) > 100 and ways.get("count", 0) > 100, ways
 

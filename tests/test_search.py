@@ -439,8 +439,8 @@ def test_a_querys_facet_cube_counts_every_narrowing_as_the_store_does(store: Sto
     months; a date that cuts a month is left to the store (and still agrees)."""
     from datetime import date, datetime, timedelta
 
+    from aggregator.services.recent import KeptCubes, words_key
     from aggregator.services.search import search_facets
-    from aggregator.web.views import TtlCache
     from storage.search import SearchFilters, parse_query
 
     groups = {"a": "学校门户网站", "b": "信息公开网", "c": "信息公开网", "d": "采购"}
@@ -457,7 +457,7 @@ def test_a_querys_facet_cube_counts_every_narrowing_as_the_store_does(store: Sto
     for ch, recs in posts.items():
         store.posts.write(ch, recs)
     months = [date(2023 + m // 12, 1 + m % 12, 1) for m in range(0, 30)]
-    cache = TtlCache(seconds=600)
+    cache = KeptCubes()
     for q in ["学", "招生", "公告 -预算", "巡视整改 OR 图书馆", ""]:
         parsed = parse_query(q)
         cube = store.posts.facet_cube(parsed)
@@ -485,7 +485,6 @@ def test_a_querys_facet_cube_counts_every_narrowing_as_the_store_does(store: Sto
                      "date_to": filters.date_to and filters.date_to.isoformat()}
             assert search_facets(store, q, **asked, cubes=cache) == expected  # type: ignore[arg-type]
             # A cube too large to keep answers its own search all the same.
-            small = TtlCache(seconds=600)
+            small = KeptCubes()
             assert search_facets(store, q, **asked, cubes=small, keep_rows=0) == expected  # type: ignore[arg-type]
-            words = ("cube", repr((parsed.groups, parsed.exclude, parsed.empty_terms)))
-            assert small.get(words, lambda: "not made") == (None if counted is not None else "not made")
+            assert small.kept(words_key(parsed)) is None

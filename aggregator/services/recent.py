@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.records import SearchMark
-from storage.search import PG_FEW, ParsedQuery, SearchFilters, SearchResult
+from storage.search import PG_FEW, FacetCube, ParsedQuery, SearchFilters, SearchResult
 from storage.store import Store
 
 KEPT_ROWS = 200  # a search is kept while its pages end within the first this many rows (ten pages)
@@ -65,7 +65,7 @@ class RecentSearches:
                list_below: int = PG_FEW) -> SearchResult:
         """A newest-first search's page and total, from what is kept where it is still right.
         Its `plan` says how: `kept`, `kept+new:<the store's plan>`, or the store's plan."""
-        key = (repr((parsed.groups, parsed.exclude, parsed.empty_terms)), _filters_key(filters))
+        key = (words_key(parsed), _filters_key(filters))
         kept = self.get(key)
         if kept is not None and kept.window >= offset + limit:
             now = store.posts.search_mark()
@@ -86,6 +86,59 @@ class RecentSearches:
         if found.mark is not None:
             self.put(key, Kept(found.mark, found.total, found.rows, window))
         return SearchResult(found.total, found.rows[offset : offset + limit], plan=found.plan, mark=found.mark)
+
+
+class KeptCubes:
+    """The last `size` queries' facet cubes (`FacetCube`), each at its mark, kept as searches are:
+    asked again, the posts stored since are grouped alone and added in; after any other change
+    the cube is grouped afresh. One cube is made at a time per query (the requests narrowing the
+    same words wait for it). A cube of over `keep_rows` groups answers its own request only."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._kept: OrderedDict[str, FacetCube] = OrderedDict()
+        self._making: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def kept(self, key: str) -> FacetCube | None:
+        with self._lock:
+            return self._kept.get(key)
+
+    def cube(self, store: Store, parsed: ParsedQuery, keep_rows: int) -> FacetCube:
+        key = words_key(parsed)
+        with self._lock:
+            making = self._making.setdefault(key, threading.Lock())
+        with making:
+            kept = self.kept(key)
+            cube = self._topped_up(store, parsed, kept) if kept is not None else None
+            if cube is None:
+                cube = store.posts.facet_cube(parsed)
+            with self._lock:
+                if len(cube.rows) <= keep_rows:
+                    self._kept[key] = cube
+                    self._kept.move_to_end(key)
+                else:
+                    self._kept.pop(key, None)
+                while len(self._kept) > self.size:
+                    gone, _ = self._kept.popitem(last=False)
+                    self._making.pop(gone, None)
+            return cube
+
+    @staticmethod
+    def _topped_up(store: Store, parsed: ParsedQuery, kept: FacetCube) -> FacetCube | None:
+        """The kept cube brought to now, or None when a change since means grouping afresh."""
+        now = store.posts.search_mark()
+        if kept.mark is None or now.changes != kept.mark.changes:
+            return None
+        if now == kept.mark:
+            return kept
+        new = store.posts.facet_cube(parsed, after_id=kept.mark.last_id)
+        return kept.merged(new) if new.mark is not None and new.mark.changes == kept.mark.changes else None
+
+
+def words_key(parsed: ParsedQuery) -> str:
+    """What a query asks for, as a key (its filters aside)."""
+    return repr((parsed.groups, parsed.exclude, parsed.empty_terms))
 
 
 def _filters_key(f: SearchFilters) -> tuple[Any, ...]:

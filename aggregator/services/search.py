@@ -4,13 +4,13 @@ plus filters, to the contract's JSON shape."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from aggregator.clock import iso_local
-from aggregator.services.recent import KEPT_ROWS, RecentSearches
+from aggregator.services.recent import KEPT_ROWS, KeptCubes, RecentSearches
 from storage.records import PostRef
 from storage.search import (
     PG_FEW,
@@ -190,10 +190,6 @@ def _asked(q: str, channels: Sequence[str], groups: Sequence[str], items: Sequen
     )
 
 
-class Cache(Protocol):
-    def get(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any: ...
-
-
 FacetCounts = dict[str, list[tuple[object, int]]]
 CUBE_ROWS = 20_000  # a query whose matches group into more is counted by the store at every narrowing
 
@@ -201,23 +197,15 @@ CUBE_ROWS = 20_000  # a query whose matches group into more is counted by the st
 def search_facets(store: Store, q: str, *, channels: Sequence[str] = (), groups: Sequence[str] = (),
                   items: Sequence[str | int] = (), categories: Sequence[str | int] = (),
                   types: Sequence[str] = (), date_from: str | None = None, date_to: str | None = None,
-                  cubes: Cache | None = None, keep_rows: int = CUBE_ROWS) -> FacetCounts:
-    """A search's facet counts. With `cubes` (a cache of recent queries' `FacetCube`s, as the web
-    pages keep), every narrowing of the same words by channel, group, 清单 item or category, type
-    or whole months is counted from the words' cube, without the store; dates that cut a month
-    are counted by the store, and a cube of over `keep_rows` groups is not kept."""
+                  cubes: KeptCubes | None = None, keep_rows: int = CUBE_ROWS) -> FacetCounts:
+    """A search's facet counts. With `cubes` (the words' `FacetCube`s kept at the store's mark, as
+    the web pages keep them), every narrowing of the same words by channel, group, 清单 item or
+    category, type or whole months is counted from the words' cube, without the store; dates that
+    cut a month are counted by the store, and a cube of over `keep_rows` groups is not kept."""
     parsed, filters = _asked(q, channels, groups, items, categories, types, date_from, date_to)
     if cubes is not None and FacetCube.answers(filters):
-        made: list[FacetCube] = []
-
-        def cube() -> FacetCube | None:
-            made.append(store.posts.facet_cube(parsed))
-            return made[0] if len(made[0].rows) <= keep_rows else None
-
-        words = repr((parsed.groups, parsed.exclude, parsed.empty_terms))
         # A cube too large to keep still answers the search that made it.
-        kept = cubes.get(("cube", words), cube) or (made[0] if made else None)
-        if kept is not None and (counted := kept.facets(filters)) is not None:
+        if (counted := cubes.cube(store, parsed, keep_rows).facets(filters)) is not None:
             return counted
     return store.posts.search(parsed, filters, limit=0, facets=True).facets
 

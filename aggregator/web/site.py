@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from aggregator.config import Config
 from aggregator.services.accounts import ROLE_ZH
-from aggregator.services.recent import RecentSearches
+from aggregator.services.recent import KeptCubes, RecentSearches
 from aggregator.web import auth
 from aggregator.web.views import TtlCache, highlight, href
 from storage.store import Store
@@ -36,7 +36,7 @@ class Site:
     groups: dict[str, str] = field(default_factory=dict)  # channel id → its group
     syncing: dict[str, threading.Thread] = field(default_factory=dict)  # "sync now" threads of this process
     facet_cache: TtlCache = field(default_factory=lambda: TtlCache(seconds=30))
-    cube_cache: TtlCache = field(default_factory=lambda: TtlCache(seconds=30, size=32))  # `search_facets`
+    cubes: KeptCubes = field(default_factory=KeptCubes)  # `search_facets`: each query's matches grouped
     stats_cache: TtlCache = field(default_factory=lambda: TtlCache(seconds=30))
     recent: RecentSearches = field(default_factory=RecentSearches)  # totals counted again only for new posts
     templates: Jinja2Templates = field(init=False)

@@ -82,7 +82,7 @@ def page_search(request: Request, params: SearchParams, page: int = Query(1, ge=
         # while (the total and the rows are always fresh).
         key = tuple(sorted((k, v) for k, v in params.items() if k != "sort"))
         facets = site.facet_cache.get(key, lambda: search_facets(site.store, params.get("q", ""), **asked(params),
-                                                                 cubes=site.cube_cache))
+                                                                 cubes=site.cubes))
     except (SearchError, StatsError, ValueError) as exc:
         found, error = None, str(exc)
     rows, snippets, total, titles, also = [], {}, 0, {}, {}
