@@ -116,14 +116,15 @@ class Posts:
 
     # -- search ----------------------------------------------------------------------------------
     def search(self, parsed: ParsedQuery, filters: SearchFilters, *, limit: int = 20, offset: int = 0,
-               order: str = "newest", facets: bool = False, list_below: int = PG_FEW) -> SearchResult:
+               order: str = "newest", facets: bool = False, list_below: int = PG_FEW,
+               known: tuple[int, int] | None = None) -> SearchResult:
         """Posts containing the query's terms (storage/search.py), newest first or title hits first,
         with the store's mark at the moment they were read (one snapshot for the mark, the
         count and the page)."""
         with self._snapshot() as conn:
             mark = _mark(conn)
             found = run_search(conn, posts_t, channels_t, parsed, filters, limit=limit, offset=offset,
-                               order=order, facets=facets, list_below=list_below)
+                               order=order, facets=facets, list_below=list_below, known=known)
         found.mark = mark
         return found
 

@@ -40,7 +40,7 @@ import operator
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -250,11 +250,12 @@ class SearchFilters:
     date_from: date | None = None
     date_to: date | None = None  # the whole day is included
     after_id: int | None = None  # only posts stored after this one (what a kept search has not counted)
+    upto_id: int | None = None  # only posts up to this one (a page read at a kept facet cube's mark)
 
     @property
     def any(self) -> bool:
         return any((self.channels, self.groups, self.items, self.categories, self.types, self.date_from,
-                    self.date_to, self.after_id is not None))
+                    self.date_to, self.after_id is not None, self.upto_id is not None))
 
 
 @dataclass(slots=True)
@@ -311,7 +312,9 @@ class SearchBackend:
 
     def search(self, conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
                filters: SearchFilters, *, limit: int, offset: int, order: str, facets: bool,
-               list_below: int = 0) -> SearchResult:
+               list_below: int = 0, known: tuple[int, int] | None = None) -> SearchResult:
+        """`known`: the words' matches and the total under these filters, counted at this moment
+        already (a kept facet cube's): only the page is read, by the way those counts make cheapest."""
         raise NotImplementedError
 
 
@@ -340,6 +343,8 @@ def _filter_conditions(posts: sa.Table, channels: sa.Table, filters: SearchFilte
         conds.append(col("published_at") < datetime.combine(filters.date_to + timedelta(days=1), time()))
     if filters.after_id is not None:
         conds.append(posts.c.id > filters.after_id)
+    if filters.upto_id is not None:
+        conds.append(posts.c.id <= filters.upto_id)
     return conds
 
 
@@ -436,13 +441,24 @@ class FacetCube:
     def answers(filters: SearchFilters) -> bool:
         """Whether a cube can count under these filters: not when a date cuts a month (from not a
         month's first day, to not its last), nor posts after an id: only the store can count those."""
-        return (filters.after_id is None and (not filters.date_from or filters.date_from.day == 1)
+        return (filters.after_id is None and filters.upto_id is None
+                and (not filters.date_from or filters.date_from.day == 1)
                 and (not filters.date_to or (filters.date_to + timedelta(days=1)).day == 1))
 
     def facets(self, filters: SearchFilters) -> dict[str, list[tuple[object, int]]] | None:
         """The facets of the matches these filters leave; None when it cannot (`answers`)."""
         if not self.answers(filters):
             return None
+        folded = fold_facets(self._left(filters))
+        return folded if folded["channel"] else {}  # as a search that matched nothing
+
+    def count(self, filters: SearchFilters) -> int | None:
+        """How many of the matches these filters leave (a narrowed search's total); None when it
+        cannot (`answers`)."""
+        return sum(row[5] for row in self._left(filters)) if self.answers(filters) else None
+
+    def _left(self, filters: SearchFilters) -> Iterable[FacetRow]:
+        """The rows these filters leave (months whole: `answers`)."""
         lo = f"{filters.date_from:%Y-%m}" if filters.date_from else None
         hi = f"{filters.date_to:%Y-%m}" if filters.date_to else None
         channels = set(filters.channels) if filters.channels else None
@@ -460,8 +476,7 @@ class FacetCube:
                 return False
             return all(row[i] in values for i, values in tests)
 
-        folded = fold_facets(filter(kept, self.rows) if (lo or hi or tests) else self.rows)
-        return folded if folded["channel"] else {}  # as a search that matched nothing
+        return filter(kept, self.rows) if (lo or hi or tests) else self.rows
 
 
 def _ids(sql: str, expr: str) -> sa.TextualSelect:
@@ -481,6 +496,10 @@ C_FETCH = 1.5  # one post fetched by id (rows carry their body)
 def _fts_ids(table: str, expr: str) -> sa.TextualSelect:
     """The ids of the posts one FTS5 table matches."""
     return _ids(f"SELECT rowid AS id FROM {table} WHERE {table} MATCH :e", expr)
+
+
+def _last_id(conn: sa.Connection, posts: sa.Table) -> int:
+    return int(conn.execute(sa.select(sa.func.max(posts.c.id))).scalar() or 0)
 
 
 def _fts_count(conn: sa.Connection, table: str, expr: str, bound: str = "") -> int:
@@ -602,17 +621,18 @@ class SqliteSearch(SearchBackend):
 
     def search(self, conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
                filters: SearchFilters, *, limit: int, offset: int, order: str, facets: bool,
-               list_below: int = 0) -> SearchResult:
+               list_below: int = 0, known: tuple[int, int] | None = None) -> SearchResult:
         plain = _filter_conditions(posts, channels, filters, unindexed=filters.after_id is not None)
         fast, match_conds, title = self._plan(parsed, posts.c.id)
         if fast is None:  # terms in both tables (rare): conditions on posts.id
             where = sa.and_(sa.true(), *match_conds, *plain)
-            total = _count(conn, posts, where)
+            total = known[1] if known else _count(conn, posts, where)
             page_where, plan = where, "both tables"
         else:
             table, expr = fast
-            total, where, page_where, plan = self._strategy(conn, posts, plain, filters.any, table, expr,
-                                                            limit + offset, order, filters.after_id)
+            narrowed = replace(filters, upto_id=None).any  # a bound at a cube's mark leaves nearly all
+            total, where, page_where, plan = self._strategy(conn, posts, plain, narrowed, table, expr,
+                                                            limit + offset, order, filters.after_id, known)
         title_hit = None
         if order == "relevance" and title:
             title_hit = sa.and_(*(posts.c.id.in_(_fts_ids(t, e)) for t, e in title))
@@ -624,7 +644,8 @@ class SqliteSearch(SearchBackend):
 
     @staticmethod
     def _strategy(conn: sa.Connection, posts: sa.Table, plain: list[sa.ColumnElement[bool]], filtered: bool,
-                  table: str, expr: str, wanted: int, order: str, after: int | None = None
+                  table: str, expr: str, wanted: int, order: str, after: int | None = None,
+                  known: tuple[int, int] | None = None
                   ) -> tuple[int, sa.ColumnElement[bool], sa.ColumnElement[bool], str]:
         """The total, and the cheapest way to the first page, of one table's MATCH.
 
@@ -648,7 +669,10 @@ class SqliteSearch(SearchBackend):
             "member": clause(f"+posts.id IN {hits}"),
             "listed": clause(f"posts.id IN {hits}"),
         }
-        if filtered:
+        if known is not None:  # counted already (`SearchBackend.search`)
+            (matches, total), count_way = known, "cube"
+            posts_n = _count(conn, posts, sa.and_(sa.true(), *plain)) if filtered else _last_id(conn, posts)
+        elif filtered:
             # Counting the matches among the posts the filters leave: probe each of those
             # posts, or list one side and look the other side's ids up in it.
             posts_n = _count(conn, posts, sa.and_(sa.true(), *plain))
@@ -664,7 +688,7 @@ class SqliteSearch(SearchBackend):
             else:
                 total = _count(conn, posts, sa.and_(ways[way], *plain))
         else:
-            posts_n = int(conn.execute(sa.select(sa.func.max(posts.c.id))).scalar() or 0)
+            posts_n = _last_id(conn, posts)
             matches = _fts_count(conn, table, expr)
             total, count_way = matches, "index"
         walk = min(posts_n, wanted * posts_n / max(total, 1))  # posts passed before a page is found
@@ -818,7 +842,7 @@ class PostgresSearch(SearchBackend):
 
     def search(self, conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
                filters: SearchFilters, *, limit: int, offset: int, order: str, facets: bool,
-               list_below: int = 0) -> SearchResult:
+               list_below: int = 0, known: tuple[int, int] | None = None) -> SearchResult:
         """The total, the facets and the page of one query, each the cheapest way by the
         planner's estimates. PostgreSQL's own planner does not count reading a tsvector from
         TOAST, and given the choice tests every post's through the primary key (a channel's
@@ -834,7 +858,7 @@ class PostgresSearch(SearchBackend):
             rows = _page(conn, posts, where, None, limit, offset) if limit and total else []
             return SearchResult(total, rows, facets=counted if total else {}, plan="count:plain", facet_rows=grouped)
         match = f"SELECT post_id FROM {PG_TABLE} WHERE tsv @@ CAST(:e AS tsquery)"
-        matches = _estimated_rows(conn, sa.text(match).bindparams(e=expr))
+        matches = known[0] if known else _estimated_rows(conn, sa.text(match).bindparams(e=expr))
         per_match = C_PG_RECHECK if "<->" in expr else C_PG_VISIT  # a phrase rechecks its candidates
         left = _estimated_rows(conn, sa.select(sa.literal(1)).select_from(posts).where(*plain))
         # Among filtered posts: each of them tested, or GIN's matches joined to them.
@@ -845,6 +869,8 @@ class PostgresSearch(SearchBackend):
             if not each and matches < C_PG_JOIN * left:  # few matches: fetched by id, not every post read
                 self._nested_loops(conn)
             (grouped, counted, total), count_way = _grouped(conn, posts, where), "count:facets"
+        elif known is not None:
+            total, count_way = known[1], "count:cube"
         elif not plain and matches <= list_below and order == "newest" and limit:
             # A word the statistics call rare (or any phrase): list its posts once — that is the
             # total — and sort those, rather than read and recheck its rows twice.
@@ -913,13 +939,13 @@ def rebuild_index(conn: sa.Connection, posts: sa.TableClause, *, batch: int = 20
 
 def run_search(conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
                filters: SearchFilters, *, limit: int = 20, offset: int = 0, order: str = "newest",
-               facets: bool = False, list_below: int = PG_FEW) -> SearchResult:
+               facets: bool = False, list_below: int = PG_FEW, known: tuple[int, int] | None = None) -> SearchResult:
     """`list_below` (PostgreSQL): a word estimated to match at most this many posts has them
-    listed once instead of counted through GIN (0 = always count)."""
+    listed once instead of counted through GIN (0 = always count). `known`: `SearchBackend.search`."""
     if not parsed.groups and parsed.empty_terms and not parsed.exclude:
         return SearchResult(0, [])  # only punctuation or emoji: nothing can contain "it"
-    return backend_for(conn.dialect.name).search(conn, posts, channels, parsed, filters, limit=limit,
-                                                 offset=offset, order=order, facets=facets, list_below=list_below)
+    return backend_for(conn.dialect.name).search(conn, posts, channels, parsed, filters, limit=limit, offset=offset,
+                                                 order=order, facets=facets, list_below=list_below, known=known)
 
 
 def snippet(text: str | None, parsed_terms: Sequence[str], width: int = 36) -> str:

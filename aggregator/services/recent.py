@@ -28,6 +28,7 @@ from storage.store import Store
 
 KEPT_ROWS = 200  # a search is kept while its pages end within the first this many rows (ten pages)
 PAGE_ROWS = 20  # rows kept at least (a first page)
+CUBE_ROWS = 20_000  # a query whose matches group into more is counted by the store at every narrowing
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +63,11 @@ class RecentSearches:
                 self._kept.popitem(last=False)
 
     def search(self, store: Store, parsed: ParsedQuery, filters: SearchFilters, *, limit: int, offset: int,
-               list_below: int = PG_FEW) -> SearchResult:
+               list_below: int = PG_FEW, cubes: KeptCubes | None = None) -> SearchResult:
         """A newest-first search's page and total, from what is kept where it is still right.
-        Its `plan` says how: `kept`, `kept+new:<the store's plan>`, or the store's plan."""
+        With `cubes` (the web page's, which groups the same words for its facets anyway), a total
+        the words' cube can count is taken from it and only the page is read. Its `plan` says
+        how: `kept`, `kept+new:<the store's plan>`, `cube:<the store's plan>` or the store's plan."""
         key = (words_key(parsed), _filters_key(filters))
         kept = self.get(key)
         if kept is not None and kept.window >= offset + limit:
@@ -82,6 +85,12 @@ class RecentSearches:
                     return SearchResult(kept.total + new.total, rows[offset : offset + limit],
                                         plan=f"kept+new:{new.plan}", mark=new.mark)
         window = max(offset + limit, PAGE_ROWS)
+        if cubes is not None and FacetCube.answers(filters):
+            counted = _counted_by_cube(store, parsed, filters, window, list_below, cubes)
+            if counted is not None:
+                made, plan = counted
+                self.put(key, made)
+                return SearchResult(made.total, made.rows[offset : offset + limit], plan=plan, mark=made.mark)
         found = store.posts.search(parsed, filters, limit=window, list_below=list_below)
         if found.mark is not None:
             self.put(key, Kept(found.mark, found.total, found.rows, window))
@@ -134,6 +143,23 @@ class KeptCubes:
             return kept
         new = store.posts.facet_cube(parsed, after_id=kept.mark.last_id)
         return kept.merged(new) if new.mark is not None and new.mark.changes == kept.mark.changes else None
+
+
+def _counted_by_cube(store: Store, parsed: ParsedQuery, filters: SearchFilters, window: int, list_below: int,
+                     cubes: KeptCubes) -> tuple[Kept, str] | None:
+    """The search at its words' cube's mark: the total counted from the cube, the page read from
+    the posts up to the cube's last id (None when a change since means counting afresh). A
+    channel's page of a common word then costs a walk of that channel's newest posts, not a
+    count of its 8k posts against 78k matches (20–50 ms)."""
+    cube = cubes.cube(store, parsed, CUBE_ROWS)
+    total, matches = cube.count(filters), cube.count(SearchFilters())
+    if cube.mark is None or total is None or matches is None:
+        return None
+    found = store.posts.search(parsed, replace(filters, upto_id=cube.mark.last_id), limit=window,
+                               list_below=list_below, known=(matches, total))
+    if found.mark is None or found.mark.changes != cube.mark.changes:
+        return None
+    return Kept(cube.mark, total, found.rows, window), f"cube:{found.plan}"
 
 
 def words_key(parsed: ParsedQuery) -> str:

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from aggregator.clock import iso_local
-from aggregator.services.recent import KEPT_ROWS, KeptCubes, RecentSearches
+from aggregator.services.recent import CUBE_ROWS, KEPT_ROWS, KeptCubes, RecentSearches
 from storage.records import PostRef
 from storage.search import (
     PG_FEW,
@@ -191,7 +191,6 @@ def _asked(q: str, channels: Sequence[str], groups: Sequence[str], items: Sequen
 
 
 FacetCounts = dict[str, list[tuple[object, int]]]
-CUBE_ROWS = 20_000  # a query whose matches group into more is counted by the store at every narrowing
 
 
 def search_facets(store: Store, q: str, *, channels: Sequence[str] = (), groups: Sequence[str] = (),
@@ -250,15 +249,16 @@ def search(store: Store, q: str, *, channels: Sequence[str] = (), groups: Sequen
            items: Sequence[str | int] = (), categories: Sequence[str | int] = (), types: Sequence[str] = (),
            date_from: str | None = None, date_to: str | None = None, limit: int = 20, offset: int = 0,
            order: str = "newest", facets: bool = False, list_below: int = PG_FEW,
-           recent: RecentSearches | None = None) -> Search:
+           recent: RecentSearches | None = None, cubes: KeptCubes | None = None) -> Search:
     """With `recent` (the web pages keep one), a newest-first page within the first
-    `KEPT_ROWS` rows comes from a kept search where it is still right (`aggregator.services.recent`)."""
+    `KEPT_ROWS` rows comes from a kept search where it is still right, and with `cubes` its total
+    from the words' facet cube (`aggregator.services.recent`)."""
     parsed, filters = _asked(q, channels, groups, items, categories, types, date_from, date_to)
     if order not in ("newest", "relevance"):
         raise SearchError(f"order：{order!r} 应为 newest 或 relevance")
     limit, offset = max(0, min(limit, 1000)), max(0, offset)
     if recent is not None and order == "newest" and not facets and 0 < offset + limit <= KEPT_ROWS:
-        return Search(q, recent.search(store, parsed, filters, limit=limit, offset=offset, list_below=list_below),
-                      parsed.terms)
+        return Search(q, recent.search(store, parsed, filters, limit=limit, offset=offset, list_below=list_below,
+                                       cubes=cubes), parsed.terms)
     return Search(q, store.posts.search(parsed, filters, limit=limit, offset=offset, order=order,
                                   facets=facets, list_below=list_below), parsed.terms)

@@ -45,12 +45,14 @@ def asked(params: dict[str, Any]) -> dict[str, Any]:
             "types": list_param(params.get("type")), "date_from": date_from, "date_to": date_to}
 
 
-def run_search(site: Site, params: dict[str, Any], *, limit: int, offset: int, facets: bool) -> Any:
+def run_search(site: Site, params: dict[str, Any], *, limit: int, offset: int, facets: bool,
+               cubes: bool = False) -> Any:
+    """`cubes`: the page, which groups the words for its facets anyway, counts from that grouping."""
     from aggregator.services.search import search
 
     return search(site.store, params.get("q", ""), **asked(params), limit=limit, offset=offset,
                   order="relevance" if params.get("sort") == "relevance" else "newest", facets=facets,
-                  recent=site.recent)
+                  recent=site.recent, cubes=site.cubes if cubes else None)
 
 
 def search_params(request: Request) -> dict[str, Any]:
@@ -76,7 +78,7 @@ def page_search(request: Request, params: SearchParams, page: int = Query(1, ge=
     error = None
     facets: dict[str, list[tuple[object, int]]] = {}
     try:
-        found = run_search(site, params, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, facets=False)
+        found = run_search(site, params, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, facets=False, cubes=True)
         # Facet counts of a common one-character query walk most of the store: paging through
         # the same search, or narrowing it by channel, item, type or year, reuses them for a
         # while (the total and the rows are always fresh).
