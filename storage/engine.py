@@ -37,14 +37,13 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # 64 MB of page cache instead of 2 MB: the search index's segment merges
     # re-read their pages, and a backfill writes thousands of them.
     cur.execute("PRAGMA cache_size=-65536")
-    cur.execute("PRAGMA mmap_size=4294967296")
     cur.close()
 
 
 # Connections a process keeps open. A web process serves a dozen requests at once, each taking
-# a connection for a moment several times: with SQLAlchemy's default of 5 kept, the rest were
-# opened and closed per request (a new PostgreSQL backend each; SQLite's pragmas run again and
-# its page cache lost) — 20 clients on 2 processes waited for connections as much as for searches.
+# a connection for a moment several times: with SQLAlchemy's default of 5 kept, the others were
+# opened and closed per request (a new PostgreSQL backend each; on SQLite the pragmas run again
+# and the connection's page cache is lost).
 POOL: dict[str, Any] = {"pool_size": 12, "max_overflow": 12}
 
 

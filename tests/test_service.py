@@ -346,8 +346,10 @@ def test_serve_with_workers_spreads_connections_opened_at_once_across_its_proces
         stop(proc)
     _gone, alive = psutil.wait_procs(children, timeout=5)
     assert not alive
-    with socket.socket() as s:  # the port is free again
+    with socket.socket() as s:  # the port is free again (no one listens; closed connections may linger)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
+        s.listen()
 
 
 def _listening(port: int) -> dict[int, int]:

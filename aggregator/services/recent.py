@@ -9,7 +9,7 @@ search holds its total and its first rows with the `SearchMark` it was counted a
   are the posts above the kept `last_id`), their count added and their rows merged in;
 - any other change (a post edited, retagged or deleted, a channel regrouped, the index rebuilt):
   searched again from scratch.
-Every answer is the one an uncached search gives (tests/test_search.py checks it on both
+Every answer is the one an uncached search gives (tests/test_kept_search.py checks it on both
 databases through edits of every kind). Only newest-first searches are kept: a relevance
 rank moves as posts are added.
 """
@@ -43,7 +43,7 @@ class RecentSearches:
     """The last `size` searches asked, each with the store's mark it was counted at (thread-safe:
     a web process's requests share one)."""
 
-    def __init__(self, size: int = 512) -> None:
+    def __init__(self, size: int = 256) -> None:  # a first page about 25 KB, ten pages 250 KB
         self.size = size
         self._kept: OrderedDict[tuple[Any, ...], Kept] = OrderedDict()
         self._lock = threading.Lock()
@@ -126,8 +126,9 @@ class KeptCubes:
                 if len(cube.rows) <= keep_rows:
                     self._kept[key] = cube
                     self._kept.move_to_end(key)
-                else:
+                else:  # answers this request only
                     self._kept.pop(key, None)
+                    self._making.pop(key, None)
                 while len(self._kept) > self.size:
                     gone, _ = self._kept.popitem(last=False)
                     self._making.pop(gone, None)
@@ -169,7 +170,7 @@ def words_key(parsed: ParsedQuery) -> str:
 
 def _filters_key(f: SearchFilters) -> tuple[Any, ...]:
     return (tuple(f.channels), tuple(f.groups), tuple(f.items), tuple(f.categories), tuple(f.types),
-            f.date_from, f.date_to, f.after_id)
+            f.date_from, f.date_to, f.after_id, f.upto_id)
 
 
 _EARLIEST = datetime.min
