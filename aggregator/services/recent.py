@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from collections.abc import Hashable
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from storage.records import SearchMark
 from storage.search import PG_FEW, FacetCube, ParsedQuery, SearchFilters, SearchResult
@@ -39,28 +40,47 @@ class Kept:
     window: int  # how many rows were asked for (rows may be fewer: the total)
 
 
-class RecentSearches:
-    """The last `size` searches asked, each with the store's mark it was counted at (thread-safe:
-    a web process's requests share one)."""
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
-    def __init__(self, size: int = 256) -> None:  # a first page about 25 KB, ten pages 250 KB
+
+class _Lru(Generic[K, V]):
+    """The last `size` values put, the least recently used going first (thread-safe: a web
+    process's requests share one)."""
+
+    def __init__(self, size: int) -> None:
         self.size = size
-        self._kept: OrderedDict[tuple[Any, ...], Kept] = OrderedDict()
+        self._kept: OrderedDict[K, V] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...]) -> Kept | None:
+    def get(self, key: K) -> V | None:
         with self._lock:
-            kept = self._kept.get(key)
-            if kept is not None:
+            value = self._kept.get(key)
+            if value is not None:
                 self._kept.move_to_end(key)
-            return kept
+            return value
 
-    def put(self, key: tuple[Any, ...], kept: Kept) -> None:
+    def put(self, key: K, value: V) -> list[K]:
+        """Keep `value`; the keys it pushed out."""
         with self._lock:
-            self._kept[key] = kept
+            self._kept[key] = value
             self._kept.move_to_end(key)
+            gone = []
             while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
+                gone.append(self._kept.popitem(last=False)[0])
+            return gone
+
+    def pop(self, key: K) -> None:
+        with self._lock:
+            self._kept.pop(key, None)
+
+
+class RecentSearches:
+    """The last `size` searches asked, each with the store's mark it was counted at."""
+
+    def __init__(self, size: int = 256) -> None:  # a first page about 25 KB, ten pages 250 KB
+        self._kept: _Lru[tuple[Any, ...], Kept] = _Lru(size)
+        self.get, self.put = self._kept.get, self._kept.put
 
     def search(self, store: Store, parsed: ParsedQuery, filters: SearchFilters, *, limit: int, offset: int,
                list_below: int = PG_FEW, cubes: KeptCubes | None = None) -> SearchResult:
@@ -104,14 +124,10 @@ class KeptCubes:
     same words wait for it). A cube of over `keep_rows` groups answers its own request only."""
 
     def __init__(self, size: int = 32) -> None:
-        self.size = size
-        self._kept: OrderedDict[str, FacetCube] = OrderedDict()
+        self._kept: _Lru[str, FacetCube] = _Lru(size)
+        self.kept = self._kept.get
         self._making: dict[str, threading.Lock] = {}
-        self._lock = threading.Lock()
-
-    def kept(self, key: str) -> FacetCube | None:
-        with self._lock:
-            return self._kept.get(key)
+        self._lock = threading.Lock()  # over `_making`
 
     def cube(self, store: Store, parsed: ParsedQuery, keep_rows: int) -> FacetCube:
         key = words_key(parsed)
@@ -122,16 +138,14 @@ class KeptCubes:
             cube = self._topped_up(store, parsed, kept) if kept is not None else None
             if cube is None:
                 cube = store.posts.facet_cube(parsed)
+            if len(cube.rows) <= keep_rows:
+                gone = self._kept.put(key, cube)
+            else:  # answers this request only
+                self._kept.pop(key)
+                gone = [key]
             with self._lock:
-                if len(cube.rows) <= keep_rows:
-                    self._kept[key] = cube
-                    self._kept.move_to_end(key)
-                else:  # answers this request only
-                    self._kept.pop(key, None)
-                    self._making.pop(key, None)
-                while len(self._kept) > self.size:
-                    gone, _ = self._kept.popitem(last=False)
-                    self._making.pop(gone, None)
+                for old in gone:
+                    self._making.pop(old, None)
             return cube
 
     @staticmethod
@@ -169,8 +183,8 @@ def words_key(parsed: ParsedQuery) -> str:
 
 
 def _filters_key(f: SearchFilters) -> tuple[Any, ...]:
-    return (tuple(f.channels), tuple(f.groups), tuple(f.items), tuple(f.categories), tuple(f.types),
-            f.date_from, f.date_to, f.after_id, f.upto_id)
+    """Every field of the filters (lists as tuples), whatever fields they come to have."""
+    return tuple(tuple(v) if isinstance(v, list) else v for v in (getattr(f, x.name) for x in fields(f)))
 
 
 _EARLIEST = datetime.min
