@@ -696,10 +696,14 @@ class SqliteSearch(SearchBackend):
             total, count_way = matches, "index"
         walk = min(posts_n, wanted * posts_n / max(total, 1))  # posts passed before a page is found
         cost = {"probe": walk * C_PROBE, "member": matches * C_LIST + walk * C_SCAN, "listed": matches * C_FETCH}
-        way = "listed" if order == "relevance" else min(cost, key=cost.__getitem__)
+        # The posts after an id are listed by the index's rowid range and sorted: walking posts newest
+        # first would pass every post when fewer than a page are new (3 new posts: 12 → 0.5 ms).
+        way = "listed" if order == "relevance" or after is not None else min(cost, key=cost.__getitem__)
         # Facets: stream every post's index entry past the list of matches (`member`), or fetch
         # the matches by id when they are few (a search with its facets, 3k of 100k: 28 → 19 ms).
-        facet_way = "listed" if matches * C_FETCH < matches * C_LIST + posts_n * C_SCAN else "member"
+        # The posts after an id: by id, not streaming every post's entry (a cube's new posts: 12 → 1 ms).
+        facet_way = "listed" if after is not None or matches * C_FETCH < matches * C_LIST + posts_n * C_SCAN \
+            else "member"
         return total, sa.and_(ways[facet_way], *plain), sa.and_(ways[way], *plain), f"count:{count_way} page:{way}"
 
 
@@ -891,7 +895,9 @@ class PostgresSearch(SearchBackend):
         # The page: walk the posts newest first, testing each until it is full (common words: a
         # few dozen posts), or sort GIN's matches (rare ones; relevance sorts every match).
         walk = min(left, (offset + limit) * left / max(total, 1))
-        if title_hit is not None or matches * per_match < walk * C_PG_EACH:
+        # The posts after an id (a kept search's new ones): found by id and sorted, never by a walk
+        # of every post newest first, which passes them all when fewer than a page are new.
+        if title_hit is not None or filters.after_id is not None or matches * per_match < walk * C_PG_EACH:
             page, page_way = where, "page:listed"
         else:
             self._nested_loops(conn)

@@ -206,3 +206,26 @@ def test_kept_searches_asked_while_two_writers_add_posts_end_exact(store: Store)
             fresh = answer(store, q, kw, limit, offset)[:2]
             assert answer(store, q, kw, limit, offset, recent)[:2] == fresh
             assert answer(store, q, kw, limit, offset, by_cube, cubes)[:2] == fresh
+
+
+def test_the_posts_after_a_kept_search_are_read_by_id_not_by_a_walk_of_every_post(store: Store) -> None:
+    """Fewer new posts than a page: walking every post newest first would pass them all (12 ms at
+    100k posts against 0.9 listed by id); the rows and the facets are the store's own."""
+    from storage.search import SearchFilters, parse_query
+
+    store.channels.register([ChannelRecord("a", "A", "html", "学校门户网站", None, True)])
+    store.posts.write("a", corpus(150))
+    mark = store.posts.search_mark()
+    new = corpus(3, seed=99)
+    for i, p in enumerate(new):
+        p.key, p.content_hash, p.published_at = f"late{i}", f"late{i}", datetime(2020, 1, 1 + i)  # dated oldest
+    store.posts.write("a", new)
+    for q in ("招", "学院", "呈贡校区"):
+        parsed = parse_query(q)
+        since = store.posts.search(parsed, SearchFilters(after_id=mark.last_id), limit=200)
+        every = store.posts.search(parsed, SearchFilters(), limit=1000)
+        assert "page:listed" in since.plan, (q, since.plan)
+        assert [r["id"] for r in since.rows] == [r["id"] for r in every.rows if r["id"] > mark.last_id]
+        assert since.total == len(since.rows)
+        grouped = store.posts.facet_cube(parsed, after_id=mark.last_id)
+        assert sum(row[5] for row in grouped.rows) == since.total
