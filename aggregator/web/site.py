@@ -45,6 +45,7 @@ class Site:
         from aggregator.qingdan import items as qingdan_items
 
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.templates.env.auto_reload = False  # the templates ship with the code: no stat() of each per page
         self.templates.env.filters["highlight"] = highlight
         self.templates.env.filters["href"] = href
         self.templates.env.filters["money"] = lambda v: "—" if v is None else f"{v:,.2f}"
