@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 import pytest
 
+from aggregator.web.views import CSP
 from storage.store import PostRecord, Store
 from tests.helpers import ROOT, need_chromium, serving, set_password
 
@@ -161,6 +163,30 @@ def test_an_admin_manages_accounts_on_the_page(server: str, browser: object) -> 
     with httpx.Client(base_url=server, timeout=10) as zhou:
         assert zhou.post("/login", data={"user": "zhou", "password": "zhou-editor-2025"}).status_code == 303
         assert zhou.get("/users").status_code == 403  # an editor does not manage accounts
+
+
+def test_with_login_required_nothing_is_read_without_signing_in_and_every_answer_carries_the_headers(
+        tmp_path: Path) -> None:
+    """`[web] login_required`: a page is a redirect to sign-in, the API a 401 in JSON, sign-in,
+    the stylesheet and /healthz stay open; every answer, the refusals included, has the headers."""
+    folder = tmp_path
+    cfg = folder / "config.toml"
+    cfg.write_text(f'[store]\nurl = "sqlite:///{folder / "xxgk.db"}"\n[web]\nlogin_required = true\n'
+                   '[[channel]]\nid = "news"\nkind = "html"\nurl = "http://127.0.0.1:9/list.htm"\npreset = "vsb"\n',
+                   encoding="utf-8")
+    set_password(cfg, PASSWORDS["admin"])
+    with serving(cfg, folder) as url, httpx.Client(base_url=url, timeout=10) as http:
+        page, api = http.get("/?q=预算"), http.get("/api/search?q=预算")
+        assert page.status_code == 303 and page.headers["location"] == "/login?next=/"
+        assert api.status_code == 401 and api.json() == {"error": "需要登录"}
+        opened = [http.get(path) for path in ("/login", "/static/site.css", "/healthz")]
+        assert [r.status_code for r in opened] == [200, 200, 200]
+        for r in (page, api, *opened):
+            assert r.headers["x-frame-options"] == "DENY" and r.headers["x-content-type-options"] == "nosniff"
+            assert r.headers["content-security-policy"] == CSP
+        signed = http.post("/login", data={"user": "admin", "password": PASSWORDS["admin"], "next": "/"})
+        assert signed.status_code == 303
+        assert http.get("/?q=预算").status_code == 200 and http.get("/api/search?q=预算").status_code == 200
 
 
 def test_the_sixth_wrong_password_in_a_minute_is_refused_without_a_check(server: str, browser: object) -> None:
