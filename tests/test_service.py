@@ -322,7 +322,9 @@ def test_serve_with_workers_spreads_connections_opened_at_once_across_its_proces
     port = free_port()
     proc = start("--config", str(cfg), "serve", "--no-scheduler", "--port", str(port), "--workers", "2")
     try:
-        wait_for(lambda: _answers(port), 30, "the serving processes")
+        # Both listening: a process listens once its app is loaded, and the kernel spreads
+        # connections only across the sockets listening when they arrive.
+        wait_for(lambda: _answers(port) and len(_listening(port)) == 2, 30, "the serving processes")
         conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(20)]
         for conn in conns:
             conn.connect()

@@ -62,7 +62,7 @@ def run_service(cfg: Config, store: Store, host: str, port: int, role: str | Non
     import uvicorn
 
     from aggregator.scheduler.service import Scheduler
-    from aggregator.web.app import create_app
+    from aggregator.web.app import create_app, settle
 
     stopping = threading.Event()
     _on_term(stopping)  # uvicorn re-raises the signal to this handler once it has shut down
@@ -87,6 +87,7 @@ def run_service(cfg: Config, store: Store, host: str, port: int, role: str | Non
                             log_level=log_level, access_log=False)
         else:
             app = create_app(cfg, store, scheduler)
+            settle()
             uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False)).run()
     finally:
         if scheduler is not None:
