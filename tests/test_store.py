@@ -201,3 +201,27 @@ def test_iter_posts_streams_every_post_in_id_order(store: Store) -> None:
     store.posts.write("portal-notices", [_post(f"k{i:04d}", f"t{i}") for i in range(4500)])
     ids = [row["id"] for row in store.posts.iter_rows(batch=1000)]
     assert len(ids) == 4500 and ids == sorted(ids)
+
+
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_pooled_connections_the_server_dropped_are_replaced_before_a_query_uses_them(store: Store) -> None:
+    """A restarted server or a firewall's idle timeout leaves the pool's connections dead: one
+    idle past `IDLE_PING_S` is pinged at checkout and replaced, so the next read succeeds."""
+    import time
+
+    from storage.engine import IDLE_PING_S
+
+    store.engine.dispose()
+    held = [store.engine.connect() for _ in range(3)]
+    pids = {conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() for conn in held}
+    for conn in held:
+        conn.close()  # back to the pool, the only connections it has
+    with Store.open(str(store.engine.url.render_as_string(hide_password=False))) as other, \
+            other.engine.connect() as admin:
+        killed = admin.execute(sa.text("SELECT count(*) FROM (SELECT pg_terminate_backend(p) FROM unnest("
+                                       "CAST(:pids AS int[])) AS p) AS t"), {"pids": sorted(pids)}).scalar_one()
+    assert killed == 3
+    time.sleep(IDLE_PING_S + 0.5)
+    assert store.posts.count() == 0
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() not in pids
