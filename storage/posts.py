@@ -27,6 +27,18 @@ from storage.search import (
 from storage.tables import changes_t, channels_t, metrics_t, posts_t, prefixed, revisions_t
 from storage.writes import fold_rollup, write_batch
 
+# A search page's two lookups, built once (SQLAlchemy then only expands the lists each time:
+# building them per page was most of their 0.5 ms).
+_TEXTS = sa.select(posts_t.c.id, posts_t.c.body, posts_t.c.attachment_text).where(
+    posts_t.c.id.in_(sa.bindparam("ids", expanding=True)))
+_SAME_NOTICE = (sa.select(posts_t.c.notice_key, posts_t.c.id, posts_t.c.channel_id, posts_t.c.title, posts_t.c.url,
+                          posts_t.c.published_at)
+                .where(posts_t.c.notice_key.in_(sa.bindparam("keys", expanding=True)),
+                       posts_t.c.published_at.between(sa.bindparam("start"), sa.bindparam("end")))
+                .limit(2000))
+_SAME_NOTICE_NOT_ON = _SAME_NOTICE.where(
+    sa.tuple_(posts_t.c.notice_key, posts_t.c.channel_id).not_in(sa.bindparam("pairs", expanding=True)))
+
 
 class Posts:
     def __init__(self, engine: Engine) -> None:
@@ -209,8 +221,7 @@ class Posts:
         if not ids:
             return {}
         with self.engine.connect() as conn:
-            q = sa.select(posts_t.c.id, posts_t.c.body, posts_t.c.attachment_text).where(posts_t.c.id.in_(list(ids)))
-            return {r.id: (r.body or "", r.attachment_text or "") for r in conn.execute(q)}
+            return {r.id: (r.body or "", r.attachment_text or "") for r in conn.execute(_TEXTS, {"ids": list(ids)})}
 
     def same_notice(self, keys: Iterable[str], start: datetime, end: datetime,
                     not_on: Mapping[str, str] | None = None) -> dict[str, list[PostRef]]:
@@ -220,14 +231,11 @@ class Posts:
         wanted = sorted(set(keys))
         if not wanted:
             return {}
-        q = (sa.select(posts_t.c.notice_key, posts_t.c.id, posts_t.c.channel_id, posts_t.c.title, posts_t.c.url,
-                       posts_t.c.published_at)
-             .where(posts_t.c.notice_key.in_(wanted), posts_t.c.published_at.between(start, end)).limit(2000))
-        if not_on:
-            q = q.where(sa.tuple_(posts_t.c.notice_key, posts_t.c.channel_id).not_in(sorted(not_on.items())))
         found: dict[str, list[PostRef]] = {}
         with self.engine.connect() as conn:
-            for key, *ref in conn.execute(q):
+            rows = conn.execute(_SAME_NOTICE_NOT_ON if not_on else _SAME_NOTICE,
+                                {"keys": wanted, "start": start, "end": end, "pairs": sorted((not_on or {}).items())})
+            for key, *ref in rows:
                 found.setdefault(key, []).append(PostRef(*ref))
         return found
 
