@@ -517,6 +517,16 @@ def _last_id(conn: sa.Connection, posts: sa.Table) -> int:
     return int(conn.execute(sa.select(sa.func.max(posts.c.id))).scalar() or 0)
 
 
+def _streamed(conn: sa.Connection, posts: sa.Table, plain: list[sa.ColumnElement[bool]], table: str, expr: str,
+              bound: str) -> int:
+    """The matches among the posts the filters leave: those posts listed, the index's matches
+    streamed past them."""
+    kept = sa.literal_column(f"+{table}.rowid").in_(sa.select(posts.c.id).where(*plain))
+    q = sa.select(sa.func.count()).select_from(sa.table(table)).where(
+        sa.text(f"{table} MATCH :e{bound}").bindparams(sa.bindparam("e", expr, unique=True)), kept)
+    return int(conn.execute(q).scalar_one())
+
+
 def _fts_count(conn: sa.Connection, table: str, expr: str, bound: str = "") -> int:
     """The posts one FTS5 table matches (`bound`: a condition on its rowid, as `_strategy` makes)."""
     q = f"SELECT count(*) FROM {table} WHERE {table} MATCH :e{bound}"
@@ -645,7 +655,9 @@ class SqliteSearch(SearchBackend):
             page_where, plan = where, "both tables"
         else:
             table, expr = fast
-            narrowed = replace(filters, upto_id=None).any  # a bound at a cube's mark leaves nearly all
+            # Filters beside the ids: a bound at a cube's mark leaves nearly all, and the posts after
+            # a kept search's are counted their own way.
+            narrowed = replace(filters, upto_id=None, after_id=None).any
             total, where, page_where, plan = self._strategy(conn, posts, plain, narrowed, table, expr,
                                                             limit + offset, order, filters.after_id, known)
         title_hit = None
@@ -687,6 +699,12 @@ class SqliteSearch(SearchBackend):
         if known is not None:  # counted already (`SearchBackend.search`)
             (matches, total), count_way = known, "cube"
             posts_n = _count(conn, posts, sa.and_(sa.true(), *plain)) if filtered else _last_id(conn, posts)
+        elif after is not None:
+            # The posts after a kept search's id: the index's matches past it are the total, or, under
+            # other filters, those among the new posts the filters leave (2 statements, not 4).
+            posts_n = matches = _fts_count(conn, table, expr, bound)
+            total, count_way = (_streamed(conn, posts, plain, table, expr, bound), "stream") if filtered and matches \
+                else (matches, "index")
         elif filtered:
             # Counting the matches among the posts the filters leave: probe each of those
             # posts, or list one side and look the other side's ids up in it.
@@ -695,11 +713,8 @@ class SqliteSearch(SearchBackend):
             counting = {"probe": posts_n * C_PROBE, "member": matches * C_LIST + posts_n * C_SCAN,
                         "stream": posts_n * C_LIST + matches * C_LOOKUP}  # stream: posts_n < ~0.6 matches
             way = count_way = min(counting, key=counting.__getitem__)
-            if way == "stream":  # the filtered posts listed, the index's matches streamed past them
-                kept = sa.literal_column(f"+{table}.rowid").in_(sa.select(posts.c.id).where(*plain))
-                q = sa.select(sa.func.count()).select_from(sa.table(table)).where(
-                    sa.text(f"{table} MATCH :e{bound}").bindparams(sa.bindparam("e", expr, unique=True)), kept)
-                total = int(conn.execute(q).scalar_one())
+            if way == "stream":
+                total = _streamed(conn, posts, plain, table, expr, bound)
             else:
                 total = _count(conn, posts, sa.and_(ways[way], *plain))
         else:
@@ -879,11 +894,14 @@ class PostgresSearch(SearchBackend):
             rows = _page(conn, posts, where, None, limit, offset) if limit and total else []
             return SearchResult(total, rows, facets=counted if total else {}, plan="count:plain", facet_rows=grouped)
         match = f"SELECT post_id FROM {PG_TABLE} WHERE tsv @@ CAST(:e AS tsquery)"
-        matches = known[0] if known else _estimated_rows(conn, sa.text(match).bindparams(e=expr))
         per_match = C_PG_RECHECK if "<->" in expr else C_PG_VISIT  # a phrase rechecks its candidates
-        left = _estimated_rows(conn, sa.select(sa.literal(1)).select_from(posts).where(*plain))
-        # Among filtered posts: each of them tested, or GIN's matches joined to them.
-        each = bool(plain) and left * C_PG_EACH < matches * per_match
+        if filters.after_id is not None:  # the few posts after a kept search's id: each of them tested
+            matches, left, each = 0.0, 0.0, True
+        else:
+            matches = float(known[0]) if known else _estimated_rows(conn, sa.text(match).bindparams(e=expr))
+            left = _estimated_rows(conn, sa.select(sa.literal(1)).select_from(posts).where(*plain))
+            # Among filtered posts: each of them tested, or GIN's matches joined to them.
+            each = bool(plain) and left * C_PG_EACH < matches * per_match
         where = sa.and_(self._matching("each" if each else "listed", expr), *plain)
         grouped, counted = [], {}
         if facets:
