@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -107,20 +108,21 @@ class Connection:
         reader, writer = await asyncio.open_connection(host, int(port), limit=1 << 20)
         return cls(reader, writer, f"{host}:{port}")
 
-    async def get(self, path: str) -> int:
+    async def get(self, path: str) -> tuple[int, bytes]:
         target = quote(path, safe="/?=&")
         self.writer.write(f"GET {target} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
         head = await self.reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
         fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+        body = b""
         if "content-length" in fields:
-            await self.reader.readexactly(int(fields["content-length"]))
+            body = await self.reader.readexactly(int(fields["content-length"]))
         elif fields.get("transfer-encoding") == "chunked":
             while size := int((await self.reader.readuntil(b"\r\n")).strip(), 16):
-                await self.reader.readexactly(size + 2)
+                body += (await self.reader.readexactly(size + 2))[:-2]
             await self.reader.readuntil(b"\r\n")
-        return status
+        return status, body
 
     def close(self) -> None:
         self.writer.close()
@@ -218,11 +220,14 @@ def measure(args: argparse.Namespace, url: str, base: str, pid: int, say: Any) -
     errors: list[str] = []
     stop = threading.Event()
     written = [0]
+    served: collections.Counter[int] = collections.Counter()  # connections by server process
 
     async def client(seed: int, until: float) -> None:
         rnd = random.Random(seed)
         conn = await Connection.open(base)
         try:
+            status, body = await conn.get("/healthz")  # which server process this connection landed on
+            served[json.loads(body)["pid"] if status == 200 else 0] += 1
             while time.monotonic() < until:
                 kind = rnd.choices(["search", "search+facet", "stats", "healthz"], [6, 2, 1, 1])[0]
                 q = rnd.choice(QUERIES)
@@ -230,7 +235,7 @@ def measure(args: argparse.Namespace, url: str, base: str, pid: int, say: Any) -
                         "stats": f"/stats?year={rnd.choice(['2022-2023', '2023-2024', '2024-2025'])}",
                         "healthz": "/healthz"}[kind]
                 t0 = time.perf_counter()
-                status = await conn.get(path)
+                status, _ = await conn.get(path)
                 timings[kind].append(time.perf_counter() - t0)
                 if status != 200:
                     errors.append(f"{path}: {status}")
@@ -285,14 +290,15 @@ def measure(args: argparse.Namespace, url: str, base: str, pid: int, say: Any) -
     if not args.json:
         report(timings, args.seconds)
     say(f"   cores busy: server{' and PostgreSQL' if pg else ''} {cores['server']}, "
-        f"this process (clients and the sync's writes) {cores['bench']}")
+        f"this process (clients and the sync's writes) {cores['bench']}; connections by server process: "
+        f"{sorted(served.values(), reverse=True)} (the kernel's hash of each connection's ports picks)")
     say("3. page weight (HTML, uncompressed): " + ", ".join(f"{k} {v:.1f} KB" for k, v in weights.items())
         + f"; the one stylesheet {css:.1f} KB; no JavaScript")
     return {"search": percentiles(timings["search"]), "search_facet": percentiles(timings["search+facet"]),
             "stats": percentiles(timings["stats"]), "healthz": percentiles(timings["healthz"]),
             "rps": round(sum(len(v) for v in timings.values()) / args.seconds, 1),
             "cpu_ms_per_search": round(cold, 1), "cpu_ms_per_search_repeat": round(repeat, 1),
-            "cores_busy": cores, "errors": len(errors)}
+            "cores_busy": cores, "connections": sorted(served.values(), reverse=True), "errors": len(errors)}
 
 
 if __name__ == "__main__":
