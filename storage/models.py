@@ -51,6 +51,8 @@ class Post(SQLModel, table=True):
         # search and statistics filtered by channel: a channel's posts in date order, without
         # reading their rows (SQLite keeps the body inline, before published_at)
         sa.Index("ix_posts_channel_published", "channel_id", "published_at"),
+        # 「另见」: a notice's copies on other channels within weeks of a result, one range a key
+        sa.Index("ix_posts_notice", "notice_key", "published_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -77,7 +79,7 @@ class Post(SQLModel, table=True):
     item_source: str | None = Field(default=None, max_length=16)
     extra: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     # The same notice on several channels shares this key (storage.search.notice_key; 「另见」).
-    notice_key: str | None = Field(default=None, max_length=16, index=True)
+    notice_key: str | None = Field(default=None, max_length=16)  # ix_posts_notice
     content_hash: str = Field(max_length=64)
     first_seen_at: datetime = Field(sa_type=LocalTime)
     updated_at: datetime = Field(sa_type=LocalTime)
