@@ -517,6 +517,17 @@ def _last_id(conn: sa.Connection, posts: sa.Table) -> int:
     return int(conn.execute(sa.select(sa.func.max(posts.c.id))).scalar() or 0)
 
 
+def _match_ways(table: str, expr: str, bound: str) -> dict[str, sa.ColumnElement[bool]]:
+    """A post matching one table's MATCH `expr`, as a condition for each way of `_strategy`'s."""
+    def clause(sql: str) -> sa.ColumnElement[bool]:
+        return sa.and_(sa.true(), sa.text(sql).bindparams(sa.bindparam("e", expr, unique=True)))
+
+    hits = f"(SELECT rowid FROM {table} WHERE {table} MATCH :e{bound})"
+    return {"probe": clause(f"EXISTS (SELECT 1 FROM {table} WHERE {table} MATCH :e AND {table}.rowid = posts.id)"),
+            "member": clause(f"+posts.id IN {hits}"),
+            "listed": clause(f"posts.id IN {hits}")}
+
+
 def _streamed(conn: sa.Connection, posts: sa.Table, plain: list[sa.ColumnElement[bool]], table: str, expr: str,
               bound: str) -> int:
     """The matches among the posts the filters leave: those posts listed, the index's matches
@@ -684,18 +695,10 @@ class SqliteSearch(SearchBackend):
           posts and keep those in the list (the unary + keeps SQLite from
           fetching every match by id) — words of middling frequency;
         - *listed*: fetch each match by id and sort them — rare words."""
-        def clause(sql: str) -> sa.ColumnElement[bool]:
-            return sa.and_(sa.true(), sa.text(sql).bindparams(sa.bindparam("e", expr, unique=True)))
-
         # Only posts after a kept search's (`after`): the index seeks past the others' entries
         # (a common word's 78k matches counted, or a few thousand read, to find the ten new).
         bound = "" if after is None else f" AND {table}.rowid > {int(after)}"
-        hits = f"(SELECT rowid FROM {table} WHERE {table} MATCH :e{bound})"
-        ways = {
-            "probe": clause(f"EXISTS (SELECT 1 FROM {table} WHERE {table} MATCH :e AND {table}.rowid = posts.id)"),
-            "member": clause(f"+posts.id IN {hits}"),
-            "listed": clause(f"posts.id IN {hits}"),
-        }
+        ways = _match_ways(table, expr, bound)
         if known is not None:  # counted already (`SearchBackend.search`)
             (matches, total), count_way = known, "cube"
             posts_n = _count(conn, posts, sa.and_(sa.true(), *plain)) if filtered else _last_id(conn, posts)
@@ -895,13 +898,7 @@ class PostgresSearch(SearchBackend):
             return SearchResult(total, rows, facets=counted if total else {}, plan="count:plain", facet_rows=grouped)
         match = f"SELECT post_id FROM {PG_TABLE} WHERE tsv @@ CAST(:e AS tsquery)"
         per_match = C_PG_RECHECK if "<->" in expr else C_PG_VISIT  # a phrase rechecks its candidates
-        if filters.after_id is not None:  # the few posts after a kept search's id: each of them tested
-            matches, left, each = 0.0, 0.0, True
-        else:
-            matches = float(known[0]) if known else _estimated_rows(conn, sa.text(match).bindparams(e=expr))
-            left = _estimated_rows(conn, sa.select(sa.literal(1)).select_from(posts).where(*plain))
-            # Among filtered posts: each of them tested, or GIN's matches joined to them.
-            each = bool(plain) and left * C_PG_EACH < matches * per_match
+        matches, left, each = self._estimates(conn, posts, plain, match, expr, per_match, filters, known)
         where = sa.and_(self._matching("each" if each else "listed", expr), *plain)
         grouped, counted = [], {}
         if facets:
@@ -937,6 +934,18 @@ class PostgresSearch(SearchBackend):
         rows = _page(conn, posts, page, title_hit, limit, offset) if limit and total else []
         return SearchResult(total, rows, facets=counted if total else {}, plan=f"{count_way} {page_way}",
                             facet_rows=grouped)
+
+    @staticmethod
+    def _estimates(conn: sa.Connection, posts: sa.Table, plain: list[sa.ColumnElement[bool]], match: str,
+                   expr: str, per_match: float, filters: SearchFilters, known: tuple[int, int] | None
+                   ) -> tuple[float, float, bool]:
+        """The matches and the posts the filters leave, as the planner estimates them, and whether
+        to test each of those posts rather than join GIN's matches to them."""
+        if filters.after_id is not None:  # the few posts after a kept search's id: each of them tested
+            return 0.0, 0.0, True
+        matches = float(known[0]) if known else _estimated_rows(conn, sa.text(match).bindparams(e=expr))
+        left = _estimated_rows(conn, sa.select(sa.literal(1)).select_from(posts).where(*plain))
+        return matches, left, bool(plain) and left * C_PG_EACH < matches * per_match
 
     @staticmethod
     def _nested_loops(conn: sa.Connection) -> None:
