@@ -9,8 +9,11 @@ of its own with the post's id, channel and date beside what it indexes:
   tsvector kept in the row (STORAGE MAIN: the project's design until migration 0015);
   `tsvector` — the same out of line (TOAST), the project's design since: this bench's
   queries stand alone, the store's join posts, and storage/search.py chooses those plans itself;
-- `rum` — the same tsvector in a RUM index (positions in the index; `postgresql-15-rum`), with
-  the publication date attached, so the newest matches come out of the index in order;
+- `rum` — the same tsvector in a RUM index (`postgresql-15-rum`) with the publication date
+  attached (`rum_tsvector_addon_ops`), so the newest matches come out of the index in order; the
+  date takes the place of the positions, so a phrase is still rechecked from the tsvector;
+- `rum positions` — the same tsvector out of line in a RUM index that keeps each pair's
+  positions (`rum_tsvector_ops`): a phrase is checked in the index, with no tsvector read;
 - `trgm+grams` — the normalised text (punctuation runs as one space) under a pg_trgm GIN for
   three characters and more (exact: LIKE rechecks the text), and the post's characters and
   character pairs as one text[] under a GIN for one and two characters;
@@ -78,6 +81,9 @@ def load(engine: sa.Engine, n: int, bigram_n: int) -> int:
                     "ALTER TABLE d_tsv SET (toast_tuple_target = 8160)",
                     "CREATE TABLE d_tsx (post_id int PRIMARY KEY, channel_id text, published_at timestamp, "
                     "tsv tsvector)",
+                    "CREATE TABLE d_rpos (post_id int PRIMARY KEY, channel_id text, published_at timestamp, "
+                    "tsv tsvector)",
+                    "ALTER TABLE d_rpos SET (toast_tuple_target = 128)",
                     "CREATE TABLE d_rum (post_id int PRIMARY KEY, channel_id text, published_at timestamp, "
                     "tsv tsvector)",
                     "CREATE TABLE d_trgm (post_id int PRIMARY KEY, channel_id text, published_at timestamp, "
@@ -100,11 +106,14 @@ def load(engine: sa.Engine, n: int, bigram_n: int) -> int:
                     copy.write_row(r)
         conn.execute(sa.text("INSERT INTO d_rum SELECT * FROM d_tsv"))
         conn.execute(sa.text("INSERT INTO d_tsx SELECT * FROM d_tsv"))
+        conn.execute(sa.text("INSERT INTO d_rpos SELECT * FROM d_tsv"))
         conn.execute(sa.text("SET maintenance_work_mem = '512MB'"))
         for ddl in ("CREATE INDEX ON d_tsv USING gin (tsv)",
                     "CREATE INDEX ON d_tsv (published_at DESC, post_id DESC)",
                     "CREATE INDEX ON d_tsx USING gin (tsv)",
                     "CREATE INDEX ON d_tsx (published_at DESC, post_id DESC)",
+                    "CREATE INDEX ON d_rpos USING rum (tsv rum_tsvector_ops)",
+                    "CREATE INDEX ON d_rpos (published_at DESC, post_id DESC)",
                     "CREATE INDEX ON d_rum USING rum (tsv rum_tsvector_addon_ops, published_at) "
                     "WITH (attach = 'published_at', to = 'tsv')",
                     "CREATE INDEX ON d_trgm USING gin (doc gin_trgm_ops)",
@@ -168,6 +177,7 @@ DESIGNS: dict[str, Design] = {
     "tsvector": queries("d_tsx", tsv_where, "ORDER BY published_at DESC, post_id DESC"),
     "tsvector in row": queries("d_tsv", tsv_where, "ORDER BY published_at DESC, post_id DESC"),
     "rum": queries("d_rum", tsv_where, "ORDER BY published_at <=> '2100-01-01' LIMIT 20"),
+    "rum positions": queries("d_rpos", tsv_where, "ORDER BY published_at DESC, post_id DESC"),
     "trgm+grams": queries("d_trgm", trgm_where, "ORDER BY published_at DESC, post_id DESC"),
 }
 
@@ -230,6 +240,7 @@ def main() -> None:
                 sizes = {"tsvector": size(conn, "d_tsx", "pg_column_size(tsv)"),
                          "tsvector in row": size(conn, "d_tsv", "pg_column_size(tsv)"),
                          "rum": size(conn, "d_rum", "pg_column_size(tsv)"),
+                         "rum positions": size(conn, "d_rpos", "pg_column_size(tsv)"),
                          "trgm+grams": size(conn, "d_trgm", "pg_column_size(doc) + pg_column_size(grams)")}
                 pairs_bytes = size(conn, "d_pairs") + conn.execute(sa.text(
                     "SELECT pg_relation_size('d_pairs')")).scalar_one()

@@ -3,6 +3,7 @@ store's engine; `Store.posts` hands it out. The batch upsert is `storage.writes`
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -11,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from aggregator.clock import local_now
+from aggregator.clock import SHANGHAI, local_now
 from storage.models import Post, PostMetric, PostRevision
 from storage.records import PostRecord, PostRef, PostText, SearchMark, TagSubject, TagUpdate, WriteResult
 from storage.search import (
@@ -21,10 +22,12 @@ from storage.search import (
     SearchFilters,
     SearchResult,
     backend_for,
+    cube_bytes,
+    cube_from_bytes,
     rebuild_index,
     run_search,
 )
-from storage.tables import changes_t, channels_t, metrics_t, posts_t, prefixed, revisions_t
+from storage.tables import changes_t, channels_t, cubes_t, metrics_t, posts_t, prefixed, revisions_t, upsert
 from storage.writes import fold_rollup, write_batch
 
 # A search page's two lookups, built once (SQLAlchemy then only expands the lists each time:
@@ -38,6 +41,13 @@ _SAME_NOTICE = (sa.select(posts_t.c.notice_key, posts_t.c.id, posts_t.c.channel_
                 .limit(2000))
 _SAME_NOTICE_NOT_ON = _SAME_NOTICE.where(
     sa.tuple_(posts_t.c.notice_key, posts_t.c.channel_id).not_in(sa.bindparam("pairs", expanding=True)))
+
+CUBES_KEPT = 256  # facet cubes the store keeps (`Posts.keep_cube`): a common word's about 40 KB
+
+
+def _words_digest(words: str) -> str:
+    """A stored cube's key: a query's words can be longer than an index entry may be."""
+    return hashlib.sha256(words.encode()).hexdigest()
 
 
 class Posts:
@@ -165,6 +175,32 @@ class Posts:
                                facets=True)
             groups = {c: g for c, g in conn.execute(sa.select(channels_t.c.id, channels_t.c.group_name))}
         return FacetCube(found.facet_rows, groups, mark)
+
+    def stored_cube(self, words: str) -> FacetCube | None:
+        """The facet cube kept in the store for these words (`keep_cube`), at the mark it was
+        grouped at — which may be old: `search_mark` says whether it still holds."""
+        with self._one_read() as conn:
+            row = conn.execute(sa.select(cubes_t.c.last_id, cubes_t.c.changes, cubes_t.c.data)
+                               .where(cubes_t.c.words == _words_digest(words))).first()
+        return None if row is None else cube_from_bytes(row.data, SearchMark(row.last_id, row.changes))
+
+    def keep_cube(self, words: str, cube: FacetCube, *, keep: int = CUBES_KEPT) -> None:
+        """Keep a query's facet cube for every process of the store, unless one grouped at a later
+        mark is kept already; the newest `keep` stay."""
+        if cube.mark is None:
+            return
+        made = datetime.now(SHANGHAI).replace(tzinfo=None)  # to the µs: the newest are the ones kept
+        row = {"words": _words_digest(words), "last_id": cube.mark.last_id, "changes": cube.mark.changes,
+               "made_at": made, "data": cube_bytes(cube)}
+        stmt = upsert(self.engine.dialect.name, cubes_t).values(row)
+        later = sa.or_(cubes_t.c.changes < stmt.excluded.changes,
+                       sa.and_(cubes_t.c.changes == stmt.excluded.changes, cubes_t.c.last_id <= stmt.excluded.last_id))
+        oldest_kept = sa.select(cubes_t.c.made_at).order_by(cubes_t.c.made_at.desc()).offset(keep - 1).limit(1)
+        with self.engine.begin() as conn:
+            conn.execute(stmt.on_conflict_do_update(index_elements=[cubes_t.c.words],
+                                                    set_={k: stmt.excluded[k] for k in row if k != "words"},
+                                                    where=later))
+            conn.execute(cubes_t.delete().where(cubes_t.c.made_at < oldest_kept.scalar_subquery()))
 
     def tidy_search(self, written: int) -> None:
         """Index upkeep after a sync wrote `written` posts (SQLite: merge after a backfill)."""

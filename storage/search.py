@@ -36,9 +36,11 @@ lexemes, so neither depends on a text-search parser or a database locale.
 from __future__ import annotations
 
 import hashlib
+import json
 import operator
 import re
 import unicodedata
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -495,6 +497,24 @@ class FacetCube:
         return filter(kept, self.rows) if (lo or hi or tests) else self.rows
 
 
+_CUBE_FORMAT = 1  # what `cube_bytes` writes; a stored cube of another format is not read
+
+
+def cube_bytes(cube: FacetCube) -> bytes:
+    """A cube's rows and channels' groups as the store keeps them (`Posts.keep_cube`): compressed
+    JSON (a common word's 4.8k groups: about 40 KB)."""
+    data = {"format": _CUBE_FORMAT, "rows": cube.rows, "groups": cube.groups}
+    return zlib.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(), 1)
+
+
+def cube_from_bytes(data: bytes, mark: SearchMark) -> FacetCube | None:
+    """A cube `cube_bytes` wrote, at `mark`; None when it was written in another format."""
+    read = json.loads(zlib.decompress(data))
+    if read.get("format") != _CUBE_FORMAT:
+        return None
+    return FacetCube([tuple(row) for row in read["rows"]], read["groups"], mark)
+
+
 def _ids(sql: str, expr: str) -> sa.TextualSelect:
     return sa.text(sql).bindparams(sa.bindparam("e", expr, unique=True)).columns(sa.column("id", sa.Integer))
 
@@ -889,7 +909,9 @@ class PostgresSearch(SearchBackend):
         # a scan would fetch every tsvector to test it.
         # No JIT either: a plan a disabled way is left to (12 channels read by a sequential scan,
         # after this) is costed at 10^10, and PostgreSQL then spent 11–66 ms compiling it.
-        _settings(conn, enable_seqscan="off", jit="off")
+        # Grouping for the facets gets the memory to hash its groups: with the default 4 MB a common
+        # word's 78k matches were sorted on disk to group them (100k posts: 298 → 197 ms).
+        _settings(conn, enable_seqscan="off", jit="off", **({"work_mem": "32MB"} if facets else {}))
         plain = _filter_conditions(posts, channels, filters)
         expr = self._expr(parsed)
         if not expr:

@@ -22,6 +22,7 @@ from storage.models import (
     PostRollup,
     PostRollupDelta,
     SearchChanges,
+    SearchCube,
     ServiceMark,
     SyncRun,
 )
@@ -40,6 +41,7 @@ links_t: sa.Table = PostAttachment.__table__  # type: ignore[attr-defined]
 rollup_t: sa.Table = PostRollup.__table__  # type: ignore[attr-defined]
 rollup_delta_t: sa.Table = PostRollupDelta.__table__  # type: ignore[attr-defined]
 changes_t: sa.Table = SearchChanges.__table__  # type: ignore[attr-defined]
+cubes_t: sa.Table = SearchCube.__table__  # type: ignore[attr-defined]
 
 KEY_CHUNK = 500  # keys per IN (...) lookup; far below SQLite's variable limit
 

@@ -92,6 +92,7 @@ def test_a_kept_search_answers_as_the_store_does_through_every_kind_of_change(st
     recent, cubes, rnd = RecentSearches(), KeptCubes(), random.Random(11)
     with_cubes = RecentSearches()  # the web page's way: a total its words' facet cube counts is taken from it
     ways: dict[str, int] = {}
+    elsewhere = KeptCubes(size=1)  # keeps one query at a time: the others come from the store
     for step in range(40):
         change = rnd.choice(CHANGES) if step % 3 else None  # now and then asked twice with nothing between
         if change is not None:
@@ -108,8 +109,11 @@ def test_a_kept_search_answers_as_the_store_does_through_every_kind_of_change(st
             # The words' facets from their kept cube, narrowed as asked, are the store's own.
             parsed, filters = _asked(q, **{"channels": (), "groups": (), "items": (), "categories": (), "types": (),
                                            "date_from": None, "date_to": None, **kw})
-            assert (search_facets(store, q, cubes=cubes, **kw)
-                    == store.posts.search(parsed, filters, limit=0, facets=True).facets), (step, change, q, kw)
+            own = store.posts.search(parsed, filters, limit=0, facets=True).facets
+            assert search_facets(store, q, cubes=cubes, **kw) == own, (step, change, q, kw)
+            # Another process's: the cube the store keeps, brought to now (or grouped afresh).
+            assert search_facets(store, q, cubes=elsewhere, **kw) == own, (step, change, q, kw)
+    assert elsewhere.made["stored"] > 100, elsewhere.made  # the first process groups, then stores
     # Each way answered often: the kept answer, the kept one with new posts added, afresh, and
     # counted by the words' cube.
     assert all(ways.get(way, 0) > 100 for way in ("kept", "kept+new", "count", "cube")), ways
@@ -229,3 +233,76 @@ def test_the_posts_after_a_kept_search_are_read_by_id_not_by_a_walk_of_every_pos
         assert since.total == len(since.rows)
         grouped = store.posts.facet_cube(parsed, after_id=mark.last_id)
         assert sum(row[5] for row in grouped.rows) == since.total
+
+
+def test_a_query_is_grouped_for_its_facets_once_for_every_process_of_the_store(store_url: str) -> None:
+    """Two stores over one database stand for two web processes (or one process before and after
+    a restart): the second takes the first's cube from the store, brought to now with the posts
+    written since; after a change the mark sees, the cube is grouped again. Every facet count is
+    the store's own."""
+    from storage.search import parse_query
+
+    first, second = Store.open(store_url), Store.open(store_url)
+    try:
+        first.channels.register([ChannelRecord("a", "A", "html", "学校门户网站", None, True),
+                                 ChannelRecord("b", "B", "html", "信息公开网", None, True)])
+        first.posts.write("a", corpus(80))
+        asks = [("招生", {}), ("呈贡校区", {"channels": ["a"]}), ("学院 -图书馆", {"groups": ["信息公开网"]})]
+
+        def facets_by(store: Store, cubes: KeptCubes) -> None:
+            for q, kw in asks:
+                parsed, filters = _asked(q, **{"channels": (), "groups": (), "items": (), "categories": (),
+                                               "types": (), "date_from": None, "date_to": None, **kw})
+                assert (search_facets(store, q, cubes=cubes, **kw)
+                        == store.posts.search(parsed, filters, limit=0, facets=True).facets), (q, kw)
+
+        here = KeptCubes()
+        facets_by(first, here)
+        assert here.made == {"grouped": 3}
+        elsewhere = KeptCubes()
+        facets_by(second, elsewhere)
+        assert elsewhere.made == {"stored": 3}
+        facets_by(second, elsewhere)
+        assert elsewhere.made == {"stored": 3, "kept": 3}
+
+        more = corpus(12, seed=7)
+        for i, p in enumerate(more):
+            p.key, p.content_hash = f"more{i}", f"more{i}"
+        first.posts.write("b", more)
+        restarted = KeptCubes()
+        facets_by(second, restarted)  # the stored cubes, with the 12 new posts grouped alone and added in
+        assert restarted.made == {"stored": 3}
+        key = repr((parse_query("招生").groups, [], 0))
+        stored = second.posts.stored_cube(key)
+        assert stored is not None and stored.mark == second.posts.search_mark()  # kept at the new mark
+
+        _edit(first, random.Random(3), 1)  # a stored post's text: every cube is grouped again
+        again = KeptCubes()
+        facets_by(second, again)
+        assert again.made == {"grouped": 3}
+        facets_by(first, here)  # the first process's own cubes no longer hold either
+        assert here.made["grouped"] == 3 and here.made["stored"] == 3
+    finally:
+        first.close()
+        second.close()
+
+
+def test_the_store_keeps_the_newest_cubes_and_never_one_older_than_it_has(store: Store) -> None:
+    from storage.records import SearchMark
+    from storage.search import FacetCube
+
+    def cube(last_id: int, changes: int, n: int) -> FacetCube:
+        return FacetCube([("2024-03", "a", 2, 7, "notice", n), (None, "a", None, None, None, 1)],
+                         {"a": "学校门户网站"}, SearchMark(last_id, changes))
+
+    store.posts.keep_cube("招生", cube(10, 0, 5))
+    store.posts.keep_cube("招生", cube(8, 0, 4))  # grouped earlier, written later: not kept over it
+    kept = store.posts.stored_cube("招生")
+    assert kept is not None and kept.mark == SearchMark(10, 0) and kept.rows[0][5] == 5
+    assert kept.rows == cube(10, 0, 5).rows and kept.groups == {"a": "学校门户网站"}
+    store.posts.keep_cube("招生", cube(3, 1, 2))  # after a change: kept, whatever its id
+    assert store.posts.stored_cube("招生").mark == SearchMark(3, 1)  # type: ignore[union-attr]
+    for i in range(5):
+        store.posts.keep_cube(f"词{i}", cube(i, 0, i), keep=3)
+        time.sleep(0.01)  # each made at a later moment
+    assert [w for w in ("招生", *(f"词{i}" for i in range(5))) if store.posts.stored_cube(w)] == ["词2", "词3", "词4"]

@@ -17,7 +17,7 @@ rank moves as posts are added.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
@@ -121,13 +121,20 @@ class KeptCubes:
     """The last `size` queries' facet cubes (`FacetCube`), each at its mark, kept as searches are:
     asked again, the posts stored since are grouped alone and added in; after any other change
     the cube is grouped afresh. One cube is made at a time per query (the requests narrowing the
-    same words wait for it). A cube of over `keep_rows` groups answers its own request only."""
+    same words wait for it). A cube of over `keep_rows` groups answers its own request only.
+
+    A cube this process does not have, or cannot bring to now, is looked for in the store
+    (`Posts.stored_cube`), where every process keeps the cubes it grouped: with several web
+    processes, and after a restart, a query's matches are grouped once, not once a process.
+    `made` counts how each cube asked for came: `kept`, `topped` (kept, with the posts since
+    added), `stored` (from the store, brought to now) or `grouped` afresh."""
 
     def __init__(self, size: int = 32) -> None:
         self._kept: _Lru[str, FacetCube] = _Lru(size)
         self.kept = self._kept.get
         self._making: dict[str, threading.Lock] = {}
-        self._lock = threading.Lock()  # over `_making`
+        self._lock = threading.Lock()  # over `_making` and `made`
+        self.made: Counter[str] = Counter()
 
     def cube(self, store: Store, parsed: ParsedQuery, keep_rows: int) -> FacetCube:
         key = words_key(parsed)
@@ -136,8 +143,10 @@ class KeptCubes:
         with making:
             kept = self.kept(key)
             cube = self._topped_up(store, parsed, kept) if kept is not None else None
-            if cube is None:
-                cube = store.posts.facet_cube(parsed)
+            if cube is not None:
+                self._count("kept" if cube is kept else "topped")
+            else:
+                cube = self._stored_or_grouped(store, parsed, key, keep_rows)
             if len(cube.rows) <= keep_rows:
                 gone = self._kept.put(key, cube)
             else:  # answers this request only
@@ -147,6 +156,23 @@ class KeptCubes:
                 for old in gone:
                     self._making.pop(old, None)
             return cube
+
+    def _stored_or_grouped(self, store: Store, parsed: ParsedQuery, key: str, keep_rows: int) -> FacetCube:
+        """The cube the store keeps for these words brought to now, or the matches grouped afresh;
+        either way the store then keeps it at its new mark for the other processes."""
+        stored = store.posts.stored_cube(key)
+        cube = self._topped_up(store, parsed, stored) if stored is not None else None
+        how = "stored"
+        if cube is None:
+            cube, how = store.posts.facet_cube(parsed), "grouped"
+        self._count(how)
+        if cube is not stored and len(cube.rows) <= keep_rows:
+            store.posts.keep_cube(key, cube)
+        return cube
+
+    def _count(self, how: str) -> None:
+        with self._lock:
+            self.made[how] += 1
 
     @staticmethod
     def _topped_up(store: Store, parsed: ParsedQuery, kept: FacetCube) -> FacetCube | None:
