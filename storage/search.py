@@ -905,12 +905,11 @@ class PostgresSearch(SearchBackend):
         planner's estimates. PostgreSQL's own planner does not count reading a tsvector from
         TOAST, and given the choice tests every post's through the primary key (a channel's
         page of a common word: 291 ms, walking the channel newest first 4 ms)."""
-        # No sequential scans: counting a common word through GIN reads only the narrow rows,
-        # a scan would fetch every tsvector to test it.
-        # No JIT either: a plan a disabled way is left to (12 channels read by a sequential scan,
-        # after this) is costed at 10^10, and PostgreSQL then spent 11–66 ms compiling it.
-        # Grouping for the facets gets the memory to hash its groups: with the default 4 MB a common
-        # word's 78k matches were sorted on disk to group them (100k posts: 298 → 197 ms).
+        # No sequential scans: counting a common word through GIN reads only the narrow rows, a scan
+        # would fetch every tsvector to test it. No JIT either: a plan a disabled way is left to (12
+        # channels read by a sequential scan, after this) is costed at 10^10, and PostgreSQL then spent
+        # 11–66 ms compiling it. Grouping for the facets hashes its groups: in the default 4 MB a
+        # common word's 78k matches were sorted on disk (100k posts: 298 → 197 ms).
         _settings(conn, enable_seqscan="off", jit="off", **({"work_mem": "32MB"} if facets else {}))
         plain = _filter_conditions(posts, channels, filters)
         expr = self._expr(parsed)
@@ -924,6 +923,8 @@ class PostgresSearch(SearchBackend):
         matches, left, each = self._estimates(conn, posts, plain, match, expr, per_match, filters, known)
         where = sa.and_(self._matching("each" if each else "listed", expr), *plain)
         grouped, counted = [], {}
+        if not facets and known is None and (few := self._few(conn, posts, where, filters, order, limit, offset)):
+            return few
         if facets:
             if not each and matches < C_PG_JOIN * left:  # few matches: fetched by id, not every post read
                 self._nested_loops(conn)
@@ -957,6 +958,17 @@ class PostgresSearch(SearchBackend):
         rows = _page(conn, posts, page, title_hit, limit, offset) if limit and total else []
         return SearchResult(total, rows, facets=counted if total else {}, plan=f"{count_way} {page_way}",
                             facet_rows=grouped)
+
+    @staticmethod
+    def _few(conn: sa.Connection, posts: sa.Table, where: sa.ColumnElement[bool], filters: SearchFilters,
+             order: str, limit: int, offset: int) -> SearchResult | None:
+        """The posts after a kept search's id are most often fewer than a page: the page read one
+        row longer is then their count too (one statement instead of two); None when it is full
+        or the search is not of those posts, newest first, from the first."""
+        if filters.after_id is None or order != "newest" or not limit or offset:
+            return None
+        rows = _page(conn, posts, where, None, limit + 1, 0)
+        return SearchResult(len(rows), rows, plan="count:page page:listed") if len(rows) <= limit else None
 
     @staticmethod
     def _estimates(conn: sa.Connection, posts: sa.Table, plain: list[sa.ColumnElement[bool]], match: str,

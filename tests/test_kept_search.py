@@ -229,6 +229,8 @@ def test_the_posts_after_a_kept_search_are_read_by_id_not_by_a_walk_of_every_pos
         since = store.posts.search(parsed, SearchFilters(after_id=mark.last_id), limit=200)
         every = store.posts.search(parsed, SearchFilters(), limit=1000)
         assert "page:listed" in since.plan, (q, since.plan)
+        if store.engine.dialect.name == "postgresql":  # fewer than the page: the page is the count
+            assert since.plan == "count:page page:listed", (q, since.plan)
         assert [r["id"] for r in since.rows] == [r["id"] for r in every.rows if r["id"] > mark.last_id]
         assert since.total == len(since.rows)
         grouped = store.posts.facet_cube(parsed, after_id=mark.last_id)
