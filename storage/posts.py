@@ -42,7 +42,7 @@ _SAME_NOTICE = (sa.select(posts_t.c.notice_key, posts_t.c.id, posts_t.c.channel_
 _SAME_NOTICE_NOT_ON = _SAME_NOTICE.where(
     sa.tuple_(posts_t.c.notice_key, posts_t.c.channel_id).not_in(sa.bindparam("pairs", expanding=True)))
 
-CUBES_KEPT = 256  # facet cubes the store keeps (`Posts.keep_cube`): a common word's about 40 KB
+CUBES_KEPT = 256  # facet cubes the store keeps (`Posts.keep_cube`): a common word's about 33 KB
 
 
 def _words_digest(words: str) -> str:

@@ -502,7 +502,7 @@ _CUBE_FORMAT = 1  # what `cube_bytes` writes; a stored cube of another format is
 
 def cube_bytes(cube: FacetCube) -> bytes:
     """A cube's rows and channels' groups as the store keeps them (`Posts.keep_cube`): compressed
-    JSON (a common word's 4.8k groups: about 40 KB)."""
+    JSON (a common word's 4.8k groups: 33 KB, read back in 6–13 ms)."""
     data = {"format": _CUBE_FORMAT, "rows": cube.rows, "groups": cube.groups}
     return zlib.compress(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(), 1)
 
