@@ -962,13 +962,15 @@ class PostgresSearch(SearchBackend):
     @staticmethod
     def _few(conn: sa.Connection, posts: sa.Table, where: sa.ColumnElement[bool], filters: SearchFilters,
              order: str, limit: int, offset: int) -> SearchResult | None:
-        """The posts after a kept search's id are most often fewer than a page: the page read one
-        row longer is then their count too (one statement instead of two); None when it is full
-        or the search is not of those posts, newest first, from the first."""
+        """The posts after a kept search's id, newest first from the first: most often fewer than a
+        page, and the page read one row longer is then their count too (one statement instead of
+        two); a full page is kept and the posts counted. None for any other search."""
         if filters.after_id is None or order != "newest" or not limit or offset:
             return None
         rows = _page(conn, posts, where, None, limit + 1, 0)
-        return SearchResult(len(rows), rows, plan="count:page page:listed") if len(rows) <= limit else None
+        if len(rows) <= limit:
+            return SearchResult(len(rows), rows, plan="count:page page:listed")
+        return SearchResult(_count(conn, posts, where), rows[:limit], plan="count:each page:listed")
 
     @staticmethod
     def _estimates(conn: sa.Connection, posts: sa.Table, plain: list[sa.ColumnElement[bool]], match: str,
