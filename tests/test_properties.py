@@ -166,3 +166,43 @@ def test_random_bytes_as_a_feed_are_a_clear_failure(tmp_path_factory: object, bo
     assert r.status in ("ok", "partial", "failed")
     if r.status == "failed":
         assert "f.xml" in (r.error or "") and "unexpected error" not in (r.error or ""), r.error
+
+
+# -- a facet cube's counts under any narrowing: those of its rows taken one by one -----------------
+
+_MONTHS = st.one_of(st.none(), st.builds(lambda y, m: f"{y}-{m:02d}", st.integers(2021, 2024), st.integers(1, 12)))
+_CUBE_ROWS = st.lists(st.tuples(_MONTHS, st.sampled_from(["a", "b", "c", "d"]), st.sampled_from([None, 1, 2, 3]),
+                                st.sampled_from([None, 7, 11, 18]), st.sampled_from([None, "中标", "采购"]),
+                                st.integers(1, 50)), max_size=60)
+_MONTH_EDGES = st.one_of(st.none(), st.builds(date, st.integers(2021, 2024), st.integers(1, 12), st.just(1)))
+
+
+@settings(max_examples=300)
+@given(_CUBE_ROWS, st.lists(st.sampled_from(["a", "b", "c", "d", "x"]), max_size=2),
+       st.lists(st.sampled_from(["甲", "乙", "无"]), max_size=2), st.lists(st.sampled_from([None, 1, 2, 3]), max_size=2),
+       st.lists(st.sampled_from([7, 11, 18]), max_size=2), st.lists(st.sampled_from(["中标", "采购"]), max_size=1),
+       _MONTH_EDGES, _MONTH_EDGES)
+def test_a_facet_cube_counts_what_its_rows_one_by_one_count(rows: list, channels: list, groups: list,
+                                                            categories: list, items: list, types: list,
+                                                            start: date | None, end: date | None) -> None:
+    from datetime import timedelta
+
+    from storage.search import FacetCube, SearchFilters, fold_facets
+
+    in_group = {"a": "甲", "b": "甲", "c": "乙", "d": None}
+    last_day = end and (end.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    filters = SearchFilters(channels=channels, groups=groups, categories=categories, items=items, types=types,
+                            date_from=start, date_to=last_day)
+    lo, hi = start and f"{start:%Y-%m}", end and f"{end:%Y-%m}"
+
+    def left(row: tuple) -> bool:
+        month, channel, category, item, kind, _n = row
+        return ((not channels or channel in channels) and (not groups or in_group[channel] in groups)
+                and (not categories or category in categories) and (not items or item in items)
+                and (not types or kind in types) and (lo is None or (month is not None and month >= lo))
+                and (hi is None or (month is not None and month <= hi)))
+
+    cube = FacetCube(rows, in_group)
+    expected = [row for row in rows if left(row)]
+    assert cube.count(filters) == sum(row[5] for row in expected)
+    assert cube.facets(filters) == (fold_facets(expected) if expected else {})
