@@ -97,35 +97,47 @@ def writer(url: str, stop: threading.Event, written: list[int]) -> None:
 class Connection:
     """One keep-alive HTTP/1.1 connection that GETs a path and reads the whole answer (a
     Content-Length or chunked body), and nothing more: what a load generator needs, at a fraction
-    of a general client's CPU, which this bench's process shares with the server it measures."""
+    of a general client's CPU, which this bench's process shares with the server it measures.
+    An answer with `Connection: close` (a server process handing the connection on to the
+    others) is followed by a new connection at the next request, timed with it, as a browser or
+    a proxy would; `reopened` counts them."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
-        self.reader, self.writer, self.host = reader, writer, host
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.host = base.removeprefix("http://")
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.reopened = -1  # the first opening is not a reopening
 
-    @classmethod
-    async def open(cls, base: str) -> Connection:
-        host, port = base.removeprefix("http://").split(":")
-        reader, writer = await asyncio.open_connection(host, int(port), limit=1 << 20)
-        return cls(reader, writer, f"{host}:{port}")
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        host, port = self.host.split(":")
+        self.reader, self.writer = await asyncio.open_connection(host, int(port), limit=1 << 20)
+        self.reopened += 1
+        return self.reader, self.writer
 
     async def get(self, path: str) -> tuple[int, bytes]:
+        reader, writer = (self.reader, self.writer) if self.reader and self.writer else await self._open()
         target = quote(path, safe="/?=&")
-        self.writer.write(f"GET {target} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
-        head = await self.reader.readuntil(b"\r\n\r\n")
+        writer.write(f"GET {target} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
+        head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ", 2)[1])
         fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
         body = b""
         if "content-length" in fields:
-            body = await self.reader.readexactly(int(fields["content-length"]))
+            body = await reader.readexactly(int(fields["content-length"]))
         elif fields.get("transfer-encoding") == "chunked":
-            while size := int((await self.reader.readuntil(b"\r\n")).strip(), 16):
-                body += (await self.reader.readexactly(size + 2))[:-2]
-            await self.reader.readuntil(b"\r\n")
+            while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
+                body += (await reader.readexactly(size + 2))[:-2]
+            await reader.readuntil(b"\r\n")
+        if fields.get("connection", "").lower() == "close":
+            self.close()
         return status, body
 
     def close(self) -> None:
-        self.writer.close()
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -221,10 +233,12 @@ def measure(args: argparse.Namespace, url: str, base: str, pid: int, say: Any) -
     stop = threading.Event()
     written = [0]
     served: collections.Counter[int] = collections.Counter()  # connections by server process
+    at_end: collections.Counter[int] = collections.Counter()  # the same, once the load is over
+    reopened = [0]
 
     async def client(seed: int, until: float) -> None:
         rnd = random.Random(seed)
-        conn = await Connection.open(base)
+        conn = Connection(base)
         try:
             status, body = await conn.get("/healthz")  # which server process this connection landed on
             served[json.loads(body)["pid"] if status == 200 else 0] += 1
@@ -239,7 +253,10 @@ def measure(args: argparse.Namespace, url: str, base: str, pid: int, say: Any) -
                 timings[kind].append(time.perf_counter() - t0)
                 if status != 200:
                     errors.append(f"{path}: {status}")
+            status, body = await conn.get("/healthz")
+            at_end[json.loads(body)["pid"] if status == 200 else 0] += 1
         finally:
+            reopened[0] += conn.reopened
             conn.close()
 
     async def load() -> None:
@@ -291,14 +308,17 @@ def measure(args: argparse.Namespace, url: str, base: str, pid: int, say: Any) -
         report(timings, args.seconds)
     say(f"   cores busy: server{' and PostgreSQL' if pg else ''} {cores['server']}, "
         f"this process (clients and the sync's writes) {cores['bench']}; connections by server process: "
-        f"{sorted(served.values(), reverse=True)} (the kernel's hash of each connection's ports picks)")
+        f"{sorted(served.values(), reverse=True)} as first opened (the kernel's hash of each connection's ports "
+        f"picks), {sorted(at_end.values(), reverse=True)} at the end, {reopened[0]} opened again after a process "
+        "handed its connection on")
     say("3. page weight (HTML, uncompressed): " + ", ".join(f"{k} {v:.1f} KB" for k, v in weights.items())
         + f"; the one stylesheet {css:.1f} KB; no JavaScript")
     return {"search": percentiles(timings["search"]), "search_facet": percentiles(timings["search+facet"]),
             "stats": percentiles(timings["stats"]), "healthz": percentiles(timings["healthz"]),
             "rps": round(sum(len(v) for v in timings.values()) / args.seconds, 1),
             "cpu_ms_per_search": round(cold, 1), "cpu_ms_per_search_repeat": round(repeat, 1),
-            "cores_busy": cores, "connections": sorted(served.values(), reverse=True), "errors": len(errors)}
+            "cores_busy": cores, "connections": sorted(served.values(), reverse=True),
+            "connections_at_end": sorted(at_end.values(), reverse=True), "reopened": reopened[0], "errors": len(errors)}
 
 
 if __name__ == "__main__":

@@ -314,8 +314,9 @@ def test_serve_with_workers_answers_from_several_processes_and_syncs_once(
 def test_serve_with_workers_spreads_connections_opened_at_once_across_its_processes(
         site: SampleServer, store_url: str, store: Store, tmp_path: Path) -> None:
     """20 keep-alive connections opened together (a load balancer's, a bench's) are served by both
-    processes — with one shared socket, the process awake accepted all of them — and a port another
-    server holds is refused with a message, not served beside it."""
+    processes — with one shared socket, the process awake accepted all of them — and end up ten
+    each, whatever the kernel's first split; a port another server holds is refused with a
+    message, not served beside it."""
     import http.client
     import socket
 
@@ -331,16 +332,38 @@ def test_serve_with_workers_spreads_connections_opened_at_once_across_its_proces
         conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(20)]
         for conn in conns:
             conn.connect()
-        served: dict[int, int] = {}
+        closed = 0
+
+        def landed(conn: http.client.HTTPConnection) -> tuple[int, bool]:
+            """The process answering on `conn`, and whether it handed the connection on."""
+            conn.request("GET", "/healthz")
+            answer = conn.getresponse()
+            pid = json.loads(answer.read())["pid"]
+            return pid, (answer.getheader("connection") or "").lower() == "close"
+
+        served: dict[int, int] = {}  # where the kernel put each connection (their first answers)
         for conn in conns:
-            for _ in range(2):  # the same connection, the same process
-                conn.request("GET", "/healthz")
-                pid = json.loads(conn.getresponse().read())["pid"]
-            served[pid] = served.get(pid, 0) + 1
+            pid, handed = landed(conn)
+            served[pid], closed = served.get(pid, 0) + 1, closed + handed
         assert len(served) == 2 and min(served.values()) >= 3, served
         # Each process listens on a socket of its own (with one shared socket, the process awake
         # took every connection of a burst: 20 of 20 in bench/web.py).
         assert sorted(_listening(port).values()) == sorted(served), _listening(port)
+        # The kernel's hash splits them evenly only on average (15 to 5 seen): a process holding
+        # more than its half closes a connection at its next answer (the client connects again,
+        # http.client by itself) until each holds 10.
+        split: dict[int, int] = {}
+        for _round in range(40):
+            split = {}
+            for conn in conns:
+                pid, handed = landed(conn)
+                closed += handed
+                if not handed:  # (a handed one's next request opens a connection: counted where it lands)
+                    split[pid] = split.get(pid, 0) + 1
+            if sorted(split.values()) == [10, 10]:
+                break
+        assert sorted(split.values()) == [10, 10], (served, split)
+        assert closed >= max(served.values()) - 10, (served, closed)  # at least as many as were over
         for conn in conns:
             conn.close()
         again = run_xxgk("--config", str(cfg), "serve", "--no-scheduler", "--port", str(port), "--workers", "2",
