@@ -475,6 +475,23 @@ class FacetCube:
         cannot (`answers`)."""
         return sum(row[5] for row in self._left(filters)) if self.answers(filters) else None
 
+    def newest_months(self, filters: SearchFilters, rows: int) -> date | None:
+        """The first day of the oldest of the newest months that together hold `rows` of the
+        dated matches these filters leave — a newest-first search's first `rows` posts all lie
+        from that day on — or None when fewer are dated (or the cube cannot count: `answers`)."""
+        if not self.answers(filters):
+            return None
+        months: dict[str, int] = {}
+        for row in self._left(filters):
+            if row[0] is not None:
+                months[row[0]] = months.get(row[0], 0) + row[5]
+        held = 0
+        for month in sorted(months, reverse=True):
+            held += months[month]
+            if held >= rows:
+                return date(int(month[:4]), int(month[5:7]), 1)
+        return None
+
     def _left(self, filters: SearchFilters) -> list[FacetRow]:
         """The rows these filters leave (months whole: `answers`). One narrowing at a time, each a
         plain comprehension, a channel first (one closure testing every narrowing per row took a

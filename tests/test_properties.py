@@ -206,3 +206,12 @@ def test_a_facet_cube_counts_what_its_rows_one_by_one_count(rows: list, channels
     expected = [row for row in rows if left(row)]
     assert cube.count(filters) == sum(row[5] for row in expected)
     assert cube.facets(filters) == (fold_facets(expected) if expected else {})
+    # Where a newest-first page of `n` lies: its start month holds the page's last dated post.
+    for n in (1, 20, 200):
+        first = cube.newest_months(filters, n)
+        dated = [row for row in expected if row[0] is not None]
+        if first is None:
+            assert sum(r[5] for r in dated) < n
+        else:
+            month = f"{first:%Y-%m}"
+            assert sum(r[5] for r in dated if r[0] >= month) >= n > sum(r[5] for r in dated if r[0] > month)
