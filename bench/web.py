@@ -16,7 +16,9 @@ first time a query is asked, with nothing cached, and asked again; with `--store
 this machine's PostgreSQL processes' time too, where most of a search's work is).
 Target: p95 ≤ 100 ms for search pages. `--json` prints one object:
 `{"search":{"p50_ms","p95_ms"},"search_facet":{…},"stats":{…},"healthz":{…},"rps",
-"cpu_ms_per_search","errors"}` (the figures under load).
+"cpu_ms_per_search","errors"}` (the figures under load), with `connections` (the clients'
+connections by server process as first opened), `connections_at_end` and `reopened` (how often
+a client connected again after a process handed its connection on: `Connection: close`).
 """
 
 from __future__ import annotations
