@@ -8,12 +8,12 @@ its own socket bound with SO_REUSEPORT, and Linux spreads new connections across
 of their ports — evenly only on average: bench/web.py's 20 connections opened together were
 split 15 to 5 or 14 to 6 in four runs of twelve, and the process holding more was the limit of
 every page's wait (on PostgreSQL, search p95 274–287 ms split 15 to 5; 166–203 ms split 11 to 9
-or 12 to 8). So each process tells the others how
-many connections it holds (`Spread`), and one holding more than its share answers its next
-request with `Connection: close`: the client connects again, and lands where the kernel's hash
-sends it, until every process holds its share. This process only supervises: it holds the port
-(so nothing else can take it between restarts), starts the processes, starts one again if it
-dies, and stops them all when asked. Elsewhere than Linux, uvicorn's shared socket is used.
+or 12 to 8). So each process tells the others how many connections it holds (`Spread`), and one
+holding more than its share answers its next request with `Connection: close`: the client
+connects again, and lands where the kernel's hash sends it, until every process holds its
+share. This process only supervises: it holds the port (so nothing else can take it between
+restarts), starts the processes, starts one again if it dies, and stops them all when asked.
+Elsewhere than Linux, uvicorn's shared socket is used.
 """
 
 from __future__ import annotations
@@ -66,8 +66,8 @@ class Spread:
     process writes its own at each request and every `EVERY_S` (`publish`). A connection is
     counted while it stays: not once its closing has been decided (the answer under way, or
     the socket closing) — counted till it was gone, one process handed on several connections
-    for one over, and the processes kept handing them back and forth (400–670 times in a 20 s
-    bench/web.py run, against 0–20 counted this way)."""
+    for one over, and the processes kept handing them back and forth (94–667 times in a 20 s
+    bench/web.py run, against 1–32 counted this way)."""
 
     EVERY_S = 0.25
 
@@ -77,6 +77,7 @@ class Spread:
         self.handing = 0  # answers under way that will close their connection
 
     def staying(self) -> int:
+        """This process's connections that stay open, written where the others read them."""
         own = self.held[self.me] = max(0, self.open() - self.handing)
         return own
 
