@@ -384,6 +384,12 @@ def test_a_notice_one_channel_repeats_daily_is_no_copy_of_itself_and_still_finds
     b_id = page[-1]["id"]
     assert len(also[b_id]) == 60 and {c.channel_id for c in also[b_id]} == {"a"}
     assert all([c.channel_id for c in also[r["id"]]] == ["b"] for r in found)
+    # The lookup itself leaves out a key's posts on the channel named for it, and only those.
+    key = found[0]["notice_key"]
+    window = (day - timedelta(days=1), day + timedelta(days=5))
+    assert {c.channel_id for c in store.posts.same_notice([key], *window, not_on={key: "a"})[key]} == {"b"}
+    assert len(store.posts.same_notice([key], *window, not_on={key: "b"})[key]) == 60
+    assert len(store.posts.same_notice([key], *window, not_on={"another": "a"})[key]) == 61
 
 
 def test_a_postgresql_store_of_0014_gets_its_search_rows_out_of_line_and_finds_the_same_posts(store_url: str) -> None:
