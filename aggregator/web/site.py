@@ -38,6 +38,7 @@ class Site:
     facet_cache: TtlCache = field(default_factory=lambda: TtlCache(seconds=30))
     cubes: KeptCubes = field(default_factory=KeptCubes)  # `search_facets`: each query's matches grouped
     stats_cache: TtlCache = field(default_factory=lambda: TtlCache(seconds=30))
+    asides: TtlCache = field(default_factory=lambda: TtlCache(seconds=30))  # the search page's rendered facets
     recent: RecentSearches = field(default_factory=RecentSearches)  # totals counted again only for new posts
     templates: Jinja2Templates = field(init=False)
 

@@ -8,6 +8,7 @@ from urllib.parse import quote_plus, urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from markupsafe import Markup
 
 from aggregator.clock import iso_local, local_now
 from aggregator.web.site import Site, site_of
@@ -77,12 +78,12 @@ def page_search(request: Request, params: SearchParams, page: int = Query(1, ge=
 
     error = None
     facets: dict[str, list[tuple[object, int]]] = {}
+    key = tuple(sorted((k, v) for k, v in params.items() if k != "sort"))
     try:
         found = run_search(site, params, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, facets=False, cubes=True)
         # Facet counts of a common one-character query walk most of the store: paging through
         # the same search, or narrowing it by channel, item, type or year, reuses them for a
         # while (the total and the rows are always fresh).
-        key = tuple(sorted((k, v) for k, v in params.items() if k != "sort"))
         facets = site.facet_cache.get(key, lambda: search_facets(site.store, params.get("q", ""), **asked(params),
                                                                  cubes=site.cubes))
     except (SearchError, StatsError, ValueError) as exc:
@@ -106,12 +107,19 @@ def page_search(request: Request, params: SearchParams, page: int = Query(1, ge=
                 merged[k] = quote_plus(str(v))
         return "/?" + "&".join(f"{k}={v}" for k, v in merged.items()) if merged else "/"
 
+    def aside() -> tuple[object, Markup]:
+        return facets, Markup(site.templates.get_template("facets.html").render(
+            params=params, facets=facet_view(facets, site.names, site.groups), link=link,
+            chip=lambda key, value: chip_text(key, value, site.names)))
+
+    # The facets' links are a third of the page's rendering: made once for the facets kept above
+    # (the same object while they are kept) and these parameters.
+    made = site.asides.get((*key, params.get("sort", ""), id(facets)), aside)
     query = urlencode({k: v for k, v in params.items() if v})
     pages = max(1, -(-total // PAGE_SIZE))
     return site.render(request, "search.html", params=params, rows=rows, snippets=snippets, total=total, also=also,
-                  facets=facet_view(facets, site.names, site.groups), link=link, page=page, pages=pages,
-                  query=query, error=error, iso=iso_local, years=academic_years(local_now().date()), titles=titles,
-                  chip=lambda key, value: chip_text(key, value, site.names))
+                  aside=made[1] if made[0] is facets else aside()[1], link=link, page=page, pages=pages,
+                  query=query, error=error, iso=iso_local, years=academic_years(local_now().date()), titles=titles)
 
 
 @router.get("/search.{fmt}")
