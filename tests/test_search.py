@@ -312,6 +312,34 @@ def test_facets_and_snippets(store: Store) -> None:
     assert snippet("ＡＢＣ项目采购", ["abc"]).startswith("【ＡＢＣ】")  # the text as published, hit marked
 
 
+def test_kept_snippets_are_the_pieces_made_afresh_through_edits(store: Store) -> None:
+    """A page's pieces kept by post, terms and the store's changes are those made without
+    keeping, after each edit of a body or a department, on both stores."""
+    from datetime import datetime
+
+    from aggregator.services.recent import KeptSnippets
+
+    store.channels.register([ChannelRecord("a", "A", "html", "g", None, True)])
+
+    def post(i: int, body: str, department: str = "") -> PostRecord:
+        return PostRecord(key=str(i), title=f"通知{i}", body=body, content_hash=body + department,
+                          department=department, published_at=datetime(2024, 3, 1 + i))
+
+    store.posts.write("a", [post(i, f"第{i}条：关于预算的说明") for i in range(6)])
+    kept = KeptSnippets(size=100)
+    edits = [post(2, "预算执行情况已更新"), post(3, "无关正文", department="预算处"), post(4, "")]
+    for edit in [None, *edits]:
+        if edit is not None:
+            store.posts.write("a", [edit])
+        for _ in range(2):  # made, then kept
+            found = search(store, "预算", limit=10)
+            assert found.snippets(store, kept) == found.snippets(store), edit
+    pieces = search(store, "预算", limit=10).snippets(store, kept)
+    assert sorted(pieces.values()) == sorted(search(store, "预算", limit=10).snippets(store).values())
+    assert any("执行情况" in p for p in pieces.values()) and any("发布部门" in p for p in pieces.values())
+    assert len(kept) > 6  # kept at each count of changes
+
+
 def test_a_backfill_merges_the_index_and_a_small_sync_leaves_it(filled: tuple[Store, list[dict]]) -> None:  # type: ignore[type-arg]
     from storage.search import backend_for
 

@@ -74,6 +74,9 @@ class _Lru(Generic[K, V]):
         with self._lock:
             self._kept.pop(key, None)
 
+    def __len__(self) -> int:
+        return len(self._kept)
+
 
 class RecentSearches:
     """The last `size` searches asked, each with the store's mark it was counted at."""
@@ -184,6 +187,15 @@ class KeptCubes:
             return kept
         new = store.posts.facet_cube(parsed, after_id=kept.mark.last_id)
         return kept.merged(new) if new.mark is not None and new.mark.changes == kept.mark.changes else None
+
+
+class KeptSnippets(_Lru[tuple[int, tuple[str, ...], int], str]):
+    """Result pieces (`Search.snippets`) by post, query terms and the store's count of changes
+    at which they were made: a page asked again shows the same posts' pieces without reading
+    their texts (a search page's third read) or folding them again."""
+
+    def __init__(self, size: int = 4096) -> None:  # twenty pages of 200 searches; a piece about 80 characters
+        super().__init__(size)
 
 
 def _counted_by_cube(store: Store, parsed: ParsedQuery, filters: SearchFilters, window: int, list_below: int,

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from aggregator.clock import iso_local
-from aggregator.services.recent import CUBE_ROWS, KEPT_ROWS, KeptCubes, RecentSearches
+from aggregator.services.recent import CUBE_ROWS, KEPT_ROWS, KeptCubes, KeptSnippets, RecentSearches
 from storage.records import PostRef
 from storage.search import (
     PG_FEW,
@@ -125,23 +125,35 @@ class Search:
                 parts.append((ch, on))
         return parts
 
-    def snippets(self, store: Store) -> dict[int, str]:
+    def snippets(self, store: Store, kept: KeptSnippets | None = None) -> dict[int, str]:
         """A piece of each result's body around its first hit, for people; a post found
-        by the text of an attachment shows that attachment's name and the piece of it."""
-        out = {}
-        texts = store.posts.texts([r["id"] for r in self.result.rows])
+        by the text of an attachment shows that attachment's name and the piece of it. With
+        `kept` (the web pages'), a post's piece made at the same count of the store's changes
+        (`SearchMark.changes`: any edit of what a search shows moves it) is not made again, and
+        only the other posts' texts are read."""
+        changes = self.result.mark.changes if kept is not None and self.result.mark is not None else None
+        out: dict[int, str] = {}
+        if changes is not None and kept is not None:
+            for r in self.result.rows:
+                if (piece := kept.get((r["id"], tuple(self.terms), changes))) is not None:
+                    out[r["id"]] = piece
+        texts = store.posts.texts([r["id"] for r in self.result.rows if r["id"] not in out])
         for r in self.result.rows:
-            body, attached = texts.get(r["id"], ("", ""))
-            title_hit = any(t in r["title"].casefold() for t in self.terms)
-            if not title_hit and attached and not _has(body, self.terms) and _has(attached, self.terms):
-                out[r["id"]] = attachment_snippet(attached, self.terms)
+            if r["id"] in out:
                 continue
-            department = r.get("department") or ""
-            if not title_hit and not _has(body, self.terms) and _has(department, self.terms):
-                out[r["id"]] = f"发布部门：{snippet(department, self.terms)}"
-                continue
-            out[r["id"]] = "" if title_hit and not body else snippet(body, self.terms)
+            out[r["id"]] = self._snippet(r, *texts.get(r["id"], ("", "")))
+            if changes is not None and kept is not None:
+                kept.put((r["id"], tuple(self.terms), changes), out[r["id"]])
         return out
+
+    def _snippet(self, r: dict[str, Any], body: str, attached: str) -> str:
+        title_hit = any(t in r["title"].casefold() for t in self.terms)
+        if not title_hit and attached and not _has(body, self.terms) and _has(attached, self.terms):
+            return attachment_snippet(attached, self.terms)
+        department = r.get("department") or ""
+        if not title_hit and not _has(body, self.terms) and _has(department, self.terms):
+            return f"发布部门：{snippet(department, self.terms)}"
+        return "" if title_hit and not body else snippet(body, self.terms)
 
 
 def twins(store: Store, rows: Sequence[dict[str, Any]]) -> dict[int, list[PostRef]]:

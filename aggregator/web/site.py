@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 from aggregator.config import Config
 from aggregator.services.accounts import ROLE_ZH
-from aggregator.services.recent import KeptCubes, RecentSearches
+from aggregator.services.recent import KeptCubes, KeptSnippets, RecentSearches
 from aggregator.web import auth
 from aggregator.web.views import TtlCache, highlight, href
 from storage.store import Store
@@ -40,6 +40,7 @@ class Site:
     stats_cache: TtlCache = field(default_factory=lambda: TtlCache(seconds=30))
     asides: TtlCache = field(default_factory=lambda: TtlCache(seconds=30))  # the search page's rendered facets
     recent: RecentSearches = field(default_factory=RecentSearches)  # totals counted again only for new posts
+    snippets: KeptSnippets = field(default_factory=KeptSnippets)  # result pieces, by post, terms and changes
     templates: Jinja2Templates = field(init=False)
 
     def __post_init__(self) -> None:

@@ -92,7 +92,7 @@ def page_search(request: Request, params: SearchParams, page: int = Query(1, ge=
     if found is not None:
         also = twins(site.store, found.result.rows)
         rows, total = fold_twins(found.result.rows, also), found.result.total
-        snippets = found.snippets(site.store)
+        snippets = found.snippets(site.store, site.snippets)
         titles = {r["id"]: found.title_parts(r["title"]) for r in rows}
 
     # A page has a hundred facet links: the query's own parameters are encoded once, not per link.
