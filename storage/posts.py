@@ -39,31 +39,31 @@ from storage.writes import fold_rollup, write_batch
 # bench/web.py's load on PostgreSQL).
 _POST_REF = (posts_t.c.notice_key, posts_t.c.id, posts_t.c.channel_id, posts_t.c.title, posts_t.c.url,
              posts_t.c.published_at)
-_DATES = posts_t.c.published_at.between(sa.bindparam("start"), sa.bindparam("end"))
-_PAIRS = sa.tuple_(posts_t.c.notice_key, posts_t.c.channel_id)
-_LOOKUPS = {
-    "sqlite": {
-        "texts": sa.select(posts_t.c.id, posts_t.c.body, posts_t.c.attachment_text).where(
-            posts_t.c.id.in_(sa.bindparam("ids", expanding=True))),
-        "same": sa.select(*_POST_REF).where(posts_t.c.notice_key.in_(sa.bindparam("keys", expanding=True)), _DATES),
-    },
-    "postgresql": {
-        "texts": sa.select(posts_t.c.id, posts_t.c.body, posts_t.c.attachment_text).where(
-            posts_t.c.id == sa.any_(sa.bindparam("ids", type_=pg.ARRAY(sa.Integer)))),
-        "same": sa.select(*_POST_REF).where(
-            posts_t.c.notice_key == sa.any_(sa.bindparam("keys", type_=pg.ARRAY(sa.String))), _DATES),
-    },
-}
-_NOT_ON = {
-    "sqlite": _PAIRS.not_in(sa.bindparam("pairs", expanding=True)),
-    "postgresql": _PAIRS.not_in(sa.select(sa.column("k"), sa.column("c")).select_from(
-        sa.func.unnest(sa.bindparam("pair_keys", type_=pg.ARRAY(sa.String)),
-                       sa.bindparam("pair_channels", type_=pg.ARRAY(sa.String))).table_valued("k", "c")
-        .render_derived())),
-}
-for _dialect, _made in _LOOKUPS.items():
-    _made["same"] = _made["same"].limit(2000)
-    _made["same_not_on"] = _made["same"].where(_NOT_ON[_dialect])
+
+
+def _lookups(dialect: str) -> dict[str, sa.Select[Any]]:
+    """The page's lookups, their lists expanded (SQLite) or passed as arrays (PostgreSQL)."""
+    def listed(col: sa.ColumnElement[Any], name: str, kind: type[sa.types.TypeEngine[Any]]) -> sa.ColumnElement[bool]:
+        if dialect == "postgresql":
+            return col == sa.any_(sa.bindparam(name, type_=pg.ARRAY(kind)))
+        return col.in_(sa.bindparam(name, expanding=True))
+
+    pairs = sa.tuple_(posts_t.c.notice_key, posts_t.c.channel_id)
+    not_on = pairs.not_in(sa.bindparam("pairs", expanding=True)) if dialect != "postgresql" else pairs.not_in(
+        sa.select(sa.column("k"), sa.column("c")).select_from(
+            sa.func.unnest(sa.bindparam("pair_keys", type_=pg.ARRAY(sa.String)),
+                           sa.bindparam("pair_channels", type_=pg.ARRAY(sa.String))).table_valued("k", "c")
+            .render_derived()))
+    same = (sa.select(*_POST_REF)
+            .where(listed(posts_t.c.notice_key, "keys", sa.String),
+                   posts_t.c.published_at.between(sa.bindparam("start"), sa.bindparam("end")))
+            .limit(2000))
+    return {"texts": sa.select(posts_t.c.id, posts_t.c.body, posts_t.c.attachment_text).where(
+                listed(posts_t.c.id, "ids", sa.Integer)),
+            "same": same, "same_not_on": same.where(not_on)}
+
+
+_LOOKUPS = {dialect: _lookups(dialect) for dialect in ("sqlite", "postgresql")}
 
 CUBES_KEPT = 256  # facet cubes the store keeps (`Posts.keep_cube`): a common word's about 33 KB
 

@@ -501,9 +501,10 @@ class FacetCube:
             named = set(filters.groups)
             in_groups = {c for c, g in self.groups.items() if g in named}
             channels = in_groups if channels is None else channels & in_groups
-        tests: list[tuple[int, set[Any]]] = [(i, set(v)) for i, v in ((1, channels), (3, filters.items),
-                                                                     (2, filters.categories), (4, filters.types))
-                                             if v is not None and (i == 1 or v)]
+        tests: list[tuple[int, set[Any]]] = [(i, set(v)) for i, v in ((3, filters.items), (2, filters.categories),
+                                                                     (4, filters.types)) if v]
+        if channels is not None:  # (an empty set too: groups with no channel leave nothing)
+            tests.insert(0, (1, channels))
         rows = self.rows
         for i, values in tests:
             rows = [row for row in rows if row[i] in values]

@@ -131,19 +131,16 @@ class Search:
         `kept` (the web pages'), a post's piece made at the same count of the store's changes
         (`SearchMark.changes`: any edit of what a search shows moves it) is not made again, and
         only the other posts' texts are read."""
-        changes = self.result.mark.changes if kept is not None and self.result.mark is not None else None
-        out: dict[int, str] = {}
-        if changes is not None and kept is not None:
-            for r in self.result.rows:
-                if (piece := kept.get((r["id"], tuple(self.terms), changes))) is not None:
-                    out[r["id"]] = piece
+        mark, terms = self.result.mark, tuple(self.terms)
+        keys = {r["id"]: (r["id"], terms, mark.changes) for r in self.result.rows} \
+            if kept is not None and mark is not None else {}
+        out = {i: piece for i, key in keys.items() if kept is not None and (piece := kept.get(key)) is not None}
         texts = store.posts.texts([r["id"] for r in self.result.rows if r["id"] not in out])
         for r in self.result.rows:
-            if r["id"] in out:
-                continue
-            out[r["id"]] = self._snippet(r, *texts.get(r["id"], ("", "")))
-            if changes is not None and kept is not None:
-                kept.put((r["id"], tuple(self.terms), changes), out[r["id"]])
+            if r["id"] not in out:
+                out[r["id"]] = self._snippet(r, *texts.get(r["id"], ("", "")))
+                if kept is not None and r["id"] in keys:
+                    kept.put(keys[r["id"]], out[r["id"]])
         return out
 
     def _snippet(self, r: dict[str, Any], body: str, attached: str) -> str:
