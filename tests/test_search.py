@@ -340,6 +340,51 @@ def test_kept_snippets_are_the_pieces_made_afresh_through_edits(store: Store) ->
     assert len(kept) > 6  # kept at each count of changes
 
 
+def test_a_search_pages_kept_results_are_the_results_rendered_afresh_through_edits(store_url: str,
+                                                                                   store: Store) -> None:
+    """The search page keeps each result's rendered row by what it shows: after an edit of a
+    title, an item, a type or a piece of text, and after a copy of a notice lands on another
+    channel (「另见」), a page asked again shows what an app that kept nothing shows."""
+    import asyncio
+    import re
+    from datetime import datetime
+
+    import httpx
+
+    from aggregator.config import parse_config
+    from aggregator.services.channels import register
+    from aggregator.web.app import create_app
+
+    cfg = parse_config(f'[store]\nurl = "{store_url}"\n' + "".join(
+        f'[[channel]]\nid = "{c}"\nname = "渠道{c}"\nkind = "wechat"\npath = "."\n' for c in "ab"), Path("k.toml"))
+    register(cfg, store)  # type: ignore[arg-type]
+
+    def post(i: int, title: str = "", body: str = "", day: int = 0, **fields: object) -> PostRecord:
+        return PostRecord(key=str(i), title=title or f"关于2024年部门预算公开工作的通知{i}", body=body or f"第{i}条预算说明",
+                          content_hash=repr((title, body, fields)), published_at=datetime(2024, 3, day or 1 + i),
+                          **fields)  # type: ignore[arg-type]
+
+    def rows(app: object) -> str:
+        async def get() -> str:
+            transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+                return (await client.get("/?q=预算")).text
+        return re.sub(r"\s+", " ", asyncio.run(get()).split('<ol class="hits">')[1].split("</ol>")[0])
+
+    store.posts.write("a", [post(i) for i in range(5)])
+    kept = create_app(cfg, store)  # type: ignore[arg-type]
+    edits = [("a", post(1, "预算公开的通知（修订）")), ("a", post(2, item=18, category=3)),
+             ("a", post(3, type="公示")), ("a", post(4, body="预算执行已更新")),
+             ("b", post(9, "关于2024年部门预算公开工作的通知2", day=2))]  # an earlier copy of post 2, on b
+    for channel, edit in [(None, None), *edits]:
+        if edit is not None:
+            store.posts.write(channel, [edit])
+        seen = rows(kept)
+        assert seen == rows(create_app(cfg, store)), edit  # type: ignore[arg-type]
+    assert "（修订）" in seen and "清单第 18 项" in seen and "公示" in seen and "执行" in seen and "另见" in seen
+    assert len(kept.state.site.hits) > 5  # kept, not rendered afresh each time
+
+
 def test_a_backfill_merges_the_index_and_a_small_sync_leaves_it(filled: tuple[Store, list[dict]]) -> None:  # type: ignore[type-arg]
     from storage.search import backend_for
 

@@ -44,7 +44,7 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
-class _Lru(Generic[K, V]):
+class Lru(Generic[K, V]):
     """The last `size` values put, the least recently used going first (thread-safe: a web
     process's requests share one)."""
 
@@ -82,7 +82,7 @@ class RecentSearches:
     """The last `size` searches asked, each with the store's mark it was counted at."""
 
     def __init__(self, size: int = 256) -> None:  # a first page about 25 KB, ten pages 250 KB
-        self._kept: _Lru[tuple[Any, ...], Kept] = _Lru(size)
+        self._kept: Lru[tuple[Any, ...], Kept] = Lru(size)
         self.get, self.put = self._kept.get, self._kept.put
 
     def search(self, store: Store, parsed: ParsedQuery, filters: SearchFilters, *, limit: int, offset: int,
@@ -133,7 +133,7 @@ class KeptCubes:
     added), `stored` (from the store, brought to now) or `grouped` afresh."""
 
     def __init__(self, size: int = 32) -> None:
-        self._kept: _Lru[str, FacetCube] = _Lru(size)
+        self._kept: Lru[str, FacetCube] = Lru(size)
         self.kept = self._kept.get
         self._making: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()  # over `_making` and `made`
@@ -189,7 +189,7 @@ class KeptCubes:
         return kept.merged(new) if new.mark is not None and new.mark.changes == kept.mark.changes else None
 
 
-class KeptSnippets(_Lru[tuple[int, tuple[str, ...], int], str]):
+class KeptSnippets(Lru[tuple[int, tuple[str, ...], int], str]):
     """Result pieces (`Search.snippets`) by post, query terms and the store's count of changes
     at which they were made: a page asked again shows the same posts' pieces without reading
     their texts (a search page's third read) or folding them again."""

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from aggregator.config import Config
 from aggregator.services.accounts import ROLE_ZH
-from aggregator.services.recent import KeptCubes, KeptSnippets, RecentSearches
+from aggregator.services.recent import KeptCubes, KeptSnippets, Lru, RecentSearches
 from aggregator.web import auth
 from aggregator.web.views import TtlCache, highlight, href
 from storage.store import Store
@@ -41,6 +42,9 @@ class Site:
     asides: TtlCache = field(default_factory=lambda: TtlCache(seconds=30))  # the search page's rendered facets
     recent: RecentSearches = field(default_factory=RecentSearches)  # totals counted again only for new posts
     snippets: KeptSnippets = field(default_factory=KeptSnippets)  # result pieces, by post, terms and changes
+    # the search page's rendered results by what they show (routes/search.py `hits`): two hundred
+    # pages of 20, a result about 1 KB
+    hits: Lru[tuple[Any, ...], Markup] = field(default_factory=lambda: Lru(4096))
     templates: Jinja2Templates = field(init=False)
 
     def __post_init__(self) -> None:
@@ -54,6 +58,9 @@ class Site:
         self.templates.env.filters["money0"] = lambda v: "—" if v is None else f"{v:,}"  # a count: 189,335
         self.templates.env.filters["signed"] = lambda v: "—" if v is None else f"{v:+,}"
         self.templates.env.globals["qingdan"] = qingdan_items()
+        # a category's name by its number (found among the fifty items by a Jinja filter chain, it
+        # was a third of the statistics page's rendering)
+        self.templates.env.globals["category_names"] = {i.category: i.category_name for i in qingdan_items().values()}
         self.key = self.key or auth.secret_key(self.store)
         self.names = {ch.id: ch.display_name for ch in self.config.channels}
         self.groups = {ch.id: ch.group_name for ch in self.config.channels}

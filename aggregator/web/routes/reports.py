@@ -37,8 +37,9 @@ def period_from(request: Request, default_year: str | None = None) -> Any:
         raise HTTPException(400, str(exc)) from None
 
 
-def requested_period(request: Request) -> Any:
-    """The period an API answer or a download covers (`year`, `from`/`to`; default: this academic year)."""
+async def requested_period(request: Request) -> Any:
+    """The period an API answer or a download covers (`year`, `from`/`to`; default: this academic year).
+    Async only so that FastAPI calls it in place: it reads the query, never the store."""
     return period_from(request)
 
 
