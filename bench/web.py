@@ -236,7 +236,8 @@ def measure(args: argparse.Namespace, url: str, base: str, pid: int, say: Any) -
     written = [0]
     served: collections.Counter[int] = collections.Counter()  # connections by server process
     at_end: collections.Counter[int] = collections.Counter()  # the same, once the load is over
-    reopened = [0]
+    reopened, begun = [0], 0.0
+    searched_at: list[tuple[float, float]] = []  # each search's start (seconds into the load) and time
 
     async def client(seed: int, until: float) -> None:
         rnd = random.Random(seed)
@@ -253,6 +254,8 @@ def measure(args: argparse.Namespace, url: str, base: str, pid: int, say: Any) -
                 t0 = time.perf_counter()
                 status, _ = await conn.get(path)
                 timings[kind].append(time.perf_counter() - t0)
+                if kind == "search":
+                    searched_at.append((t0 - begun, timings[kind][-1]))
                 if status != 200:
                     errors.append(f"{path}: {status}")
             status, body = await conn.get("/healthz")
@@ -265,7 +268,8 @@ def measure(args: argparse.Namespace, url: str, base: str, pid: int, say: Any) -
         # One event loop drives the clients: 20 threads here would measure this process's GIL, not the
         # server. Each client holds one keep-alive connection of the lean kind below: with httpx's
         # AsyncClient this process took 0.5-0.6 of the two cores the server needs (2 ms a request).
-        until = time.monotonic() + args.seconds
+        nonlocal begun
+        until, begun = time.monotonic() + args.seconds, time.perf_counter()
         await asyncio.gather(*(client(i, until) for i in range(args.clients)))
 
     # One client alone first: what a person at a desk waits for (the facet caches warm up here too),
@@ -308,6 +312,11 @@ def measure(args: argparse.Namespace, url: str, base: str, pid: int, say: Any) -
         f"server process(es), while a sync wrote {written[0]} posts; errors: {len(errors)} {errors[:3]}")
     if not args.json:
         report(timings, args.seconds)
+    # The search p95 of each quarter of the load: a first quarter above the rest is a warm-up (a
+    # process whose caches the one client above never reached), the same in each a steady state.
+    quarters = [percentiles([d for t, d in searched_at if q * args.seconds / 4 <= t < (q + 1) * args.seconds / 4]
+                            or [0.0])["p95_ms"] for q in range(4)]
+    say(f"   search p95 by quarter of the load: {' / '.join(f'{q:.0f}' for q in quarters)} ms")
     say(f"   cores busy: server{' and PostgreSQL' if pg else ''} {cores['server']}, "
         f"this process (clients and the sync's writes) {cores['bench']}; connections by server process: "
         f"{sorted(served.values(), reverse=True)} as first opened (the kernel's hash of each connection's ports "
@@ -320,7 +329,8 @@ def measure(args: argparse.Namespace, url: str, base: str, pid: int, say: Any) -
             "rps": round(sum(len(v) for v in timings.values()) / args.seconds, 1),
             "cpu_ms_per_search": round(cold, 1), "cpu_ms_per_search_repeat": round(repeat, 1),
             "cores_busy": cores, "connections": sorted(served.values(), reverse=True),
-            "connections_at_end": sorted(at_end.values(), reverse=True), "reopened": reopened[0], "errors": len(errors)}
+            "connections_at_end": sorted(at_end.values(), reverse=True), "reopened": reopened[0],
+            "search_p95_by_quarter": quarters, "errors": len(errors)}
 
 
 if __name__ == "__main__":
