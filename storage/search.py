@@ -304,6 +304,11 @@ class SearchBackend:
         """SQL to run before and after indexing every post again (`xxgk reindex`)."""
         return [], []
 
+    def settings(self, facets: bool) -> dict[str, str]:
+        """The settings a search's snapshot begins with (PostgreSQL's `SET LOCAL`): the store sets
+        them in the statement that reads its mark, one round trip for both, before `search`."""
+        return {}
+
     def tidy(self, written: int, total: int) -> list[str]:
         """Upkeep after a sync wrote `written` posts into a store of `total`."""
         return []
@@ -918,19 +923,21 @@ class PostgresSearch(SearchBackend):
             expr = f"({expr}) & !({excluded})" if expr else f"!({excluded})"
         return expr
 
-    def search(self, conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
-               filters: SearchFilters, *, limit: int, offset: int, order: str, facets: bool,
-               list_below: int = 0, known: tuple[int, int] | None = None) -> SearchResult:
-        """The total, the facets and the page of one query, each the cheapest way by the
-        planner's estimates. PostgreSQL's own planner does not count reading a tsvector from
-        TOAST, and given the choice tests every post's through the primary key (a channel's
-        page of a common word: 291 ms, walking the channel newest first 4 ms)."""
+    def settings(self, facets: bool) -> dict[str, str]:
         # No sequential scans: counting a common word through GIN reads only the narrow rows, a scan
         # would fetch every tsvector to test it. No JIT either: a plan a disabled way is left to (12
         # channels read by a sequential scan, after this) is costed at 10^10, and PostgreSQL then spent
         # 11–66 ms compiling it. Grouping for the facets hashes its groups: in the default 4 MB a
         # common word's 78k matches were sorted on disk (100k posts: 298 → 197 ms).
-        _settings(conn, enable_seqscan="off", jit="off", **({"work_mem": "32MB"} if facets else {}))
+        return {"enable_seqscan": "off", "jit": "off", **({"work_mem": "32MB"} if facets else {})}
+
+    def search(self, conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed: ParsedQuery,
+               filters: SearchFilters, *, limit: int, offset: int, order: str, facets: bool,
+               list_below: int = 0, known: tuple[int, int] | None = None) -> SearchResult:
+        """The total, the facets and the page of one query, each the cheapest way by the
+        planner's estimates, in a snapshot begun with `settings(facets)`. PostgreSQL's own planner
+        does not count reading a tsvector from TOAST, and given the choice tests every post's through
+        the primary key (a channel's page of a common word: 291 ms, walking the channel newest first 4 ms)."""
         plain = _filter_conditions(posts, channels, filters)
         expr = self._expr(parsed)
         if not expr:
@@ -1053,7 +1060,8 @@ def run_search(conn: sa.Connection, posts: sa.Table, channels: sa.Table, parsed:
                filters: SearchFilters, *, limit: int = 20, offset: int = 0, order: str = "newest",
                facets: bool = False, list_below: int = PG_FEW, known: tuple[int, int] | None = None) -> SearchResult:
     """`list_below` (PostgreSQL): a word estimated to match at most this many posts has them
-    listed once instead of counted through GIN (0 = always count). `known`: `SearchBackend.search`."""
+    listed once instead of counted through GIN (0 = always count). `known`: `SearchBackend.search`.
+    `conn`'s transaction has begun with the backend's `settings(facets)`."""
     if not parsed.groups and parsed.empty_terms and not parsed.exclude:
         return SearchResult(0, [])  # only punctuation or emoji: nothing can contain "it"
     return backend_for(conn.dialect.name).search(conn, posts, channels, parsed, filters, limit=limit, offset=offset,
