@@ -342,9 +342,10 @@ def test_kept_snippets_are_the_pieces_made_afresh_through_edits(store: Store) ->
 
 def test_a_search_pages_kept_results_are_the_results_rendered_afresh_through_edits(store_url: str,
                                                                                    store: Store) -> None:
-    """The search page keeps each result's rendered row by what it shows: after an edit of a
-    title, an item, a type or a piece of text, and after a copy of a notice lands on another
-    channel (「另见」), a page asked again shows what an app that kept nothing shows."""
+    """The search page keeps each result's rendered row by what it shows, and its 「另见」 by the
+    store's mark: after an edit of a title, an item, a type or a piece of text, and after a copy
+    of a notice lands on another channel, a page asked again shows what an app that kept nothing
+    shows."""
     import asyncio
     import re
     from datetime import datetime
@@ -383,6 +384,7 @@ def test_a_search_pages_kept_results_are_the_results_rendered_afresh_through_edi
         assert seen == rows(create_app(cfg, store)), edit  # type: ignore[arg-type]
     assert "（修订）" in seen and "清单第 18 项" in seen and "公示" in seen and "执行" in seen and "另见" in seen
     assert len(kept.state.site.hits) > 5  # kept, not rendered afresh each time
+    assert len(kept.state.site.twins) == len(edits) + 1  # a page's 「另见」 read once at each mark
 
 
 def test_a_backfill_merges_the_index_and_a_small_sync_leaves_it(filled: tuple[Store, list[dict]]) -> None:  # type: ignore[type-arg]

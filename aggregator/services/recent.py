@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from storage.records import SearchMark
+from storage.records import PostRef, SearchMark
 from storage.search import PG_FEW, FacetCube, ParsedQuery, SearchFilters, SearchResult
 from storage.store import Store
 
@@ -195,6 +195,13 @@ class KeptSnippets(Lru[tuple[int, tuple[str, ...], int], str]):
     their texts (a search page's third read) or folding them again."""
 
     def __init__(self, size: int = 4096) -> None:  # twenty pages of 200 searches; a piece about 80 characters
+        super().__init__(size)
+
+
+class KeptTwins(Lru[tuple[Any, ...], dict[int, list[PostRef]]]):
+    """A page's 「另见」 (`twins`) by its rows and the store's mark they were read at."""
+
+    def __init__(self, size: int = 1024) -> None:  # a page's copies: most often none, a few refs at most
         super().__init__(size)
 
 

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from aggregator.clock import iso_local
-from aggregator.services.recent import CUBE_ROWS, KEPT_ROWS, KeptCubes, KeptSnippets, RecentSearches
-from storage.records import PostRef
+from aggregator.services.recent import CUBE_ROWS, KEPT_ROWS, KeptCubes, KeptSnippets, KeptTwins, RecentSearches
+from storage.records import PostRef, SearchMark
 from storage.search import (
     PG_FEW,
     TWIN_DAYS,
@@ -153,10 +153,24 @@ class Search:
         return "" if title_hit and not body else snippet(body, self.terms)
 
 
-def twins(store: Store, rows: Sequence[dict[str, Any]]) -> dict[int, list[PostRef]]:
+def twins(store: Store, rows: Sequence[dict[str, Any]], kept: KeptTwins | None = None,
+          mark: SearchMark | None = None) -> dict[int, list[PostRef]]:
     """For each result, the same notice published on other channels within `TWIN_DAYS` (newest
     first): shown as 「另见」 under it. Counts are untouched: each copy is still its channel's post.
-    One indexed lookup of the page's notice keys (`storage.search.notice_key`)."""
+    One indexed lookup of the page's notice keys (`storage.search.notice_key`). With `kept` and
+    the store's `mark` the rows were read at, a page's copies found at that mark are used again:
+    any edit of a post moves the mark's count of changes, and a new post its last id."""
+    if kept is None or mark is None:
+        return _twins(store, rows)
+    key = (tuple((r["id"], r["channel_id"], r["published_at"], r.get("notice_key") or r["title"]) for r in rows), mark)
+    found = kept.get(key)
+    if found is None:
+        found = _twins(store, rows)
+        kept.put(key, found)
+    return found
+
+
+def _twins(store: Store, rows: Sequence[dict[str, Any]]) -> dict[int, list[PostRef]]:
     keys = {r["id"]: r["notice_key"] if "notice_key" in r else notice_key(r["title"])
             for r in rows if r.get("published_at") is not None}
     dates = [r["published_at"] for r in rows if r["id"] in keys]

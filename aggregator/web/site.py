@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from aggregator.config import Config
 from aggregator.services.accounts import ROLE_ZH
-from aggregator.services.recent import KeptCubes, KeptSnippets, Lru, RecentSearches
+from aggregator.services.recent import KeptCubes, KeptSnippets, KeptTwins, Lru, RecentSearches
 from aggregator.web import auth
 from aggregator.web.views import TtlCache, highlight, href
 from storage.store import Store
@@ -42,6 +42,7 @@ class Site:
     asides: TtlCache = field(default_factory=lambda: TtlCache(seconds=30))  # the search page's rendered facets
     recent: RecentSearches = field(default_factory=RecentSearches)  # totals counted again only for new posts
     snippets: KeptSnippets = field(default_factory=KeptSnippets)  # result pieces, by post, terms and changes
+    twins: KeptTwins = field(default_factory=KeptTwins)  # a page's 「另见」, by its rows and the store's mark
     # the search page's rendered results by what they show (routes/search.py `hits`): two hundred
     # pages of 20, a result about 1 KB
     hits: Lru[tuple[Any, ...], Markup] = field(default_factory=lambda: Lru(4096))

@@ -93,7 +93,7 @@ def page_search(request: Request, params: SearchParams, page: int = Query(1, ge=
     shown: list[Markup] = []
     total, also = 0, {}
     if found is not None:
-        also = twins(site.store, found.result.rows)
+        also = twins(site.store, found.result.rows, site.twins, found.result.mark)
         total = found.result.total
         shown = hits(site, found, fold_twins(found.result.rows, also), also)
 
