@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote_plus, urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -21,6 +21,10 @@ from aggregator.web.views import (
     facet_view,
     list_param,
 )
+
+if TYPE_CHECKING:
+    from aggregator.services.search import Search
+    from storage.records import PostRef
 
 router = APIRouter()
 
@@ -124,7 +128,7 @@ def page_search(request: Request, params: SearchParams, page: int = Query(1, ge=
                        query=query, error=error, iso=iso_local, years=academic_years(local_now().date()))
 
 
-def hits(site: Site, found: Any, rows: list[dict[str, Any]], also: dict[int, list[Any]]) -> list[Markup]:
+def hits(site: Site, found: Search, rows: list[dict[str, Any]], also: dict[int, list[PostRef]]) -> list[Markup]:
     """Each result's `<li>`, rendered once for everything it shows and kept by exactly that (the
     post's fields the row prints, the query's terms, its piece of text, its 「另见」 and the channels'
     names): a page asked again, or a post on many pages, is not rendered again (the rows were two
