@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -69,6 +69,14 @@ class Lru(Generic[K, V]):
             while len(self._kept) > self.size:
                 gone.append(self._kept.popitem(last=False)[0])
             return gone
+
+    def made(self, key: K, make: Callable[[], V]) -> V:
+        """The value kept under `key`, else `make()`'s, kept (two requests may both make it)."""
+        value = self.get(key)
+        if value is None:
+            value = make()
+            self.put(key, value)
+        return value
 
     def pop(self, key: K) -> None:
         with self._lock:

@@ -163,11 +163,7 @@ def twins(store: Store, rows: Sequence[dict[str, Any]], kept: KeptTwins | None =
     if kept is None or mark is None:
         return _twins(store, rows)
     key = (tuple((r["id"], r["channel_id"], r["published_at"], r.get("notice_key") or r["title"]) for r in rows), mark)
-    found = kept.get(key)
-    if found is None:
-        found = _twins(store, rows)
-        kept.put(key, found)
-    return found
+    return kept.made(key, lambda: _twins(store, rows))
 
 
 def _twins(store: Store, rows: Sequence[dict[str, Any]]) -> dict[int, list[PostRef]]:

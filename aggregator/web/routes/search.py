@@ -139,16 +139,13 @@ def hits(site: Site, found: Search, rows: list[dict[str, Any]], also: dict[int, 
     names = site.names
     out = []
     for r in rows:
-        near = also.get(r["id"], [])
+        near, piece = also.get(r["id"], []), snippets.get(r["id"])
         key = (r["id"], r["title"], terms, r["channel_id"], names.get(r["channel_id"]), r["published_at"], r["item"],
-               r["type"], r["url"], snippets.get(r["id"]),
+               r["type"], r["url"], piece,
                tuple((c.id, c.title, c.channel_id, names.get(c.channel_id), c.published_at) for c in near))
-        html = site.hits.get(key)
-        if html is None:
-            html = Markup(template.render(r=r, title=found.title_parts(r["title"]), snippet=snippets.get(r["id"]),
-                                          also=near, names=names))
-            site.hits.put(key, html)
-        out.append(html)
+        # made() calls the lambda at once, so it sees this row's values (B023 warns of later calls)
+        out.append(site.hits.made(key, lambda: Markup(template.render(
+            r=r, title=found.title_parts(r["title"]), snippet=piece, also=near, names=names))))  # noqa: B023
     return out
 
 
