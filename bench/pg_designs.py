@@ -2,13 +2,14 @@
 
     python bench/pg_designs.py [--posts 100000] [--pg URL] [--bigram-table-posts 10000] [--json]
 
-Exact substring search (the semantics storage/search.py documents) four ways, each in a table
+Exact substring search (the semantics storage/search.py documents) each way below, each in a table
 of its own with the post's id, channel and date beside what it indexes:
 
 - `tsvector in row` — character pairs with positions, characters without, one GIN, the
   tsvector kept in the row (STORAGE MAIN: the project's design until migration 0015);
   `tsvector` — the same out of line (TOAST), the project's design since: this bench's
-  queries stand alone, the store's join posts, and storage/search.py chooses those plans itself;
+  queries stand alone, the store's join posts, and storage/search.py chooses those plans itself
+  (here the page is the faster of sorting GIN's matches and walking the posts newest first);
 - `rum` — the same tsvector in a RUM index (`postgresql-15-rum`) with the publication date
   attached (`rum_tsvector_addon_ops`), so the newest matches come out of the index in order; the
   date takes the place of the positions, so a phrase is still rechecked from the tsvector;
@@ -17,6 +18,11 @@ of its own with the post's id, channel and date beside what it indexes:
 - `trgm+grams` — the normalised text (punctuation runs as one space) under a pg_trgm GIN for
   three characters and more (exact: LIKE rechecks the text), and the post's characters and
   character pairs as one text[] under a GIN for one and two characters;
+- `doc+pairs` — only the normalised text kept (nothing derived from it stored), under a GIN on
+  an expression, `grams(doc)`: its characters and character pairs, made by an SQL function. A
+  word of one or two characters is exact in the GIN; a longer one is checked with LIKE on the
+  text, a fifth of a tsvector's bytes. Its page is whichever is faster of sorting the GIN's
+  matches and walking the posts newest first testing each text with LIKE;
 - `bigram table` — one row per (pair or character, post) under a b-tree: built on a smaller
   sample (`--bigram-table-posts`), its size per text byte is the figure that decides.
 
@@ -67,6 +73,16 @@ def doc_of(fields: Iterable[str | None]) -> tuple[str, list[str]]:
     return "\n".join(lines), sorted(grams)
 
 
+# A text's characters and character pairs, in the database: `doc+pairs` stores nothing else. Its
+# runs (split at spaces and line breaks), each matched two characters at a time from its first
+# character and from its second: C code throughout, 0.16 ms a generated post (a window function
+# over its characters, the same pairs: 0.74 ms).
+GRAMS = r"""CREATE FUNCTION grams(doc text) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS $$
+  SELECT string_to_array(regexp_replace(doc, '[ \n]', '', 'g'), NULL) || ARRAY(
+    SELECT m[1] FROM regexp_split_to_table(doc, '[ \n]') r, LATERAL (
+      SELECT regexp_matches(r, '..', 'g') UNION ALL SELECT regexp_matches(substr(r, 2), '..', 'g')) x(m)) $$"""
+
+
 def array_literal(values: list[str]) -> str:
     return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
 
@@ -88,6 +104,8 @@ def load(engine: sa.Engine, n: int, bigram_n: int) -> int:
                     "tsv tsvector)",
                     "CREATE TABLE d_trgm (post_id int PRIMARY KEY, channel_id text, published_at timestamp, "
                     "doc text, grams text[])",
+                    "CREATE TABLE d_doc (post_id int PRIMARY KEY, channel_id text, published_at timestamp, doc text)",
+                    GRAMS,
                     "CREATE TABLE d_pairs (gram text, post_id int, PRIMARY KEY (gram, post_id))"):
             conn.execute(sa.text(ddl))
         tsv_rows, trgm_rows, pair_rows = [], [], []
@@ -107,6 +125,7 @@ def load(engine: sa.Engine, n: int, bigram_n: int) -> int:
         conn.execute(sa.text("INSERT INTO d_rum SELECT * FROM d_tsv"))
         conn.execute(sa.text("INSERT INTO d_tsx SELECT * FROM d_tsv"))
         conn.execute(sa.text("INSERT INTO d_rpos SELECT * FROM d_tsv"))
+        conn.execute(sa.text("INSERT INTO d_doc SELECT post_id, channel_id, published_at, doc FROM d_trgm"))
         conn.execute(sa.text("SET maintenance_work_mem = '512MB'"))
         for ddl in ("CREATE INDEX ON d_tsv USING gin (tsv)",
                     "CREATE INDEX ON d_tsv (published_at DESC, post_id DESC)",
@@ -118,7 +137,9 @@ def load(engine: sa.Engine, n: int, bigram_n: int) -> int:
                     "WITH (attach = 'published_at', to = 'tsv')",
                     "CREATE INDEX ON d_trgm USING gin (doc gin_trgm_ops)",
                     "CREATE INDEX ON d_trgm USING gin (grams)",
-                    "CREATE INDEX ON d_trgm (published_at DESC, post_id DESC)"):
+                    "CREATE INDEX ON d_trgm (published_at DESC, post_id DESC)",
+                    "CREATE INDEX d_doc_grams ON d_doc USING gin (grams(doc))",
+                    "CREATE INDEX ON d_doc (published_at DESC, post_id DESC)"):
             t = time.perf_counter()
             conn.execute(sa.text(ddl))
             print(f"  {ddl[:60]}… {time.perf_counter() - t:.0f} s", flush=True)
@@ -161,6 +182,25 @@ def trgm_where(q: str) -> tuple[str, dict[str, Any]]:
     return " AND ".join(conds), params
 
 
+def doc_where(q: str, walk: bool = False) -> tuple[str, dict[str, Any]]:
+    """`doc+pairs`: the GIN's characters and pairs of every word, and LIKE for a word longer than
+    two characters (the GIN says nothing of their order); `walk`: LIKE alone, for every word (a
+    post tested by its text, without the GIN's expression made again)."""
+    grams: set[str] = set()
+    conds, params = [], {}
+    for i, word in enumerate(q.split()):
+        parts = runs(word)
+        for run in parts:
+            grams.update(run if len(run) == 1 else map(operator.add, run, run[1:]))
+        if walk or not (len(parts) == 1 and len(parts[0]) <= 2):
+            conds.append(f"doc LIKE :p{i}")
+            params[f"p{i}"] = "%" + " ".join(parts) + "%"  # runs hold no % or _
+    if not walk:
+        conds.insert(0, "grams(doc) @> CAST(:g AS text[])")
+        params["g"] = array_literal(sorted(grams))
+    return " AND ".join(conds), params
+
+
 def queries(table: str, where: Callable[[str], tuple[str, dict[str, Any]]], order: str
             ) -> Design:
     def make(q: str, filtered: bool) -> tuple[str, dict[str, Any]]:
@@ -179,13 +219,24 @@ DESIGNS: dict[str, Design] = {
     "rum": queries("d_rum", tsv_where, "ORDER BY published_at <=> '2100-01-01' LIMIT 20"),
     "rum positions": queries("d_rpos", tsv_where, "ORDER BY published_at DESC, post_id DESC"),
     "trgm+grams": queries("d_trgm", trgm_where, "ORDER BY published_at DESC, post_id DESC"),
+    "doc+pairs": queries("d_doc", doc_where, "ORDER BY published_at DESC, post_id DESC"),
+}
+# A design's other way to its page, the faster of the two taken, as storage/search.py chooses between
+# sorting the matches and walking the posts newest first: the walk's query and its settings.
+WALKS: dict[str, tuple[Design, dict[str, str]]] = {
+    "tsvector": (DESIGNS["tsvector"], {"enable_bitmapscan": "off"}),  # each post's tsvector tested in turn
+    "doc+pairs": (queries("d_doc", lambda q: doc_where(q, walk=True), "ORDER BY published_at DESC, post_id DESC"),
+                  {}),
 }
 
 
-def timed(engine: sa.Engine, sql: str, params: dict[str, Any], runs_n: int) -> tuple[float, float]:
+def timed(engine: sa.Engine, sql: str, params: dict[str, Any], runs_n: int,
+          settings: dict[str, str] | None = None) -> tuple[float, float]:
     samples = []
     with engine.connect() as conn:
         conn.execute(sa.text("SET enable_seqscan = off"))  # as storage/search.py's searches do
+        for name, value in (settings or {}).items():
+            conn.execute(sa.text(f"SET {name} = {value}"))
         for _ in range(runs_n):
             t = time.perf_counter()
             conn.execute(sa.text(sql), params).all()
@@ -206,6 +257,11 @@ def measure(engine: sa.Engine, runs_n: int) -> dict[str, dict[str, tuple[float, 
                 page = sql.format(what="post_id", tail=order if "LIMIT" in order else f"{order} LIMIT 20")
                 counts.append(timed(engine, count, params, runs_n))
                 pages.append(timed(engine, page, params, runs_n))
+                if name in WALKS:
+                    walk_way, settings = WALKS[name]
+                    sql, params = walk_way(q, cls == "filtered")
+                    walk = sql.format(what="post_id", tail=f"{params.pop('order')} LIMIT 20")
+                    pages[-1] = min(pages[-1], timed(engine, walk, params, runs_n, settings))
             out[name][cls] = (max(c[0] for c in counts), max(c[1] for c in counts),
                               max(p[0] for p in pages), max(p[1] for p in pages))
         print(f"  {name} measured", flush=True)
@@ -241,7 +297,9 @@ def main() -> None:
                          "tsvector in row": size(conn, "d_tsv", "pg_column_size(tsv)"),
                          "rum": size(conn, "d_rum", "pg_column_size(tsv)"),
                          "rum positions": size(conn, "d_rpos", "pg_column_size(tsv)"),
-                         "trgm+grams": size(conn, "d_trgm", "pg_column_size(doc) + pg_column_size(grams)")}
+                         "trgm+grams": size(conn, "d_trgm", "pg_column_size(doc) + pg_column_size(grams)"),
+                         "doc+pairs": size(conn, "d_doc", "pg_column_size(doc)")}
+                pairs_gin = conn.execute(sa.text("SELECT pg_relation_size('d_doc_grams')")).scalar_one()
                 pairs_bytes = size(conn, "d_pairs") + conn.execute(sa.text(
                     "SELECT pg_relation_size('d_pairs')")).scalar_one()
                 sample_text = text_bytes * min(args.bigram_table_posts, args.posts) / args.posts
@@ -256,12 +314,14 @@ def main() -> None:
         print("index size (what the design adds: indexes, and the indexed column in the table) against the text: "
               + ", ".join(f"{n} {sizes[n] / text_bytes:.2f}×" for n in sizes)
               + f", bigram table {pairs_bytes / sample_text:.2f}× (b-tree and rows, on "
-                f"{min(args.bigram_table_posts, args.posts):,} posts)")
+                f"{min(args.bigram_table_posts, args.posts):,} posts); a GIN of characters and pairs alone "
+                f"(doc+pairs's) {pairs_gin / text_bytes:.2f}×")
         for n in figures:
             summary[n] = {"count_p95_ms": round(max(v[1] for v in figures[n].values()), 1),
                           "first_page_p95_ms": round(max(v[3] for v in figures[n].values()), 1),
                           "index_ratio": round(sizes[n] / text_bytes, 2)}
         summary["bigram table"] = {"index_ratio": round(pairs_bytes / sample_text, 2)}
+        summary["pairs GIN alone"] = {"index_ratio": round(pairs_gin / text_bytes, 2)}
     if args.json:
         print(json.dumps(summary))
 
