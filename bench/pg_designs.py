@@ -167,15 +167,23 @@ def tsv_where(q: str) -> tuple[str, dict[str, Any]]:
     return "tsv @@ CAST(:e AS tsquery)", {"e": tsquery_expression(groups)}  # type: ignore[arg-type]
 
 
+def words(q: str) -> list[tuple[list[str], bool]]:
+    """Each word's runs, and whether it is one or two characters (exact in a GIN of characters and pairs)."""
+    return [(parts, len(parts) == 1 and len(parts[0]) <= 2) for parts in map(runs, q.split())]
+
+
+def like(parts: list[str]) -> str:
+    return "%" + " ".join(parts) + "%"  # as in the normalised text; runs hold no % or _
+
+
 def trgm_where(q: str) -> tuple[str, dict[str, Any]]:
     conds, params, grams = [], {}, []
-    for i, word in enumerate(q.split()):
-        parts = runs(word)
-        if len(parts) == 1 and len(parts[0]) <= 2:
+    for i, (parts, short) in enumerate(words(q)):
+        if short:
             grams.append(parts[0])  # one or two characters: the array says exactly
         else:
             conds.append(f"doc LIKE :p{i}")
-            params[f"p{i}"] = "%" + " ".join(parts).replace("%", r"\%").replace("_", r"\_") + "%"
+            params[f"p{i}"] = like(parts)
     if grams:
         conds.insert(0, "grams @> CAST(:g AS text[])")
         params["g"] = array_literal(grams)
@@ -188,13 +196,12 @@ def doc_where(q: str, walk: bool = False) -> tuple[str, dict[str, Any]]:
     post tested by its text, without the GIN's expression made again)."""
     grams: set[str] = set()
     conds, params = [], {}
-    for i, word in enumerate(q.split()):
-        parts = runs(word)
+    for i, (parts, short) in enumerate(words(q)):
         for run in parts:
             grams.update(run if len(run) == 1 else map(operator.add, run, run[1:]))
-        if walk or not (len(parts) == 1 and len(parts[0]) <= 2):
+        if walk or not short:
             conds.append(f"doc LIKE :p{i}")
-            params[f"p{i}"] = "%" + " ".join(parts) + "%"  # runs hold no % or _
+            params[f"p{i}"] = like(parts)
     if not walk:
         conds.insert(0, "grams(doc) @> CAST(:g AS text[])")
         params["g"] = array_literal(sorted(grams))
