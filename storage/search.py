@@ -970,6 +970,9 @@ class PostgresSearch(SearchBackend):
         else:
             total = int(conn.execute(sa.text(f"SELECT count(*) FROM ({match}) m"), {"e": expr}).scalar_one())
             count_way = "count:index"
+        if not limit:  # the total or the facets alone (a kept cube): no page, so no way to choose for one
+            return SearchResult(total, [], facets=counted if total else {}, plan=f"{count_way} page:none",
+                                facet_rows=grouped)
         title_hit = self._matching("exists", tsquery_expression(parsed.groups, title_only=True)) \
             if order == "relevance" and parsed.groups else None
         # The page: walk the posts newest first, testing each until it is full (common words: a
@@ -982,7 +985,7 @@ class PostgresSearch(SearchBackend):
         else:
             self._nested_loops(conn)
             page, page_way = sa.and_(self._matching("exists", expr), *plain), "page:walk"
-        rows = _page(conn, posts, page, title_hit, limit, offset) if limit and total else []
+        rows = _page(conn, posts, page, title_hit, limit, offset) if total else []
         return SearchResult(total, rows, facets=counted if total else {}, plan=f"{count_way} {page_way}",
                             facet_rows=grouped)
 

@@ -84,6 +84,9 @@ def test_every_query_returns_exactly_the_like_truth(filled: tuple[Store, list[di
             found = search(store, q, limit=3, list_below=few).result
             assert found.total == len(expected) and len(found.rows) == min(3, len(expected)), q
             plans.add(found.plan)
+            counted = search(store, q, limit=0, list_below=few).result  # the total alone: no page, no way for one
+            assert (counted.total, counted.rows) == (len(expected), []), q
+            assert store.dialect == "sqlite" or counted.plan.endswith(" page:none"), (q, counted.plan)
             # With its facets (PostgreSQL takes the total from them): the same total and rows,
             # and every facet adds up to it.
             faceted = search(store, q, limit=3, list_below=few, facets=True).result
