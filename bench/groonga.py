@@ -43,7 +43,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from search import CLASSES, bench_ours, generate, pct  # noqa: E402  (bench/search.py: the same posts and queries)
+# bench/search.py: the same posts and queries
+from search import CLASSES, bench_ours, generate, pct, worst  # noqa: E402
 
 from storage.store import Store  # noqa: E402
 
@@ -181,20 +182,18 @@ def run(args: argparse.Namespace) -> tuple[dict[str, tuple[float, ...]], dict[st
     folder = Path(tempfile.mkdtemp(prefix="xxgk-groonga-"))
     try:
         g = Groonga(folder)
-    except BaseException:
-        shutil.rmtree(folder)
-        raise
-    try:
-        for command, params in SCHEMA:
-            g.call(command, params)
-        posts, spent = load(g, args.posts)
-        g.call("io_flush")
-        text = sum(len(t.encode()) + len(b.encode()) for _, t, b, _ in posts)
-        parts = {name: g.call("object_inspect", {"name": name})["disk_usage"] for name in INDEXES}
-        index = sum(parts.values())
-        results = measure(g, posts, args.runs)
+        try:
+            for command, params in SCHEMA:
+                g.call(command, params)
+            posts, spent = load(g, args.posts)
+            g.call("io_flush")
+            text = sum(len(t.encode()) + len(b.encode()) for _, t, b, _ in posts)
+            parts = {name: g.call("object_inspect", {"name": name})["disk_usage"] for name in INDEXES}
+            index = sum(parts.values())
+            results = measure(g, posts, args.runs)
+        finally:
+            g.close()
     finally:
-        g.close()
         shutil.rmtree(folder)
     print(f"groonga {args.posts:,} posts, text {text / 1e6:.0f} MB, index {index / text:.2f}× the text, "
           f"load {args.posts / spent:.0f} posts/s", file=sys.stderr)
@@ -228,11 +227,6 @@ def report(results: dict[str, dict[str, tuple[float, ...]]]) -> None:
             g, b = results["groonga"][cls], results["sqlite"][cls]
             line += f"   {g[1] / b[1]:5.2f}× {g[3] / b[3]:5.2f}×"
         print(line, file=sys.stderr)
-
-
-def worst(r: dict[str, tuple[float, ...]]) -> dict[str, float]:
-    return {"count_p95_ms": round(max(v[1] for v in r.values()), 1),
-            "first_page_p95_ms": round(max(v[3] for v in r.values()), 1)}
 
 
 def main() -> None:

@@ -51,7 +51,7 @@ sys.path.insert(0, str(HERE))
 
 import sqlalchemy as sa  # noqa: E402
 from scratch import pg_schema  # noqa: E402
-from search import CLASSES, generate, pct  # noqa: E402  (bench/search.py: the same posts and queries)
+from search import CLASSES, generate, pct, worst  # noqa: E402  (bench/search.py: the same posts and queries)
 
 from storage.search import post_tokens, runs, term_tokens, tsquery_expression, tsvector_literal  # noqa: E402
 
@@ -324,9 +324,7 @@ def main() -> None:
                 f"{min(args.bigram_table_posts, args.posts):,} posts); a GIN of characters and pairs alone "
                 f"(doc+pairs's) {pairs_gin / text_bytes:.2f}×")
         for n in figures:
-            summary[n] = {"count_p95_ms": round(max(v[1] for v in figures[n].values()), 1),
-                          "first_page_p95_ms": round(max(v[3] for v in figures[n].values()), 1),
-                          "index_ratio": round(sizes[n] / text_bytes, 2)}
+            summary[n] = {**worst(figures[n]), "index_ratio": round(sizes[n] / text_bytes, 2)}
         summary["bigram table"] = {"index_ratio": round(pairs_bytes / sample_text, 2)}
         summary["pairs GIN alone"] = {"index_ratio": round(pairs_gin / text_bytes, 2)}
     if args.json:
